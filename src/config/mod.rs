@@ -1,0 +1,496 @@
+//! `config.toml`: provider profiles, theme, network limits. Errors carry file:line:column and a fix.
+
+mod resolve;
+mod template;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::protocol::ProviderKind;
+
+pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
+pub use template::TEMPLATE;
+
+/// The whole configuration after loading; defaults fill anything the file leaves out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub default_provider: Option<String>,
+    pub theme: String,
+    pub system_prompt: Option<String>,
+    /// Built-in profiles merged with the file's `[providers.NAME]` tables.
+    pub providers: BTreeMap<String, Profile>,
+    pub network: NetworkConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub kind: ProviderKind,
+    pub base_url: String,
+    /// Empty: ask the server which models it has (local servers).
+    pub model: String,
+    /// Environment variable holding the API key; `None` for keyless local servers.
+    pub api_key_env: Option<String>,
+    pub max_tokens: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkConfig {
+    pub connect_timeout_ms: u64,
+    /// A stream that sends nothing for this long is treated as stalled.
+    pub stream_idle_timeout_ms: u64,
+    /// Attempts after the first one for 429, 5xx and connection errors.
+    pub max_retries: u32,
+    pub retry_base_delay_ms: u64,
+    pub retry_max_delay_ms: u64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            connect_timeout_ms: 10_000,
+            stream_idle_timeout_ms: 120_000,
+            max_retries: 4,
+            retry_base_delay_ms: 1_000,
+            retry_max_delay_ms: 30_000,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            default_provider: None,
+            theme: "dark".into(),
+            system_prompt: None,
+            providers: builtin_profiles(),
+            network: NetworkConfig::default(),
+        }
+    }
+}
+
+/// Profiles that exist without any config file.
+fn builtin_profiles() -> BTreeMap<String, Profile> {
+    let p = |kind, base_url: &str, model: &str, key: Option<&str>| Profile {
+        kind,
+        base_url: base_url.into(),
+        model: model.into(),
+        api_key_env: key.map(Into::into),
+        max_tokens: 4096,
+    };
+    BTreeMap::from([
+        (
+            "openai".into(),
+            p(
+                ProviderKind::Openai,
+                "https://api.openai.com/v1",
+                "gpt-4.1-mini",
+                Some("OPENAI_API_KEY"),
+            ),
+        ),
+        (
+            "anthropic".into(),
+            p(
+                ProviderKind::Anthropic,
+                "https://api.anthropic.com",
+                "claude-sonnet-4-5",
+                Some("ANTHROPIC_API_KEY"),
+            ),
+        ),
+        (
+            "ollama".into(),
+            p(ProviderKind::Openai, "http://127.0.0.1:11434/v1", "", None),
+        ),
+        (
+            "llamacpp".into(),
+            p(ProviderKind::Openai, "http://127.0.0.1:8080/v1", "", None),
+        ),
+        (
+            "lmstudio".into(),
+            p(ProviderKind::Openai, "http://127.0.0.1:1234/v1", "", None),
+        ),
+        (
+            "vllm".into(),
+            p(ProviderKind::Openai, "http://127.0.0.1:8000/v1", "", None),
+        ),
+    ])
+}
+
+/// A config problem, located in the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}:{column}: {message}\n  fix: {fix}")]
+pub struct ConfigError {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub fix: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    default_provider: Option<Spanned<String>>,
+    theme: Option<String>,
+    system_prompt: Option<String>,
+    #[serde(default)]
+    providers: BTreeMap<String, Spanned<FileProfile>>,
+    #[serde(default)]
+    network: FileNetwork,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProfile {
+    kind: Option<ProviderKind>,
+    base_url: Option<Spanned<String>>,
+    model: Option<String>,
+    api_key_env: Option<String>,
+    max_tokens: Option<Spanned<u32>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileNetwork {
+    connect_timeout_ms: Option<u64>,
+    stream_idle_timeout_ms: Option<u64>,
+    max_retries: Option<u32>,
+    retry_base_delay_ms: Option<u64>,
+    retry_max_delay_ms: Option<u64>,
+}
+
+/// 1-based (line, column) of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+impl Config {
+    /// Read `path`. A missing file is not an error (defaults); anything malformed is.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    let (line, column) = line_col(
+                        &String::from_utf8_lossy(e.as_bytes()),
+                        e.utf8_error().valid_up_to(),
+                    );
+                    ConfigError {
+                        path: path.display().to_string(),
+                        line,
+                        column,
+                        message: "the file is not valid UTF-8".into(),
+                        fix: "save config.toml as UTF-8".into(),
+                    }
+                })?;
+                Config::parse(&text, path)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(ConfigError {
+                path: path.display().to_string(),
+                line: 1,
+                column: 1,
+                message: format!("cannot read the file: {e}"),
+                fix: "check the file's permissions".into(),
+            }),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let at = |offset: usize, message: String, fix: &str| {
+            let (line, column) = line_col(text, offset);
+            ConfigError {
+                path: path.display().to_string(),
+                line,
+                column,
+                message,
+                fix: fix.to_string(),
+            }
+        };
+        let file: FileConfig = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            let message = e.message().trim().to_string();
+            let fix = if message.contains("unknown field") {
+                "remove the key or correct its spelling (see `pincer config init` for every key)"
+            } else if message.contains("unknown variant") {
+                "use kind = \"openai\" (any OpenAI-compatible server) or kind = \"anthropic\""
+            } else {
+                "correct the TOML syntax at this place"
+            };
+            at(offset, message, fix)
+        })?;
+
+        let mut config = Config::default();
+        if let Some(theme) = file.theme {
+            config.theme = theme;
+        }
+        config.system_prompt = file.system_prompt;
+        for (name, spanned) in file.providers {
+            let span = spanned.span();
+            let fp = spanned.into_inner();
+            let base = config.providers.get(&name).cloned();
+            let kind = match (fp.kind, &base) {
+                (Some(k), _) => k,
+                (None, Some(b)) => b.kind,
+                (None, None) => {
+                    return Err(at(
+                        span.start,
+                        format!("provider `{name}` has no `kind`"),
+                        "add kind = \"openai\" or kind = \"anthropic\"",
+                    ));
+                }
+            };
+            let base_url = match (fp.base_url, &base) {
+                (Some(url), _) => {
+                    let value = url.get_ref().trim_end_matches('/').to_string();
+                    if !(value.starts_with("http://") || value.starts_with("https://")) {
+                        return Err(at(
+                            url.span().start,
+                            format!("base_url `{value}` is not an http(s) URL"),
+                            "write it like \"http://127.0.0.1:8080/v1\"",
+                        ));
+                    }
+                    value
+                }
+                (None, Some(b)) => b.base_url.clone(),
+                (None, None) => {
+                    return Err(at(
+                        span.start,
+                        format!("provider `{name}` has no `base_url`"),
+                        "add base_url = \"http://HOST:PORT/v1\" (OpenAI-compatible) or \"https://api.anthropic.com\"",
+                    ));
+                }
+            };
+            let max_tokens = match fp.max_tokens {
+                Some(m) if *m.get_ref() == 0 => {
+                    return Err(at(
+                        m.span().start,
+                        "max_tokens must be at least 1".into(),
+                        "use a value such as 4096",
+                    ));
+                }
+                Some(m) => m.into_inner(),
+                None => base.as_ref().map(|b| b.max_tokens).unwrap_or(4096),
+            };
+            let profile = Profile {
+                kind,
+                base_url,
+                model: fp
+                    .model
+                    .or_else(|| base.as_ref().map(|b| b.model.clone()))
+                    .unwrap_or_default(),
+                api_key_env: match fp.api_key_env {
+                    Some(v) if v.trim().is_empty() => None,
+                    Some(v) => Some(v),
+                    None => base.and_then(|b| b.api_key_env),
+                },
+                max_tokens,
+            };
+            config.providers.insert(name, profile);
+        }
+        if let Some(default) = file.default_provider {
+            if !config.providers.contains_key(default.get_ref()) {
+                return Err(at(
+                    default.span().start,
+                    format!(
+                        "default_provider `{}` is not a known profile",
+                        default.get_ref()
+                    ),
+                    &format!(
+                        "use one of: {} — or add a [providers.{}] table",
+                        config.profile_names().join(", "),
+                        default.get_ref()
+                    ),
+                ));
+            }
+            config.default_provider = Some(default.into_inner());
+        }
+        let n = file.network;
+        let d = NetworkConfig::default();
+        config.network = NetworkConfig {
+            connect_timeout_ms: n.connect_timeout_ms.unwrap_or(d.connect_timeout_ms),
+            stream_idle_timeout_ms: n.stream_idle_timeout_ms.unwrap_or(d.stream_idle_timeout_ms),
+            max_retries: n.max_retries.unwrap_or(d.max_retries).min(10),
+            retry_base_delay_ms: n.retry_base_delay_ms.unwrap_or(d.retry_base_delay_ms),
+            retry_max_delay_ms: n.retry_max_delay_ms.unwrap_or(d.retry_max_delay_ms),
+        };
+        Ok(config)
+    }
+
+    pub fn profile_names(&self) -> Vec<String> {
+        self.providers.keys().cloned().collect()
+    }
+
+    /// Human-readable dump for `pincer config show` (keys never printed, only their variable names).
+    pub fn describe(&self, path: &Path) -> String {
+        let mut out = format!("# {}\n", path.display());
+        out.push_str(&format!(
+            "default_provider = {}\ntheme = {:?}\n",
+            self.default_provider
+                .as_deref()
+                .map(|d| format!("{d:?}"))
+                .unwrap_or_else(|| "(none: picked from the environment)".into()),
+            self.theme
+        ));
+        if let Some(sp) = &self.system_prompt {
+            out.push_str(&format!("system_prompt = {sp:?}\n"));
+        }
+        let n = &self.network;
+        out.push_str(&format!(
+            "\n[network]\nconnect_timeout_ms = {}\nstream_idle_timeout_ms = {}\nmax_retries = {}\nretry_base_delay_ms = {}\nretry_max_delay_ms = {}\n",
+            n.connect_timeout_ms,
+            n.stream_idle_timeout_ms,
+            n.max_retries,
+            n.retry_base_delay_ms,
+            n.retry_max_delay_ms
+        ));
+        for (name, p) in &self.providers {
+            out.push_str(&format!(
+                "\n[providers.{name}]\nkind = {:?}\nbase_url = {:?}\nmodel = {:?}\napi_key_env = {}\nmax_tokens = {}\n",
+                p.kind.as_str(),
+                p.base_url,
+                p.model,
+                p.api_key_env
+                    .as_deref()
+                    .map(|k| format!("{k:?}"))
+                    .unwrap_or_else(|| "(none)".into()),
+                p.max_tokens
+            ));
+        }
+        out
+    }
+}
+
+/// Write the commented template unless a config file exists already.
+pub fn init_file(path: &Path) -> std::io::Result<Option<PathBuf>> {
+    if path.exists() {
+        return Ok(None);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, TEMPLATE)?;
+    Ok(Some(path.to_path_buf()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/c/config.toml"))
+    }
+
+    #[test]
+    fn empty_file_gives_builtin_profiles() {
+        let c = parse("").unwrap();
+        assert!(c.providers.contains_key("openai"));
+        assert!(c.providers.contains_key("ollama"));
+        assert_eq!(c.theme, "dark");
+    }
+
+    #[test]
+    fn template_parses() {
+        parse(TEMPLATE).unwrap();
+    }
+
+    #[test]
+    fn profile_overrides_and_adds() {
+        let c = parse(
+            "default_provider = \"local\"\n[providers.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1/\"\nmodel = \"m\"\n[providers.openai]\nmodel = \"gpt-x\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.default_provider.as_deref(), Some("local"));
+        assert_eq!(c.providers["local"].base_url, "http://127.0.0.1:9/v1");
+        assert_eq!(c.providers["openai"].model, "gpt-x");
+        assert_eq!(
+            c.providers["openai"].api_key_env.as_deref(),
+            Some("OPENAI_API_KEY")
+        );
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let e = parse("theme = \"dark\"\nmodel = = 3\n").unwrap_err();
+        assert_eq!((e.line, e.path.as_str()), (2, "/c/config.toml"));
+        assert!(e.to_string().starts_with("/c/config.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_is_located_with_fix() {
+        let e =
+            parse("[providers.x]\nkind = \"openai\"\nbase_url = \"http://h/v1\"\nmodle = \"m\"\n")
+                .unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("modle"), "{e}");
+        assert!(e.fix.contains("spelling"));
+    }
+
+    #[test]
+    fn unknown_kind_names_valid_kinds() {
+        let e = parse("[providers.x]\nkind = \"gemini\"\nbase_url = \"http://h\"\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.fix.contains("anthropic"));
+    }
+
+    #[test]
+    fn unknown_default_provider_lists_profiles() {
+        let e = parse("\n\ndefault_provider = \"nope\"\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 20), "{e}");
+        assert!(e.fix.contains("ollama"));
+    }
+
+    #[test]
+    fn bad_url_is_located() {
+        let e =
+            parse("[providers.x]\nkind = \"openai\"\nbase_url = \"localhost:8080\"\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("not an http"));
+    }
+
+    #[test]
+    fn new_profile_needs_url() {
+        let e = parse("[providers.x]\nkind = \"openai\"\n").unwrap_err();
+        assert!(e.message.contains("base_url"), "{e}");
+    }
+
+    #[test]
+    fn line_col_handles_multibyte() {
+        assert_eq!(line_col("ä\nöx", 5), (2, 2));
+        assert_eq!(line_col("ä\nöx", 4), (2, 1));
+        assert_eq!(line_col("abc", 99), (1, 4));
+        assert_eq!(line_col("äb", 1), (1, 1));
+    }
+
+    #[test]
+    fn missing_file_is_default_and_non_utf8_is_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        assert_eq!(Config::load(&path).unwrap(), Config::default());
+        std::fs::write(&path, b"theme = \"\xff\"\n").unwrap();
+        let e = Config::load(&path).unwrap_err();
+        assert!(e.message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn init_writes_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/config.toml");
+        assert!(init_file(&path).unwrap().is_some());
+        assert!(init_file(&path).unwrap().is_none());
+        Config::load(&path).unwrap();
+    }
+}

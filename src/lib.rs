@@ -1,0 +1,16 @@
+//! pincer: a terminal-first AI assistant.
+//!
+//! Data flows one way: key → [`protocol::Op`] → [`runtime`] → [`protocol::Event`] → UI state →
+//! frame. See `docs/ARCHITECTURE.md` for the module map.
+
+pub mod config;
+pub mod headless;
+pub mod logging;
+pub mod paths;
+pub mod protocol;
+pub mod provider;
+pub mod runtime;
+pub mod startup;
+pub mod store;
+pub mod text;
+pub mod tui;

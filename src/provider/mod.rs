@@ -1,0 +1,355 @@
+//! Model providers: OpenAI-compatible Chat Completions and Anthropic Messages, both streamed.
+//!
+//! [`ProviderClient::stream`] sends one request and returns a [`ReplyStream`] of text deltas and
+//! usage. Retrying is the caller's job (the runtime reports each retry to the user); this module
+//! only classifies failures into [`ProviderError`]s that say whether a retry makes sense.
+
+mod anthropic;
+mod error;
+mod openai;
+pub mod probe;
+pub mod retry;
+pub mod sse;
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+
+use crate::config::{NetworkConfig, ResolvedProvider};
+use crate::protocol::{ProviderKind, Role};
+
+pub use error::ProviderError;
+use sse::{SseDecoder, SseEvent};
+
+/// Largest non-streamed body pincer reads (error pages, JSON replies).
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChatRequest {
+    pub system: Option<String>,
+    pub messages: Vec<ChatMessage>,
+}
+
+/// What a stream yields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamItem {
+    Text(String),
+    /// Token counts as far as the provider reported them so far.
+    Usage {
+        input: Option<u64>,
+        output: Option<u64>,
+    },
+}
+
+/// Turns SSE events of one API into stream items.
+trait EventParser: Send {
+    fn on_event(
+        &mut self,
+        ev: &SseEvent,
+        out: &mut VecDeque<StreamItem>,
+    ) -> Result<(), ProviderError>;
+    /// True once the API's end marker was seen: stop reading.
+    fn complete(&self) -> bool;
+    /// True when the reply is whole even if the connection closes now.
+    fn whole_reply(&self) -> bool;
+}
+
+#[derive(Clone)]
+pub struct ProviderClient {
+    http: reqwest::Client,
+    provider: ResolvedProvider,
+    network: NetworkConfig,
+}
+
+impl ProviderClient {
+    pub fn new(provider: ResolvedProvider, network: NetworkConfig) -> Result<Self, ProviderError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(network.connect_timeout_ms))
+            .user_agent(concat!("pincer/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ProviderError::Network {
+                message: format!("cannot set up the HTTP client: {e}"),
+            })?;
+        Ok(ProviderClient {
+            http,
+            provider,
+            network,
+        })
+    }
+
+    pub fn provider(&self) -> &ResolvedProvider {
+        &self.provider
+    }
+
+    pub fn set_model(&mut self, model: String) {
+        self.provider.model = model;
+    }
+
+    fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.network.stream_idle_timeout_ms.max(1))
+    }
+
+    /// Send the request; on success the reply streams from the returned value.
+    pub async fn stream(&self, request: &ChatRequest) -> Result<ReplyStream, ProviderError> {
+        let p = &self.provider;
+        let (url, body, parser): (String, serde_json::Value, Box<dyn EventParser>) = match p.kind {
+            ProviderKind::Openai => (
+                openai::endpoint(&p.base_url),
+                openai::request_body(&p.model, request),
+                Box::new(openai::Parser::default()),
+            ),
+            ProviderKind::Anthropic => (
+                anthropic::endpoint(&p.base_url),
+                anthropic::request_body(&p.model, p.max_tokens, request),
+                Box::new(anthropic::Parser::default()),
+            ),
+        };
+        let mut builder = self
+            .http
+            .post(&url)
+            .header("accept", "text/event-stream")
+            .json(&body);
+        builder = match (p.kind, &p.api_key) {
+            (ProviderKind::Openai, Some(key)) => builder.bearer_auth(key),
+            (ProviderKind::Anthropic, key) => {
+                let b = builder.header("anthropic-version", "2023-06-01");
+                match key {
+                    Some(key) => b.header("x-api-key", key),
+                    None => b,
+                }
+            }
+            (ProviderKind::Openai, None) => builder,
+        };
+        tracing::debug!(%url, model = %p.model, messages = request.messages.len(), "sending request");
+        let response = match tokio::time::timeout(self.idle_timeout(), builder.send()).await {
+            Err(_) => {
+                return Err(ProviderError::Stalled {
+                    secs: self.idle_timeout().as_secs(),
+                });
+            }
+            Ok(Err(e)) => return Err(error::from_reqwest(&e, &p.base_url)),
+            Ok(Ok(r)) => r,
+        };
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(retry::parse_retry_after);
+            let text = read_capped(response, self.idle_timeout())
+                .await
+                .unwrap_or_default();
+            return Err(error::from_status(status.as_u16(), &text, retry_after, p));
+        }
+        let is_json = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if is_json {
+            // A server that ignores `stream: true` and answers in one piece.
+            let text = read_capped(response, self.idle_timeout()).await?;
+            let items = match p.kind {
+                ProviderKind::Openai => openai::parse_full(&text)?,
+                ProviderKind::Anthropic => anthropic::parse_full(&text)?,
+            };
+            return Ok(ReplyStream::finished_with(items, self.idle_timeout()));
+        }
+        Ok(ReplyStream {
+            body: Box::pin(response.bytes_stream()),
+            decoder: SseDecoder::new(),
+            parser,
+            pending: VecDeque::new(),
+            idle: self.idle_timeout(),
+            state: StreamState::Open,
+            saw_event: false,
+        })
+    }
+
+    /// Models the server offers (`GET {base}/models`); used when a profile names no model.
+    pub async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
+        let p = &self.provider;
+        let url = match p.kind {
+            ProviderKind::Openai => format!("{}/models", p.base_url),
+            ProviderKind::Anthropic => format!("{}/models", anthropic::api_root(&p.base_url)),
+        };
+        let mut req = self.http.get(&url).timeout(Duration::from_secs(10));
+        if let Some(key) = &p.api_key {
+            req = match p.kind {
+                ProviderKind::Openai => req.bearer_auth(key),
+                ProviderKind::Anthropic => req
+                    .header("x-api-key", key)
+                    .header("anthropic-version", "2023-06-01"),
+            };
+        }
+        let response = req
+            .send()
+            .await
+            .map_err(|e| error::from_reqwest(&e, &p.base_url))?;
+        let status = response.status().as_u16();
+        let text = read_capped(response, Duration::from_secs(10)).await?;
+        if !(200..300).contains(&status) {
+            return Err(error::from_status(status, &text, None, p));
+        }
+        Ok(probe::model_ids(&text))
+    }
+}
+
+async fn read_capped(response: reqwest::Response, idle: Duration) -> Result<String, ProviderError> {
+    let mut body = response.bytes_stream();
+    let mut buf = Vec::new();
+    loop {
+        match tokio::time::timeout(idle, body.next()).await {
+            Err(_) => {
+                return Err(ProviderError::Stalled {
+                    secs: idle.as_secs(),
+                });
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(error::body_error(&e)),
+            Ok(Some(Ok(chunk))) => {
+                let room = MAX_BODY_BYTES.saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if room <= chunk.len() {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StreamState {
+    Open,
+    Ended,
+}
+
+type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// A reply as it arrives.
+pub struct ReplyStream {
+    body: ByteStream,
+    decoder: SseDecoder,
+    parser: Box<dyn EventParser>,
+    pending: VecDeque<StreamItem>,
+    idle: Duration,
+    state: StreamState,
+    saw_event: bool,
+}
+
+impl ReplyStream {
+    fn finished_with(items: Vec<StreamItem>, idle: Duration) -> ReplyStream {
+        ReplyStream {
+            body: Box::pin(futures_util::stream::empty()),
+            decoder: SseDecoder::new(),
+            parser: Box::new(openai::Parser::default()),
+            pending: items.into(),
+            idle,
+            state: StreamState::Ended,
+            saw_event: true,
+        }
+    }
+
+    /// The next item; `None` when the reply is complete. An error ends the stream.
+    pub async fn next(&mut self) -> Option<Result<StreamItem, ProviderError>> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(Ok(item));
+            }
+            if self.state == StreamState::Ended {
+                return None;
+            }
+            let chunk = match tokio::time::timeout(self.idle, self.body.next()).await {
+                Err(_) => {
+                    self.state = StreamState::Ended;
+                    return Some(Err(ProviderError::Stalled {
+                        secs: self.idle.as_secs(),
+                    }));
+                }
+                Ok(Some(Ok(chunk))) => chunk,
+                Ok(Some(Err(e))) => {
+                    self.state = StreamState::Ended;
+                    return Some(Err(error::body_error(&e)));
+                }
+                Ok(None) => {
+                    self.state = StreamState::Ended;
+                    let mut events = Vec::new();
+                    self.decoder.finish(&mut events);
+                    if let Err(e) = self.handle(events) {
+                        return Some(Err(e));
+                    }
+                    if self.parser.whole_reply() {
+                        continue; // drain pending, then None
+                    }
+                    let err = if self.saw_event {
+                        ProviderError::Network {
+                            message: "the connection closed before the reply was complete".into(),
+                        }
+                    } else {
+                        ProviderError::BadResponse {
+                            message: "the provider closed the stream without sending a reply"
+                                .into(),
+                        }
+                    };
+                    self.pending.clear();
+                    return Some(Err(err));
+                }
+            };
+            let mut events = Vec::new();
+            if let Err(e) = self.decoder.push(&chunk, &mut events) {
+                self.state = StreamState::Ended;
+                return Some(Err(ProviderError::BadResponse {
+                    message: e.to_string(),
+                }));
+            }
+            if let Err(e) = self.handle(events) {
+                self.state = StreamState::Ended;
+                return Some(Err(e));
+            }
+            if self.parser.complete() {
+                self.state = StreamState::Ended;
+            }
+        }
+    }
+
+    fn handle(&mut self, events: Vec<SseEvent>) -> Result<(), ProviderError> {
+        for ev in events {
+            self.saw_event = true;
+            self.parser.on_event(&ev, &mut self.pending)?;
+        }
+        Ok(())
+    }
+}
+
+/// Make `ProviderClient` usable from the runtime's trait object-free code paths in tests.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finished_stream_yields_items_then_none() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut s = ReplyStream::finished_with(
+                vec![StreamItem::Text("hi".into())],
+                Duration::from_secs(1),
+            );
+            assert_eq!(s.next().await, Some(Ok(StreamItem::Text("hi".into()))));
+            assert_eq!(s.next().await, None);
+        });
+    }
+}

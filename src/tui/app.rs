@@ -1,0 +1,388 @@
+//! UI state and how runtime events change it. Keys are handled in `input.rs`, drawing in
+//! `view.rs`; nothing here touches the terminal.
+
+use std::time::{Duration, Instant};
+
+use super::cells::CellKind;
+use super::composer::Composer;
+use super::markdown::Highlighter;
+use super::theme::Theme;
+use super::transcript::Transcript;
+use crate::protocol::{Event, NoticeLevel, OnboardingReport, ProviderInfo, Role, TurnOutcome};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnState {
+    Idle,
+    /// Request sent, nothing received yet.
+    Thinking {
+        since: Instant,
+    },
+    Streaming {
+        since: Instant,
+    },
+}
+
+impl TurnState {
+    pub fn running(&self) -> bool {
+        !matches!(self, TurnState::Idle)
+    }
+
+    pub fn since(&self) -> Option<Instant> {
+        match self {
+            TurnState::Idle => None,
+            TurnState::Thinking { since } | TurnState::Streaming { since } => Some(*since),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastTurn {
+    /// `None` when the turn used no tokens worth reporting (failed before any reply).
+    pub tokens: Option<u64>,
+    pub estimated: bool,
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+}
+
+pub struct App {
+    pub theme: Theme,
+    pub highlighter: Highlighter,
+    pub transcript: Transcript,
+    pub composer: Composer,
+    pub provider: Option<ProviderInfo>,
+    pub onboarding: Option<OnboardingReport>,
+    pub session_id: Option<String>,
+    pub turn: TurnState,
+    pub last_turn: Option<LastTurn>,
+    pub session_tokens: u64,
+    pub session_tokens_estimated: bool,
+    /// Messages sent while a turn runs, not yet started by the runtime.
+    pub queued: usize,
+    pub overlay: Option<Overlay>,
+    /// A first Ctrl+C on an empty composer arms quitting; any other key disarms it.
+    pub quit_armed: bool,
+    /// The user asked to quit; the loop shuts the runtime down and exits.
+    pub quit_requested: bool,
+    /// The runtime has stopped.
+    pub runtime_gone: bool,
+    pub spinner: usize,
+    /// One-line hint shown in the status line until the next key.
+    pub hint: Option<String>,
+    /// Selected row of the slash popup.
+    pub slash_selected: usize,
+    /// Esc hides the slash popup until the composer text changes.
+    pub slash_dismissed: bool,
+}
+
+impl App {
+    pub fn new(theme: Theme) -> App {
+        let highlighter = Highlighter::new(theme.syntax_theme.clone());
+        let composer = Composer::new(&theme);
+        App {
+            theme,
+            highlighter,
+            transcript: Transcript::default(),
+            composer,
+            provider: None,
+            onboarding: None,
+            session_id: None,
+            turn: TurnState::Idle,
+            last_turn: None,
+            session_tokens: 0,
+            session_tokens_estimated: false,
+            queued: 0,
+            overlay: None,
+            quit_armed: false,
+            quit_requested: false,
+            runtime_gone: false,
+            spinner: 0,
+            hint: None,
+            slash_selected: 0,
+            slash_dismissed: false,
+        }
+    }
+
+    pub fn push_error(&mut self, kind: crate::protocol::ErrorKind, message: impl Into<String>) {
+        self.transcript.push(CellKind::Error {
+            kind,
+            message: message.into(),
+        });
+        self.transcript.end();
+    }
+
+    pub fn push_notice(&mut self, level: NoticeLevel, message: impl Into<String>) {
+        self.transcript.push(CellKind::Notice {
+            level,
+            message: message.into(),
+        });
+    }
+
+    /// Apply one runtime event to the state.
+    pub fn on_event(&mut self, event: Event) {
+        match event {
+            Event::SessionConfigured {
+                session_id,
+                provider,
+                history,
+                input_history,
+                session_tokens,
+            } => {
+                self.session_id = session_id;
+                self.provider = provider;
+                self.transcript.clear();
+                for item in history {
+                    self.transcript.push(match item.role {
+                        Role::User => CellKind::User { text: item.text },
+                        Role::Assistant => CellKind::Assistant {
+                            turn_id: None,
+                            text: item.text,
+                            streaming: false,
+                            interrupted: item.interrupted,
+                        },
+                    });
+                }
+                self.composer.set_history(input_history);
+                self.session_tokens = session_tokens;
+                self.session_tokens_estimated = false;
+                self.last_turn = None;
+                self.turn = TurnState::Idle;
+                self.queued = 0;
+            }
+            Event::ProviderChanged { provider } => {
+                self.push_notice(
+                    NoticeLevel::Info,
+                    format!(
+                        "now using {} · {}",
+                        provider.profile,
+                        display_model(&provider.model)
+                    ),
+                );
+                self.provider = Some(provider);
+                self.onboarding = None;
+            }
+            Event::Onboarding { report } => self.onboarding = Some(report),
+            Event::UserMessage { text } => {
+                self.queued = self.queued.saturating_sub(1);
+                self.transcript.push(CellKind::User { text });
+                self.transcript.end();
+            }
+            Event::TurnStarted { .. } => {
+                self.turn = TurnState::Thinking {
+                    since: Instant::now(),
+                };
+            }
+            Event::AssistantDelta { turn_id, text } => {
+                if let TurnState::Thinking { since } = self.turn {
+                    self.turn = TurnState::Streaming { since };
+                }
+                match self.transcript.streaming_reply(turn_id) {
+                    Some(cell) => {
+                        if let CellKind::Assistant { text: t, .. } = &mut cell.kind {
+                            t.push_str(&text);
+                        }
+                        cell.invalidate();
+                    }
+                    None => self.transcript.push(CellKind::Assistant {
+                        turn_id: Some(turn_id),
+                        text,
+                        streaming: true,
+                        interrupted: false,
+                    }),
+                }
+            }
+            Event::AssistantMessageDone {
+                turn_id,
+                text,
+                interrupted,
+            } => {
+                let kind = CellKind::Assistant {
+                    turn_id: Some(turn_id),
+                    text,
+                    streaming: false,
+                    interrupted,
+                };
+                match self.transcript.streaming_reply(turn_id) {
+                    Some(cell) => {
+                        cell.kind = kind;
+                        cell.invalidate();
+                    }
+                    None => self.transcript.push(kind),
+                }
+            }
+            Event::Retrying {
+                turn_id,
+                attempt,
+                max_attempts,
+                delay_ms,
+                reason,
+            } => {
+                self.transcript.remove_streaming_reply(turn_id);
+                if let Some(since) = self.turn.since() {
+                    self.turn = TurnState::Thinking { since };
+                }
+                self.push_notice(
+                    NoticeLevel::Warning,
+                    format!(
+                        "{reason} — retry {attempt}/{max_attempts} in {:.1} s",
+                        delay_ms as f64 / 1000.0
+                    ),
+                );
+            }
+            Event::TurnFinished {
+                outcome,
+                usage,
+                duration_ms,
+                turn_id,
+            } => {
+                self.transcript.remove_streaming_reply(turn_id);
+                self.turn = TurnState::Idle;
+                let tokens = usage.map(|u| u.total());
+                let estimated = usage.is_some_and(|u| u.estimated);
+                self.session_tokens += tokens.unwrap_or(0);
+                self.session_tokens_estimated |= estimated;
+                self.last_turn = Some(LastTurn {
+                    tokens,
+                    estimated,
+                    duration: Duration::from_millis(duration_ms),
+                });
+                if outcome == TurnOutcome::Interrupted && self.quit_requested {
+                    self.hint = None;
+                }
+            }
+            Event::Error { kind, message, .. } => self.push_error(kind, message),
+            Event::Notice { level, message } => self.push_notice(level, message),
+            Event::ShutdownComplete => self.runtime_gone = true,
+        }
+    }
+
+    /// Advance the spinner (only called while a turn runs).
+    pub fn tick(&mut self) {
+        self.spinner = self.spinner.wrapping_add(1);
+    }
+}
+
+pub fn display_model(model: &str) -> &str {
+    if model.is_empty() {
+        "server default"
+    } else {
+        model
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{ErrorKind, HistoryItem, ProviderKind, TokenUsage};
+
+    pub(crate) fn configured() -> App {
+        let mut app = App::new(Theme::dark());
+        app.on_event(Event::SessionConfigured {
+            session_id: None,
+            provider: Some(ProviderInfo {
+                profile: "local".into(),
+                kind: ProviderKind::Openai,
+                model: "m".into(),
+                base_url: "http://127.0.0.1:1/v1".into(),
+            }),
+            history: vec![HistoryItem {
+                role: Role::User,
+                text: "old".into(),
+                interrupted: false,
+            }],
+            input_history: vec!["old".into()],
+            session_tokens: 10,
+        });
+        app
+    }
+
+    #[test]
+    fn a_turn_streams_then_finishes() {
+        let mut app = configured();
+        app.on_event(Event::UserMessage { text: "hi".into() });
+        app.on_event(Event::TurnStarted { turn_id: 1 });
+        assert!(matches!(app.turn, TurnState::Thinking { .. }));
+        app.on_event(Event::AssistantDelta {
+            turn_id: 1,
+            text: "Hel".into(),
+        });
+        app.on_event(Event::AssistantDelta {
+            turn_id: 1,
+            text: "lo".into(),
+        });
+        assert!(matches!(app.turn, TurnState::Streaming { .. }));
+        app.on_event(Event::AssistantMessageDone {
+            turn_id: 1,
+            text: "Hello".into(),
+            interrupted: false,
+        });
+        app.on_event(Event::TurnFinished {
+            turn_id: 1,
+            outcome: TurnOutcome::Completed,
+            usage: Some(TokenUsage {
+                input_tokens: 5,
+                output_tokens: 2,
+                estimated: false,
+            }),
+            duration_ms: 1500,
+        });
+        assert_eq!(app.turn, TurnState::Idle);
+        assert_eq!(app.session_tokens, 17);
+        assert_eq!(app.transcript.cells.len(), 3);
+        assert!(
+            matches!(&app.transcript.cells[2].kind, CellKind::Assistant { text, streaming: false, .. } if text == "Hello")
+        );
+    }
+
+    #[test]
+    fn retry_discards_partial_reply() {
+        let mut app = configured();
+        app.on_event(Event::TurnStarted { turn_id: 1 });
+        app.on_event(Event::AssistantDelta {
+            turn_id: 1,
+            text: "par".into(),
+        });
+        app.on_event(Event::Retrying {
+            turn_id: 1,
+            attempt: 1,
+            max_attempts: 3,
+            delay_ms: 10,
+            reason: "reset".into(),
+        });
+        assert!(
+            app.transcript
+                .cells
+                .iter()
+                .all(|c| !matches!(c.kind, CellKind::Assistant { .. }))
+        );
+        assert!(matches!(app.turn, TurnState::Thinking { .. }));
+    }
+
+    #[test]
+    fn errors_and_provider_changes_show_in_transcript() {
+        let mut app = configured();
+        app.on_event(Event::Error {
+            kind: ErrorKind::Auth,
+            message: "set KEY".into(),
+            retryable: false,
+        });
+        assert!(matches!(
+            app.transcript.cells.last().unwrap().kind,
+            CellKind::Error { .. }
+        ));
+        app.onboarding = Some(OnboardingReport::default());
+        app.on_event(Event::ProviderChanged {
+            provider: ProviderInfo {
+                profile: "p".into(),
+                kind: ProviderKind::Anthropic,
+                model: "x".into(),
+                base_url: "u".into(),
+            },
+        });
+        assert!(app.onboarding.is_none());
+        assert_eq!(app.provider.as_ref().unwrap().profile, "p");
+    }
+}

@@ -1,0 +1,343 @@
+//! The message composer: a multi-line textarea with input history and collapsed large pastes.
+
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::{Block, BorderType};
+use ratatui_textarea::{CursorMove, TextArea, WrapMode};
+use unicode_width::UnicodeWidthStr;
+
+use super::theme::Theme;
+
+/// Pastes longer than this are kept whole but shown as one placeholder line.
+pub const COLLAPSE_PASTE_CHARS: usize = 1000;
+/// Most rows the composer grows to before it scrolls.
+const MAX_ROWS: u16 = 8;
+
+pub struct Composer {
+    textarea: TextArea<'static>,
+    /// (placeholder shown in the textarea, the pasted text it stands for)
+    pastes: Vec<(String, String)>,
+    history: Vec<String>,
+    /// Position while walking the history; `None` when editing a fresh draft.
+    history_pos: Option<usize>,
+    draft: String,
+}
+
+impl Composer {
+    pub fn new(theme: &Theme) -> Composer {
+        let mut c = Composer {
+            textarea: TextArea::default(),
+            pastes: Vec::new(),
+            history: Vec::new(),
+            history_pos: None,
+            draft: String::new(),
+        };
+        c.apply_theme(theme);
+        c
+    }
+
+    pub fn apply_theme(&mut self, theme: &Theme) {
+        let ta = &mut self.textarea;
+        ta.set_wrap_mode(WrapMode::WordOrGlyph);
+        ta.set_cursor_line_style(Style::default());
+        ta.set_style(theme.text);
+        ta.set_cursor_style(theme.text.add_modifier(ratatui::style::Modifier::REVERSED));
+        ta.set_placeholder_text("Ask anything  ·  / for commands  ·  ? for help");
+        ta.set_placeholder_style(theme.muted);
+        ta.set_block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(theme.border),
+        );
+    }
+
+    /// The text as shown (placeholders not expanded).
+    pub fn text(&self) -> String {
+        self.textarea.lines().join("\n")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.textarea.lines().iter().all(|l| l.is_empty())
+    }
+
+    pub fn clear(&mut self) {
+        self.set_text("");
+        self.pastes.clear();
+        self.history_pos = None;
+    }
+
+    pub fn set_text(&mut self, text: &str) {
+        let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+        let block = self.textarea.block().cloned();
+        let style = self.textarea.style();
+        let placeholder = self.textarea.placeholder_text().to_string();
+        let placeholder_style = self.textarea.placeholder_style();
+        let cursor_style = self.textarea.cursor_style();
+        let mut ta = TextArea::new(lines);
+        ta.set_wrap_mode(WrapMode::WordOrGlyph);
+        ta.set_cursor_line_style(Style::default());
+        ta.set_style(style);
+        ta.set_cursor_style(cursor_style);
+        ta.set_placeholder_text(placeholder);
+        if let Some(s) = placeholder_style {
+            ta.set_placeholder_style(s);
+        }
+        if let Some(b) = block {
+            ta.set_block(b);
+        }
+        ta.move_cursor(CursorMove::Bottom);
+        ta.move_cursor(CursorMove::End);
+        self.textarea = ta;
+    }
+
+    /// Take the message to send: placeholders expanded, composer cleared. `None` if blank.
+    pub fn take_message(&mut self) -> Option<String> {
+        let shown = self.text();
+        if shown.trim().is_empty() {
+            return None;
+        }
+        let mut message = shown.clone();
+        for (placeholder, content) in &self.pastes {
+            message = message.replacen(placeholder.as_str(), content, 1);
+        }
+        self.push_history(&message);
+        self.clear();
+        Some(message)
+    }
+
+    /// Bracketed paste: small pastes are typed in, large ones collapse to a placeholder.
+    pub fn paste(&mut self, text: &str) {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        let chars = text.chars().count();
+        if chars <= COLLAPSE_PASTE_CHARS {
+            self.textarea.insert_str(&text);
+            return;
+        }
+        let lines = text.lines().count();
+        let placeholder = format!(
+            "[pasted text #{} · {} chars · {} lines]",
+            self.pastes.len() + 1,
+            group_thousands(chars),
+            group_thousands(lines)
+        );
+        self.textarea.insert_str(&placeholder);
+        self.pastes.push((placeholder, text));
+    }
+
+    /// Keys the textarea handles (everything the app did not take).
+    pub fn input(&mut self, key: KeyEvent) -> bool {
+        self.history_pos = None;
+        self.textarea.input(key)
+    }
+
+    pub fn insert_newline(&mut self) {
+        self.textarea.insert_newline();
+    }
+
+    pub fn cursor_on_first_line(&self) -> bool {
+        self.textarea.cursor().0 == 0
+    }
+
+    pub fn cursor_on_last_line(&self) -> bool {
+        self.textarea.cursor().0 + 1 >= self.textarea.lines().len()
+    }
+
+    pub fn set_history(&mut self, history: Vec<String>) {
+        self.history = history;
+        self.history_pos = None;
+    }
+
+    fn push_history(&mut self, entry: &str) {
+        if self.history.last().map(String::as_str) != Some(entry) {
+            self.history.push(entry.to_string());
+        }
+        self.history_pos = None;
+    }
+
+    /// Up at the top edge: an older entry. Returns false when there is none.
+    pub fn history_prev(&mut self) -> bool {
+        let pos = match self.history_pos {
+            None if self.history.is_empty() => return false,
+            None => {
+                self.draft = self.text();
+                self.history.len() - 1
+            }
+            Some(0) => return false,
+            Some(p) => p - 1,
+        };
+        self.show_history(pos);
+        true
+    }
+
+    /// Down at the bottom edge: a newer entry, then back to the draft.
+    pub fn history_next(&mut self) -> bool {
+        let Some(pos) = self.history_pos else {
+            return false;
+        };
+        if pos + 1 >= self.history.len() {
+            let draft = std::mem::take(&mut self.draft);
+            self.pastes.clear();
+            self.set_text(&draft);
+            self.history_pos = None;
+        } else {
+            self.show_history(pos + 1);
+        }
+        true
+    }
+
+    fn show_history(&mut self, pos: usize) {
+        let entry = self.history.get(pos).cloned().unwrap_or_default();
+        self.pastes.clear();
+        if entry.chars().count() > COLLAPSE_PASTE_CHARS {
+            self.set_text("");
+            self.paste(&entry);
+        } else {
+            self.set_text(&entry);
+        }
+        self.history_pos = Some(pos);
+    }
+
+    /// Rows needed for `width` columns, borders included.
+    pub fn height(&self, width: u16) -> u16 {
+        let inner = width.saturating_sub(2).max(1) as usize;
+        let rows: usize = self
+            .textarea
+            .lines()
+            .iter()
+            .map(|l| (l.width() + 1).div_ceil(inner).max(1))
+            .sum();
+        (rows as u16).clamp(1, MAX_ROWS) + 2
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect) {
+        frame.render_widget(&self.textarea, area);
+    }
+}
+
+/// Is this key one of the newline chords (Shift+Enter, Alt+Enter, Ctrl+J)?
+pub fn is_newline_key(key: &KeyEvent) -> bool {
+    match key.code {
+        KeyCode::Enter => key
+            .modifiers
+            .intersects(KeyModifiers::SHIFT | KeyModifiers::ALT | KeyModifiers::CONTROL),
+        KeyCode::Char('j') => key.modifiers == KeyModifiers::CONTROL,
+        _ => false,
+    }
+}
+
+pub fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn composer() -> Composer {
+        Composer::new(&Theme::dark())
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn small_paste_is_inline_large_paste_collapses_and_expands() {
+        let mut c = composer();
+        c.paste("hi\r\n");
+        assert_eq!(c.text(), "hi\n");
+        let big = "x".repeat(10 * 1024 * 1024);
+        c.paste(&big);
+        assert!(
+            c.text()
+                .contains("[pasted text #1 · 10,485,760 chars · 1 lines]")
+        );
+        assert!(c.text().len() < 100);
+        let msg = c.take_message().unwrap();
+        assert_eq!(msg.len(), 3 + big.len());
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn history_walks_and_restores_draft() {
+        let mut c = composer();
+        c.set_history(vec!["one".into(), "two".into()]);
+        c.set_text("draft");
+        assert!(c.history_prev());
+        assert_eq!(c.text(), "two");
+        assert!(c.history_prev());
+        assert_eq!(c.text(), "one");
+        assert!(!c.history_prev());
+        assert!(c.history_next());
+        assert!(c.history_next());
+        assert_eq!(c.text(), "draft");
+        assert!(!c.history_next());
+    }
+
+    #[test]
+    fn sent_messages_join_history_once() {
+        let mut c = composer();
+        c.set_text("same");
+        c.take_message();
+        c.set_text("same");
+        c.take_message();
+        assert!(c.history_prev());
+        assert!(!c.history_prev());
+    }
+
+    #[test]
+    fn typing_and_newline_chords() {
+        let mut c = composer();
+        c.input(key(KeyCode::Char('a')));
+        c.insert_newline();
+        c.input(key(KeyCode::Char('b')));
+        assert_eq!(c.text(), "a\nb");
+        assert!(!c.cursor_on_first_line());
+        assert!(c.cursor_on_last_line());
+        assert!(is_newline_key(&KeyEvent::new(
+            KeyCode::Enter,
+            KeyModifiers::SHIFT
+        )));
+        assert!(is_newline_key(&KeyEvent::new(
+            KeyCode::Enter,
+            KeyModifiers::ALT
+        )));
+        assert!(is_newline_key(&KeyEvent::new(
+            KeyCode::Char('j'),
+            KeyModifiers::CONTROL
+        )));
+        assert!(!is_newline_key(&key(KeyCode::Enter)));
+    }
+
+    #[test]
+    fn blank_message_is_not_taken() {
+        let mut c = composer();
+        c.set_text("  \n ");
+        assert_eq!(c.take_message(), None);
+    }
+
+    #[test]
+    fn height_grows_and_caps() {
+        let mut c = composer();
+        assert_eq!(c.height(40), 3);
+        c.set_text(&"line\n".repeat(20));
+        assert_eq!(c.height(40), MAX_ROWS + 2);
+    }
+
+    #[test]
+    fn thousands() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(1000), "1,000");
+        assert_eq!(group_thousands(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,369 @@
+//! Keys and pastes → UI state changes and `Op`s for the runtime.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::app::{App, Overlay, display_model};
+use super::composer::is_newline_key;
+use super::slash::{self, Parsed};
+use crate::protocol::{ErrorKind, NoticeLevel, Op};
+
+/// Handle one key press; returns what to send to the runtime.
+pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let was_armed = std::mem::take(&mut app.quit_armed);
+    app.hint = None;
+
+    if app.overlay.is_some() {
+        // Any key closes the help; Ctrl+C still counts towards quitting.
+        app.overlay = None;
+        if !(ctrl && key.code == KeyCode::Char('c')) {
+            return Vec::new();
+        }
+    }
+
+    match key.code {
+        KeyCode::Char('c') if ctrl => return ctrl_c(app, was_armed),
+        KeyCode::Esc => return esc(app),
+        KeyCode::F(1) => {
+            app.overlay = Some(Overlay::Help);
+            return Vec::new();
+        }
+        KeyCode::Char('?')
+            if app.composer.is_empty()
+                && key.modifiers.difference(KeyModifiers::SHIFT).is_empty() =>
+        {
+            app.overlay = Some(Overlay::Help);
+            return Vec::new();
+        }
+        KeyCode::PageUp => {
+            app.transcript.page_up(&app.theme, &app.highlighter);
+            return Vec::new();
+        }
+        KeyCode::PageDown => {
+            app.transcript.page_down(&app.theme, &app.highlighter);
+            return Vec::new();
+        }
+        KeyCode::Home if ctrl || app.composer.is_empty() => {
+            app.transcript.home();
+            return Vec::new();
+        }
+        KeyCode::End if ctrl || app.composer.is_empty() => {
+            app.transcript.end();
+            return Vec::new();
+        }
+        _ => {}
+    }
+
+    let popup = popup_items(app);
+    if !popup.is_empty() {
+        match key.code {
+            KeyCode::Up => {
+                app.slash_selected = app.slash_selected.checked_sub(1).unwrap_or(popup.len() - 1);
+                return Vec::new();
+            }
+            KeyCode::Down => {
+                app.slash_selected = (app.slash_selected + 1) % popup.len();
+                return Vec::new();
+            }
+            KeyCode::Tab => {
+                if let Some(cmd) = popup.get(app.slash_selected.min(popup.len() - 1)) {
+                    app.composer.set_text(&format!("/{} ", cmd.name));
+                }
+                return Vec::new();
+            }
+            KeyCode::Enter if key.modifiers.is_empty() => {
+                if let Some(cmd) = popup.get(app.slash_selected.min(popup.len() - 1)) {
+                    if cmd.args.starts_with('[') || cmd.args.is_empty() {
+                        app.composer.set_text(&format!("/{}", cmd.name));
+                    } else {
+                        app.composer.set_text(&format!("/{} ", cmd.name));
+                        return Vec::new();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    if is_newline_key(&key) {
+        app.composer.insert_newline();
+        return Vec::new();
+    }
+    match key.code {
+        KeyCode::Enter => return submit(app),
+        KeyCode::Up if app.composer.cursor_on_first_line() && app.composer.history_prev() => {
+            return Vec::new();
+        }
+        KeyCode::Down if app.composer.cursor_on_last_line() && app.composer.history_next() => {
+            return Vec::new();
+        }
+        _ => {}
+    }
+    let before = app.composer.text();
+    app.composer.input(key);
+    if app.composer.text() != before {
+        app.slash_dismissed = false;
+        app.slash_selected = 0;
+    }
+    Vec::new()
+}
+
+/// Bracketed paste.
+pub fn handle_paste(app: &mut App, text: &str) {
+    app.quit_armed = false;
+    app.overlay = None;
+    app.composer.paste(text);
+    app.slash_dismissed = false;
+}
+
+pub fn popup_items(app: &App) -> Vec<&'static slash::SlashCommand> {
+    if app.slash_dismissed || app.composer.text().contains('\n') {
+        return Vec::new();
+    }
+    slash::matches(&app.composer.text())
+}
+
+fn ctrl_c(app: &mut App, was_armed: bool) -> Vec<Op> {
+    if !app.composer.is_empty() {
+        app.composer.clear();
+        return Vec::new();
+    }
+    if was_armed {
+        app.quit_requested = true;
+        return vec![Op::Shutdown];
+    }
+    app.quit_armed = true;
+    app.hint = Some("press Ctrl+C again to quit".into());
+    if app.turn.running() {
+        return vec![Op::Interrupt];
+    }
+    Vec::new()
+}
+
+fn esc(app: &mut App) -> Vec<Op> {
+    if !popup_items(app).is_empty() {
+        app.slash_dismissed = true;
+        return Vec::new();
+    }
+    if app.turn.running() {
+        app.hint = Some("interrupting…".into());
+        return vec![Op::Interrupt];
+    }
+    Vec::new()
+}
+
+fn submit(app: &mut App) -> Vec<Op> {
+    let text = app.composer.text();
+    if let Some(cmd) = slash::parse(&text) {
+        return run_command(app, cmd);
+    }
+    if app.provider.is_none() {
+        app.push_error(
+            ErrorKind::NoProvider,
+            "no model is configured yet, so nothing was sent (your text is still in the composer). See the setup notes above, or /model PROFILE",
+        );
+        return Vec::new();
+    }
+    let Some(mut message) = app.composer.take_message() else {
+        return Vec::new();
+    };
+    if let Some(rest) = message.trim_start().strip_prefix("//") {
+        message = format!("/{rest}");
+    }
+    if app.turn.running() {
+        app.queued += 1;
+        app.hint = Some("queued: sent when the current reply ends".into());
+    }
+    app.transcript.end();
+    vec![Op::UserMessage { text: message }]
+}
+
+fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
+    app.composer.clear();
+    app.slash_dismissed = false;
+    app.slash_selected = 0;
+    match cmd {
+        Parsed::Help => {
+            app.overlay = Some(Overlay::Help);
+            Vec::new()
+        }
+        Parsed::New => vec![Op::NewSession],
+        Parsed::Model(name) => {
+            if name.is_empty()
+                && let Some(p) = &app.provider
+            {
+                let line = format!(
+                    "model: {} · {} ({})",
+                    p.profile,
+                    display_model(&p.model),
+                    p.base_url
+                );
+                app.push_notice(NoticeLevel::Info, line);
+            }
+            vec![Op::SetModel { name }]
+        }
+        Parsed::Quit => {
+            app.quit_requested = true;
+            vec![Op::Shutdown]
+        }
+        Parsed::Unknown(name) => {
+            app.push_error(
+                ErrorKind::Config,
+                format!("unknown command /{name}: type / to see the commands, or start with // to send text beginning with /"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Event, ProviderInfo, ProviderKind};
+    use crate::tui::theme::Theme;
+
+    fn app() -> App {
+        let mut app = App::new(Theme::dark());
+        app.on_event(Event::SessionConfigured {
+            session_id: None,
+            provider: Some(ProviderInfo {
+                profile: "p".into(),
+                kind: ProviderKind::Openai,
+                model: "m".into(),
+                base_url: "u".into(),
+            }),
+            history: vec![],
+            input_history: vec!["earlier".into()],
+            session_tokens: 0,
+        });
+        app
+    }
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Op> {
+        handle_key(app, KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn ctrl(app: &mut App, c: char) -> Vec<Op> {
+        handle_key(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+    }
+
+    fn type_text(app: &mut App, text: &str) {
+        for c in text.chars() {
+            press(app, KeyCode::Char(c));
+        }
+    }
+
+    #[test]
+    fn enter_sends_and_clears() {
+        let mut a = app();
+        type_text(&mut a, "hello");
+        assert_eq!(
+            press(&mut a, KeyCode::Enter),
+            vec![Op::UserMessage {
+                text: "hello".into()
+            }]
+        );
+        assert!(a.composer.is_empty());
+    }
+
+    #[test]
+    fn ctrl_c_clears_then_quits_on_second_press() {
+        let mut a = app();
+        type_text(&mut a, "draft");
+        assert!(ctrl(&mut a, 'c').is_empty());
+        assert!(a.composer.is_empty());
+        assert!(ctrl(&mut a, 'c').is_empty());
+        assert!(a.quit_armed);
+        assert_eq!(ctrl(&mut a, 'c'), vec![Op::Shutdown]);
+    }
+
+    #[test]
+    fn another_key_disarms_quit() {
+        let mut a = app();
+        ctrl(&mut a, 'c');
+        press(&mut a, KeyCode::Char('x'));
+        assert!(ctrl(&mut a, 'c').is_empty());
+    }
+
+    #[test]
+    fn slash_commands_stay_local() {
+        let mut a = app();
+        type_text(&mut a, "/model big");
+        assert_eq!(
+            press(&mut a, KeyCode::Enter),
+            vec![Op::SetModel { name: "big".into() }]
+        );
+        type_text(&mut a, "/new");
+        assert_eq!(press(&mut a, KeyCode::Enter), vec![Op::NewSession]);
+        type_text(&mut a, "/bogus");
+        assert!(press(&mut a, KeyCode::Enter).is_empty());
+        type_text(&mut a, "/he");
+        assert!(press(&mut a, KeyCode::Enter).is_empty());
+        assert_eq!(a.overlay, Some(Overlay::Help));
+    }
+
+    #[test]
+    fn popup_tab_completes_and_esc_dismisses() {
+        let mut a = app();
+        type_text(&mut a, "/mo");
+        assert_eq!(popup_items(&a).len(), 1);
+        press(&mut a, KeyCode::Tab);
+        assert_eq!(a.composer.text(), "/model ");
+        assert!(popup_items(&a).is_empty());
+        a.composer.clear();
+        type_text(&mut a, "/");
+        press(&mut a, KeyCode::Esc);
+        assert!(popup_items(&a).is_empty());
+    }
+
+    #[test]
+    fn double_slash_sends_literal_slash() {
+        let mut a = app();
+        type_text(&mut a, "//etc is a dir");
+        assert_eq!(
+            press(&mut a, KeyCode::Enter),
+            vec![Op::UserMessage {
+                text: "/etc is a dir".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn esc_interrupts_only_a_running_turn() {
+        let mut a = app();
+        assert!(press(&mut a, KeyCode::Esc).is_empty());
+        a.on_event(Event::TurnStarted { turn_id: 1 });
+        assert_eq!(press(&mut a, KeyCode::Esc), vec![Op::Interrupt]);
+    }
+
+    #[test]
+    fn no_provider_keeps_the_text() {
+        let mut a = App::new(Theme::dark());
+        type_text(&mut a, "hello");
+        assert!(press(&mut a, KeyCode::Enter).is_empty());
+        assert_eq!(a.composer.text(), "hello");
+    }
+
+    #[test]
+    fn question_mark_opens_help_only_on_empty_composer() {
+        let mut a = app();
+        press(&mut a, KeyCode::Char('?'));
+        assert_eq!(a.overlay, Some(Overlay::Help));
+        press(&mut a, KeyCode::Char('x'));
+        assert_eq!(a.overlay, None);
+        type_text(&mut a, "why?");
+        assert_eq!(a.composer.text(), "why?");
+    }
+
+    #[test]
+    fn up_walks_history() {
+        let mut a = app();
+        press(&mut a, KeyCode::Up);
+        assert_eq!(a.composer.text(), "earlier");
+        press(&mut a, KeyCode::Down);
+        assert!(a.composer.is_empty());
+    }
+}

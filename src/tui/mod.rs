@@ -1,0 +1,154 @@
+//! Full-screen terminal UI: one front end of the runtime.
+//!
+//! The loop waits on three sources only — terminal input, runtime events, signals — plus a
+//! spinner tick while a turn runs and a frame deadline while a redraw is pending. Idle, nothing
+//! wakes it.
+
+pub mod app;
+pub mod cells;
+pub mod composer;
+pub mod input;
+pub mod markdown;
+pub mod slash;
+pub mod terminal;
+pub mod theme;
+pub mod transcript;
+pub mod view;
+
+#[cfg(test)]
+mod snapshot_tests;
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use ratatui::crossterm::event::{Event as TermEvent, EventStream};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::protocol::{ErrorKind, Op};
+use crate::runtime::{self, Resume};
+use crate::startup::Startup;
+use app::App;
+use terminal::TerminalGuard;
+use theme::Theme;
+
+/// At most 60 frames a second.
+const FRAME: Duration = Duration::from_millis(16);
+const SPINNER_TICK: Duration = Duration::from_millis(100);
+/// How long quitting waits for the runtime to store the last reply.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+pub async fn run(startup: Startup, cwd: String, resume: Resume) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the full-screen mode needs a terminal; for pipes and scripts use: pincer -p \"prompt\""
+        );
+    }
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (theme, theme_error) =
+        match Theme::load(&startup.config.theme, &startup.paths.themes_dir(), no_color) {
+            Ok(t) => (t, None),
+            Err(e) => (Theme::dark(), Some(e.to_string())),
+        };
+
+    terminal::install_panic_hook();
+    let mut guard =
+        TerminalGuard::enter().context("cannot switch the terminal to full-screen mode")?;
+    let mut app = App::new(theme);
+    app.provider = startup.provider.as_ref().ok().map(|p| p.info());
+    guard.terminal.draw(|f| view::render(&mut app, f))?;
+    tracing::info!("first frame drawn");
+
+    let mut rt = runtime::spawn(startup.into_settings(cwd, resume, true));
+    if let Some(e) = theme_error {
+        app.push_error(ErrorKind::Config, e);
+    }
+    let result = event_loop(&mut guard, &mut app, &mut rt).await;
+
+    // Let the runtime stop the turn and store what it has.
+    let _ = rt.ops.send(Op::Shutdown);
+    if tokio::time::timeout(SHUTDOWN_GRACE, &mut rt.join)
+        .await
+        .is_err()
+    {
+        tracing::warn!("runtime did not stop within {SHUTDOWN_GRACE:?}");
+        rt.join.abort();
+    }
+    drop(guard);
+    result
+}
+
+async fn event_loop(
+    guard: &mut TerminalGuard,
+    app: &mut App,
+    rt: &mut runtime::RuntimeHandle,
+) -> anyhow::Result<()> {
+    let mut input = EventStream::new();
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut spinner = tokio::time::interval(SPINNER_TICK);
+    spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_draw = Instant::now();
+    let mut dirty = app.transcript.is_empty() && app.provider.is_none();
+
+    loop {
+        let deadline = tokio::time::Instant::from_std(last_draw + FRAME);
+        let running = app.turn.running();
+        tokio::select! {
+            maybe = input.next() => match maybe {
+                Some(Ok(ev)) => {
+                    for op in on_terminal_event(app, ev) {
+                        let _ = rt.ops.send(op);
+                    }
+                    dirty = true;
+                }
+                Some(Err(e)) => return Err(e).context("reading the terminal failed"),
+                None => return Ok(()),
+            },
+            ev = rt.events.recv() => match ev {
+                Some(ev) => {
+                    app.on_event(ev);
+                    while let Ok(more) = rt.events.try_recv() {
+                        app.on_event(more);
+                    }
+                    dirty = true;
+                }
+                None => {
+                    app.runtime_gone = true;
+                }
+            },
+            _ = spinner.tick(), if running => {
+                app.tick();
+                dirty = true;
+            }
+            _ = tokio::time::sleep_until(deadline), if dirty => {}
+            _ = sigterm.recv() => return Ok(()),
+            _ = sighup.recv() => return Ok(()),
+            _ = sigint.recv() => return Ok(()),
+        }
+        if app.quit_requested || app.runtime_gone {
+            return Ok(());
+        }
+        if !running && app.turn.running() {
+            spinner.reset();
+        }
+        if dirty && Instant::now() >= last_draw + FRAME {
+            guard.terminal.draw(|f| view::render(app, f))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+    }
+}
+
+fn on_terminal_event(app: &mut App, ev: TermEvent) -> Vec<Op> {
+    match ev {
+        TermEvent::Key(key) => input::handle_key(app, key),
+        TermEvent::Paste(text) => {
+            input::handle_paste(app, &text);
+            Vec::new()
+        }
+        _ => Vec::new(), // resize: the next draw adapts
+    }
+}

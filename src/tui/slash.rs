@@ -1,0 +1,163 @@
+//! Slash commands: handled by the TUI itself, never sent to a model.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+
+use super::theme::Theme;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlashCommand {
+    pub name: &'static str,
+    pub args: &'static str,
+    pub help: &'static str,
+}
+
+pub const COMMANDS: &[SlashCommand] = &[
+    SlashCommand {
+        name: "help",
+        args: "",
+        help: "show keys and commands",
+    },
+    SlashCommand {
+        name: "new",
+        args: "",
+        help: "start a new session",
+    },
+    SlashCommand {
+        name: "model",
+        args: "[NAME]",
+        help: "switch profile or model; no name lists them",
+    },
+    SlashCommand {
+        name: "quit",
+        args: "",
+        help: "leave pincer",
+    },
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Help,
+    New,
+    Model(String),
+    Quit,
+    Unknown(String),
+}
+
+/// A composer text that is a command. `//text` is not a command: it sends `/text`.
+pub fn parse(text: &str) -> Option<Parsed> {
+    let rest = text.trim_start().strip_prefix('/')?;
+    if rest.starts_with('/') {
+        return None;
+    }
+    let (name, args) = rest
+        .split_once(char::is_whitespace)
+        .map(|(n, a)| (n, a.trim()))
+        .unwrap_or((rest.trim_end(), ""));
+    Some(match name {
+        "help" | "?" => Parsed::Help,
+        "new" | "clear" => Parsed::New,
+        "model" => Parsed::Model(args.to_string()),
+        "quit" | "exit" | "q" => Parsed::Quit,
+        other => Parsed::Unknown(other.to_string()),
+    })
+}
+
+/// Commands the popup offers for the composer text, best match first. Empty when the text is
+/// not a command being typed (no leading `/`, or already past the name).
+pub fn matches(text: &str) -> Vec<&'static SlashCommand> {
+    let Some(typed) = text.strip_prefix('/') else {
+        return Vec::new();
+    };
+    if typed.contains(char::is_whitespace) || typed.starts_with('/') {
+        return Vec::new();
+    }
+    let mut prefix: Vec<_> = COMMANDS
+        .iter()
+        .filter(|c| c.name.starts_with(typed))
+        .collect();
+    let inner = COMMANDS
+        .iter()
+        .filter(|c| !c.name.starts_with(typed) && c.name.contains(typed));
+    prefix.extend(inner);
+    prefix
+}
+
+/// The popup, drawn just above `composer`.
+pub fn render_popup(
+    frame: &mut Frame,
+    composer: Rect,
+    items: &[&SlashCommand],
+    selected: usize,
+    theme: &Theme,
+) {
+    if items.is_empty() {
+        return;
+    }
+    let height = (items.len() as u16 + 2).min(composer.y);
+    if height < 3 {
+        return;
+    }
+    let width = composer.width.min(72);
+    let area = Rect::new(composer.x, composer.y - height, width, height);
+    let lines: Vec<Line> = items
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let name = format!(" /{} {}", c.name, c.args);
+            let line = Line::from(vec![
+                Span::styled(format!("{name:<18}"), theme.accent),
+                Span::styled(c.help, theme.muted),
+            ]);
+            if i == selected {
+                line.style(theme.selection)
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(theme.border)
+                .title(Span::styled(
+                    " commands · Tab completes · Enter runs ",
+                    theme.muted,
+                )),
+        ),
+        area,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_and_args() {
+        assert_eq!(parse("/help"), Some(Parsed::Help));
+        assert_eq!(
+            parse("/model  llama3 "),
+            Some(Parsed::Model("llama3".into()))
+        );
+        assert_eq!(parse("/model"), Some(Parsed::Model(String::new())));
+        assert_eq!(parse("/quit"), Some(Parsed::Quit));
+        assert_eq!(parse("/nope x"), Some(Parsed::Unknown("nope".into())));
+        assert_eq!(parse("hello /help"), None);
+        assert_eq!(parse("//etc/passwd?"), None);
+    }
+
+    #[test]
+    fn popup_filters_as_you_type() {
+        let names = |t: &str| matches(t).iter().map(|c| c.name).collect::<Vec<_>>();
+        assert_eq!(names("/"), vec!["help", "new", "model", "quit"]);
+        assert_eq!(names("/m"), vec!["model"]);
+        assert_eq!(names("/e"), vec!["help", "new", "model"]);
+        assert!(names("/model x").is_empty());
+        assert!(names("hi").is_empty());
+    }
+}

@@ -1,0 +1,174 @@
+//! Snapshots of every screen and overlay through ratatui's TestBackend.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::app::{App, Overlay};
+use super::input::handle_key;
+use super::theme::Theme;
+use super::view;
+use crate::protocol::{
+    ErrorKind, Event, Finding, OnboardingReport, ProviderInfo, ProviderKind, TokenUsage,
+    TurnOutcome,
+};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn draw(app: &mut App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| view::render(app, f)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn configured() -> App {
+    let mut app = App::new(Theme::dark());
+    app.on_event(Event::SessionConfigured {
+        session_id: None,
+        provider: Some(ProviderInfo {
+            profile: "ollama".into(),
+            kind: ProviderKind::Openai,
+            model: "qwen2.5-coder".into(),
+            base_url: "http://127.0.0.1:11434/v1".into(),
+        }),
+        history: vec![],
+        input_history: vec![],
+        session_tokens: 0,
+    });
+    app
+}
+
+const ANSWER: &str = "## Reading a file\n\nUse `std::fs::read_to_string` — it returns a **Result**:\n\n```rust\nfn main() -> std::io::Result<()> {\n    let text = std::fs::read_to_string(\"notes.md\")?;\n    println!(\"{text}\");\n    Ok(())\n}\n```\n\n| call | returns |\n|---|---|\n| `read` | `Vec<u8>` |\n| `read_to_string` | `String` |\n\n> Errors carry the path.\n";
+
+fn with_answer(app: &mut App) {
+    app.on_event(Event::UserMessage {
+        text: "How do I read a file in Rust?".into(),
+    });
+    app.on_event(Event::TurnStarted { turn_id: 1 });
+    for piece in ANSWER.split_inclusive(' ') {
+        app.on_event(Event::AssistantDelta {
+            turn_id: 1,
+            text: piece.into(),
+        });
+    }
+    app.on_event(Event::AssistantMessageDone {
+        turn_id: 1,
+        text: ANSWER.into(),
+        interrupted: false,
+    });
+    app.on_event(Event::TurnFinished {
+        turn_id: 1,
+        outcome: TurnOutcome::Completed,
+        usage: Some(TokenUsage {
+            input_tokens: 812,
+            output_tokens: 164,
+            estimated: false,
+        }),
+        duration_ms: 2340,
+    });
+}
+
+#[test]
+fn empty_chat() {
+    insta::assert_snapshot!(draw(&mut configured(), 80, 20));
+}
+
+#[test]
+fn streamed_markdown_answer() {
+    let mut app = configured();
+    with_answer(&mut app);
+    insta::assert_snapshot!(draw(&mut app, 80, 36));
+}
+
+#[test]
+fn answer_at_40_columns() {
+    let mut app = configured();
+    with_answer(&mut app);
+    insta::assert_snapshot!(draw(&mut app, 40, 40));
+}
+
+#[test]
+fn interrupted_answer_and_error() {
+    let mut app = configured();
+    app.on_event(Event::UserMessage {
+        text: "Tell me a long story".into(),
+    });
+    app.on_event(Event::TurnStarted { turn_id: 1 });
+    app.on_event(Event::AssistantDelta {
+        turn_id: 1,
+        text: "Once upon a time".into(),
+    });
+    app.on_event(Event::AssistantMessageDone {
+        turn_id: 1,
+        text: "Once upon a time".into(),
+        interrupted: true,
+    });
+    app.on_event(Event::TurnFinished {
+        turn_id: 1,
+        outcome: TurnOutcome::Interrupted,
+        usage: None,
+        duration_ms: 900,
+    });
+    app.on_event(Event::UserMessage {
+        text: "again".into(),
+    });
+    app.on_event(Event::Error {
+        kind: ErrorKind::Auth,
+        message: "ollama refused the request (HTTP 401): invalid key. Fix: set OPENAI_API_KEY to your API key".into(),
+        retryable: false,
+    });
+    insta::assert_snapshot!(draw(&mut app, 80, 16));
+}
+
+#[test]
+fn slash_popup() {
+    let mut app = configured();
+    handle_key(
+        &mut app,
+        KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE),
+    );
+    insta::assert_snapshot!(draw(&mut app, 80, 14));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = configured();
+    app.overlay = Some(Overlay::Help);
+    insta::assert_snapshot!(draw(&mut app, 100, 20));
+}
+
+#[test]
+fn onboarding_screen() {
+    let mut app = App::new(Theme::dark());
+    app.on_event(Event::SessionConfigured {
+        session_id: None,
+        provider: None,
+        history: vec![],
+        input_history: vec![],
+        session_tokens: 0,
+    });
+    app.on_event(Event::Onboarding {
+        report: OnboardingReport {
+            reason: "no model provider configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY, start a local server (Ollama, llama.cpp), or add a provider to /home/me/.config/pincer/config.toml".into(),
+            probe_done: true,
+            findings: vec![Finding {
+                label: "Ollama on 127.0.0.1:11434".into(),
+                profile: Some("ollama".into()),
+                models: vec!["llama3.2".into(), "qwen2.5-coder".into()],
+            }],
+            config_path: "/home/me/.config/pincer/config.toml".into(),
+        },
+    });
+    insta::assert_snapshot!(draw(&mut app, 100, 30));
+}
+
+#[test]
+fn running_turn_status_and_queued_message() {
+    let mut app = configured();
+    app.on_event(Event::UserMessage {
+        text: "first".into(),
+    });
+    app.on_event(Event::TurnStarted { turn_id: 1 });
+    app.queued = 1;
+    let screen = draw(&mut app, 80, 8);
+    assert!(screen.contains("thinking 0.0s · Esc to stop"), "{screen}");
+    assert!(screen.contains("1 queued"), "{screen}");
+}

@@ -1,0 +1,103 @@
+//! Entering and leaving the full-screen mode. The terminal is restored on every way out: normal
+//! exit, error (guard drop), panic (hook) and signals (the loop exits, the guard drops).
+
+use std::io::{BufWriter, Stdout, Write};
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::cursor::Show;
+use ratatui::crossterm::event::{
+    DisableBracketedPaste, EnableBracketedPaste, KeyboardEnhancementFlags,
+    PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
+};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+
+pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
+
+/// Restores the terminal when dropped.
+pub struct TerminalGuard {
+    pub terminal: Terminal<Backend>,
+}
+
+impl TerminalGuard {
+    pub fn enter() -> std::io::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        let mut out = std::io::stdout();
+        // Kitty keyboard protocol: lets Shift+Enter arrive as such. Terminals that do not know
+        // the sequence ignore it; no query (a query would wait for an answer on start-up).
+        let setup = execute!(
+            out,
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+        );
+        if let Err(e) = setup {
+            restore();
+            return Err(e);
+        }
+        let backend = CrosstermBackend::new(BufWriter::with_capacity(64 * 1024, std::io::stdout()));
+        match Terminal::new(backend) {
+            Ok(mut terminal) => {
+                let _ = terminal.hide_cursor();
+                Ok(TerminalGuard { terminal })
+            }
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
+    }
+
+    /// Give the terminal back (e.g. for an external editor); `resume` takes it again.
+    pub fn suspend(&mut self) {
+        let _ = self.terminal.backend_mut().flush();
+        restore();
+    }
+
+    pub fn resume(&mut self) -> std::io::Result<()> {
+        enable_raw_mode()?;
+        execute!(
+            std::io::stdout(),
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+        )?;
+        self.terminal.clear()?;
+        let _ = self.terminal.hide_cursor();
+        Ok(())
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = self.terminal.backend_mut().flush();
+        restore();
+    }
+}
+
+/// Undo everything `enter` did. Safe to call more than once.
+pub fn restore() {
+    let mut out = std::io::stdout();
+    let _ = execute!(
+        out,
+        PopKeyboardEnhancementFlags,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        Show
+    );
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// On panic: restore the terminal first, log, then let the default hook print the message.
+pub fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
+}

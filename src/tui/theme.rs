@@ -1,0 +1,228 @@
+//! Colours from `themes/*.toml` (bundled in the binary) or `<config>/themes/NAME.toml`.
+//! `NO_COLOR` gives a monochrome theme that uses only bold/italic/underline/reverse.
+
+use std::path::Path;
+
+use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
+
+const BUNDLED: &[(&str, &str)] = &[
+    ("dark", include_str!("../../themes/dark.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+];
+
+/// Every style the UI draws with. Widgets never pick colours of their own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Theme {
+    pub name: String,
+    /// False under `NO_COLOR`: no colours at all, only modifiers.
+    pub color: bool,
+    /// syntect theme for code blocks; `None` disables highlighting.
+    pub syntax_theme: Option<String>,
+    pub text: Style,
+    pub muted: Style,
+    pub accent: Style,
+    pub user: Style,
+    pub assistant: Style,
+    pub heading: Style,
+    pub link: Style,
+    pub inline_code: Style,
+    /// Background for fenced code blocks (only the background is meaningful).
+    pub code_block: Style,
+    pub quote: Style,
+    pub border: Style,
+    pub error: Style,
+    pub warning: Style,
+    pub success: Style,
+    pub status: Style,
+    pub selection: Style,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ThemeError {
+    #[error("theme `{name}` not found: bundled themes are dark and light; put your own in {dir}")]
+    NotFound { name: String, dir: String },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemeFile {
+    #[allow(dead_code)]
+    name: Option<String>,
+    syntax_theme: Option<String>,
+    #[serde(default)]
+    colors: Colors,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Colors {
+    text: Option<String>,
+    muted: Option<String>,
+    accent: Option<String>,
+    user: Option<String>,
+    assistant: Option<String>,
+    heading: Option<String>,
+    link: Option<String>,
+    inline_code: Option<String>,
+    code_bg: Option<String>,
+    quote: Option<String>,
+    border: Option<String>,
+    error: Option<String>,
+    warning: Option<String>,
+    success: Option<String>,
+    status_bg: Option<String>,
+    status_fg: Option<String>,
+    selection_bg: Option<String>,
+}
+
+impl Theme {
+    /// Load a theme by name: `<themes_dir>/NAME.toml` first, then the bundled ones.
+    /// `no_color` (from `NO_COLOR`) always wins.
+    pub fn load(name: &str, themes_dir: &Path, no_color: bool) -> Result<Theme, ThemeError> {
+        if no_color {
+            return Ok(Theme::monochrome());
+        }
+        let user_file = themes_dir.join(format!("{name}.toml"));
+        if let Ok(text) = std::fs::read_to_string(&user_file) {
+            return Theme::parse(name, &text, &user_file.display().to_string());
+        }
+        match BUNDLED.iter().find(|(n, _)| *n == name) {
+            Some((_, text)) => Theme::parse(name, text, &format!("themes/{name}.toml")),
+            None => Err(ThemeError::NotFound {
+                name: name.to_string(),
+                dir: themes_dir.display().to_string(),
+            }),
+        }
+    }
+
+    /// The bundled dark theme; infallible because it is tested.
+    pub fn dark() -> Theme {
+        Theme::parse("dark", BUNDLED[0].1, "themes/dark.toml")
+            .unwrap_or_else(|_| Theme::monochrome())
+    }
+
+    pub fn parse(name: &str, text: &str, path: &str) -> Result<Theme, ThemeError> {
+        let file: ThemeFile = toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| crate::config::line_col(text, s.start))
+                .unwrap_or((1, 1));
+            ThemeError::Parse {
+                path: path.to_string(),
+                line,
+                column,
+                message: e.message().to_string(),
+            }
+        })?;
+        let c = &file.colors;
+        let fg = |v: &Option<String>| Style::default().fg(parse_color(v.as_deref()));
+        let bg = |v: &Option<String>| Style::default().bg(parse_color(v.as_deref()));
+        Ok(Theme {
+            name: name.to_string(),
+            color: true,
+            syntax_theme: file.syntax_theme,
+            text: fg(&c.text),
+            muted: fg(&c.muted),
+            accent: fg(&c.accent),
+            user: fg(&c.user).add_modifier(Modifier::BOLD),
+            assistant: fg(&c.assistant),
+            heading: fg(&c.heading).add_modifier(Modifier::BOLD),
+            link: fg(&c.link).add_modifier(Modifier::UNDERLINED),
+            inline_code: fg(&c.inline_code),
+            code_block: bg(&c.code_bg),
+            quote: fg(&c.quote).add_modifier(Modifier::ITALIC),
+            border: fg(&c.border),
+            error: fg(&c.error).add_modifier(Modifier::BOLD),
+            warning: fg(&c.warning),
+            success: fg(&c.success),
+            status: fg(&c.status_fg).bg(parse_color(c.status_bg.as_deref())),
+            selection: bg(&c.selection_bg),
+        })
+    }
+
+    /// No colours at all (`NO_COLOR`): structure comes from modifiers only.
+    pub fn monochrome() -> Theme {
+        let plain = Style::default();
+        Theme {
+            name: "no-color".into(),
+            color: false,
+            syntax_theme: None,
+            text: plain,
+            muted: plain.add_modifier(Modifier::DIM),
+            accent: plain.add_modifier(Modifier::BOLD),
+            user: plain.add_modifier(Modifier::BOLD),
+            assistant: plain,
+            heading: plain.add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            link: plain.add_modifier(Modifier::UNDERLINED),
+            inline_code: plain.add_modifier(Modifier::BOLD),
+            code_block: plain,
+            quote: plain.add_modifier(Modifier::ITALIC),
+            border: plain,
+            error: plain.add_modifier(Modifier::BOLD),
+            warning: plain.add_modifier(Modifier::BOLD),
+            success: plain,
+            status: plain.add_modifier(Modifier::REVERSED),
+            selection: plain.add_modifier(Modifier::REVERSED),
+        }
+    }
+
+    /// Names of the bundled themes.
+    pub fn bundled_names() -> impl Iterator<Item = &'static str> {
+        BUNDLED.iter().map(|(n, _)| *n)
+    }
+}
+
+/// `#rrggbb`, a ratatui colour name, or anything else → terminal default.
+fn parse_color(value: Option<&str>) -> Color {
+    value
+        .and_then(|v| v.parse::<Color>().ok())
+        .unwrap_or(Color::Reset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_themes_parse() {
+        for name in Theme::bundled_names() {
+            let theme = Theme::load(name, Path::new("/nonexistent"), false).unwrap();
+            assert!(theme.color);
+            assert_ne!(
+                theme.text.fg,
+                Some(Color::Reset),
+                "{name} has a text colour"
+            );
+            assert!(theme.syntax_theme.is_some());
+        }
+    }
+
+    #[test]
+    fn no_color_wins() {
+        let theme = Theme::load("dark", Path::new("/nonexistent"), true).unwrap();
+        assert!(!theme.color);
+        assert_eq!(theme.text.fg, None);
+    }
+
+    #[test]
+    fn unknown_theme_names_the_dir() {
+        let err = Theme::load("nope", Path::new("/x/themes"), false).unwrap_err();
+        assert!(err.to_string().contains("/x/themes"));
+    }
+
+    #[test]
+    fn bad_theme_reports_line() {
+        let err =
+            Theme::parse("t", "name = \"t\"\n[colors]\ntxt = \"#fff\"\n", "t.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("t.toml:3:"), "{msg}");
+    }
+}

@@ -1,0 +1,179 @@
+//! End to end: the real binary in a pseudo-terminal against the scripted mock server.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use pincer::store::Store;
+use support::mock_server::*;
+use support::pty::{PtyApp, write_mock_config};
+
+/// The first SSE event of an OpenAI stream (so a stall can follow real text).
+fn first_event(body: &[u8]) -> Vec<u8> {
+    let end = body.windows(2).position(|w| w == b"\n\n").unwrap() + 2;
+    body[..end].to_vec()
+}
+
+#[test]
+fn chat_streams_markdown_interrupts_a_stall_and_quits_with_ctrl_c_twice() {
+    let answer = openai_sse(
+        &[
+            "Hello ",
+            "from the **mock**.\n\n",
+            "```rust\nfn main() {}\n```\n\n",
+            "| a | b |\n|---|---|\n| 1 | 2 |\n",
+        ],
+        Some((21, 9)),
+    );
+    let stalled = openai_sse(&["partial answer ", "never"], None);
+    let server = MockServer::start_blocking(vec![
+        Reply::Sse(split_awkwardly(&answer)),
+        Reply::Sse(vec![Step::Bytes(first_event(&stalled)), Step::Stall]),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    write_mock_config(home.path(), &server.url(), "");
+    let mut app = PtyApp::spawn(&[], home.path(), &[], 30, 100);
+
+    app.wait_for("mock · mock-model");
+    app.type_text("hello pincer\r");
+    app.wait_for("Hello from the mock.");
+    app.wait_for("fn main() {}");
+    app.wait_for("│ 1 │ 2 │");
+    app.wait_for("last 30 tok");
+    let screen = app.screen();
+    assert!(screen.contains("› hello pincer"), "{screen}");
+    assert!(
+        !screen.contains("**"),
+        "markdown is rendered, not shown raw:\n{screen}"
+    );
+    let sent = server.requests()[0].json().unwrap();
+    assert_eq!(sent["messages"][0]["content"], "hello pincer");
+
+    // A stalled stream: Esc ends the turn, the partial text stays, the UI keeps answering.
+    app.type_text("and now?\r");
+    app.wait_for("partial answer");
+    app.wait_for("streaming");
+    app.send(b"\x1b");
+    app.wait_for("interrupted");
+    app.wait_until("idle", Duration::from_secs(5), |s| s.contains(" idle"));
+    app.send(b"?");
+    app.wait_for("Keys · any key closes");
+    app.send(b"x");
+    app.wait_until("help closed", Duration::from_secs(5), |s| {
+        !s.contains("Keys · any key")
+    });
+
+    // Ctrl+C twice quits and restores the terminal.
+    app.send(b"\x03");
+    app.wait_for("press Ctrl+C again to quit");
+    app.send(b"\x03");
+    let status = app
+        .wait_exit(Duration::from_secs(10))
+        .expect("pincer exits");
+    assert!(status.success(), "{status:?}");
+    let raw = app.raw_output();
+    let tail = &raw[raw.len().saturating_sub(200)..];
+    assert!(
+        tail.windows(8).any(|w| w == b"\x1b[?1049l"),
+        "left the alternate screen at exit"
+    );
+
+    let store = Store::open(&home.path().join("data/pincer.db")).unwrap();
+    let cwd = home.path().display().to_string();
+    let id = store
+        .latest_session_in(&cwd)
+        .unwrap()
+        .expect("session stored");
+    let items = store.load_session(&id).unwrap().items;
+    assert_eq!(items.len(), 4, "{items:?}");
+    assert!(items[3].interrupted && items[3].text == "partial answer ");
+}
+
+#[test]
+fn continue_shows_the_previous_transcript() {
+    let server = MockServer::start_blocking(vec![Reply::sse(openai_sse(&["first reply"], None))]);
+    let home = tempfile::tempdir().unwrap();
+    write_mock_config(home.path(), &server.url(), "");
+    let mut app = PtyApp::spawn(&[], home.path(), &[], 24, 80);
+    app.wait_for("mock · mock-model");
+    app.type_text("remember me\r");
+    app.wait_for("first reply");
+    app.type_text("/quit\r");
+    assert!(app.wait_exit(Duration::from_secs(10)).unwrap().success());
+
+    let app = PtyApp::spawn(&["--continue"], home.path(), &[], 24, 80);
+    app.wait_for("› remember me");
+    app.wait_for("first reply");
+}
+
+#[test]
+fn a_malformed_config_is_reported_with_its_line_and_the_program_still_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "theme = \"dark\"\n[providers.x]\nkind = = \"openai\"\n",
+    )
+    .unwrap();
+    let mut app = PtyApp::spawn(&[], home.path(), &[("PINCER_PROVIDER", "")], 30, 100);
+    app.wait_for("config.toml:3:");
+    app.wait_for("No model is configured yet");
+    app.send(b"?");
+    app.wait_for("Keys · any key closes");
+    app.send(b"x");
+    app.type_text("/quit\r");
+    assert!(app.wait_exit(Duration::from_secs(10)).unwrap().success());
+}
+
+#[test]
+fn a_ten_megabyte_paste_is_kept_whole_and_shown_collapsed() {
+    let server = MockServer::start_blocking(vec![Reply::sse(openai_sse(&["got it"], None))]);
+    let home = tempfile::tempdir().unwrap();
+    write_mock_config(home.path(), &server.url(), "");
+    let app = PtyApp::spawn(&[], home.path(), &[], 24, 100);
+    app.wait_for("mock · mock-model");
+    let big = "0123456789abcdef".repeat(10 * 1024 * 1024 / 16);
+    let mut paste = b"\x1b[200~".to_vec();
+    paste.extend_from_slice(big.as_bytes());
+    paste.extend_from_slice(b"\x1b[201~");
+    app.send(&paste);
+    app.wait_until("collapsed paste", Duration::from_secs(60), |s| {
+        s.contains("[pasted text #1 · 10,485,760 chars · 1 lines]")
+    });
+    app.send(b"\r");
+    app.wait_for("got it");
+    app.wait_for("folded");
+    assert!(server.wait_for_requests_blocking(1, Duration::from_secs(5)));
+    let body = server.requests()[0].json().unwrap();
+    assert_eq!(
+        body["messages"][0]["content"].as_str().unwrap().len(),
+        big.len()
+    );
+}
+
+#[test]
+fn slash_popup_filters_and_runs_commands_locally() {
+    let server = MockServer::start_blocking(vec![]);
+    let home = tempfile::tempdir().unwrap();
+    write_mock_config(home.path(), &server.url(), "");
+    let mut app = PtyApp::spawn(&[], home.path(), &[], 24, 80);
+    app.wait_for("mock · mock-model");
+    app.type_text("/");
+    app.wait_for("/model [NAME]");
+    app.type_text("mo");
+    app.wait_until("filtered popup", Duration::from_secs(5), |s| {
+        s.contains("/model [NAME]") && !s.contains("/quit")
+    });
+    app.send(b"\t");
+    app.type_text("bigger\r");
+    app.wait_for("now using mock · bigger");
+    app.type_text("/quit\r");
+    assert!(app.wait_exit(Duration::from_secs(10)).unwrap().success());
+    assert!(
+        server.requests().is_empty(),
+        "commands never reach the model"
+    );
+}

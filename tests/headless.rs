@@ -1,0 +1,240 @@
+//! `pincer -p` against the mock server: stdout, stderr, exit codes, JSON events.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use support::mock_server::*;
+
+fn pincer(home: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pincer"));
+    cmd.args(args)
+        .current_dir(home)
+        .env("PINCER_HOME", home)
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("PINCER_PROVIDER")
+        .env_remove("PINCER_MODEL")
+        .env_remove("PINCER_BASE_URL")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn base(server: &MockServer) -> String {
+    format!("{}/v1", server.url())
+}
+
+#[test]
+fn prompt_streams_reply_to_stdout_and_exits_zero() {
+    let server = MockServer::start_blocking(vec![Reply::Sse(split_awkwardly(&openai_sse(
+        &["Hé", "llo\x1b[31m red\x1b[0m", " 🦀"],
+        Some((3, 4)),
+    )))]);
+    let home = tempfile::tempdir().unwrap();
+    let out = pincer(
+        home.path(),
+        &["--base-url", &base(&server), "--model", "m", "-p", "hi"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout, "Héllo[31m red[0m 🦀\n");
+    assert!(
+        !stdout.contains('\x1b'),
+        "no escape codes in headless output"
+    );
+    assert_eq!(
+        server.requests()[0].json().unwrap()["messages"][0]["content"],
+        "hi"
+    );
+}
+
+#[test]
+fn prompt_from_stdin() {
+    let server = MockServer::start_blocking(vec![Reply::sse(openai_sse(&["ok"], None))]);
+    let home = tempfile::tempdir().unwrap();
+    let out = pincer(
+        home.path(),
+        &["--base-url", &base(&server), "--model", "m", "-p", "-"],
+        Some("from stdin\n"),
+    );
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "ok\n");
+    assert_eq!(
+        server.requests()[0].json().unwrap()["messages"][0]["content"],
+        "from stdin\n"
+    );
+}
+
+#[test]
+fn json_prints_one_event_per_line() {
+    let server =
+        MockServer::start_blocking(vec![Reply::sse(openai_sse(&["a", "b"], Some((1, 2))))]);
+    let home = tempfile::tempdir().unwrap();
+    let out = pincer(
+        home.path(),
+        &[
+            "--base-url",
+            &base(&server),
+            "--model",
+            "m",
+            "-p",
+            "x",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "session_configured",
+            "user_message",
+            "turn_started",
+            "assistant_delta",
+            "assistant_delta",
+            "assistant_message_done",
+            "turn_finished",
+            "shutdown_complete"
+        ]
+    );
+    assert_eq!(events[6]["usage"]["output_tokens"], 2);
+}
+
+#[test]
+fn errors_go_to_stderr_with_exit_one() {
+    let server = MockServer::start_blocking(vec![openai_error(401, "Incorrect API key provided")]);
+    let home = tempfile::tempdir().unwrap();
+    let out = pincer(
+        home.path(),
+        &["--base-url", &base(&server), "--model", "m", "-p", "x"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("authentication failed") && stderr.contains("Incorrect API key"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn no_provider_fails_fast_with_advice() {
+    let home = tempfile::tempdir().unwrap();
+    let out = pincer(home.path(), &["-p", "x"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("OPENAI_API_KEY") && stderr.contains("config.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_provider_and_bad_config_are_explained() {
+    let home = tempfile::tempdir().unwrap();
+    let out = pincer(home.path(), &["--provider", "nope", "-p", "x"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("unknown provider `nope`") && stderr.contains("ollama"),
+        "{stderr}"
+    );
+
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/config.toml"),
+        "default_provider = 3\n",
+    )
+    .unwrap();
+    let out = pincer(home.path(), &["-p", "x"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("config.toml:1:"), "{stderr}");
+}
+
+#[test]
+fn unreachable_server_is_a_clear_error_not_a_hang() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    drop(listener);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/config.toml"),
+        "[network]\nmax_retries = 1\nretry_base_delay_ms = 10\n",
+    )
+    .unwrap();
+    let out = pincer(
+        home.path(),
+        &["--base-url", &url, "--model", "m", "-p", "x"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("cannot connect"), "{stderr}");
+}
+
+#[test]
+fn config_commands() {
+    let home = tempfile::tempdir().unwrap();
+    let out = pincer(home.path(), &["config", "path"], None);
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with(&home.path().join("config/config.toml").display().to_string())
+    );
+    let out = pincer(home.path(), &["config", "init"], None);
+    assert!(out.status.success());
+    assert!(home.path().join("config/config.toml").exists());
+    let out = pincer(home.path(), &["config", "show"], None);
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        shown.contains("[providers.ollama]") && shown.contains("theme = \"dark\""),
+        "{shown}"
+    );
+    std::fs::write(
+        home.path().join("config/config.toml"),
+        "[providers.x]\nkindd = 1\n",
+    )
+    .unwrap();
+    let out = pincer(home.path(), &["config", "show"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("config.toml:2:1")
+    );
+}

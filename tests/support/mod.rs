@@ -1,0 +1,6 @@
+#![allow(dead_code)]
+// Test support: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod mock_server;
+pub mod pty;
