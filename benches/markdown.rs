@@ -5,6 +5,8 @@
 //! block is highlighted again (syntect's sets stay loaded: they are process-wide).
 //! `plain`: no highlighting at all (NO_COLOR).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::LazyLock;
 
 use divan::{Bencher, black_box};

@@ -177,3 +177,51 @@ fn slash_popup_filters_and_runs_commands_locally() {
         "commands never reach the model"
     );
 }
+
+/// The sequences that undo full-screen mode: leave the alternate screen, show the cursor.
+fn restored(raw: &[u8]) -> bool {
+    let tail = &raw[raw.len().saturating_sub(300)..];
+    let has = |seq: &[u8]| tail.windows(seq.len()).any(|w| w == seq);
+    has(b"\x1b[?1049l") && has(b"\x1b[?25h") && has(b"\x1b[?2004l")
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let server = MockServer::start_blocking(vec![]);
+    let home = tempfile::tempdir().unwrap();
+    write_mock_config(home.path(), &server.url(), "");
+    let mut app = PtyApp::spawn(&[], home.path(), &[], 24, 80);
+    app.wait_for("mock · mock-model");
+    let pid = app.pid().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        app.wait_exit(Duration::from_secs(10)).is_some(),
+        "exits on SIGTERM"
+    );
+    assert!(
+        restored(&app.raw_output()),
+        "terminal restored after SIGTERM"
+    );
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_says_what_happened() {
+    let home = tempfile::tempdir().unwrap();
+    let mut app = PtyApp::spawn(&[], home.path(), &[("PINCER_DEBUG_PANIC", "1")], 24, 80);
+    let status = app
+        .wait_exit(Duration::from_secs(10))
+        .expect("exits after the panic");
+    assert!(!status.success());
+    let raw = app.raw_output();
+    assert!(restored(&raw), "terminal restored after a panic");
+    let text = String::from_utf8_lossy(&raw);
+    let leave = text.find("\x1b[?1049l").unwrap();
+    assert!(
+        text[leave..].contains("panicking on purpose"),
+        "the message is printed after leaving full-screen mode"
+    );
+}

@@ -238,3 +238,35 @@ fn config_commands() {
             .contains("config.toml:2:1")
     );
 }
+
+#[test]
+fn anthropic_profile_from_config() {
+    let server = MockServer::start_blocking(vec![Reply::Sse(split_awkwardly(&crlf(
+        &anthropic_sse(&["Bonjour ", "à toi"], Some((9, 4))),
+    )))]);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(
+        home.path().join("config/config.toml"),
+        format!(
+            "default_provider = \"claude\"\nsystem_prompt = \"be kind\"\n[providers.claude]\nkind = \"anthropic\"\nbase_url = \"{}\"\nmodel = \"claude-test\"\nmax_tokens = 77\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let out = pincer(home.path(), &["-p", "salut"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "Bonjour à toi\n");
+    let req = &server.requests()[0];
+    assert_eq!(req.path, "/v1/messages");
+    let body = req.json().unwrap();
+    assert_eq!(
+        (body["model"].as_str(), body["max_tokens"].as_u64()),
+        (Some("claude-test"), Some(77))
+    );
+    assert_eq!(body["system"], "be kind");
+}

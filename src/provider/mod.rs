@@ -165,15 +165,14 @@ impl ProviderClient {
             };
             return Ok(ReplyStream::finished_with(items, self.idle_timeout()));
         }
-        Ok(ReplyStream {
-            body: Box::pin(response.bytes_stream()),
-            decoder: SseDecoder::new(),
+        let body = response
+            .bytes_stream()
+            .map(|chunk| chunk.map_err(|e| error::body_error(&e)));
+        Ok(ReplyStream::new(
+            Box::pin(body),
             parser,
-            pending: VecDeque::new(),
-            idle: self.idle_timeout(),
-            state: StreamState::Open,
-            saw_event: false,
-        })
+            self.idle_timeout(),
+        ))
     }
 
     /// Models the server offers (`GET {base}/models`); used when a profile names no model.
@@ -235,7 +234,7 @@ enum StreamState {
     Ended,
 }
 
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ProviderError>> + Send>>;
 
 /// A reply as it arrives.
 pub struct ReplyStream {
@@ -249,6 +248,28 @@ pub struct ReplyStream {
 }
 
 impl ReplyStream {
+    fn new(body: ByteStream, parser: Box<dyn EventParser>, idle: Duration) -> ReplyStream {
+        ReplyStream {
+            body,
+            decoder: SseDecoder::new(),
+            parser,
+            pending: VecDeque::new(),
+            idle,
+            state: StreamState::Open,
+            saw_event: false,
+        }
+    }
+
+    /// A stream over bytes already in memory (benchmarks, tests, replays).
+    pub fn from_chunks(kind: ProviderKind, chunks: Vec<Bytes>) -> ReplyStream {
+        let parser: Box<dyn EventParser> = match kind {
+            ProviderKind::Openai => Box::new(openai::Parser::default()),
+            ProviderKind::Anthropic => Box::new(anthropic::Parser::default()),
+        };
+        let body = futures_util::stream::iter(chunks.into_iter().map(Ok));
+        ReplyStream::new(Box::pin(body), parser, Duration::from_secs(3600))
+    }
+
     fn finished_with(items: Vec<StreamItem>, idle: Duration) -> ReplyStream {
         ReplyStream {
             body: Box::pin(futures_util::stream::empty()),
@@ -280,7 +301,7 @@ impl ReplyStream {
                 Ok(Some(Ok(chunk))) => chunk,
                 Ok(Some(Err(e))) => {
                     self.state = StreamState::Ended;
-                    return Some(Err(error::body_error(&e)));
+                    return Some(Err(e));
                 }
                 Ok(None) => {
                     self.state = StreamState::Ended;

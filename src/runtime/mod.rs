@@ -479,13 +479,12 @@ impl Runtime {
                 }
             }
         };
+        // The turn already announced the model the server chose; remember it.
         if let (Some(model), Some(p)) = (&result.resolved_model, self.provider.as_mut())
             && p.model.is_empty()
         {
             p.model = model.clone();
             self.client = None;
-            let info = p.info();
-            self.emit(Event::ProviderChanged { provider: info });
         }
         let interrupted = result.outcome != TurnOutcome::Completed;
         if !result.text.is_empty() || result.outcome == TurnOutcome::Completed {
@@ -503,6 +502,12 @@ impl Runtime {
                 interrupted,
             });
         }
+        tracing::info!(
+            turn = active.id,
+            outcome = ?result.outcome,
+            ms = active.started.elapsed().as_millis() as u64,
+            "turn finished"
+        );
         self.emit(Event::TurnFinished {
             turn_id: active.id,
             outcome: result.outcome,

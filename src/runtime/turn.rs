@@ -63,6 +63,9 @@ pub async fn run(input: TurnInput) -> TurnResult {
             Ok(Some(model)) => {
                 let mut c = (*client).clone();
                 c.set_model(model.clone());
+                let _ = events.send(Event::ProviderChanged {
+                    provider: c.provider().info(),
+                });
                 client = Arc::new(c);
                 result.resolved_model = Some(model);
             }

@@ -10,6 +10,9 @@ use super::theme::Theme;
 use super::transcript::Transcript;
 use crate::protocol::{Event, NoticeLevel, OnboardingReport, ProviderInfo, Role, TurnOutcome};
 
+/// Status hint while an interrupt is on its way.
+pub const INTERRUPTING: &str = "interrupting…";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TurnState {
     Idle,
@@ -249,7 +252,8 @@ impl App {
                     estimated,
                     duration: Duration::from_millis(duration_ms),
                 });
-                if outcome == TurnOutcome::Interrupted && self.quit_requested {
+                if outcome == TurnOutcome::Interrupted && self.hint.as_deref() == Some(INTERRUPTING)
+                {
                     self.hint = None;
                 }
             }
@@ -265,12 +269,24 @@ impl App {
     }
 }
 
-pub fn display_model(model: &str) -> &str {
+/// A model name fit for one line: a file path shows its file name, and anything longer than
+/// 40 columns keeps its start and end.
+pub fn display_model(model: &str) -> String {
     if model.is_empty() {
-        "server default"
+        return "server default".into();
+    }
+    let name = if model.starts_with('/') {
+        model.rsplit('/').next().unwrap_or(model)
     } else {
         model
+    };
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= 40 {
+        return name.to_string();
     }
+    let head: String = chars[..24].iter().collect();
+    let tail: String = chars[chars.len() - 15..].iter().collect();
+    format!("{head}…{tail}")
 }
 
 #[cfg(test)]
@@ -297,6 +313,21 @@ mod tests {
             session_tokens: 10,
         });
         app
+    }
+
+    #[test]
+    fn model_names_fit_a_line() {
+        assert_eq!(display_model(""), "server default");
+        assert_eq!(
+            display_model("/models/smol/SmolLM2.Q4.gguf"),
+            "SmolLM2.Q4.gguf"
+        );
+        assert_eq!(
+            display_model("meta-llama/llama-3.3-70b"),
+            "meta-llama/llama-3.3-70b"
+        );
+        let long = display_model(&"x".repeat(100));
+        assert_eq!(long.chars().count(), 40);
     }
 
     #[test]

@@ -2,10 +2,10 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::app::{App, Overlay, display_model};
+use super::app::{App, Overlay};
 use super::composer::is_newline_key;
 use super::slash::{self, Parsed};
-use crate::protocol::{ErrorKind, NoticeLevel, Op};
+use crate::protocol::{ErrorKind, Op};
 
 /// Handle one key press; returns what to send to the runtime.
 pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
@@ -149,7 +149,7 @@ fn esc(app: &mut App) -> Vec<Op> {
         return Vec::new();
     }
     if app.turn.running() {
-        app.hint = Some("interrupting…".into());
+        app.hint = Some(super::app::INTERRUPTING.into());
         return vec![Op::Interrupt];
     }
     Vec::new()
@@ -192,17 +192,6 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
         }
         Parsed::New => vec![Op::NewSession],
         Parsed::Model(name) => {
-            if name.is_empty()
-                && let Some(p) = &app.provider
-            {
-                let line = format!(
-                    "model: {} · {} ({})",
-                    p.profile,
-                    display_model(&p.model),
-                    p.base_url
-                );
-                app.push_notice(NoticeLevel::Info, line);
-            }
             vec![Op::SetModel { name }]
         }
         Parsed::Quit => {

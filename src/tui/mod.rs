@@ -59,6 +59,7 @@ pub async fn run(startup: Startup, cwd: String, resume: Resume) -> anyhow::Resul
     app.provider = startup.provider.as_ref().ok().map(|p| p.info());
     guard.terminal.draw(|f| view::render(&mut app, f))?;
     tracing::info!("first frame drawn");
+    debug_panic_hook();
 
     let mut rt = runtime::spawn(startup.into_settings(cwd, resume, true));
     if let Some(e) = theme_error {
@@ -139,6 +140,15 @@ async fn event_loop(
             last_draw = Instant::now();
             dirty = false;
         }
+    }
+}
+
+/// Debug builds only: `PINCER_DEBUG_PANIC=1` panics after the first frame, so the tests can
+/// check that a panic leaves the terminal restored.
+#[allow(clippy::panic)]
+fn debug_panic_hook() {
+    if cfg!(debug_assertions) && std::env::var_os("PINCER_DEBUG_PANIC").is_some() {
+        panic!("PINCER_DEBUG_PANIC is set: panicking on purpose");
     }
 }
 

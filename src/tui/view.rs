@@ -270,8 +270,14 @@ pub fn status_spans(
 }
 
 fn render_status(app: &App, frame: &mut Frame, area: Rect) {
-    let (left, right) = status_spans(app, Instant::now(), area.width);
-    let right_width: u16 = right.iter().map(|s| s.width() as u16).sum();
+    let (left, mut right) = status_spans(app, Instant::now(), area.width);
+    let left_width: usize = left.iter().map(Span::width).sum();
+    let mut right_width: u16 = right.iter().map(|s| s.width() as u16).sum();
+    if left_width + right_width as usize + 1 > area.width as usize {
+        // The state on the left matters more than the counters on the right.
+        right.clear();
+        right_width = 0;
+    }
     let [l, r] =
         Layout::horizontal([Constraint::Min(1), Constraint::Length(right_width)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(left)), l);

@@ -138,9 +138,14 @@ pub struct MockServer {
 impl MockServer {
     /// Bind 127.0.0.1:0 and serve `script` on the current tokio runtime.
     pub async fn start(script: Vec<Reply>) -> MockServer {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        MockServer::start_on(0, script).await
+    }
+
+    /// [`start`](Self::start) on a chosen port (0: any free port).
+    pub async fn start_on(port: u16, script: Vec<Reply>) -> MockServer {
+        let listener = TcpListener::bind(("127.0.0.1", port))
             .await
-            .expect("mock server: bind 127.0.0.1:0");
+            .expect("mock server: bind 127.0.0.1");
         let addr = listener.local_addr().expect("mock server: local_addr");
         let shared = Shared::new(script);
         let task = tokio::spawn(serve(listener, shared.clone()));

@@ -124,6 +124,17 @@ impl PtyApp {
 
     /// Wait until the screen satisfies `pred`; panics with the screen after `timeout`.
     pub fn wait_until(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) {
+        self.wait_until_every(what, timeout, Duration::from_millis(20), pred);
+    }
+
+    /// `wait_until` with a chosen polling interval (benchmarks poll finely).
+    pub fn wait_until_every(
+        &self,
+        what: &str,
+        timeout: Duration,
+        every: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) {
         let start = Instant::now();
         loop {
             let screen = self.screen();
@@ -133,7 +144,7 @@ impl PtyApp {
             if start.elapsed() > timeout {
                 panic!("timed out after {timeout:?} waiting for {what}; screen:\n{screen}");
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(every);
         }
     }
 
