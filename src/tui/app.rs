@@ -72,6 +72,8 @@ pub struct App {
     pub quit_requested: bool,
     /// The runtime has stopped.
     pub runtime_gone: bool,
+    /// Ctrl+Z: hand the terminal back to the shell until `fg`.
+    pub suspend_requested: bool,
     pub spinner: usize,
     /// One-line hint shown in the status line until the next key.
     pub hint: Option<String>,
@@ -102,6 +104,7 @@ impl App {
             quit_armed: false,
             quit_requested: false,
             runtime_gone: false,
+            suspend_requested: false,
             spinner: 0,
             hint: None,
             slash_selected: 0,

@@ -49,7 +49,8 @@ impl Composer {
         ta.set_block(
             Block::bordered()
                 .border_type(BorderType::Rounded)
-                .border_style(theme.border),
+                .border_style(theme.border)
+                .padding(ratatui::widgets::Padding::horizontal(1)),
         );
     }
 
@@ -201,7 +202,7 @@ impl Composer {
 
     /// Rows needed for `width` columns, borders included.
     pub fn height(&self, width: u16) -> u16 {
-        let inner = width.saturating_sub(2).max(1) as usize;
+        let inner = width.saturating_sub(4).max(1) as usize;
         let rows: usize = self
             .textarea
             .lines()

@@ -26,6 +26,10 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
 
     match key.code {
         KeyCode::Char('c') if ctrl => return ctrl_c(app, was_armed),
+        KeyCode::Char('z') if ctrl => {
+            app.suspend_requested = true;
+            return Vec::new();
+        }
         KeyCode::Esc => return esc(app),
         KeyCode::F(1) => {
             app.overlay = Some(Overlay::Help);

@@ -132,6 +132,11 @@ async fn event_loop(
         if app.quit_requested || app.runtime_gone {
             return Ok(());
         }
+        if std::mem::take(&mut app.suspend_requested) {
+            suspend(guard)?;
+            dirty = true;
+            last_draw = Instant::now() - FRAME;
+        }
         if !running && app.turn.running() {
             spinner.reset();
         }
@@ -141,6 +146,20 @@ async fn event_loop(
             dirty = false;
         }
     }
+}
+
+/// Ctrl+Z: restore the terminal, stop like any shell job, take the terminal back on `fg`.
+fn suspend(guard: &mut TerminalGuard) -> anyhow::Result<()> {
+    guard.suspend();
+    // SAFETY: raise(3) only sends a signal to this process; SIGTSTP's default action stops it
+    // until SIGCONT, after which raise returns.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    guard
+        .resume()
+        .context("cannot take the terminal back after resuming")?;
+    Ok(())
 }
 
 /// Debug builds only: `PINCER_DEBUG_PANIC=1` panics after the first frame, so the tests can

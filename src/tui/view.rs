@@ -290,6 +290,7 @@ pub const HELP_KEYS: &[(&str, &str)] = &[
     ("Up / Down", "earlier messages (on the first / last line)"),
     ("Esc", "stop the reply · close the popup"),
     ("Ctrl+C", "clear the composer · twice: quit"),
+    ("Ctrl+Z", "suspend to the shell (fg to come back)"),
     ("PgUp / PgDn", "scroll the transcript"),
     (
         "Home / End",
