@@ -60,6 +60,29 @@ pub async fn run(settings: RuntimeSettings, prompt: String, json: bool) -> i32 {
             Event::Error { kind, message, .. } if !json => {
                 let _ = writeln!(stderr, "pincer: {}: {}", kind.label(), sanitize(&message));
             }
+            Event::ToolCallStarted { summary, .. } if !json => {
+                let _ = writeln!(stderr, "pincer: ⚙ {}", sanitize(&summary));
+            }
+            Event::ToolCallFinished {
+                tool,
+                status,
+                decided_by,
+                output,
+                ..
+            } if !json => {
+                let first = output.lines().next().unwrap_or("");
+                let _ = writeln!(
+                    stderr,
+                    "pincer: {tool}: {} ({}){}",
+                    crate::runtime::status_label(status),
+                    sanitize(&decided_by),
+                    if status == crate::protocol::ToolStatus::Ok {
+                        String::new()
+                    } else {
+                        format!(" — {}", sanitize(first))
+                    }
+                );
+            }
             Event::Notice { message, .. } if !json => {
                 let _ = writeln!(stderr, "pincer: {}", sanitize(&message));
             }

@@ -8,8 +8,9 @@ use clap::{Parser, Subcommand};
 
 use pincer::config::{self, Overrides};
 use pincer::paths::Paths;
+use pincer::protocol::ApprovalMode;
 use pincer::runtime::{Resume, real_env};
-use pincer::startup::{Startup, current_dir};
+use pincer::startup::{Launch, Startup, workspace};
 
 /// A terminal-first AI assistant.
 #[derive(Parser, Debug)]
@@ -33,12 +34,35 @@ struct Cli {
     /// Base URL of the provider's API (e.g. http://127.0.0.1:8080/v1).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
+    /// Work in DIR (the workspace tools may touch) instead of the current directory.
+    #[arg(long = "cd", value_name = "DIR")]
+    cd: Option<std::path::PathBuf>,
+    /// How tool calls are gated: plan, ask (default), auto-edit, yolo.
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    mode: Option<ApprovalMode>,
+    /// Allow calls matching RULE without asking, e.g. --allow "shell: cargo test*" (repeatable).
+    #[arg(long = "allow", value_name = "RULE")]
+    allow: Vec<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
+fn parse_mode(s: &str) -> Result<ApprovalMode, String> {
+    ApprovalMode::parse(s)
+        .ok_or_else(|| format!("unknown mode `{s}`: use plan, ask, auto-edit or yolo"))
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// List the audit log of tool calls (newest last).
+    Audit {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// How many entries (default 50).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
     /// Show or create the configuration file.
     Config {
         #[command(subcommand)]
@@ -57,6 +81,12 @@ enum ConfigAction {
 }
 
 fn main() -> ExitCode {
+    // The sandbox helper: re-executed by pincer itself for every shell command.
+    let mut raw = std::env::args_os();
+    if raw.nth(1).as_deref() == Some(std::ffi::OsStr::new("__sandbox")) {
+        let code = pincer::sandbox::run_helper(raw.collect());
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -69,8 +99,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = Paths::from_env()?;
-    if let Some(Command::Config { action }) = &cli.command {
-        return config_command(action, &paths);
+    match &cli.command {
+        Some(Command::Config { action }) => return config_command(action, &paths),
+        Some(Command::Audit { json, limit }) => return audit_command(&paths, *json, *limit),
+        None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
         && cli.prompt.is_some()
@@ -87,6 +119,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Resume::ContinueLast
     } else {
         Resume::New
+    };
+    let workspace = workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?;
+    let launch = |interactive| Launch {
+        workspace: workspace.clone(),
+        resume,
+        interactive,
+        mode: cli.mode,
+        allow: cli.allow.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -111,13 +151,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         if let Some(e) = &startup.config_error {
             anyhow::bail!("{e}");
         }
-        let settings = startup.into_settings(current_dir(), resume, false);
+        let settings = startup.into_settings(launch(false));
         let code = runtime.block_on(pincer::headless::run(settings, prompt, cli.json));
         return Ok(ExitCode::from(code.clamp(0, 255) as u8));
     }
 
     let startup = Startup::load(paths, &overrides, real_env());
-    runtime.block_on(pincer::tui::run(startup, current_dir(), resume))?;
+    runtime.block_on(pincer::tui::run(startup, launch(true)))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -150,6 +190,44 @@ fn config_command(action: &ConfigAction, paths: &Paths) -> anyhow::Result<ExitCo
             Some(p) => println!("wrote {}", p.display()),
             None => println!("{} exists already; left unchanged", file.display()),
         },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn audit_command(paths: &Paths, json: bool, limit: usize) -> anyhow::Result<ExitCode> {
+    let db = paths.database_file();
+    if !db.exists() {
+        println!("no audit log yet ({} does not exist)", db.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = pincer::store::Store::open(&db)?;
+    let rows = store.list_audit(limit)?;
+    if json {
+        for r in &rows {
+            println!("{}", serde_json::to_string(r)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("the audit log is empty");
+    }
+    for r in &rows {
+        let when = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_millis(r.time.max(0) as u64),
+        );
+        let exit = r
+            .exit_code
+            .map(|c| format!(" exit {c}"))
+            .unwrap_or_default();
+        println!(
+            "{when}  {tool:<10} {decision:<8} {status:<11}{exit} {ms:>6} ms  by {by}\n    {args}",
+            tool = r.tool,
+            decision = r.decision,
+            status = r.status,
+            ms = r.duration_ms,
+            by = r.decided_by,
+            args = pincer::text::sanitize(&r.arguments)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,13 @@ pub enum Op {
     /// Switch model: a provider profile name, or a model id for the current profile.
     /// An empty name asks for the list of profiles.
     SetModel { name: String },
+    /// Answer an `ApprovalRequested` event.
+    ApprovalDecision {
+        request_id: u64,
+        decision: ApprovalDecision,
+    },
+    /// Change how tool calls are gated from now on.
+    SetMode { mode: ApprovalMode },
     /// Stop the runtime.
     Shutdown,
 }
@@ -45,6 +52,12 @@ pub enum Event {
     /// No usable provider: what the start-up probe found and how to configure.
     Onboarding {
         report: OnboardingReport,
+    },
+    /// Sent once at start: how tool calls are gated and whether shell commands are sandboxed.
+    PolicyConfigured {
+        mode: ApprovalMode,
+        workspace: String,
+        sandbox: String,
     },
     /// A user message was accepted and is about to be sent.
     UserMessage {
@@ -87,6 +100,43 @@ pub enum Event {
         level: NoticeLevel,
         message: String,
     },
+    /// The model called a tool; it is being checked against the policy.
+    ToolCallStarted {
+        turn_id: u64,
+        call_id: String,
+        tool: String,
+        /// One line: "Run `cargo test` in ~/proj", "Edit src/main.rs".
+        summary: String,
+        risk: RiskLevel,
+    },
+    /// The policy asks the user. Answer with `Op::ApprovalDecision`.
+    ApprovalRequested {
+        request_id: u64,
+        call_id: String,
+        tool: String,
+        summary: String,
+        /// Why this asks ("mode ask: exec tools ask", "rule ask: shell: git push*").
+        reason: String,
+        preview: ApprovalPreview,
+        decisions: Vec<DecisionKind>,
+        /// The rule "always" would save; the user may edit it.
+        suggested_rule: String,
+    },
+    ToolCallFinished {
+        turn_id: u64,
+        call_id: String,
+        tool: String,
+        status: ToolStatus,
+        /// Who decided: "rule allow: shell: git status*", "mode yolo", "user", …
+        decided_by: String,
+        /// The whole output for the UI (capped); the model gets a compressed form.
+        output: String,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+    },
+    ModeChanged {
+        mode: ApprovalMode,
+    },
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }
@@ -126,12 +176,27 @@ pub enum Role {
     Assistant,
 }
 
-/// One stored message shown again when a session is resumed.
+/// One stored item shown again when a session is resumed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HistoryItem {
-    pub role: Role,
-    pub text: String,
-    pub interrupted: bool,
+#[serde(tag = "item", rename_all = "snake_case")]
+pub enum HistoryItem {
+    User {
+        text: String,
+    },
+    Assistant {
+        text: String,
+        interrupted: bool,
+    },
+    Tool {
+        call_id: String,
+        tool: String,
+        summary: String,
+        status: ToolStatus,
+        decided_by: String,
+        output: String,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +240,8 @@ pub enum ErrorKind {
     BadResponse,
     /// Other 4xx (bad model name, bad request).
     Request,
+    /// A loop limit (model rounds, tool calls, consecutive tool errors) ended the turn.
+    LimitReached,
     /// No provider configured.
     NoProvider,
     Config,
@@ -193,6 +260,7 @@ impl ErrorKind {
             ErrorKind::ContextLength => "context window full",
             ErrorKind::BadResponse => "bad response",
             ErrorKind::Request => "request rejected",
+            ErrorKind::LimitReached => "limit reached",
             ErrorKind::NoProvider => "no model configured",
             ErrorKind::Config => "config error",
             ErrorKind::Storage => "storage error",
@@ -228,4 +296,122 @@ pub struct Finding {
     pub profile: Option<String>,
     /// Models the server listed (local servers only).
     pub models: Vec<String>,
+}
+
+/// How dangerous a tool call is; the gate and the UI use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    ReadOnly,
+    Write,
+    Exec,
+    Network,
+    Destructive,
+}
+
+impl RiskLevel {
+    pub fn label(self) -> &'static str {
+        match self {
+            RiskLevel::ReadOnly => "read-only",
+            RiskLevel::Write => "write",
+            RiskLevel::Exec => "exec",
+            RiskLevel::Network => "network",
+            RiskLevel::Destructive => "destructive",
+        }
+    }
+}
+
+/// The gate's default for calls no rule decides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalMode {
+    /// Read-only tools only; everything else is denied.
+    Plan,
+    /// Read-only tools run; everything else asks.
+    #[default]
+    Ask,
+    /// Writes inside the workspace run; exec and network ask.
+    AutoEdit,
+    /// Everything runs (still sandboxed and audited).
+    Yolo,
+}
+
+impl ApprovalMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalMode::Plan => "plan",
+            ApprovalMode::Ask => "ask",
+            ApprovalMode::AutoEdit => "auto-edit",
+            ApprovalMode::Yolo => "yolo",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ApprovalMode> {
+        match s {
+            "plan" => Some(ApprovalMode::Plan),
+            "ask" => Some(ApprovalMode::Ask),
+            "auto-edit" | "auto_edit" | "autoedit" => Some(ApprovalMode::AutoEdit),
+            "yolo" => Some(ApprovalMode::Yolo),
+            _ => None,
+        }
+    }
+}
+
+/// The user's answer to an approval request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    ApproveOnce,
+    /// Approve this tool + pattern for the rest of the session.
+    ApproveSession,
+    /// Save `rule` (e.g. `shell: git status*`) to the user's config and run.
+    ApproveAlways {
+        rule: String,
+    },
+    /// Tell the model it was denied (with the user's reason) and continue the turn.
+    Deny {
+        reason: Option<String>,
+    },
+    /// Deny and end the turn.
+    DenyAndStop,
+}
+
+/// Which answers the UI may offer for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    ApproveOnce,
+    ApproveSession,
+    ApproveAlways,
+    Deny,
+    DenyAndStop,
+}
+
+/// What the user is asked to approve, ready to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ApprovalPreview {
+    Command {
+        command: String,
+        cwd: String,
+    },
+    /// A unified diff of the file change.
+    Diff {
+        path: String,
+        diff: String,
+    },
+    Text {
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolStatus {
+    Ok,
+    /// The tool ran and failed (non-zero exit, missing file, bad arguments).
+    Error,
+    Denied,
+    Interrupted,
+    TimedOut,
 }

@@ -2,10 +2,10 @@
 //! and headless mode so both see the same choices.
 
 use crate::config::{
-    Config, ConfigError, Overrides, ResolveError, ResolvedProvider, resolve_provider,
+    Config, ConfigError, Overrides, Permissions, ResolveError, ResolvedProvider, resolve_provider,
 };
 use crate::paths::Paths;
-use crate::protocol::ErrorKind;
+use crate::protocol::{ApprovalMode, ErrorKind};
 use crate::runtime::{EnvLookup, Resume, RuntimeSettings};
 
 pub struct Startup {
@@ -39,7 +39,7 @@ impl Startup {
         }
     }
 
-    pub fn into_settings(self, cwd: String, resume: Resume, probe: bool) -> RuntimeSettings {
+    pub fn into_settings(self, launch: Launch) -> RuntimeSettings {
         let mut startup_errors = Vec::new();
         if let Some(e) = &self.config_error {
             startup_errors.push((
@@ -47,23 +47,63 @@ impl Startup {
                 format!("{e}\n  (running with default settings until the file is fixed)"),
             ));
         }
+        let project_file = launch.workspace.join(".pincer").join("config.toml");
+        let project_permissions = match Config::load_project(&project_file) {
+            Ok(p) => p,
+            Err(e) => {
+                startup_errors.push((
+                    ErrorKind::Config,
+                    format!("{e}\n  (the project's rules are ignored until the file is fixed)"),
+                ));
+                Permissions::default()
+            }
+        };
+        let project_trusted = self
+            .config
+            .trusted_projects
+            .iter()
+            .any(|t| std::fs::canonicalize(t).is_ok_and(|t| t == launch.workspace));
         RuntimeSettings {
             config_path: self.paths.config_file(),
             database: Some(self.paths.database_file()),
+            temp_dir: self.paths.cache_dir.join("tmp"),
             config: self.config,
             provider: self.provider,
-            cwd,
-            resume,
+            workspace: launch.workspace,
+            resume: launch.resume,
             startup_errors,
-            probe_when_unconfigured: probe,
+            probe_when_unconfigured: launch.interactive,
             env: self.env,
+            interactive: launch.interactive,
+            mode_override: launch.mode,
+            extra_allow: launch.allow,
+            project_permissions,
+            project_trusted,
+            exe: std::env::current_exe().unwrap_or_else(|_| "pincer".into()),
+            tools_enabled: true,
         }
     }
 }
 
-/// The directory pincer works in, as stored with sessions.
-pub fn current_dir() -> String {
-    std::env::current_dir()
-        .map(|d| d.display().to_string())
-        .unwrap_or_else(|_| ".".into())
+/// How this run was started (CLI flags).
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// Canonical workspace directory.
+    pub workspace: std::path::PathBuf,
+    pub resume: Resume,
+    /// A person can answer prompts (TUI).
+    pub interactive: bool,
+    pub mode: Option<ApprovalMode>,
+    pub allow: Vec<String>,
+}
+
+/// The workspace: `--cd DIR` or the current directory, symlinks resolved.
+pub fn workspace(cd: Option<&std::path::Path>) -> Result<std::path::PathBuf, String> {
+    let dir = match cd {
+        Some(d) => d.to_path_buf(),
+        None => std::env::current_dir()
+            .map_err(|e| format!("cannot read the current directory: {e}"))?,
+    };
+    std::fs::canonicalize(&dir)
+        .map_err(|e| format!("cannot use {} as the workspace: {e}", dir.display()))
 }

@@ -18,9 +18,76 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Remove ANSI escape sequences (colours, cursor moves, OSC titles) from program output, then
+/// any remaining control characters. Tool output is shown and stored as plain text.
+pub fn strip_ansi(text: &str) -> Cow<'_, str> {
+    if !text.contains('\x1b') && !text.contains('\u{9b}') {
+        return sanitize(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    // CSI: parameters and intermediates, then one final byte in @..~
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') | Some('P') | Some('_') | Some('^') => {
+                    chars.next();
+                    // OSC / DCS / APC / PM: until BEL or ESC \\
+                    while let Some(c) = chars.next() {
+                        if c == '\x07' {
+                            break;
+                        }
+                        if c == '\x1b' && chars.peek() == Some(&'\\') {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                Some(_) => {
+                    // ESC, intermediate bytes (space to /), one final byte: e.g. ESC ( B
+                    for c in chars.by_ref() {
+                        if !(' '..='/').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                None => {}
+            },
+            '\u{9b}' => {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            '\r' => {}
+            c if is_terminal_control(c) => {}
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ansi_sequences_are_removed_whole() {
+        assert_eq!(
+            strip_ansi("\x1b[1;31merror\x1b[0m: x\x1b]0;title\x07 ok\r\n\x1b(B"),
+            "error: x ok\n"
+        );
+        assert!(matches!(strip_ansi("plain"), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn escapes_are_defused() {

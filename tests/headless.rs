@@ -66,7 +66,7 @@ fn prompt_streams_reply_to_stdout_and_exits_zero() {
         "no escape codes in headless output"
     );
     assert_eq!(
-        server.requests()[0].json().unwrap()["messages"][0]["content"],
+        server.requests()[0].json().unwrap()["messages"][1]["content"],
         "hi"
     );
 }
@@ -83,7 +83,7 @@ fn prompt_from_stdin() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "ok\n");
     assert_eq!(
-        server.requests()[0].json().unwrap()["messages"][0]["content"],
+        server.requests()[0].json().unwrap()["messages"][1]["content"],
         "from stdin\n"
     );
 }
@@ -120,6 +120,7 @@ fn json_prints_one_event_per_line() {
         kinds,
         [
             "session_configured",
+            "policy_configured",
             "user_message",
             "turn_started",
             "assistant_delta",
@@ -129,7 +130,7 @@ fn json_prints_one_event_per_line() {
             "shutdown_complete"
         ]
     );
-    assert_eq!(events[6]["usage"]["output_tokens"], 2);
+    assert_eq!(events[7]["usage"]["output_tokens"], 2);
 }
 
 #[test]
@@ -268,5 +269,8 @@ fn anthropic_profile_from_config() {
         (body["model"].as_str(), body["max_tokens"].as_u64()),
         (Some("claude-test"), Some(77))
     );
-    assert_eq!(body["system"], "be kind");
+    assert!(
+        body["system"].as_str().unwrap().ends_with("\n\nbe kind"),
+        "the user's prompt follows pincer's"
+    );
 }

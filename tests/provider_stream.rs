@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use pincer::config::{NetworkConfig, ResolvedProvider};
-use pincer::protocol::{ErrorKind, ProviderKind, Role};
+use pincer::protocol::{ErrorKind, ProviderKind};
 use pincer::provider::{ChatMessage, ChatRequest, ProviderClient, ProviderError, StreamItem};
 use support::mock_server::*;
 
@@ -36,10 +36,8 @@ fn network() -> NetworkConfig {
 fn request() -> ChatRequest {
     ChatRequest {
         system: Some("be brief".into()),
-        messages: vec![ChatMessage {
-            role: Role::User,
-            content: "hi".into(),
-        }],
+        messages: vec![ChatMessage::user("hi")],
+        tools: vec![],
     }
 }
 
@@ -63,6 +61,9 @@ async fn drain(
             Ok(StreamItem::Usage { input, output }) => {
                 let (i0, o0) = usage.unwrap_or((None, None));
                 usage = Some((input.or(i0), output.or(o0)));
+            }
+            Ok(StreamItem::ToolCall(c)) => {
+                text.push_str(&format!("<call {} {}>", c.name, c.arguments))
             }
             Err(e) => return (text, usage, Some(e)),
         }
@@ -269,4 +270,35 @@ async fn lists_models() {
         .unwrap();
     assert_eq!(models, vec!["smol", "big"]);
     assert_eq!(server.requests()[0].path, "/v1/models");
+}
+
+#[tokio::test]
+async fn openai_tool_calls_stream_in_pieces() {
+    let body = openai_tool_calls(
+        Some("Let me look."),
+        &[
+            ("call_1", "read_file", r#"{"path":"src/main.rs"}"#),
+            ("call_2", "list_dir", "{}"),
+        ],
+    );
+    let server = MockServer::start(vec![Reply::Sse(split_every(&body, &[5, 13]))]).await;
+    let (text, _, err) = drain(&client(ProviderKind::Openai, &server)).await;
+    assert_eq!(err, None);
+    assert_eq!(
+        text,
+        r#"Let me look.<call read_file {"path":"src/main.rs"}><call list_dir {}>"#
+    );
+}
+
+#[tokio::test]
+async fn anthropic_tool_use_streams_in_pieces() {
+    let body = anthropic_tool_use(
+        Some("Checking."),
+        &[("toolu_1", "grep", r#"{"pattern":"fn main"}"#)],
+    );
+    let server = MockServer::start(vec![Reply::Sse(split_awkwardly(&crlf(&body)))]).await;
+    let (text, usage, err) = drain(&client(ProviderKind::Anthropic, &server)).await;
+    assert_eq!(err, None);
+    assert_eq!(text, r#"Checking.<call grep {"pattern":"fn main"}>"#);
+    assert_eq!(usage, Some((Some(10), Some(20))));
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pincer::config::{Config, NetworkConfig, ResolveError, ResolvedProvider};
-use pincer::protocol::{ErrorKind, Event, Op, ProviderKind, Role, TurnOutcome};
+use pincer::protocol::{ErrorKind, Event, HistoryItem, Op, ProviderKind, TurnOutcome};
 use pincer::runtime::{self, Resume, RuntimeHandle, RuntimeSettings};
 use pincer::store::Store;
 use support::mock_server::*;
@@ -40,24 +40,24 @@ fn settings(
         },
         ..Config::default()
     };
-    RuntimeSettings {
-        config,
-        config_path: PathBuf::from("/nonexistent/config.toml"),
-        provider,
-        database: db,
-        cwd: "/work/project".into(),
-        resume: Resume::New,
-        startup_errors: Vec::new(),
-        probe_when_unconfigured: false,
-        env: Arc::new(|_: &str| None),
-    }
+    let mut s = RuntimeSettings::new(config, provider, PathBuf::from("/work/project"));
+    s.database = db;
+    s.env = Arc::new(|_: &str| None);
+    s.tools_enabled = false;
+    s
 }
 
+/// The next event, skipping the informational `PolicyConfigured`.
 async fn next(rt: &mut RuntimeHandle) -> Event {
-    tokio::time::timeout(Duration::from_secs(10), rt.events.recv())
-        .await
-        .expect("an event within 10 s")
-        .expect("runtime alive")
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(10), rt.events.recv())
+            .await
+            .expect("an event within 10 s")
+            .expect("runtime alive");
+        if !matches!(ev, Event::PolicyConfigured { .. }) {
+            return ev;
+        }
+    }
 }
 
 /// Events up to and including the first one matching `stop`.
@@ -150,7 +150,7 @@ async fn a_turn_streams_stores_and_reports_usage() {
     let id = store.latest_session_in("/work/project").unwrap().unwrap();
     let loaded = store.load_session(&id).unwrap();
     assert_eq!(loaded.items.len(), 2);
-    assert_eq!(loaded.items[1].text, "Hello **you**");
+    assert_eq!(loaded.items[1].content, "Hello **you**");
     assert_eq!(loaded.total_tokens, 15);
 }
 
@@ -290,7 +290,7 @@ async fn interrupt_during_a_stall_keeps_the_partial_reply() {
     let store = Store::open(&db).unwrap();
     let id = store.latest_session_in("/work/project").unwrap().unwrap();
     let items = store.load_session(&id).unwrap().items;
-    assert!(items[1].interrupted && items[1].text == "partial ");
+    assert!(items[1].interrupted && items[1].content == "partial ");
 }
 
 #[tokio::test]
@@ -347,10 +347,8 @@ async fn continue_reopens_the_last_session_of_the_directory() {
     };
     assert!(session_id.is_some());
     assert_eq!(history.len(), 2);
-    assert_eq!(
-        (history[0].role, history[1].text.as_str()),
-        (Role::User, "remembered")
-    );
+    assert!(matches!(&history[0], HistoryItem::User { text } if text == "remember this"));
+    assert!(matches!(&history[1], HistoryItem::Assistant { text, .. } if text == "remembered"));
     assert_eq!(input_history, vec!["remember this"]);
     assert!(session_tokens > 0);
     say(&rt, "do you?");

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::protocol::ProviderKind;
+use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
 pub use template::TEMPLATE;
@@ -23,6 +23,44 @@ pub struct Config {
     /// Built-in profiles merged with the file's `[providers.NAME]` tables.
     pub providers: BTreeMap<String, Profile>,
     pub network: NetworkConfig,
+    /// How tool calls are gated when no rule decides.
+    pub mode: ApprovalMode,
+    pub permissions: Permissions,
+    pub limits: Limits,
+    /// Project folders whose `.pincer/config.toml` allow rules are honoured.
+    pub trusted_projects: Vec<String>,
+}
+
+/// `[permissions]`: rule texts such as `shell: git status*` (validated when loaded).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Permissions {
+    pub allow: Vec<String>,
+    pub ask: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+/// `[limits]`: bounds of the agent loop and of tool output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Model rounds for one user message.
+    pub max_rounds: u32,
+    pub max_tool_calls_per_round: u32,
+    pub max_consecutive_tool_errors: u32,
+    pub shell_timeout_secs: u64,
+    /// Tool output handed to the model, after compression.
+    pub tool_output_max_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_rounds: 25,
+            max_tool_calls_per_round: 16,
+            max_consecutive_tool_errors: 4,
+            shell_timeout_secs: 120,
+            tool_output_max_bytes: 16 * 1024,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +105,10 @@ impl Default for Config {
             system_prompt: None,
             providers: builtin_profiles(),
             network: NetworkConfig::default(),
+            mode: ApprovalMode::default(),
+            permissions: Permissions::default(),
+            limits: Limits::default(),
+            trusted_projects: Vec::new(),
         }
     }
 }
@@ -139,6 +181,70 @@ struct FileConfig {
     providers: BTreeMap<String, Spanned<FileProfile>>,
     #[serde(default)]
     network: FileNetwork,
+    mode: Option<Spanned<String>>,
+    #[serde(default)]
+    permissions: FilePermissions,
+    #[serde(default)]
+    limits: FileLimits,
+    trusted_projects: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FilePermissions {
+    #[serde(default)]
+    allow: Vec<Spanned<String>>,
+    #[serde(default)]
+    ask: Vec<Spanned<String>>,
+    #[serde(default)]
+    deny: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    max_rounds: Option<u32>,
+    max_tool_calls_per_round: Option<u32>,
+    max_consecutive_tool_errors: Option<u32>,
+    shell_timeout_secs: Option<u64>,
+    tool_output_max_bytes: Option<usize>,
+}
+
+/// `<project>/.pincer/config.toml`: only permissions.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ProjectFile {
+    #[serde(default)]
+    permissions: FilePermissions,
+}
+
+/// Validate rule texts, locating the first bad one.
+fn check_rules(
+    lists: FilePermissions,
+    at: &dyn Fn(usize, String, &str) -> ConfigError,
+) -> Result<Permissions, ConfigError> {
+    let check = |list: Vec<Spanned<String>>| -> Result<Vec<String>, ConfigError> {
+        list.into_iter()
+            .map(|r| {
+                let span = r.span();
+                let text = r.into_inner();
+                crate::policy::Rule::parse(&text)
+                    .map(|rule| rule.text().to_string())
+                    .map_err(|e| {
+                        at(
+                            span.start,
+                            e.to_string(),
+                            "write rules as \"TOOL\" or \"TOOL: PATTERN\", e.g. \"shell: git status*\", \"write_file: src/**\", \"web_fetch: domain:docs.rs\"",
+                        )
+                    })
+            })
+            .collect()
+    };
+    Ok(Permissions {
+        allow: check(lists.allow)?,
+        ask: check(lists.ask)?,
+        deny: check(lists.deny)?,
+    })
 }
 
 #[derive(Deserialize)]
@@ -318,6 +424,35 @@ impl Config {
             }
             config.default_provider = Some(default.into_inner());
         }
+        if let Some(mode) = file.mode {
+            config.mode = ApprovalMode::parse(mode.get_ref()).ok_or_else(|| {
+                at(
+                    mode.span().start,
+                    format!("unknown mode `{}`", mode.get_ref()),
+                    "use mode = \"plan\", \"ask\", \"auto-edit\" or \"yolo\"",
+                )
+            })?;
+        }
+        config.permissions = check_rules(file.permissions, &at)?;
+        let l = file.limits;
+        let dl = Limits::default();
+        config.limits = Limits {
+            max_rounds: l.max_rounds.unwrap_or(dl.max_rounds).max(1),
+            max_tool_calls_per_round: l
+                .max_tool_calls_per_round
+                .unwrap_or(dl.max_tool_calls_per_round)
+                .max(1),
+            max_consecutive_tool_errors: l
+                .max_consecutive_tool_errors
+                .unwrap_or(dl.max_consecutive_tool_errors)
+                .max(1),
+            shell_timeout_secs: l.shell_timeout_secs.unwrap_or(dl.shell_timeout_secs).max(1),
+            tool_output_max_bytes: l
+                .tool_output_max_bytes
+                .unwrap_or(dl.tool_output_max_bytes)
+                .max(1024),
+        };
+        config.trusted_projects = file.trusted_projects.unwrap_or_default();
         let n = file.network;
         let d = NetworkConfig::default();
         config.network = NetworkConfig {
@@ -328,6 +463,41 @@ impl Config {
             retry_max_delay_ms: n.retry_max_delay_ms.unwrap_or(d.retry_max_delay_ms),
         };
         Ok(config)
+    }
+
+    /// Rules from a project's `.pincer/config.toml` (missing file: none).
+    pub fn load_project(path: &Path) -> Result<Permissions, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Permissions::default()),
+            Err(e) => {
+                return Err(ConfigError {
+                    path: path.display().to_string(),
+                    line: 1,
+                    column: 1,
+                    message: format!("cannot read the file: {e}"),
+                    fix: "check the file's permissions".into(),
+                });
+            }
+        };
+        let at = |offset: usize, message: String, fix: &str| {
+            let (line, column) = line_col(&text, offset);
+            ConfigError {
+                path: path.display().to_string(),
+                line,
+                column,
+                message,
+                fix: fix.to_string(),
+            }
+        };
+        let file: ProjectFile = toml::from_str(&text).map_err(|e| {
+            at(
+                e.span().map(|s| s.start).unwrap_or(0),
+                e.message().trim().to_string(),
+                "a project config holds only [permissions] allow / ask / deny lists",
+            )
+        })?;
+        check_rules(file.permissions, &at)
     }
 
     pub fn profile_names(&self) -> Vec<String> {
@@ -356,6 +526,21 @@ impl Config {
             n.max_retries,
             n.retry_base_delay_ms,
             n.retry_max_delay_ms
+        ));
+        out.push_str(&format!("\nmode = {:?}\n", self.mode.as_str()));
+        let p = &self.permissions;
+        out.push_str(&format!(
+            "\n[permissions]\nallow = {:?}\nask = {:?}\ndeny = {:?}\n",
+            p.allow, p.ask, p.deny
+        ));
+        let l = &self.limits;
+        out.push_str(&format!(
+            "\n[limits]\nmax_rounds = {}\nmax_tool_calls_per_round = {}\nmax_consecutive_tool_errors = {}\nshell_timeout_secs = {}\ntool_output_max_bytes = {}\n",
+            l.max_rounds,
+            l.max_tool_calls_per_round,
+            l.max_consecutive_tool_errors,
+            l.shell_timeout_secs,
+            l.tool_output_max_bytes
         ));
         for (name, p) in &self.providers {
             out.push_str(&format!(
@@ -465,6 +650,36 @@ mod tests {
     fn new_profile_needs_url() {
         let e = parse("[providers.x]\nkind = \"openai\"\n").unwrap_err();
         assert!(e.message.contains("base_url"), "{e}");
+    }
+
+    #[test]
+    fn permissions_mode_and_limits() {
+        let c = parse(
+            "mode = \"auto-edit\"\n[permissions]\nallow = [\"shell: git status*\"]\ndeny = [\"shell: rm -rf*\"]\n[limits]\nmax_rounds = 3\n",
+        )
+        .unwrap();
+        assert_eq!(c.mode, ApprovalMode::AutoEdit);
+        assert_eq!(c.permissions.allow, vec!["shell: git status*"]);
+        assert_eq!(c.permissions.deny.len(), 1);
+        assert_eq!(c.limits.max_rounds, 3);
+        let e = parse("mode = \"wild\"\n").unwrap_err();
+        assert!(e.fix.contains("auto-edit"));
+        let e = parse("[permissions]\nallow = [\"ok\", \": no tool\"]\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 16), "{e}");
+    }
+
+    #[test]
+    fn project_config_holds_only_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        assert_eq!(Config::load_project(&path).unwrap(), Permissions::default());
+        std::fs::write(&path, "[permissions]\nask = [\"shell: git push*\"]\n").unwrap();
+        assert_eq!(
+            Config::load_project(&path).unwrap().ask,
+            vec!["shell: git push*"]
+        );
+        std::fs::write(&path, "mode = \"yolo\"\n").unwrap();
+        assert!(Config::load_project(&path).is_err());
     }
 
     #[test]

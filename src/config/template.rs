@@ -36,6 +36,29 @@ theme = "dark"
 # api_key_env = "OPENROUTER_API_KEY"
 # max_tokens = 4096
 
+# How tool calls are gated when no rule decides:
+#   plan      read-only tools only
+#   ask       read-only tools run, everything else asks (default)
+#   auto-edit writes inside the workspace run; shell and network ask
+#   yolo      everything runs (still sandboxed and audited)
+# mode = "ask"
+
+[permissions]
+# Rules are "TOOL" or "TOOL: PATTERN", checked deny → ask → allow.
+# allow = ["shell: git status*", "shell: cargo test*", "write_file: src/**", "web_fetch: domain:docs.rs"]
+# ask = ["shell: git push*"]
+# deny = ["shell: rm -rf*"]
+
+# Projects whose own .pincer/config.toml allow rules you trust (their deny/ask rules always apply).
+# trusted_projects = ["/home/me/src/myproject"]
+
+[limits]
+# max_rounds = 25                   # model rounds for one message
+# max_tool_calls_per_round = 16
+# max_consecutive_tool_errors = 4
+# shell_timeout_secs = 120
+# tool_output_max_bytes = 16384     # what the model sees of a tool's output
+
 [network]
 # connect_timeout_ms = 10000
 # stream_idle_timeout_ms = 120000   # a stream silent this long counts as stalled

@@ -1,12 +1,11 @@
 //! Anthropic Messages (`POST {base}/v1/messages`, `stream: true`).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::{Value, json};
 
 use super::sse::SseEvent;
-use super::{ChatRequest, EventParser, ProviderError, StreamItem};
-use crate::protocol::Role;
+use super::{ChatMessage, ChatRequest, EventParser, ProviderError, StreamItem, ToolCall};
 
 /// `https://api.anthropic.com` and `https://api.anthropic.com/v1` both work as base_url.
 pub(super) fn api_root(base_url: &str) -> String {
@@ -23,29 +22,53 @@ pub(super) fn endpoint(base_url: &str) -> String {
 }
 
 pub(super) fn request_body(model: &str, max_tokens: u32, request: &ChatRequest) -> Value {
-    // The API wants alternating roles starting with a user turn: merge neighbours of one role.
-    let mut messages: Vec<(Role, String)> = Vec::with_capacity(request.messages.len());
-    for m in request.messages.iter().filter(|m| !m.content.is_empty()) {
-        match messages.last_mut() {
-            Some((role, text)) if *role == m.role => {
-                text.push_str("\n\n");
-                text.push_str(&m.content);
+    // The API wants alternating roles starting with a user turn, and tool results inside user
+    // messages: build content blocks, then merge neighbours of one role.
+    let mut messages: Vec<(&str, Vec<Value>)> = Vec::with_capacity(request.messages.len());
+    for m in &request.messages {
+        let (role, blocks) = match m {
+            ChatMessage::User { content } => ("user", text_block(content)),
+            ChatMessage::Assistant {
+                content,
+                tool_calls,
+            } => {
+                let mut blocks = text_block(content);
+                for c in tool_calls {
+                    let input: Value = serde_json::from_str(&c.arguments)
+                        .ok()
+                        .filter(Value::is_object)
+                        .unwrap_or_else(|| json!({}));
+                    blocks.push(
+                        json!({"type": "tool_use", "id": c.id, "name": c.name, "input": input}),
+                    );
+                }
+                ("assistant", blocks)
             }
-            _ => messages.push((m.role, m.content.clone())),
+            ChatMessage::ToolResult {
+                call_id,
+                content,
+                is_error,
+            } => (
+                "user",
+                vec![
+                    json!({"type": "tool_result", "tool_use_id": call_id, "content": content, "is_error": is_error}),
+                ],
+            ),
+        };
+        if blocks.is_empty() {
+            continue;
+        }
+        match messages.last_mut() {
+            Some((last, existing)) if *last == role => existing.extend(blocks),
+            _ => messages.push((role, blocks)),
         }
     }
-    if messages.first().is_some_and(|(r, _)| *r == Role::Assistant) {
-        messages.insert(0, (Role::User, "(continuing)".into()));
+    if messages.first().is_some_and(|(r, _)| *r == "assistant") {
+        messages.insert(0, ("user", text_block("(continuing)")));
     }
     let messages: Vec<Value> = messages
         .into_iter()
-        .map(|(role, text)| {
-            let role = match role {
-                Role::User => "user",
-                Role::Assistant => "assistant",
-            };
-            json!({"role": role, "content": text})
-        })
+        .map(|(role, content)| json!({"role": role, "content": content}))
         .collect();
     let mut body = json!({
         "model": model,
@@ -56,13 +79,36 @@ pub(super) fn request_body(model: &str, max_tokens: u32, request: &ChatRequest) 
     if let Some(system) = &request.system {
         body["system"] = json!(system);
     }
+    if !request.tools.is_empty() {
+        body["tools"] = request
+            .tools
+            .iter()
+            .map(|t| json!({"name": t.name, "description": t.description, "input_schema": t.parameters}))
+            .collect();
+    }
     body
+}
+
+fn text_block(text: &str) -> Vec<Value> {
+    if text.is_empty() {
+        Vec::new()
+    } else {
+        vec![json!({"type": "text", "text": text})]
+    }
+}
+
+struct PartialToolUse {
+    id: String,
+    name: String,
+    json: String,
 }
 
 #[derive(Default)]
 pub(super) struct Parser {
     stopped: bool,
     stop_reason_seen: bool,
+    /// tool_use blocks being received, by content block index.
+    tool_uses: BTreeMap<u64, PartialToolUse>,
 }
 
 impl EventParser for Parser {
@@ -95,12 +141,60 @@ impl EventParser for Parser {
                     });
                 }
             }
+            "content_block_start"
+                if v.pointer("/content_block/type").and_then(Value::as_str) == Some("tool_use") =>
+            {
+                let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
+                let field = |k: &str| {
+                    v.pointer(&format!("/content_block/{k}"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string()
+                };
+                self.tool_uses.insert(
+                    index,
+                    PartialToolUse {
+                        id: field("id"),
+                        name: field("name"),
+                        json: String::new(),
+                    },
+                );
+            }
             "content_block_delta" => {
-                let text = v.pointer("/delta/text").and_then(Value::as_str);
-                if v.pointer("/delta/type").and_then(Value::as_str) == Some("text_delta")
-                    && let Some(text) = text.filter(|t| !t.is_empty())
-                {
-                    out.push_back(StreamItem::Text(text.to_string()));
+                let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
+                match v.pointer("/delta/type").and_then(Value::as_str) {
+                    Some("text_delta") => {
+                        if let Some(text) = v
+                            .pointer("/delta/text")
+                            .and_then(Value::as_str)
+                            .filter(|t| !t.is_empty())
+                        {
+                            out.push_back(StreamItem::Text(text.to_string()));
+                        }
+                    }
+                    Some("input_json_delta") => {
+                        if let (Some(part), Some(tool)) = (
+                            v.pointer("/delta/partial_json").and_then(Value::as_str),
+                            self.tool_uses.get_mut(&index),
+                        ) {
+                            tool.json.push_str(part);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "content_block_stop" => {
+                let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
+                if let Some(tool) = self.tool_uses.remove(&index) {
+                    out.push_back(StreamItem::ToolCall(ToolCall {
+                        id: tool.id,
+                        name: tool.name,
+                        arguments: if tool.json.trim().is_empty() {
+                            "{}".into()
+                        } else {
+                            tool.json
+                        },
+                    }));
                 }
             }
             "message_delta" => {
@@ -118,7 +212,7 @@ impl EventParser for Parser {
             }
             "message_stop" => self.stopped = true,
             "error" => return Err(stream_error(&v)),
-            "ping" | "content_block_start" | "content_block_stop" => {}
+            "ping" => {}
             _ => {} // new event types are ignored, as the API asks
         }
         Ok(())
@@ -177,6 +271,27 @@ pub(super) fn parse_full(text: &str) -> Result<Vec<StreamItem>, ProviderError> {
         .filter_map(|b| b.get("text").and_then(Value::as_str))
         .collect();
     let mut items = vec![StreamItem::Text(content)];
+    for b in blocks
+        .iter()
+        .filter(|b| b.get("type").and_then(Value::as_str) == Some("tool_use"))
+    {
+        items.push(StreamItem::ToolCall(ToolCall {
+            id: b
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            name: b
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            arguments: b
+                .get("input")
+                .map(Value::to_string)
+                .unwrap_or_else(|| "{}".into()),
+        }));
+    }
     if let Some(usage) = v.get("usage") {
         items.push(StreamItem::Usage {
             input: usage.get("input_tokens").and_then(Value::as_u64),
@@ -189,7 +304,6 @@ pub(super) fn parse_full(text: &str) -> Result<Vec<StreamItem>, ProviderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::ChatMessage;
 
     fn feed(p: &mut Parser, event: &str, data: &str) -> Result<Vec<StreamItem>, ProviderError> {
         let mut out = VecDeque::new();
@@ -217,23 +331,90 @@ mod tests {
 
     #[test]
     fn body_merges_roles_and_sets_system() {
-        let m = |role, c: &str| ChatMessage {
-            role,
-            content: c.into(),
-        };
         let req = ChatRequest {
             system: Some("sys".into()),
             messages: vec![
-                m(Role::User, "a"),
-                m(Role::User, "b"),
-                m(Role::Assistant, "c"),
+                ChatMessage::user("a"),
+                ChatMessage::user("b"),
+                ChatMessage::assistant("c"),
             ],
+            tools: vec![],
         };
         let b = request_body("claude", 99, &req);
         assert_eq!(b["system"], "sys");
         assert_eq!(b["max_tokens"], 99);
         assert_eq!(b["messages"].as_array().unwrap().len(), 2);
-        assert_eq!(b["messages"][0]["content"], "a\n\nb");
+        assert_eq!(b["messages"][0]["content"][1]["text"], "b");
+    }
+
+    #[test]
+    fn body_carries_tool_use_and_results_in_user_turns() {
+        let req = ChatRequest {
+            system: None,
+            messages: vec![
+                ChatMessage::user("go"),
+                ChatMessage::Assistant {
+                    content: "looking".into(),
+                    tool_calls: vec![
+                        ToolCall {
+                            id: "t1".into(),
+                            name: "read_file".into(),
+                            arguments: r#"{"path":"a"}"#.into(),
+                        },
+                        ToolCall {
+                            id: "t2".into(),
+                            name: "glob".into(),
+                            arguments: "not json".into(),
+                        },
+                    ],
+                },
+                ChatMessage::ToolResult {
+                    call_id: "t1".into(),
+                    content: "x".into(),
+                    is_error: false,
+                },
+                ChatMessage::ToolResult {
+                    call_id: "t2".into(),
+                    content: "bad".into(),
+                    is_error: true,
+                },
+            ],
+            tools: vec![crate::provider::ToolDef {
+                name: "glob".into(),
+                description: "d".into(),
+                parameters: json!({"type":"object"}),
+            }],
+        };
+        let b = request_body("claude", 10, &req);
+        let msgs = b["messages"].as_array().unwrap();
+        assert_eq!(msgs.len(), 3);
+        assert_eq!(msgs[1]["content"][1]["input"]["path"], "a");
+        assert_eq!(msgs[1]["content"][2]["input"], json!({}));
+        assert_eq!(msgs[2]["role"], "user");
+        assert_eq!(msgs[2]["content"][1]["is_error"], true);
+        assert_eq!(b["tools"][0]["input_schema"]["type"], "object");
+    }
+
+    #[test]
+    fn assembles_tool_use_blocks() {
+        let mut p = Parser::default();
+        feed(&mut p, "content_block_start", r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"read_file","input":{}}}"#).unwrap();
+        feed(&mut p, "content_block_delta", r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"path\": \"a"}}"#).unwrap();
+        feed(&mut p, "content_block_delta", r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":".rs\"}"}}"#).unwrap();
+        let out = feed(
+            &mut p,
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            vec![StreamItem::ToolCall(ToolCall {
+                id: "toolu_1".into(),
+                name: "read_file".into(),
+                arguments: r#"{"path": "a.rs"}"#.into()
+            })]
+        );
     }
 
     #[test]

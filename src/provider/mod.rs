@@ -19,7 +19,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
 use crate::config::{NetworkConfig, ResolvedProvider};
-use crate::protocol::{ProviderKind, Role};
+use crate::protocol::ProviderKind;
 
 pub use error::ProviderError;
 use sse::{SseDecoder, SseEvent};
@@ -27,16 +27,79 @@ use sse::{SseDecoder, SseEvent};
 /// Largest non-streamed body pincer reads (error pages, JSON replies).
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
+/// One message of the conversation as the providers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatMessage {
-    pub role: Role,
-    pub content: String,
+pub enum ChatMessage {
+    User {
+        content: String,
+    },
+    Assistant {
+        content: String,
+        tool_calls: Vec<ToolCall>,
+    },
+    ToolResult {
+        call_id: String,
+        content: String,
+        is_error: bool,
+    },
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+impl ChatMessage {
+    pub fn user(content: impl Into<String>) -> ChatMessage {
+        ChatMessage::User {
+            content: content.into(),
+        }
+    }
+
+    pub fn assistant(content: impl Into<String>) -> ChatMessage {
+        ChatMessage::Assistant {
+            content: content.into(),
+            tool_calls: Vec::new(),
+        }
+    }
+
+    /// The text a token estimate is based on.
+    pub fn text_len(&self) -> usize {
+        match self {
+            ChatMessage::User { content } | ChatMessage::ToolResult { content, .. } => {
+                content.len()
+            }
+            ChatMessage::Assistant {
+                content,
+                tool_calls,
+            } => {
+                content.len()
+                    + tool_calls
+                        .iter()
+                        .map(|c| c.name.len() + c.arguments.len())
+                        .sum::<usize>()
+            }
+        }
+    }
+}
+
+/// A tool call as the model made it; `arguments` is the raw JSON text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// A tool offered to the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolDef {
+    pub name: String,
+    pub description: String,
+    /// JSON Schema of the arguments.
+    pub parameters: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChatRequest {
     pub system: Option<String>,
     pub messages: Vec<ChatMessage>,
+    pub tools: Vec<ToolDef>,
 }
 
 /// What a stream yields.
@@ -48,6 +111,8 @@ pub enum StreamItem {
         input: Option<u64>,
         output: Option<u64>,
     },
+    /// A complete tool call (its arguments fully received).
+    ToolCall(ToolCall),
 }
 
 /// Turns SSE events of one API into stream items.

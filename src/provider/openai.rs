@@ -1,13 +1,13 @@
-//! OpenAI-compatible Chat Completions (`POST {base}/chat/completions`, `stream: true`).
+//! OpenAI-compatible Chat Completions (`POST {base}/chat/completions`, `stream: true`), with
+//! native tool calling (`tools` / streamed `tool_calls` argument deltas).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::{Value, json};
 
 use super::error::error_message;
 use super::sse::SseEvent;
-use super::{ChatRequest, EventParser, ProviderError, StreamItem};
-use crate::protocol::Role;
+use super::{ChatMessage, ChatRequest, EventParser, ProviderError, StreamItem, ToolCall};
 
 pub(super) fn endpoint(base_url: &str) -> String {
     format!("{}/chat/completions", base_url.trim_end_matches('/'))
@@ -19,24 +19,94 @@ pub(super) fn request_body(model: &str, request: &ChatRequest) -> Value {
         messages.push(json!({"role": "system", "content": system}));
     }
     for m in &request.messages {
-        let role = match m.role {
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        };
-        messages.push(json!({"role": role, "content": m.content}));
+        messages.push(match m {
+            ChatMessage::User { content } => json!({"role": "user", "content": content}),
+            ChatMessage::Assistant {
+                content,
+                tool_calls,
+            } if tool_calls.is_empty() => {
+                json!({"role": "assistant", "content": content})
+            }
+            ChatMessage::Assistant {
+                content,
+                tool_calls,
+            } => {
+                let calls: Vec<Value> = tool_calls
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "id": c.id,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": c.arguments},
+                        })
+                    })
+                    .collect();
+                let content = if content.is_empty() {
+                    Value::Null
+                } else {
+                    json!(content)
+                };
+                json!({"role": "assistant", "content": content, "tool_calls": calls})
+            }
+            ChatMessage::ToolResult {
+                call_id, content, ..
+            } => json!({"role": "tool", "tool_call_id": call_id, "content": content}),
+        });
     }
-    json!({
+    let mut body = json!({
         "model": model,
         "messages": messages,
         "stream": true,
         "stream_options": {"include_usage": true},
-    })
+    });
+    if !request.tools.is_empty() {
+        body["tools"] = request
+            .tools
+            .iter()
+            .map(|t| {
+                json!({
+                    "type": "function",
+                    "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+                })
+            })
+            .collect();
+    }
+    body
+}
+
+#[derive(Default)]
+struct PartialCall {
+    id: String,
+    name: String,
+    arguments: String,
 }
 
 #[derive(Default)]
 pub(super) struct Parser {
     done: bool,
     finished: bool,
+    /// Tool calls being assembled, by their `index`.
+    calls: BTreeMap<u64, PartialCall>,
+}
+
+impl Parser {
+    fn flush_calls(&mut self, out: &mut VecDeque<StreamItem>) {
+        for (index, c) in std::mem::take(&mut self.calls) {
+            out.push_back(StreamItem::ToolCall(ToolCall {
+                id: if c.id.is_empty() {
+                    format!("call_{index}")
+                } else {
+                    c.id
+                },
+                name: c.name,
+                arguments: if c.arguments.trim().is_empty() {
+                    "{}".into()
+                } else {
+                    c.arguments
+                },
+            }));
+        }
+    }
 }
 
 impl EventParser for Parser {
@@ -47,6 +117,7 @@ impl EventParser for Parser {
     ) -> Result<(), ProviderError> {
         let data = ev.data.trim();
         if data == "[DONE]" {
+            self.flush_calls(out);
             self.done = true;
             return Ok(());
         }
@@ -65,8 +136,27 @@ impl EventParser for Parser {
             {
                 out.push_back(StreamItem::Text(text.to_string()));
             }
+            if let Some(deltas) = choice
+                .pointer("/delta/tool_calls")
+                .and_then(Value::as_array)
+            {
+                for (pos, d) in deltas.iter().enumerate() {
+                    let index = d.get("index").and_then(Value::as_u64).unwrap_or(pos as u64);
+                    let call = self.calls.entry(index).or_default();
+                    if let Some(id) = d.get("id").and_then(Value::as_str) {
+                        call.id = id.to_string();
+                    }
+                    if let Some(name) = d.pointer("/function/name").and_then(Value::as_str) {
+                        call.name.push_str(name);
+                    }
+                    if let Some(args) = d.pointer("/function/arguments").and_then(Value::as_str) {
+                        call.arguments.push_str(args);
+                    }
+                }
+            }
             if choice.get("finish_reason").is_some_and(|f| !f.is_null()) {
                 self.finished = true;
+                self.flush_calls(out);
             }
         } else if v.get("choices").is_none() && v.get("usage").is_none() {
             return Err(bad_data(data));
@@ -125,11 +215,37 @@ fn in_stream_error(err: &Value, raw: &str) -> ProviderError {
 /// A whole (non-streamed) completion.
 pub(super) fn parse_full(text: &str) -> Result<Vec<StreamItem>, ProviderError> {
     let v: Value = serde_json::from_str(text).map_err(|_| bad_data(text))?;
-    let content = v
-        .pointer("/choices/0/message/content")
-        .and_then(Value::as_str)
+    let message = v
+        .pointer("/choices/0/message")
         .ok_or_else(|| bad_data(text))?;
-    let mut items = vec![StreamItem::Text(content.to_string())];
+    let mut items = Vec::new();
+    if let Some(content) = message.get("content").and_then(Value::as_str) {
+        items.push(StreamItem::Text(content.to_string()));
+    }
+    if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
+        for (i, c) in calls.iter().enumerate() {
+            items.push(StreamItem::ToolCall(ToolCall {
+                id: c
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("call_{i}")),
+                name: c
+                    .pointer("/function/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                arguments: c
+                    .pointer("/function/arguments")
+                    .and_then(Value::as_str)
+                    .unwrap_or("{}")
+                    .to_string(),
+            }));
+        }
+    }
+    if items.is_empty() {
+        return Err(bad_data(text));
+    }
     if let Some(usage) = v.get("usage") {
         items.push(StreamItem::Usage {
             input: usage.get("prompt_tokens").and_then(Value::as_u64),
@@ -142,7 +258,7 @@ pub(super) fn parse_full(text: &str) -> Result<Vec<StreamItem>, ProviderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::ChatMessage;
+    use crate::provider::ToolDef;
 
     fn feed(p: &mut Parser, data: &str) -> Result<Vec<StreamItem>, ProviderError> {
         let mut out = VecDeque::new();
@@ -160,17 +276,53 @@ mod tests {
     fn body_has_system_and_stream_options() {
         let req = ChatRequest {
             system: Some("be brief".into()),
-            messages: vec![ChatMessage {
-                role: Role::User,
-                content: "hi".into(),
-            }],
+            messages: vec![ChatMessage::user("hi")],
+            tools: vec![],
         };
         let b = request_body("m", &req);
         assert_eq!(b["messages"][0]["role"], "system");
         assert_eq!(b["messages"][1]["content"], "hi");
         assert_eq!(b["stream"], true);
         assert_eq!(b["stream_options"]["include_usage"], true);
+        assert!(b.get("tools").is_none());
         assert_eq!(endpoint("http://h/v1/"), "http://h/v1/chat/completions");
+    }
+
+    #[test]
+    fn body_carries_tools_calls_and_results() {
+        let req = ChatRequest {
+            system: None,
+            messages: vec![
+                ChatMessage::user("list files"),
+                ChatMessage::Assistant {
+                    content: String::new(),
+                    tool_calls: vec![ToolCall {
+                        id: "c1".into(),
+                        name: "list_dir".into(),
+                        arguments: "{}".into(),
+                    }],
+                },
+                ChatMessage::ToolResult {
+                    call_id: "c1".into(),
+                    content: "a.rs".into(),
+                    is_error: false,
+                },
+            ],
+            tools: vec![ToolDef {
+                name: "list_dir".into(),
+                description: "d".into(),
+                parameters: json!({"type": "object"}),
+            }],
+        };
+        let b = request_body("m", &req);
+        assert_eq!(b["tools"][0]["function"]["name"], "list_dir");
+        assert_eq!(b["messages"][1]["content"], Value::Null);
+        assert_eq!(
+            b["messages"][1]["tool_calls"][0]["function"]["arguments"],
+            "{}"
+        );
+        assert_eq!(b["messages"][2]["role"], "tool");
+        assert_eq!(b["messages"][2]["tool_call_id"], "c1");
     }
 
     #[test]
@@ -195,6 +347,36 @@ mod tests {
     }
 
     #[test]
+    fn assembles_streamed_tool_calls() {
+        let mut p = Parser::default();
+        feed(&mut p, r#"{"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"read_file","arguments":""}}]},"finish_reason":null}]}"#).unwrap();
+        feed(&mut p, r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"pa"}}]},"finish_reason":null}]}"#).unwrap();
+        feed(&mut p, r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_b","function":{"name":"list_dir","arguments":"{}"}}]},"finish_reason":null}]}"#).unwrap();
+        feed(&mut p, r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"th\":\"a.rs\"}"}}]},"finish_reason":null}]}"#).unwrap();
+        let out = feed(
+            &mut p,
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            vec![
+                StreamItem::ToolCall(ToolCall {
+                    id: "call_a".into(),
+                    name: "read_file".into(),
+                    arguments: r#"{"path":"a.rs"}"#.into()
+                }),
+                StreamItem::ToolCall(ToolCall {
+                    id: "call_b".into(),
+                    name: "list_dir".into(),
+                    arguments: "{}".into()
+                }),
+            ]
+        );
+        assert!(feed(&mut p, "[DONE]").unwrap().is_empty(), "flushed once");
+    }
+
+    #[test]
     fn garbage_and_errors() {
         let mut p = Parser::default();
         assert!(matches!(
@@ -213,6 +395,8 @@ mod tests {
     fn full_reply() {
         let items = parse_full(r#"{"choices":[{"message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":1,"completion_tokens":2}}"#).unwrap();
         assert_eq!(items[0], StreamItem::Text("ok".into()));
+        let items = parse_full(r#"{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"x","type":"function","function":{"name":"glob","arguments":"{}"}}]}}]}"#).unwrap();
+        assert!(matches!(&items[0], StreamItem::ToolCall(c) if c.name == "glob"));
         assert!(parse_full("[]").is_err());
     }
 }

@@ -1,7 +1,14 @@
-//! The agent runtime: a task that owns the conversation, the provider and the store.
+//! The agent runtime: a task that owns the conversation, the provider, the policy and the store.
 //! Front ends talk to it only through [`RuntimeHandle`]: `Op`s in, `Event`s out.
 
+mod approvals;
+mod gate;
+mod history;
+mod model_call;
+mod models;
+mod start;
 mod storage;
+mod tool_call;
 mod turn;
 
 use std::collections::VecDeque;
@@ -13,16 +20,22 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, Overrides, ResolveError, ResolvedProvider, resolve_provider};
-use crate::protocol::{
-    ErrorKind, Event, Finding, NoticeLevel, OnboardingReport, Op, Role, TokenUsage, TurnOutcome,
-};
+use crate::config::{Config, Permissions, ResolveError, ResolvedProvider};
+use crate::protocol::{ApprovalMode, ErrorKind, Event, Finding, Op, TurnOutcome};
 use crate::provider::retry::RetryPolicy;
-use crate::provider::{ChatMessage, ChatRequest, ProviderClient, probe};
-use crate::store::{NewSession, title_from};
+use crate::provider::{ChatMessage, ProviderClient};
+use crate::store::{ItemKind, NewSession, title_from};
+use crate::tools::registry::ToolBox;
+use crate::tools::shell::ShellEnv;
+use crate::tools::{ToolContext, ToolLimits};
 
+pub use history::{StoredCall, StoredResult};
+pub use model_call::estimate_tokens;
 pub use storage::StoreHandle;
-pub use turn::estimate_tokens;
+pub use tool_call::status_name as status_label;
+
+use approvals::Approvals;
+use gate::SharedGate;
 
 /// Reads an environment variable; injectable so tests never depend on the real environment.
 pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -45,13 +58,58 @@ pub struct RuntimeSettings {
     pub provider: Result<ResolvedProvider, ResolveError>,
     /// `None`: an in-memory database (nothing persists).
     pub database: Option<PathBuf>,
-    pub cwd: String,
+    /// The workspace (canonical): tools work here, sessions are keyed by it.
+    pub workspace: PathBuf,
     pub resume: Resume,
     /// Problems found before the runtime started (config file errors), shown to the user.
     pub startup_errors: Vec<(ErrorKind, String)>,
     /// Look for local servers when no provider is usable (off in headless mode and most tests).
     pub probe_when_unconfigured: bool,
     pub env: EnvLookup,
+    /// A front end can answer approval requests (TUI); headless cannot.
+    pub interactive: bool,
+    /// `--mode`, over the config's mode.
+    pub mode_override: Option<ApprovalMode>,
+    /// `--allow RULE` rules for this run.
+    pub extra_allow: Vec<String>,
+    /// The project's `.pincer/config.toml` rules, and whether its allow rules are trusted.
+    pub project_permissions: Permissions,
+    pub project_trusted: bool,
+    /// pincer's executable, re-executed as the sandbox helper for shell commands.
+    pub exe: PathBuf,
+    /// Scratch space for tools and sandboxed commands.
+    pub temp_dir: PathBuf,
+    /// Offer tools to the model at all.
+    pub tools_enabled: bool,
+}
+
+impl RuntimeSettings {
+    /// Settings with defaults for everything but the essentials (tests and embedders).
+    pub fn new(
+        config: Config,
+        provider: Result<ResolvedProvider, ResolveError>,
+        workspace: PathBuf,
+    ) -> Self {
+        RuntimeSettings {
+            config,
+            config_path: PathBuf::from("config.toml"),
+            provider,
+            database: None,
+            temp_dir: std::env::temp_dir().join(format!("pincer-{}", std::process::id())),
+            workspace,
+            resume: Resume::New,
+            startup_errors: Vec::new(),
+            probe_when_unconfigured: false,
+            env: real_env(),
+            interactive: true,
+            mode_override: None,
+            extra_allow: Vec::new(),
+            project_permissions: Permissions::default(),
+            project_trusted: false,
+            exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("pincer")),
+            tools_enabled: true,
+        }
+    }
 }
 
 pub struct RuntimeHandle {
@@ -85,7 +143,7 @@ struct ActiveTurn {
     started: Instant,
 }
 
-struct Runtime {
+pub(crate) struct Runtime {
     settings: RuntimeSettings,
     events: UnboundedSender<Event>,
     provider: Option<ResolvedProvider>,
@@ -98,6 +156,9 @@ struct Runtime {
     next_turn_id: u64,
     /// Why no provider is usable (onboarding), when none is.
     unconfigured_reason: Option<String>,
+    gate: SharedGate,
+    approvals: Approvals,
+    toolbox: Arc<ToolBox>,
 }
 
 impl Runtime {
@@ -111,6 +172,7 @@ impl Runtime {
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e.to_string())),
         };
+        let gate = start::build_gate(&settings);
         Runtime {
             settings,
             events,
@@ -123,6 +185,9 @@ impl Runtime {
             active: None,
             next_turn_id: 1,
             unconfigured_reason,
+            gate,
+            approvals: Approvals::default(),
+            toolbox: Arc::new(ToolBox::builtin()),
         }
     }
 
@@ -171,107 +236,6 @@ impl Runtime {
         self.emit(Event::ShutdownComplete);
     }
 
-    async fn start(&mut self, probe_tx: UnboundedSender<Vec<Finding>>) {
-        match StoreHandle::open(self.settings.database.clone()).await {
-            Ok(store) => self.store = Some(store),
-            Err(e) => self.error(
-                ErrorKind::Storage,
-                format!("{e} — this conversation will not be saved"),
-            ),
-        }
-        let mut history = Vec::new();
-        let mut session_tokens = 0;
-        if self.settings.resume == Resume::ContinueLast {
-            let cwd = self.settings.cwd.clone();
-            if let Some(store) = &self.store {
-                let found = store
-                    .call(move |s| {
-                        let Some(id) = s.latest_session_in(&cwd)? else {
-                            return Ok(None);
-                        };
-                        Ok(Some((id.clone(), s.load_session(&id)?)))
-                    })
-                    .await;
-                match found {
-                    Ok(Some((id, loaded))) => {
-                        if loaded.skipped_rows > 0 {
-                            self.emit(Event::Notice {
-                                level: NoticeLevel::Warning,
-                                message: format!(
-                                    "{} stored item(s) of this session could not be read and are left out",
-                                    loaded.skipped_rows
-                                ),
-                            });
-                        }
-                        self.conversation = loaded
-                            .items
-                            .iter()
-                            .filter(|i| !i.text.is_empty())
-                            .map(|i| ChatMessage {
-                                role: i.role,
-                                content: i.text.clone(),
-                            })
-                            .collect();
-                        history = loaded.items;
-                        session_tokens = loaded.total_tokens;
-                        self.session_id = Some(id);
-                    }
-                    Ok(None) => self.emit(Event::Notice {
-                        level: NoticeLevel::Info,
-                        message: "no earlier session in this directory: starting a new one".into(),
-                    }),
-                    Err(e) => self.error(
-                        ErrorKind::Storage,
-                        format!("cannot load the last session: {e}"),
-                    ),
-                }
-            }
-        }
-        let input_history = match &self.store {
-            Some(store) => store
-                .call(|s| s.recent_prompts(200))
-                .await
-                .unwrap_or_default(),
-            None => Vec::new(),
-        };
-        self.emit(Event::SessionConfigured {
-            session_id: self.session_id.clone(),
-            provider: self.provider.as_ref().map(ResolvedProvider::info),
-            history,
-            input_history,
-            session_tokens,
-        });
-        for (kind, message) in std::mem::take(&mut self.settings.startup_errors) {
-            self.error(kind, message);
-        }
-        if self.provider.is_none() {
-            let probe = self.settings.probe_when_unconfigured;
-            self.emit_onboarding(!probe, probe::env_findings(self.settings.env.as_ref()));
-            if probe {
-                let env = Arc::clone(&self.settings.env);
-                tokio::spawn(async move {
-                    let mut findings = probe::local_servers().await;
-                    findings.extend(probe::env_findings(env.as_ref()));
-                    let _ = probe_tx.send(findings);
-                });
-            }
-        }
-    }
-
-    fn emit_onboarding(&self, probe_done: bool, findings: Vec<Finding>) {
-        if self.provider.is_some() {
-            return;
-        }
-        self.emit(Event::Onboarding {
-            report: OnboardingReport {
-                reason: self.unconfigured_reason.clone().unwrap_or_default(),
-                probe_done,
-                findings,
-                config_path: self.settings.config_path.display().to_string(),
-            },
-        });
-    }
-
     async fn handle(&mut self, op: Op) {
         match op {
             Op::UserMessage { text } => {
@@ -305,13 +269,7 @@ impl Runtime {
                 self.queue.clear();
                 self.session_id = None;
                 self.conversation.clear();
-                let input_history = match &self.store {
-                    Some(store) => store
-                        .call(|s| s.recent_prompts(200))
-                        .await
-                        .unwrap_or_default(),
-                    None => Vec::new(),
-                };
+                let input_history = self.input_history().await;
                 self.emit(Event::SessionConfigured {
                     session_id: None,
                     provider: self.provider.as_ref().map(ResolvedProvider::info),
@@ -321,90 +279,33 @@ impl Runtime {
                 });
             }
             Op::SetModel { name } => self.set_model(name.trim()),
+            Op::ApprovalDecision {
+                request_id,
+                decision,
+            } => {
+                if !self.approvals.resolve(request_id, decision) {
+                    tracing::debug!(
+                        request_id,
+                        "approval answer for a request no longer waiting"
+                    );
+                }
+            }
+            Op::SetMode { mode } => {
+                self.gate.lock().mode = mode;
+                self.emit(Event::ModeChanged { mode });
+            }
             Op::Shutdown => {} // handled by the loop
         }
     }
 
-    fn set_model(&mut self, name: &str) {
-        let config = &self.settings.config;
-        if name.is_empty() {
-            let current = self
-                .provider
-                .as_ref()
-                .map(|p| {
-                    format!(
-                        "{} / {}",
-                        p.profile,
-                        if p.model.is_empty() {
-                            "(server default)"
-                        } else {
-                            &p.model
-                        }
-                    )
-                })
-                .unwrap_or_else(|| "none".into());
-            self.emit(Event::Notice {
-                level: NoticeLevel::Info,
-                message: format!(
-                    "current: {current}. Profiles: {}. Use /model PROFILE or /model MODEL-ID",
-                    config.profile_names().join(", ")
-                ),
-            });
-            return;
+    async fn input_history(&self) -> Vec<String> {
+        match &self.store {
+            Some(store) => store
+                .call(|s| s.recent_prompts(200))
+                .await
+                .unwrap_or_default(),
+            None => Vec::new(),
         }
-        if config.providers.contains_key(name) {
-            // Switching profile: the profile's own settings, not the start-up overrides.
-            let env = Arc::clone(&self.settings.env);
-            let scoped = move |k: &str| match k {
-                "PINCER_MODEL" | "PINCER_BASE_URL" | "PINCER_PROVIDER" => None,
-                _ => env(k),
-            };
-            let overrides = Overrides {
-                provider: Some(name.to_string()),
-                ..Overrides::default()
-            };
-            let path = self.settings.config_path.display().to_string();
-            match resolve_provider(config, &overrides, &path, &scoped) {
-                Ok(p) => {
-                    self.provider = Some(p);
-                    self.unconfigured_reason = None;
-                }
-                Err(e) => {
-                    self.error(ErrorKind::Config, e.to_string());
-                    return;
-                }
-            }
-        } else {
-            match self.provider.as_mut() {
-                Some(p) => p.model = name.to_string(),
-                None => {
-                    self.error(
-                        ErrorKind::NoProvider,
-                        format!(
-                            "`{name}` is not a profile ({}), and there is no provider to set a model on",
-                            config.profile_names().join(", ")
-                        ),
-                    );
-                    return;
-                }
-            }
-        }
-        self.client = None;
-        if let Some(p) = &self.provider {
-            self.emit(Event::ProviderChanged { provider: p.info() });
-        }
-    }
-
-    fn client(&mut self) -> Result<Arc<ProviderClient>, String> {
-        if let Some(c) = &self.client {
-            return Ok(Arc::clone(c));
-        }
-        let provider = self.provider.clone().ok_or("no provider configured")?;
-        let client = ProviderClient::new(provider, self.settings.config.network.clone())
-            .map_err(|e| e.to_string())?;
-        let client = Arc::new(client);
-        self.client = Some(Arc::clone(&client));
-        Ok(client)
     }
 
     /// Start the next queued message, if any and if idle.
@@ -424,29 +325,50 @@ impl Runtime {
         };
         self.emit(Event::UserMessage { text: text.clone() });
         self.persist_user(&text).await;
-        self.conversation.push(ChatMessage {
-            role: Role::User,
-            content: text,
-        });
+        self.conversation.push(ChatMessage::user(text));
         let turn_id = self.next_turn_id;
         self.next_turn_id += 1;
         let cancel = CancellationToken::new();
-        let input = turn::TurnInput {
+        let s = &self.settings;
+        let limits = s.config.limits.clone();
+        let env = turn::TurnEnv {
             turn_id,
             client,
-            request: ChatRequest {
-                system: self.settings.config.system_prompt.clone(),
-                messages: self.conversation.clone(),
+            system: start::system_prompt(s),
+            toolbox: if s.tools_enabled {
+                Arc::clone(&self.toolbox)
+            } else {
+                Arc::new(ToolBox::empty())
             },
-            policy: RetryPolicy::from(&self.settings.config.network),
+            tool_ctx: ToolContext {
+                workspace: s.workspace.clone(),
+                temp_dir: s.temp_dir.clone(),
+                limits: ToolLimits {
+                    shell_timeout: std::time::Duration::from_secs(limits.shell_timeout_secs),
+                    ..ToolLimits::default()
+                },
+                outside_workspace_approved: false,
+            },
+            shell_env: ShellEnv {
+                exe: s.exe.clone(),
+                sandboxed: self.gate.lock().sandbox_available,
+                default_timeout: std::time::Duration::from_secs(limits.shell_timeout_secs),
+            },
+            gate: self.gate.clone(),
+            approvals: self.approvals.clone(),
+            interactive: s.interactive,
+            limits,
+            retry: RetryPolicy::from(&s.config.network),
             cancel: cancel.clone(),
             events: self.events.clone(),
+            store: self.store.clone(),
+            session_id: self.session_id.clone(),
         };
         self.emit(Event::TurnStarted { turn_id });
         self.active = Some(ActiveTurn {
             id: turn_id,
             cancel,
-            task: tokio::spawn(turn::run(input)),
+            task: tokio::spawn(turn::run(env, self.conversation.clone())),
             started: Instant::now(),
         });
     }
@@ -472,36 +394,25 @@ impl Runtime {
                     format!("the turn stopped unexpectedly: {e}"),
                 );
                 turn::TurnResult {
-                    text: String::new(),
+                    new_messages: Vec::new(),
                     outcome: TurnOutcome::Failed,
                     usage: None,
-                    resolved_model: None,
+                    resolved_client: None,
+                    storage_error: None,
                 }
             }
         };
         // The turn already announced the model the server chose; remember it.
-        if let (Some(model), Some(p)) = (&result.resolved_model, self.provider.as_mut())
-            && p.model.is_empty()
-        {
-            p.model = model.clone();
-            self.client = None;
-        }
-        let interrupted = result.outcome != TurnOutcome::Completed;
-        if !result.text.is_empty() || result.outcome == TurnOutcome::Completed {
-            self.persist_assistant(&result.text, interrupted, result.usage)
-                .await;
-            if !result.text.is_empty() {
-                self.conversation.push(ChatMessage {
-                    role: Role::Assistant,
-                    content: result.text.clone(),
-                });
+        if let Some(client) = result.resolved_client {
+            if let Some(p) = self.provider.as_mut() {
+                p.model = client.provider().model.clone();
             }
-            self.emit(Event::AssistantMessageDone {
-                turn_id: active.id,
-                text: result.text,
-                interrupted,
-            });
+            self.client = Some(client);
         }
+        if let Some(e) = result.storage_error {
+            self.storage_failed(e);
+        }
+        self.conversation.extend(result.new_messages);
         tracing::info!(
             turn = active.id,
             outcome = ?result.outcome,
@@ -526,7 +437,7 @@ impl Runtime {
             let row = NewSession {
                 id: id.clone(),
                 title: title_from(text),
-                cwd: self.settings.cwd.clone(),
+                cwd: self.settings.workspace.display().to_string(),
                 provider: provider.map(|p| p.profile.clone()).unwrap_or_default(),
                 model: provider.map(|p| p.model.clone()).unwrap_or_default(),
             };
@@ -538,31 +449,12 @@ impl Runtime {
                 }
             }
         }
-        self.append(Role::User, text.to_string(), false, None).await;
-    }
-
-    async fn persist_assistant(
-        &mut self,
-        text: &str,
-        interrupted: bool,
-        usage: Option<TokenUsage>,
-    ) {
-        self.append(Role::Assistant, text.to_string(), interrupted, usage)
-            .await;
-    }
-
-    async fn append(
-        &mut self,
-        role: Role,
-        text: String,
-        interrupted: bool,
-        usage: Option<TokenUsage>,
-    ) {
         let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
             return;
         };
+        let text = text.to_string();
         if let Err(e) = store
-            .call(move |s| s.append_item(&id, role, &text, interrupted, usage))
+            .call(move |s| s.append_item(&id, ItemKind::User, &text, false, None))
             .await
         {
             self.storage_failed(e);
@@ -572,10 +464,11 @@ impl Runtime {
     /// Stop writing after the first failure (what is stored stays stored) and say so once.
     fn storage_failed(&mut self, e: crate::store::StoreError) {
         tracing::error!(%e, "storage failed");
-        self.store = None;
-        self.error(
-            ErrorKind::Storage,
-            format!("{e} — the rest of this session is kept in memory only"),
-        );
+        if self.store.take().is_some() {
+            self.error(
+                ErrorKind::Storage,
+                format!("{e} — the rest of this session is kept in memory only"),
+            );
+        }
     }
 }

@@ -1,193 +1,334 @@
-//! One model turn: send the conversation, stream the reply, retry transient failures, stop on
-//! interrupt. Runs as its own task so the runtime keeps answering ops meanwhile.
+//! One user message's turn: model rounds and tool calls in a bounded loop. Runs as its own task
+//! so the op loop keeps answering (interrupts, approvals) meanwhile. Every item is stored as it
+//! completes.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::protocol::{ErrorKind, Event, TokenUsage, TurnOutcome};
+use super::approvals::Approvals;
+use super::gate::SharedGate;
+use super::history::{StoredCall, StoredResult};
+use super::model_call::{CallOutcome, call_model, resolve_model};
+use super::storage::StoreHandle;
+use super::tool_call;
+use crate::config::Limits;
+use crate::protocol::{ErrorKind, Event, TokenUsage, ToolStatus, TurnOutcome};
 use crate::provider::retry::RetryPolicy;
-use crate::provider::{ChatRequest, ProviderClient, ProviderError, StreamItem};
+use crate::provider::{ChatMessage, ChatRequest, ProviderClient, ToolCall};
+use crate::store::{ItemKind, StoreError};
+use crate::tools::ToolContext;
+use crate::tools::registry::ToolBox;
+use crate::tools::shell::ShellEnv;
 
-pub struct TurnInput {
+/// Everything a turn needs; built by the op loop for each turn.
+pub struct TurnEnv {
     pub turn_id: u64,
     pub client: Arc<ProviderClient>,
-    pub request: ChatRequest,
-    pub policy: RetryPolicy,
+    pub system: Option<String>,
+    pub toolbox: Arc<ToolBox>,
+    pub tool_ctx: ToolContext,
+    pub shell_env: ShellEnv,
+    pub gate: SharedGate,
+    pub approvals: Approvals,
+    /// False in headless mode: what would ask is denied instead.
+    pub interactive: bool,
+    pub limits: Limits,
+    pub retry: RetryPolicy,
     pub cancel: CancellationToken,
     pub events: UnboundedSender<Event>,
+    pub store: Option<StoreHandle>,
+    pub session_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
 pub struct TurnResult {
-    pub text: String,
+    /// Messages to append to the conversation (assistant replies, tool results).
+    pub new_messages: Vec<ChatMessage>,
     pub outcome: TurnOutcome,
     pub usage: Option<TokenUsage>,
-    /// Set when the profile named no model and the server's first model was chosen.
-    pub resolved_model: Option<String>,
+    /// Set when the server chose the model (profile without one).
+    pub resolved_client: Option<Arc<ProviderClient>>,
+    pub storage_error: Option<StoreError>,
 }
 
-/// Rough token estimate for providers that report no usage: ~4 characters a token.
-pub fn estimate_tokens(text: &str) -> u64 {
-    (text.chars().count() as u64).div_ceil(4)
+struct Recorder {
+    store: Option<StoreHandle>,
+    session_id: Option<String>,
+    error: Option<StoreError>,
 }
 
-pub async fn run(input: TurnInput) -> TurnResult {
-    let TurnInput {
-        turn_id,
-        client,
-        request,
-        policy,
-        cancel,
-        events,
-    } = input;
-    let mut result = TurnResult {
-        text: String::new(),
-        outcome: TurnOutcome::Completed,
-        usage: None,
-        resolved_model: None,
-    };
-
-    // A profile without a model (local servers): ask the server which one it has.
-    let mut client = client;
-    if client.provider().model.is_empty() {
-        let listed = tokio::select! {
-            _ = cancel.cancelled() => {
-                result.outcome = TurnOutcome::Interrupted;
-                return result;
-            }
-            listed = client.list_models() => listed,
+impl Recorder {
+    async fn append(
+        &mut self,
+        kind: ItemKind,
+        content: String,
+        interrupted: bool,
+        usage: Option<TokenUsage>,
+    ) {
+        let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
+            return;
         };
-        match listed.map(|m| m.into_iter().next()) {
-            Ok(Some(model)) => {
-                let mut c = (*client).clone();
-                c.set_model(model.clone());
-                let _ = events.send(Event::ProviderChanged {
-                    provider: c.provider().info(),
-                });
-                client = Arc::new(c);
-                result.resolved_model = Some(model);
-            }
-            other => {
-                let why = match other {
-                    Err(e) => e.to_string(),
-                    _ => "it listed none".to_string(),
-                };
-                let profile = &client.provider().profile;
-                let _ = events.send(Event::Error {
-                    kind: ErrorKind::Config,
-                    message: format!(
-                        "profile `{profile}` names no model and the server did not offer one ({why}). Set model in [providers.{profile}] or start with --model NAME"
-                    ),
-                    retryable: false,
-                });
-                result.outcome = TurnOutcome::Failed;
-                return result;
-            }
+        if let Err(e) = store
+            .call(move |s| s.append_item(&id, kind, &content, interrupted, usage))
+            .await
+        {
+            tracing::error!(%e, "storing an item failed");
+            self.store = None;
+            self.error = Some(e);
         }
     }
 
-    let mut usage_in: Option<u64> = None;
-    let mut usage_out: Option<u64> = None;
-    let mut retry = 0u32;
+    async fn result(&mut self, stored: &StoredResult) {
+        if let Ok(json) = serde_json::to_string(stored) {
+            self.append(ItemKind::ToolResult, json, false, None).await;
+        }
+    }
+}
+
+fn add_usage(total: &mut Option<TokenUsage>, more: Option<TokenUsage>) {
+    if let Some(m) = more {
+        let t = total.get_or_insert_with(TokenUsage::default);
+        t.input_tokens += m.input_tokens;
+        t.output_tokens += m.output_tokens;
+        t.estimated |= m.estimated;
+    }
+}
+
+pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnResult {
+    let mut result = TurnResult {
+        new_messages: Vec::new(),
+        outcome: TurnOutcome::Completed,
+        usage: None,
+        resolved_client: None,
+        storage_error: None,
+    };
+    let mut rec = Recorder {
+        store: env.store.clone(),
+        session_id: env.session_id.clone(),
+        error: None,
+    };
+    match resolve_model(&env.client, &env.cancel, &env.events).await {
+        Ok(Some(client)) => {
+            env.client = Arc::clone(&client);
+            result.resolved_client = Some(client);
+        }
+        Ok(None) => {}
+        Err(()) => {
+            result.outcome = if env.cancel.is_cancelled() {
+                TurnOutcome::Interrupted
+            } else {
+                TurnOutcome::Failed
+            };
+            return result;
+        }
+    }
+
+    let mut consecutive_errors = 0u32;
+    let mut round = 0u32;
     loop {
-        let attempt = async {
-            let mut stream = client.stream(&request).await?;
-            while let Some(item) = stream.next().await {
-                match item? {
-                    StreamItem::Text(t) => {
-                        let clean = crate::text::sanitize(&t).into_owned();
-                        result.text.push_str(&clean);
-                        let _ = events.send(Event::AssistantDelta {
-                            turn_id,
-                            text: clean,
-                        });
-                    }
-                    StreamItem::Usage { input, output } => {
-                        usage_in = input.or(usage_in);
-                        usage_out = output.or(usage_out);
-                    }
-                }
-            }
-            Ok::<(), ProviderError>(())
+        round += 1;
+        if round > env.limits.max_rounds {
+            limit_reached(
+                &env,
+                format!(
+                    "stopped after {} model rounds for one message ([limits] max_rounds); send a message to let it go on",
+                    env.limits.max_rounds
+                ),
+            );
+            result.outcome = TurnOutcome::Failed;
+            break;
+        }
+        let mode = env.gate.lock().mode;
+        let request = ChatRequest {
+            system: env.system.clone(),
+            messages: conversation.clone(),
+            tools: env.toolbox.definitions(mode),
         };
-        let outcome = tokio::select! {
-            _ = cancel.cancelled() => None,
-            r = attempt => Some(r),
-        };
-        match outcome {
-            None => {
+        let reply = call_model(
+            &env.client,
+            &request,
+            env.retry,
+            &env.cancel,
+            &env.events,
+            env.turn_id,
+        )
+        .await;
+        add_usage(&mut result.usage, reply.usage);
+        let interrupted = reply.outcome != CallOutcome::Completed;
+        let has_calls = !reply.tool_calls.is_empty();
+        if !reply.text.is_empty() || has_calls || reply.outcome == CallOutcome::Completed {
+            rec.append(
+                ItemKind::Assistant,
+                reply.text.clone(),
+                interrupted,
+                reply.usage,
+            )
+            .await;
+        }
+        if !reply.text.is_empty() || (!has_calls && reply.outcome == CallOutcome::Completed) {
+            let _ = env.events.send(Event::AssistantMessageDone {
+                turn_id: env.turn_id,
+                text: reply.text.clone(),
+                interrupted,
+            });
+        }
+        if !reply.text.is_empty() || has_calls {
+            let message = ChatMessage::Assistant {
+                content: reply.text.clone(),
+                tool_calls: reply.tool_calls.clone(),
+            };
+            conversation.push(message.clone());
+            result.new_messages.push(message);
+        }
+        match reply.outcome {
+            CallOutcome::Interrupted => {
                 result.outcome = TurnOutcome::Interrupted;
                 break;
             }
-            Some(Ok(())) => break,
-            Some(Err(e)) => {
-                retry += 1;
-                let delay = if e.retryable() {
-                    policy.delay(retry, e.retry_after())
-                } else {
-                    None
-                };
-                match delay {
-                    Some(delay) => {
-                        tracing::warn!(%e, retry, ?delay, "retrying");
-                        result.text.clear();
-                        usage_in = None;
-                        usage_out = None;
-                        let _ = events.send(Event::Retrying {
-                            turn_id,
-                            attempt: retry,
-                            max_attempts: policy.max_retries,
-                            delay_ms: delay.as_millis() as u64,
-                            reason: e.to_string(),
-                        });
-                        tokio::select! {
-                            _ = cancel.cancelled() => {
-                                result.outcome = TurnOutcome::Interrupted;
-                                break;
-                            }
-                            _ = tokio::time::sleep(delay) => {}
-                        }
-                    }
-                    None => {
-                        tracing::warn!(%e, retry, "turn failed");
-                        let tried = if retry > 1 {
-                            format!(" (after {} attempts)", retry)
-                        } else {
-                            String::new()
-                        };
-                        let _ = events.send(Event::Error {
-                            kind: e.kind(),
-                            message: format!("{e}{tried}"),
-                            retryable: e.retryable(),
-                        });
-                        result.outcome = TurnOutcome::Failed;
-                        break;
-                    }
-                }
+            CallOutcome::Failed => {
+                result.outcome = TurnOutcome::Failed;
+                break;
+            }
+            CallOutcome::Completed if !has_calls => break,
+            CallOutcome::Completed => {}
+        }
+        for call in &reply.tool_calls {
+            let stored = StoredCall {
+                id: call.id.clone(),
+                name: call.name.clone(),
+                arguments: call.arguments.clone(),
+                summary: String::new(),
+            };
+            if let Ok(json) = serde_json::to_string(&stored) {
+                rec.append(ItemKind::ToolCall, json, false, None).await;
             }
         }
-    }
 
-    if usage_in.is_some() || usage_out.is_some() {
-        result.usage = Some(TokenUsage {
-            input_tokens: usage_in.unwrap_or(0),
-            output_tokens: usage_out.unwrap_or_else(|| estimate_tokens(&result.text)),
-            estimated: usage_in.is_none() || usage_out.is_none(),
-        });
-    } else if result.outcome != TurnOutcome::Failed || !result.text.is_empty() {
-        let input: u64 = request
-            .messages
-            .iter()
-            .map(|m| estimate_tokens(&m.content))
-            .sum::<u64>()
-            + request.system.as_deref().map(estimate_tokens).unwrap_or(0);
-        result.usage = Some(TokenUsage {
-            input_tokens: input,
-            output_tokens: estimate_tokens(&result.text),
-            estimated: true,
-        });
+        let limit = env.limits.max_tool_calls_per_round as usize;
+        if reply.tool_calls.len() > limit {
+            let why = format!(
+                "Not run: {} tool calls in one round is over the limit of {limit}; make fewer calls at a time.",
+                reply.tool_calls.len()
+            );
+            finish_unrun(
+                &env,
+                &reply.tool_calls,
+                &why,
+                &mut conversation,
+                &mut result,
+                &mut rec,
+            )
+            .await;
+            limit_reached(
+                &env,
+                format!(
+                    "the model asked for {} tool calls at once; the limit is {limit} ([limits] max_tool_calls_per_round)",
+                    reply.tool_calls.len()
+                ),
+            );
+            result.outcome = TurnOutcome::Failed;
+            break;
+        }
+
+        let mut stopped = false;
+        for (i, call) in reply.tool_calls.iter().enumerate() {
+            if env.cancel.is_cancelled() {
+                let rest = &reply.tool_calls[i..];
+                finish_unrun(
+                    &env,
+                    rest,
+                    "Not run: the user interrupted the turn.",
+                    &mut conversation,
+                    &mut result,
+                    &mut rec,
+                )
+                .await;
+                result.outcome = TurnOutcome::Interrupted;
+                stopped = true;
+                break;
+            }
+            let done = tool_call::run(&env, call).await;
+            rec.result(&done.stored).await;
+            conversation.push(done.message.clone());
+            result.new_messages.push(done.message);
+            match done.status {
+                ToolStatus::Ok => consecutive_errors = 0,
+                ToolStatus::Error | ToolStatus::TimedOut => consecutive_errors += 1,
+                ToolStatus::Denied | ToolStatus::Interrupted => {}
+            }
+            if done.stop_turn || env.cancel.is_cancelled() {
+                let rest = &reply.tool_calls[i + 1..];
+                finish_unrun(
+                    &env,
+                    rest,
+                    "Not run: the user stopped the turn.",
+                    &mut conversation,
+                    &mut result,
+                    &mut rec,
+                )
+                .await;
+                result.outcome = TurnOutcome::Interrupted;
+                stopped = true;
+                break;
+            }
+        }
+        if stopped {
+            break;
+        }
+        if consecutive_errors >= env.limits.max_consecutive_tool_errors {
+            limit_reached(
+                &env,
+                format!(
+                    "stopped after {consecutive_errors} tool errors in a row ([limits] max_consecutive_tool_errors)"
+                ),
+            );
+            result.outcome = TurnOutcome::Failed;
+            break;
+        }
     }
+    result.storage_error = rec.error;
     result
+}
+
+fn limit_reached(env: &TurnEnv, message: String) {
+    let _ = env.events.send(Event::Error {
+        kind: ErrorKind::LimitReached,
+        message,
+        retryable: false,
+    });
+}
+
+/// Give calls that will not run a result each, so the conversation stays valid.
+async fn finish_unrun(
+    env: &TurnEnv,
+    calls: &[ToolCall],
+    why: &str,
+    conversation: &mut Vec<ChatMessage>,
+    result: &mut TurnResult,
+    rec: &mut Recorder,
+) {
+    for call in calls {
+        let (message, stored) = tool_call::not_run(call, why);
+        let _ = env.events.send(Event::ToolCallStarted {
+            turn_id: env.turn_id,
+            call_id: call.id.clone(),
+            tool: call.name.clone(),
+            summary: call.name.clone(),
+            risk: crate::protocol::RiskLevel::ReadOnly,
+        });
+        let _ = env.events.send(Event::ToolCallFinished {
+            turn_id: env.turn_id,
+            call_id: call.id.clone(),
+            tool: call.name.clone(),
+            status: ToolStatus::Interrupted,
+            decided_by: String::new(),
+            output: why.to_string(),
+            exit_code: None,
+            duration_ms: 0,
+        });
+        rec.result(&stored).await;
+        conversation.push(message.clone());
+        result.new_messages.push(message);
+    }
 }

@@ -32,6 +32,24 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
      );
      CREATE INDEX items_by_session ON items(session_id, id);",
+    // 2: the append-only audit log of tool calls
+    "CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time INTEGER NOT NULL,
+        session_id TEXT,
+        tool TEXT NOT NULL,
+        arguments TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        decided_by TEXT NOT NULL,
+        status TEXT NOT NULL,
+        exit_code INTEGER,
+        duration_ms INTEGER NOT NULL
+     );
+     CREATE INDEX audit_by_time ON audit(time);
+     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
@@ -67,6 +85,43 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, LATEST);
+    }
+
+    #[test]
+    fn from_version_1_keeps_sessions() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(MIGRATIONS[0]).unwrap();
+        tx.pragma_update(None, "user_version", 1).unwrap();
+        tx.commit().unwrap();
+        conn.execute(
+            "INSERT INTO sessions (id, cwd, created_at, updated_at) VALUES ('s', '/', 0, 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, LATEST);
+    }
+
+    #[test]
+    fn audit_rows_cannot_be_changed() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO audit (time, tool, arguments, decision, decided_by, status, duration_ms)
+             VALUES (1, 'shell', '{}', 'allowed', 'mode yolo', 'ok', 3)",
+            [],
+        )
+        .unwrap();
+        assert!(conn.execute("UPDATE audit SET tool = 'x'", []).is_err());
+        assert!(conn.execute("DELETE FROM audit", []).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::protocol::{HistoryItem, Role, TokenUsage};
+use crate::protocol::TokenUsage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -47,10 +47,66 @@ pub struct NewSession {
     pub model: String,
 }
 
+/// What kind of item a row holds. Tool rows carry JSON in `content`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    User,
+    Assistant,
+    ToolCall,
+    ToolResult,
+}
+
+impl ItemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::User => "user",
+            ItemKind::Assistant => "assistant",
+            ItemKind::ToolCall => "tool_call",
+            ItemKind::ToolResult => "tool_result",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ItemKind> {
+        match s {
+            "user" => Some(ItemKind::User),
+            "assistant" => Some(ItemKind::Assistant),
+            "tool_call" => Some(ItemKind::ToolCall),
+            "tool_result" => Some(ItemKind::ToolResult),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredItem {
+    pub kind: ItemKind,
+    pub content: String,
+    pub interrupted: bool,
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditRecord {
+    /// Milliseconds since 1970.
+    pub time: i64,
+    pub session_id: Option<String>,
+    pub tool: String,
+    /// The call's arguments with secrets redacted.
+    pub arguments: String,
+    /// allowed | approved | denied
+    pub decision: String,
+    /// What decided: "rule allow: …", "mode yolo", "user", …
+    pub decided_by: String,
+    /// ok | error | denied | interrupted | timed_out
+    pub status: String,
+    pub exit_code: Option<i32>,
+    pub duration_ms: u64,
+}
+
 /// What a resumed session brings back.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadedSession {
-    pub items: Vec<HistoryItem>,
+    pub items: Vec<StoredItem>,
     pub total_tokens: u64,
     /// Rows that could not be read (shown as a notice, never fatal).
     pub skipped_rows: usize,
@@ -135,7 +191,7 @@ impl Store {
     pub fn append_item(
         &self,
         session_id: &str,
-        role: Role,
+        kind: ItemKind,
         content: &str,
         interrupted: bool,
         usage: Option<TokenUsage>,
@@ -147,7 +203,7 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 session_id,
-                role_name(role),
+                kind.as_str(),
                 content,
                 interrupted,
                 usage.map(|u| u.input_tokens as i64),
@@ -185,18 +241,18 @@ impl Store {
         let mut rows = stmt.query(params![session_id])?;
         let mut loaded = LoadedSession::default();
         while let Some(row) = rows.next()? {
-            let parsed = (|| -> rusqlite::Result<Option<HistoryItem>> {
+            let parsed = (|| -> rusqlite::Result<Option<StoredItem>> {
                 let kind: String = row.get(0)?;
-                let Some(role) = role_from(&kind) else {
+                let Some(kind) = ItemKind::parse(&kind) else {
                     return Ok(None);
                 };
                 let input: Option<i64> = row.get(3)?;
                 let output: Option<i64> = row.get(4)?;
                 loaded.total_tokens +=
                     input.unwrap_or(0).max(0) as u64 + output.unwrap_or(0).max(0) as u64;
-                Ok(Some(HistoryItem {
-                    role,
-                    text: row.get(1)?,
+                Ok(Some(StoredItem {
+                    kind,
+                    content: row.get(1)?,
                     interrupted: row.get(2)?,
                 }))
             })();
@@ -206,6 +262,52 @@ impl Store {
             }
         }
         Ok(loaded)
+    }
+
+    /// Append to the audit log (rows are never changed afterwards).
+    pub fn record_audit(&self, r: &AuditRecord) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO audit (time, session_id, tool, arguments, decision, decided_by, status, exit_code, duration_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                r.time,
+                r.session_id,
+                r.tool,
+                r.arguments,
+                r.decision,
+                r.decided_by,
+                r.status,
+                r.exit_code,
+                r.duration_ms as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The newest `limit` audit rows, oldest first.
+    pub fn list_audit(&self, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT time, session_id, tool, arguments, decision, decided_by, status, exit_code, duration_ms
+             FROM audit ORDER BY id DESC LIMIT ?1",
+        )?;
+        let mut rows: Vec<AuditRecord> = stmt
+            .query_map(params![limit as i64], |r| {
+                Ok(AuditRecord {
+                    time: r.get(0)?,
+                    session_id: r.get(1)?,
+                    tool: r.get(2)?,
+                    arguments: r.get(3)?,
+                    decision: r.get(4)?,
+                    decided_by: r.get(5)?,
+                    status: r.get(6)?,
+                    exit_code: r.get(7)?,
+                    duration_ms: r.get::<_, i64>(8)?.max(0) as u64,
+                })
+            })?
+            .filter_map(Result::ok)
+            .collect();
+        rows.reverse();
+        Ok(rows)
     }
 
     /// Recent distinct user prompts, oldest first, for the composer history.
@@ -221,21 +323,6 @@ impl Store {
             .collect();
         prompts.reverse();
         Ok(prompts)
-    }
-}
-
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::User => "user",
-        Role::Assistant => "assistant",
-    }
-}
-
-fn role_from(kind: &str) -> Option<Role> {
-    match kind {
-        "user" => Some(Role::User),
-        "assistant" => Some(Role::Assistant),
-        _ => None,
     }
 }
 
@@ -262,7 +349,7 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let id = session(&store, "/a");
         store
-            .append_item(&id, Role::User, "hi", false, None)
+            .append_item(&id, ItemKind::User, "hi", false, None)
             .unwrap();
         let usage = TokenUsage {
             input_tokens: 3,
@@ -270,11 +357,12 @@ mod tests {
             estimated: false,
         };
         store
-            .append_item(&id, Role::Assistant, "hel", true, Some(usage))
+            .append_item(&id, ItemKind::Assistant, "hel", true, Some(usage))
             .unwrap();
         let loaded = store.load_session(&id).unwrap();
         assert_eq!(loaded.items.len(), 2);
         assert!(loaded.items[1].interrupted);
+        assert_eq!(loaded.items[1].kind, ItemKind::Assistant);
         assert_eq!(loaded.total_tokens, 7);
     }
 
@@ -285,11 +373,11 @@ mod tests {
         let b = session(&store, "/b");
         let a2 = session(&store, "/a");
         store
-            .append_item(&a1, Role::User, "later", false, None)
+            .append_item(&a1, ItemKind::User, "later", false, None)
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(2));
         store
-            .append_item(&a1, Role::User, "latest", false, None)
+            .append_item(&a1, ItemKind::User, "latest", false, None)
             .unwrap();
         assert_eq!(store.latest_session_in("/a").unwrap(), Some(a1));
         assert_eq!(store.latest_session_in("/b").unwrap(), Some(b));
@@ -302,7 +390,7 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let id = session(&store, "/a");
         store
-            .append_item(&id, Role::User, "ok", false, None)
+            .append_item(&id, ItemKind::User, "ok", false, None)
             .unwrap();
         store
             .conn
@@ -320,7 +408,9 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         let id = session(&store, "/a");
         for p in ["one", "two", "one", "three"] {
-            store.append_item(&id, Role::User, p, false, None).unwrap();
+            store
+                .append_item(&id, ItemKind::User, p, false, None)
+                .unwrap();
         }
         assert_eq!(
             store.recent_prompts(10).unwrap(),
@@ -337,13 +427,38 @@ mod tests {
             let store = Store::open(&path).unwrap();
             let id = session(&store, "/a");
             store
-                .append_item(&id, Role::User, "kept", false, None)
+                .append_item(&id, ItemKind::User, "kept", false, None)
                 .unwrap();
             id
         };
         let store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), migrations::LATEST);
-        assert_eq!(store.load_session(&id).unwrap().items[0].text, "kept");
+        assert_eq!(store.load_session(&id).unwrap().items[0].content, "kept");
+    }
+
+    #[test]
+    fn audit_round_trip() {
+        let store = Store::open_in_memory().unwrap();
+        for i in 0..3 {
+            store
+                .record_audit(&AuditRecord {
+                    time: i,
+                    session_id: None,
+                    tool: format!("t{i}"),
+                    arguments: "{}".into(),
+                    decision: "allowed".into(),
+                    decided_by: "mode yolo".into(),
+                    status: "ok".into(),
+                    exit_code: Some(0),
+                    duration_ms: 5,
+                })
+                .unwrap();
+        }
+        let rows = store.list_audit(2).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.tool.as_str()).collect::<Vec<_>>(),
+            vec!["t1", "t2"]
+        );
     }
 
     #[test]

@@ -3,12 +3,16 @@
 
 use std::time::{Duration, Instant};
 
+use super::approval::{Approvals, Request};
 use super::cells::CellKind;
 use super::composer::Composer;
 use super::markdown::Highlighter;
 use super::theme::Theme;
+use super::tool_cell::ToolCell;
 use super::transcript::Transcript;
-use crate::protocol::{Event, NoticeLevel, OnboardingReport, ProviderInfo, Role, TurnOutcome};
+use crate::protocol::{
+    ApprovalMode, Event, HistoryItem, NoticeLevel, OnboardingReport, ProviderInfo, TurnOutcome,
+};
 
 /// Status hint while an interrupt is on its way.
 pub const INTERRUPTING: &str = "interrupting…";
@@ -81,6 +85,12 @@ pub struct App {
     pub slash_selected: usize,
     /// Esc hides the slash popup until the composer text changes.
     pub slash_dismissed: bool,
+    /// Tool calls waiting for the user, in order.
+    pub approvals: Approvals,
+    /// How tool calls are gated (shown in the status line).
+    pub mode: ApprovalMode,
+    /// Tool cells show their whole output (Ctrl+O).
+    pub tools_expanded: bool,
 }
 
 impl App {
@@ -109,6 +119,9 @@ impl App {
             hint: None,
             slash_selected: 0,
             slash_dismissed: false,
+            approvals: Approvals::default(),
+            mode: ApprovalMode::default(),
+            tools_expanded: false,
         }
     }
 
@@ -140,15 +153,34 @@ impl App {
                 self.session_id = session_id;
                 self.provider = provider;
                 self.transcript.clear();
+                self.approvals.clear();
                 for item in history {
-                    self.transcript.push(match item.role {
-                        Role::User => CellKind::User { text: item.text },
-                        Role::Assistant => CellKind::Assistant {
+                    self.transcript.push(match item {
+                        HistoryItem::User { text } => CellKind::User { text },
+                        HistoryItem::Assistant { text, interrupted } => CellKind::Assistant {
                             turn_id: None,
-                            text: item.text,
+                            text,
                             streaming: false,
-                            interrupted: item.interrupted,
+                            interrupted,
                         },
+                        HistoryItem::Tool {
+                            call_id,
+                            tool,
+                            summary,
+                            status,
+                            decided_by,
+                            output,
+                            exit_code,
+                            duration_ms,
+                        } => CellKind::Tool(ToolCell {
+                            status: Some(status),
+                            decided_by,
+                            output,
+                            exit_code,
+                            duration_ms,
+                            expanded: self.tools_expanded,
+                            ..ToolCell::started(call_id, tool, summary)
+                        }),
                     });
                 }
                 self.composer.set_history(input_history);
@@ -246,6 +278,8 @@ impl App {
             } => {
                 self.transcript.remove_streaming_reply(turn_id);
                 self.turn = TurnState::Idle;
+                // Requests of a finished turn can no longer be answered.
+                self.approvals.clear();
                 let tokens = usage.map(|u| u.total());
                 let estimated = usage.is_some_and(|u| u.estimated);
                 self.session_tokens += tokens.unwrap_or(0);
@@ -260,9 +294,90 @@ impl App {
                     self.hint = None;
                 }
             }
+            Event::PolicyConfigured { mode, .. } => self.mode = mode,
+            Event::ModeChanged { mode } => {
+                self.mode = mode;
+                self.push_notice(NoticeLevel::Info, format!("mode: {}", mode_help(mode)));
+            }
+            Event::ToolCallStarted {
+                call_id,
+                tool,
+                summary,
+                turn_id,
+                ..
+            } => {
+                // Text streamed before the call belongs above it.
+                if let Some(cell) = self.transcript.streaming_reply(turn_id) {
+                    if let CellKind::Assistant { streaming, .. } = &mut cell.kind {
+                        *streaming = false;
+                    }
+                    cell.invalidate();
+                }
+                let mut cell = ToolCell::started(call_id, tool, summary);
+                cell.expanded = self.tools_expanded;
+                self.transcript.push(CellKind::Tool(cell));
+            }
+            Event::ApprovalRequested {
+                request_id,
+                tool,
+                summary,
+                reason,
+                preview,
+                decisions,
+                suggested_rule,
+                ..
+            } => {
+                self.approvals.push(Request {
+                    request_id,
+                    tool,
+                    summary,
+                    reason,
+                    preview,
+                    decisions,
+                    suggested_rule,
+                });
+                self.transcript.end();
+            }
+            Event::ToolCallFinished {
+                call_id,
+                status,
+                decided_by,
+                output,
+                exit_code,
+                duration_ms,
+                ..
+            } => {
+                let found = self
+                    .transcript
+                    .cells
+                    .iter_mut()
+                    .rev()
+                    .find(|c| matches!(&c.kind, CellKind::Tool(t) if t.call_id == call_id));
+                if let Some(cell) = found {
+                    if let CellKind::Tool(t) = &mut cell.kind {
+                        t.status = Some(status);
+                        t.decided_by = decided_by;
+                        t.output = output;
+                        t.exit_code = exit_code;
+                        t.duration_ms = duration_ms;
+                    }
+                    cell.invalidate();
+                }
+            }
             Event::Error { kind, message, .. } => self.push_error(kind, message),
             Event::Notice { level, message } => self.push_notice(level, message),
             Event::ShutdownComplete => self.runtime_gone = true,
+        }
+    }
+
+    /// Ctrl+O: show every tool cell's whole output, or fold them again.
+    pub fn toggle_tool_output(&mut self) {
+        self.tools_expanded = !self.tools_expanded;
+        for cell in &mut self.transcript.cells {
+            if let CellKind::Tool(t) = &mut cell.kind {
+                t.expanded = self.tools_expanded;
+                cell.invalidate();
+            }
         }
     }
 
@@ -270,6 +385,17 @@ impl App {
     pub fn tick(&mut self) {
         self.spinner = self.spinner.wrapping_add(1);
     }
+}
+
+/// One line about what a mode does.
+pub fn mode_help(mode: ApprovalMode) -> String {
+    let what = match mode {
+        ApprovalMode::Plan => "read-only tools only",
+        ApprovalMode::Ask => "read-only tools run, everything else asks",
+        ApprovalMode::AutoEdit => "edits in the workspace run, shell and network ask",
+        ApprovalMode::Yolo => "everything runs without asking (sandboxed, audited)",
+    };
+    format!("{} — {what}", mode.as_str())
 }
 
 /// A model name fit for one line: a file path shows its file name, and anything longer than
@@ -295,7 +421,7 @@ pub fn display_model(model: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{ErrorKind, HistoryItem, ProviderKind, TokenUsage};
+    use crate::protocol::{ErrorKind, ProviderKind, TokenUsage};
 
     pub(crate) fn configured() -> App {
         let mut app = App::new(Theme::dark());
@@ -307,11 +433,7 @@ mod tests {
                 model: "m".into(),
                 base_url: "http://127.0.0.1:1/v1".into(),
             }),
-            history: vec![HistoryItem {
-                role: Role::User,
-                text: "old".into(),
-                interrupted: false,
-            }],
+            history: vec![HistoryItem::User { text: "old".into() }],
             input_history: vec!["old".into()],
             session_tokens: 10,
         });

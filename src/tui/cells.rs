@@ -28,6 +28,7 @@ pub enum CellKind {
         level: NoticeLevel,
         message: String,
     },
+    Tool(super::tool_cell::ToolCell),
 }
 
 /// Lines for one width; for a streaming reply also the laid-out stable prefix.
@@ -113,6 +114,7 @@ impl Cell {
                 let head = vec![Span::styled(format!("✗ {}: ", kind.label()), theme.error)];
                 message_lines(head, message, width, theme.text)
             }
+            CellKind::Tool(tool) => super::tool_cell::layout(tool, width, theme),
             CellKind::Notice { level, message } => {
                 let (mark, style) = match level {
                     NoticeLevel::Info => ("· ", theme.muted),

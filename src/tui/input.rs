@@ -5,7 +5,17 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::app::{App, Overlay};
 use super::composer::is_newline_key;
 use super::slash::{self, Parsed};
-use crate::protocol::{ErrorKind, Op};
+use crate::protocol::{ApprovalMode, ErrorKind, NoticeLevel, Op};
+
+/// Shift+Tab: plan → ask → auto-edit → yolo → plan.
+fn next_mode(mode: ApprovalMode) -> ApprovalMode {
+    match mode {
+        ApprovalMode::Plan => ApprovalMode::Ask,
+        ApprovalMode::Ask => ApprovalMode::AutoEdit,
+        ApprovalMode::AutoEdit => ApprovalMode::Yolo,
+        ApprovalMode::Yolo => ApprovalMode::Plan,
+    }
+}
 
 /// Handle one key press; returns what to send to the runtime.
 pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
@@ -15,6 +25,17 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let was_armed = std::mem::take(&mut app.quit_armed);
     app.hint = None;
+
+    if app.approvals.is_open() {
+        // Approvals take every key until answered (Ctrl+C answers "no, stop").
+        return match app.approvals.handle_key(key) {
+            Some((request_id, decision)) => vec![Op::ApprovalDecision {
+                request_id,
+                decision,
+            }],
+            None => Vec::new(),
+        };
+    }
 
     if app.overlay.is_some() {
         // Any key closes the help; Ctrl+C still counts towards quitting.
@@ -31,6 +52,15 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
             return Vec::new();
         }
         KeyCode::Esc => return esc(app),
+        KeyCode::Char('o') if ctrl => {
+            app.toggle_tool_output();
+            return Vec::new();
+        }
+        KeyCode::BackTab => {
+            return vec![Op::SetMode {
+                mode: next_mode(app.mode),
+            }];
+        }
         KeyCode::F(1) => {
             app.overlay = Some(Overlay::Help);
             return Vec::new();
@@ -198,6 +228,28 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
         Parsed::Model(name) => {
             vec![Op::SetModel { name }]
         }
+        Parsed::Mode(name) => {
+            if name.is_empty() {
+                app.push_notice(
+                    NoticeLevel::Info,
+                    format!(
+                        "mode: {}. Modes: plan, ask, auto-edit, yolo (/mode NAME, or Shift+Tab to cycle)",
+                        super::app::mode_help(app.mode)
+                    ),
+                );
+                return Vec::new();
+            }
+            match ApprovalMode::parse(&name) {
+                Some(mode) => vec![Op::SetMode { mode }],
+                None => {
+                    app.push_error(
+                        ErrorKind::Config,
+                        format!("unknown mode `{name}`: use plan, ask, auto-edit or yolo"),
+                    );
+                    Vec::new()
+                }
+            }
+        }
         Parsed::Quit => {
             app.quit_requested = true;
             vec![Op::Shutdown]
@@ -302,7 +354,7 @@ mod tests {
     fn popup_tab_completes_and_esc_dismisses() {
         let mut a = app();
         type_text(&mut a, "/mo");
-        assert_eq!(popup_items(&a).len(), 1);
+        assert_eq!(popup_items(&a).len(), 2, "model and mode");
         press(&mut a, KeyCode::Tab);
         assert_eq!(a.composer.text(), "/model ");
         assert!(popup_items(&a).is_empty());

@@ -5,6 +5,7 @@
 //! wakes it.
 
 pub mod app;
+pub mod approval;
 pub mod cells;
 pub mod composer;
 pub mod input;
@@ -12,6 +13,7 @@ pub mod markdown;
 pub mod slash;
 pub mod terminal;
 pub mod theme;
+pub mod tool_cell;
 pub mod transcript;
 pub mod view;
 
@@ -27,8 +29,8 @@ use ratatui::crossterm::event::{Event as TermEvent, EventStream};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::protocol::{ErrorKind, Op};
-use crate::runtime::{self, Resume};
-use crate::startup::Startup;
+use crate::runtime;
+use crate::startup::{Launch, Startup};
 use app::App;
 use terminal::TerminalGuard;
 use theme::Theme;
@@ -39,7 +41,7 @@ const SPINNER_TICK: Duration = Duration::from_millis(100);
 /// How long quitting waits for the runtime to store the last reply.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-pub async fn run(startup: Startup, cwd: String, resume: Resume) -> anyhow::Result<()> {
+pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "the full-screen mode needs a terminal; for pipes and scripts use: pincer -p \"prompt\""
@@ -61,7 +63,7 @@ pub async fn run(startup: Startup, cwd: String, resume: Resume) -> anyhow::Resul
     tracing::info!("first frame drawn");
     debug_panic_hook();
 
-    let mut rt = runtime::spawn(startup.into_settings(cwd, resume, true));
+    let mut rt = runtime::spawn(startup.into_settings(launch));
     if let Some(e) = theme_error {
         app.push_error(ErrorKind::Config, e);
     }

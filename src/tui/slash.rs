@@ -31,6 +31,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         help: "switch profile or model; no name lists them",
     },
     SlashCommand {
+        name: "mode",
+        args: "[MODE]",
+        help: "how tool calls are gated: plan, ask, auto-edit, yolo",
+    },
+    SlashCommand {
         name: "quit",
         args: "",
         help: "leave pincer",
@@ -42,6 +47,7 @@ pub enum Parsed {
     Help,
     New,
     Model(String),
+    Mode(String),
     Quit,
     Unknown(String),
 }
@@ -60,6 +66,7 @@ pub fn parse(text: &str) -> Option<Parsed> {
         "help" | "?" => Parsed::Help,
         "new" | "clear" => Parsed::New,
         "model" => Parsed::Model(args.to_string()),
+        "mode" => Parsed::Mode(args.to_string()),
         "quit" | "exit" | "q" => Parsed::Quit,
         other => Parsed::Unknown(other.to_string()),
     })
@@ -154,9 +161,9 @@ mod tests {
     #[test]
     fn popup_filters_as_you_type() {
         let names = |t: &str| matches(t).iter().map(|c| c.name).collect::<Vec<_>>();
-        assert_eq!(names("/"), vec!["help", "new", "model", "quit"]);
-        assert_eq!(names("/m"), vec!["model"]);
-        assert_eq!(names("/e"), vec!["help", "new", "model"]);
+        assert_eq!(names("/"), vec!["help", "new", "model", "mode", "quit"]);
+        assert_eq!(names("/m"), vec!["model", "mode"]);
+        assert_eq!(names("/e"), vec!["help", "new", "model", "mode"]);
         assert!(names("/model x").is_empty());
         assert!(names("hi").is_empty());
     }

@@ -36,6 +36,9 @@ pub struct Theme {
     pub success: Style,
     pub status: Style,
     pub selection: Style,
+    /// Background of added / removed lines in diffs.
+    pub diff_added: Style,
+    pub diff_removed: Style,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +84,8 @@ struct Colors {
     status_bg: Option<String>,
     status_fg: Option<String>,
     selection_bg: Option<String>,
+    diff_add_bg: Option<String>,
+    diff_del_bg: Option<String>,
 }
 
 impl Theme {
@@ -145,6 +150,8 @@ impl Theme {
             success: fg(&c.success),
             status: fg(&c.status_fg).bg(parse_color(c.status_bg.as_deref())),
             selection: bg(&c.selection_bg),
+            diff_added: bg(&c.diff_add_bg),
+            diff_removed: bg(&c.diff_del_bg),
         })
     }
 
@@ -171,6 +178,8 @@ impl Theme {
             success: plain,
             status: plain.add_modifier(Modifier::REVERSED),
             selection: plain.add_modifier(Modifier::REVERSED),
+            diff_added: plain,
+            diff_removed: plain,
         }
     }
 

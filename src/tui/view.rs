@@ -67,7 +67,10 @@ pub fn render(app: &mut App, frame: &mut Frame) {
         &app.theme,
     );
     render_status(app, frame, status);
-    if app.overlay == Some(Overlay::Help) {
+    if app.approvals.is_open() {
+        let (theme, hl) = (&app.theme, &app.highlighter);
+        app.approvals.render(frame, main, theme, hl);
+    } else if app.overlay == Some(Overlay::Help) {
         render_help(&app.theme, frame, main);
     }
 }
@@ -208,6 +211,18 @@ pub fn status_spans(
         },
         t.status.add_modifier(Modifier::BOLD),
     )];
+    let mode_style = match app.mode {
+        crate::protocol::ApprovalMode::Yolo => t.error,
+        crate::protocol::ApprovalMode::AutoEdit => t.warning,
+        _ => t.muted,
+    };
+    left.push(Span::styled(
+        format!(" {} ·", app.mode.as_str()),
+        mode_style,
+    ));
+    if app.approvals.is_open() {
+        left.push(Span::styled(" · waiting for your approval", t.warning));
+    }
     let state = match app.turn {
         TurnState::Idle => Span::styled(" idle", t.muted),
         TurnState::Thinking { since } | TurnState::Streaming { since } => {
@@ -296,8 +311,17 @@ pub const HELP_KEYS: &[(&str, &str)] = &[
         "Home / End",
         "top / bottom (Ctrl+Home / Ctrl+End while typing)",
     ),
+    ("Shift+Tab", "cycle mode: plan → ask → auto-edit → yolo"),
+    ("Ctrl+O", "show / fold the full output of tool calls"),
+    (
+        "y · s · a · n · Esc",
+        "approve once · session · always · deny · deny and stop",
+    ),
     ("? · F1", "this help"),
-    ("/help /new /model /quit", "commands (type / for the list)"),
+    (
+        "/help /new /model /mode /quit",
+        "commands (type / for the list)",
+    ),
     ("//text", "send text that starts with /"),
 ];
 

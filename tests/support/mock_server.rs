@@ -648,3 +648,84 @@ pub fn with_header(mut reply: Reply, name: &str, value: &str) -> Reply {
     headers.push((name.into(), value.into()));
     reply
 }
+
+/// OpenAI stream in which the assistant calls tools: optional text first, then each call's
+/// arguments streamed in two pieces, then `finish_reason: "tool_calls"` and `[DONE]`.
+/// `calls` are `(id, name, arguments JSON)`.
+pub fn openai_tool_calls(text: Option<&str>, calls: &[(&str, &str, &str)]) -> Vec<u8> {
+    let mut out = String::new();
+    let chunk = |delta: String, finish: &str| {
+        format!(
+            "data: {OPENAI_PREFIX}[{{\"index\":0,\"delta\":{delta},\"finish_reason\":{finish}}}]}}\n\n"
+        )
+    };
+    out.push_str(&chunk(
+        r#"{"role":"assistant","content":null}"#.into(),
+        "null",
+    ));
+    if let Some(t) = text {
+        out.push_str(&chunk(format!(r#"{{"content":{}}}"#, js(t)), "null"));
+    }
+    for (i, (id, name, args)) in calls.iter().enumerate() {
+        let mid = args.len() / 2;
+        let mid = (0..=mid)
+            .rev()
+            .find(|m| args.is_char_boundary(*m))
+            .unwrap_or(0);
+        let (a, b) = args.split_at(mid);
+        out.push_str(&chunk(
+            format!(
+                r#"{{"tool_calls":[{{"index":{i},"id":{},"type":"function","function":{{"name":{},"arguments":{}}}}}]}}"#,
+                js(id),
+                js(name),
+                js(a)
+            ),
+            "null",
+        ));
+        out.push_str(&chunk(
+            format!(
+                r#"{{"tool_calls":[{{"index":{i},"function":{{"arguments":{}}}}}]}}"#,
+                js(b)
+            ),
+            "null",
+        ));
+    }
+    out.push_str(&chunk("{}".into(), r#""tool_calls""#));
+    out.push_str("data: [DONE]\n\n");
+    out.into_bytes()
+}
+
+/// Anthropic stream in which the assistant calls tools (`tool_use` blocks with the input JSON
+/// streamed as `input_json_delta`s). `calls` are `(id, name, input JSON)`.
+pub fn anthropic_tool_use(text: Option<&str>, calls: &[(&str, &str, &str)]) -> Vec<u8> {
+    let mut events = vec![(
+        "message_start".to_string(),
+        r#"{"type":"message_start","message":{"id":"msg_t","type":"message","role":"assistant","content":[],"model":"claude","stop_reason":null,"usage":{"input_tokens":10,"output_tokens":1}}}"#.to_string(),
+    )];
+    let mut index = 0;
+    if let Some(t) = text {
+        events.push(("content_block_start".into(), format!(r#"{{"type":"content_block_start","index":{index},"content_block":{{"type":"text","text":""}}}}"#)));
+        events.push(("content_block_delta".into(), format!(r#"{{"type":"content_block_delta","index":{index},"delta":{{"type":"text_delta","text":{}}}}}"#, js(t))));
+        events.push((
+            "content_block_stop".into(),
+            format!(r#"{{"type":"content_block_stop","index":{index}}}"#),
+        ));
+        index += 1;
+    }
+    for (id, name, input) in calls {
+        events.push(("content_block_start".into(), format!(r#"{{"type":"content_block_start","index":{index},"content_block":{{"type":"tool_use","id":{},"name":{},"input":{{}}}}}}"#, js(id), js(name))));
+        events.push(("content_block_delta".into(), format!(r#"{{"type":"content_block_delta","index":{index},"delta":{{"type":"input_json_delta","partial_json":{}}}}}"#, js(input))));
+        events.push((
+            "content_block_stop".into(),
+            format!(r#"{{"type":"content_block_stop","index":{index}}}"#),
+        ));
+        index += 1;
+    }
+    events.push(("message_delta".into(), r#"{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":20}}"#.into()));
+    events.push(("message_stop".into(), r#"{"type":"message_stop"}"#.into()));
+    events
+        .iter()
+        .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
+        .collect::<String>()
+        .into_bytes()
+}

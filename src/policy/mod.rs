@@ -1,0 +1,307 @@
+//! The approval gate: every tool call the model makes is checked here before it runs.
+//!
+//! # Rules
+//!
+//! A rule is `TOOL` (any arguments) or `TOOL: PATTERN`; `TOOL` is a tool name or `*` (every
+//! tool). Rules live in three lists — deny, ask, allow — and each remembers where it came from
+//! (`user config`, `project config`, `--allow`, `session`). What `PATTERN` is matched against
+//! depends on the call's [`CallSubject`]:
+//!
+//! - **Command** (`shell`): `*` matches anything (spaces and `/` too), `?` one character, `\*`,
+//!   `\?`, `\\` are literal, everything else is literal (`[`, `{` are *not* special: shell
+//!   commands are full of them). Whitespace runs are collapsed and ends trimmed on both sides.
+//!   A command holding control syntax (`;`, `&&`, `||`, `|`, `&`, backtick, `$(`, `>`, `<`,
+//!   newline) is *compound*:
+//!   - an **allow/ask** rule matches it when the pattern spells that syntax out itself (the
+//!     pattern's wildcards never match control syntax, so `shell: make && make test*` does not
+//!     match `make && make test; rm -rf ~`), or when every segment (split on `;`, `&`, `|`,
+//!     newline) matches on its own and the command has no `$(`, backtick or redirection;
+//!   - a **deny** rule matches when the whole command or any segment does; segments are also
+//!     cut at substitutions, groups and redirections, and tried again without leading wrappers
+//!     (`sudo`, `env`, `VAR=1`, `then`, …) and without the program's directory (`/bin/rm`).
+//!
+//!   Splitting ignores quotes on purpose: an operator inside quotes makes the call ask instead
+//!   of risking a mis-parse that hides a second command.
+//! - **Path** (`read_file`, `write_file`, `edit_file`, `list_dir`, `glob`, `grep`): a glob
+//!   (`*` stays in one component, `**` crosses) over the path as given (workspace-relative, or
+//!   absolute when outside), after lexical clean-up (`./`, `//`, `..`). A pattern also matches
+//!   everything beneath it: `src`, `src/` and `src/**` are the same rule.
+//! - **Url** (`web_fetch`): `domain:HOST` matches the host and its subdomains (case-insensitive;
+//!   port and userinfo ignored). Any other pattern is a glob (`*` stays in one path component)
+//!   over the canonical URL `scheme://host[:port]/path?query#fragment` without userinfo.
+//! - **Other**: a glob over the text.
+//!
+//! `*` and unknown tools compile the pattern for every kind and use the one the call has.
+//!
+//! # Decision order ([`decide`])
+//!
+//! 1. A **deny** rule matches → deny.
+//! 2. **Plan** mode and the call is not read-only → deny.
+//! 3. An **ask** rule matches → ask.
+//! 4. An **allow** rule matches → allow. For a path outside the workspace only a rule naming a
+//!    tool (not `*`) with an absolute pattern counts; a relative pattern or a bare `TOOL` never
+//!    allows an outside path (nor any other call flagged outside the workspace).
+//! 5. The call touches a path **outside the workspace** → ask, whatever the mode (even yolo).
+//! 6. A shell command (or any exec-risk call) and **no sandbox** → ask, whatever the mode.
+//! 7. The **mode** decides: plan and ask allow read-only calls; auto-edit allows read-only and
+//!    write calls; yolo allows everything; the rest asks.
+
+mod command;
+mod path;
+mod rule;
+pub mod save;
+mod suggest;
+mod url;
+
+#[cfg(test)]
+mod tests;
+
+use crate::protocol::{ApprovalMode, RiskLevel};
+
+pub use rule::{Rule, RuleError, tool_subject_kind};
+pub use save::{SaveError, save_rule};
+pub use suggest::suggest_rule;
+
+/// What a call's arguments are about, as far as rules are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubjectKind {
+    /// A shell command line.
+    Command,
+    /// A file or directory path (workspace-relative, or absolute when outside).
+    Path,
+    Url,
+    Other,
+}
+
+/// The part of a tool call that rules match (computed by the tool layer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSubject {
+    pub tool: String,
+    pub kind: SubjectKind,
+    pub text: String,
+}
+
+impl CallSubject {
+    pub fn new(tool: impl Into<String>, kind: SubjectKind, text: impl Into<String>) -> Self {
+        CallSubject {
+            tool: tool.into(),
+            kind,
+            text: text.into(),
+        }
+    }
+}
+
+/// Which list a rule belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleList {
+    Deny,
+    Ask,
+    Allow,
+}
+
+impl RuleList {
+    /// The config key: `deny`, `ask` or `allow`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleList::Deny => "deny",
+            RuleList::Ask => "ask",
+            RuleList::Allow => "allow",
+        }
+    }
+}
+
+/// A rule and where it came from (`user config`, `project config`, `--allow`, `session`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleEntry {
+    pub rule: Rule,
+    pub source: String,
+}
+
+impl RuleEntry {
+    fn describe(&self) -> String {
+        format!("{} ({})", self.rule.text(), self.source)
+    }
+}
+
+/// The deny, ask and allow lists.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    deny: Vec<RuleEntry>,
+    ask: Vec<RuleEntry>,
+    allow: Vec<RuleEntry>,
+}
+
+impl RuleSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `rule` to `list`. A rule with the same text already in that list is kept (with
+    /// its first source) and the new one dropped.
+    pub fn add(&mut self, list: RuleList, rule: Rule, source: &str) {
+        let entries = self.list_mut(list);
+        if entries.iter().any(|e| e.rule.text() == rule.text()) {
+            return;
+        }
+        entries.push(RuleEntry {
+            rule,
+            source: source.to_string(),
+        });
+    }
+
+    /// Parses `text` and adds it (see [`RuleSet::add`]).
+    pub fn add_text(&mut self, list: RuleList, text: &str, source: &str) -> Result<(), RuleError> {
+        let rule = Rule::parse(text)?;
+        self.add(list, rule, source);
+        Ok(())
+    }
+
+    /// Rules in all three lists.
+    pub fn len(&self) -> usize {
+        self.deny.len() + self.ask.len() + self.allow.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// One list, in the order rules were added.
+    pub fn entries(&self, list: RuleList) -> &[RuleEntry] {
+        match list {
+            RuleList::Deny => &self.deny,
+            RuleList::Ask => &self.ask,
+            RuleList::Allow => &self.allow,
+        }
+    }
+
+    /// Drops every rule from `source` (e.g. the `session` rules when a new session starts).
+    pub fn remove_source(&mut self, source: &str) {
+        for list in [&mut self.deny, &mut self.ask, &mut self.allow] {
+            list.retain(|e| e.source != source);
+        }
+    }
+
+    fn list_mut(&mut self, list: RuleList) -> &mut Vec<RuleEntry> {
+        match list {
+            RuleList::Deny => &mut self.deny,
+            RuleList::Ask => &mut self.ask,
+            RuleList::Allow => &mut self.allow,
+        }
+    }
+}
+
+/// Everything [`decide`] needs to know about one call.
+#[derive(Debug, Clone, Copy)]
+pub struct CallFacts<'a> {
+    pub subject: &'a CallSubject,
+    pub risk: RiskLevel,
+    /// False when the call touches a path outside the workspace.
+    pub inside_workspace: bool,
+    /// False when no sandbox (Landlock) is available.
+    pub sandbox_available: bool,
+}
+
+/// The gate's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Run it. `by` says who decided: "rule allow: shell: git status* (user config)", "mode yolo".
+    Allow { by: String },
+    /// Ask the user; `reason` is shown with the request.
+    Ask { reason: String },
+    /// Refuse. `by` as for `Allow`; `reason` is told to the model and the user.
+    Deny { by: String, reason: String },
+}
+
+const PLAN_DENY: &str = "plan mode: only read-only tools run";
+const NO_SANDBOX: &str = "no sandbox on this system: every shell command asks";
+
+/// Decides one call; the order is documented in the [module docs](self).
+pub fn decide(rules: &RuleSet, mode: ApprovalMode, facts: &CallFacts) -> Verdict {
+    let subject = facts.subject;
+    let prepared = rule::Prepared::new(subject);
+
+    // 1. deny rules
+    if let Some(entry) = rules
+        .deny
+        .iter()
+        .find(|e| e.rule.matches_deny_prepared(&prepared))
+    {
+        let by = format!("rule deny: {}", entry.describe());
+        return Verdict::Deny {
+            reason: by.clone(),
+            by,
+        };
+    }
+
+    // 2. plan mode
+    if mode == ApprovalMode::Plan && facts.risk != RiskLevel::ReadOnly {
+        return Verdict::Deny {
+            by: "mode plan".to_string(),
+            reason: PLAN_DENY.to_string(),
+        };
+    }
+
+    // 3. ask rules
+    if let Some(entry) = rules
+        .ask
+        .iter()
+        .find(|e| e.rule.matches_allow_prepared(&prepared))
+    {
+        return Verdict::Ask {
+            reason: format!("rule ask: {}", entry.describe()),
+        };
+    }
+
+    // 4. allow rules
+    let outside_ok = |e: &RuleEntry| {
+        facts.inside_workspace
+            || (subject.kind == SubjectKind::Path && e.rule.can_allow_outside_workspace())
+    };
+    if let Some(entry) = rules
+        .allow
+        .iter()
+        .find(|e| outside_ok(e) && e.rule.matches_allow_prepared(&prepared))
+    {
+        return Verdict::Allow {
+            by: format!("rule allow: {}", entry.describe()),
+        };
+    }
+
+    // 5. outside the workspace
+    if !facts.inside_workspace {
+        return Verdict::Ask {
+            reason: format!("outside the workspace: {}", subject.text),
+        };
+    }
+
+    // 6. no sandbox for shell commands
+    if !facts.sandbox_available
+        && (subject.kind == SubjectKind::Command || facts.risk == RiskLevel::Exec)
+    {
+        return Verdict::Ask {
+            reason: NO_SANDBOX.to_string(),
+        };
+    }
+
+    // 7. the mode
+    let allowed = match mode {
+        ApprovalMode::Yolo => true,
+        ApprovalMode::Plan | ApprovalMode::Ask => facts.risk == RiskLevel::ReadOnly,
+        ApprovalMode::AutoEdit => matches!(facts.risk, RiskLevel::ReadOnly | RiskLevel::Write),
+    };
+    let mode_name = mode.as_str();
+    if allowed {
+        Verdict::Allow {
+            by: format!("mode {mode_name}"),
+        }
+    } else if mode == ApprovalMode::Plan {
+        Verdict::Deny {
+            by: "mode plan".to_string(),
+            reason: PLAN_DENY.to_string(),
+        }
+    } else {
+        Verdict::Ask {
+            reason: format!("mode {mode_name}: {} tools ask", facts.risk.label()),
+        }
+    }
+}

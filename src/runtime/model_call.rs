@@ -1,0 +1,198 @@
+//! One model request: stream the reply, retry transient failures with backoff, stop on
+//! interrupt. Text deltas go out as events as they arrive; tool calls are collected.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use crate::protocol::{ErrorKind, Event, TokenUsage};
+use crate::provider::retry::RetryPolicy;
+use crate::provider::{ChatRequest, ProviderClient, ProviderError, StreamItem, ToolCall};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    Completed,
+    Interrupted,
+    /// Failed after retries; an `Error` event was sent.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelReply {
+    pub text: String,
+    pub tool_calls: Vec<ToolCall>,
+    pub usage: Option<TokenUsage>,
+    pub outcome: CallOutcome,
+}
+
+/// Rough token estimate for providers that report no usage: ~4 bytes a token.
+pub fn estimate_tokens(bytes: usize) -> u64 {
+    (bytes as u64).div_ceil(4)
+}
+
+pub async fn call_model(
+    client: &Arc<ProviderClient>,
+    request: &ChatRequest,
+    policy: RetryPolicy,
+    cancel: &CancellationToken,
+    events: &UnboundedSender<Event>,
+    turn_id: u64,
+) -> ModelReply {
+    let mut reply = ModelReply {
+        text: String::new(),
+        tool_calls: Vec::new(),
+        usage: None,
+        outcome: CallOutcome::Completed,
+    };
+    let mut usage_in: Option<u64> = None;
+    let mut usage_out: Option<u64> = None;
+    let mut retry = 0u32;
+    loop {
+        let attempt = async {
+            let mut stream = client.stream(request).await?;
+            while let Some(item) = stream.next().await {
+                match item? {
+                    StreamItem::Text(t) => {
+                        let clean = crate::text::sanitize(&t).into_owned();
+                        reply.text.push_str(&clean);
+                        let _ = events.send(Event::AssistantDelta {
+                            turn_id,
+                            text: clean,
+                        });
+                    }
+                    StreamItem::Usage { input, output } => {
+                        usage_in = input.or(usage_in);
+                        usage_out = output.or(usage_out);
+                    }
+                    StreamItem::ToolCall(call) => reply.tool_calls.push(call),
+                }
+            }
+            Ok::<(), ProviderError>(())
+        };
+        let outcome = tokio::select! {
+            _ = cancel.cancelled() => None,
+            r = attempt => Some(r),
+        };
+        match outcome {
+            None => {
+                reply.outcome = CallOutcome::Interrupted;
+                break;
+            }
+            Some(Ok(())) => break,
+            Some(Err(e)) => {
+                retry += 1;
+                let delay = if e.retryable() {
+                    policy.delay(retry, e.retry_after())
+                } else {
+                    None
+                };
+                let Some(delay) = delay else {
+                    tracing::warn!(%e, retry, "model call failed");
+                    let tried = if retry > 1 {
+                        format!(" (after {retry} attempts)")
+                    } else {
+                        String::new()
+                    };
+                    let _ = events.send(Event::Error {
+                        kind: e.kind(),
+                        message: format!("{e}{tried}"),
+                        retryable: e.retryable(),
+                    });
+                    reply.outcome = CallOutcome::Failed;
+                    break;
+                };
+                tracing::warn!(%e, retry, ?delay, "retrying");
+                reply.text.clear();
+                reply.tool_calls.clear();
+                usage_in = None;
+                usage_out = None;
+                let _ = events.send(Event::Retrying {
+                    turn_id,
+                    attempt: retry,
+                    max_attempts: policy.max_retries,
+                    delay_ms: delay.as_millis() as u64,
+                    reason: e.to_string(),
+                });
+                tokio::select! {
+                    _ = cancel.cancelled() => {
+                        reply.outcome = CallOutcome::Interrupted;
+                        break;
+                    }
+                    _ = tokio::time::sleep(delay) => {}
+                }
+            }
+        }
+    }
+    if reply.outcome != CallOutcome::Completed {
+        // Half-received tool calls are never run.
+        reply.tool_calls.clear();
+    }
+
+    let output_estimate = || {
+        estimate_tokens(
+            reply.text.len()
+                + reply
+                    .tool_calls
+                    .iter()
+                    .map(|c| c.arguments.len())
+                    .sum::<usize>(),
+        )
+    };
+    if usage_in.is_some() || usage_out.is_some() {
+        reply.usage = Some(TokenUsage {
+            input_tokens: usage_in.unwrap_or(0),
+            output_tokens: usage_out.unwrap_or_else(output_estimate),
+            estimated: usage_in.is_none() || usage_out.is_none(),
+        });
+    } else if reply.outcome != CallOutcome::Failed || !reply.text.is_empty() {
+        let input: usize = request.messages.iter().map(|m| m.text_len()).sum::<usize>()
+            + request.system.as_deref().map(str::len).unwrap_or(0);
+        reply.usage = Some(TokenUsage {
+            input_tokens: estimate_tokens(input),
+            output_tokens: output_estimate(),
+            estimated: true,
+        });
+    }
+    reply
+}
+
+/// Ask the server for its first model when a profile names none (local servers).
+pub async fn resolve_model(
+    client: &Arc<ProviderClient>,
+    cancel: &CancellationToken,
+    events: &UnboundedSender<Event>,
+) -> Result<Option<Arc<ProviderClient>>, ()> {
+    if !client.provider().model.is_empty() {
+        return Ok(None);
+    }
+    let listed = tokio::select! {
+        _ = cancel.cancelled() => return Err(()),
+        listed = client.list_models() => listed,
+    };
+    match listed.map(|m| m.into_iter().next()) {
+        Ok(Some(model)) => {
+            let mut c = (**client).clone();
+            c.set_model(model);
+            let _ = events.send(Event::ProviderChanged {
+                provider: c.provider().info(),
+            });
+            Ok(Some(Arc::new(c)))
+        }
+        other => {
+            let why = match other {
+                Err(e) => e.to_string(),
+                _ => "it listed none".to_string(),
+            };
+            let profile = &client.provider().profile;
+            let _ = events.send(Event::Error {
+                kind: ErrorKind::Config,
+                message: format!(
+                    "profile `{profile}` names no model and the server did not offer one ({why}). Set model in [providers.{profile}] or start with --model NAME"
+                ),
+                retryable: false,
+            });
+            Err(())
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! What the runtime does once at start: open the store, reopen a session, set up the policy,
+//! say what is missing (provider, sandbox).
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::gate::{Gate, SharedGate};
+use super::{Resume, Runtime, RuntimeSettings, StoreHandle, history};
+use crate::config::ResolvedProvider;
+use crate::policy::{Rule, RuleList, RuleSet};
+use crate::protocol::{ErrorKind, Event, Finding, NoticeLevel, OnboardingReport};
+use crate::provider::probe;
+use crate::sandbox::{self, Availability};
+
+/// Rules from the user's config, the project, and `--allow`; the mode; the sandbox.
+pub(super) fn build_gate(s: &RuntimeSettings) -> SharedGate {
+    let mut rules = RuleSet::default();
+    let mut add = |texts: &[String], list: RuleList, source: &str| {
+        for text in texts {
+            // Config rules were validated when loaded; a bad `--allow` is reported at start.
+            if let Ok(rule) = Rule::parse(text) {
+                rules.add(list, rule, source);
+            }
+        }
+    };
+    let user = &s.config.permissions;
+    add(&user.deny, RuleList::Deny, "user config");
+    add(&user.ask, RuleList::Ask, "user config");
+    add(&user.allow, RuleList::Allow, "user config");
+    let project = &s.project_permissions;
+    add(&project.deny, RuleList::Deny, "project config");
+    add(&project.ask, RuleList::Ask, "project config");
+    if s.project_trusted {
+        add(&project.allow, RuleList::Allow, "project config");
+    }
+    add(&s.extra_allow, RuleList::Allow, "--allow");
+    SharedGate::new(Gate {
+        rules,
+        mode: s.mode_override.unwrap_or(s.config.mode),
+        sandbox_available: matches!(sandbox::availability(), Availability::Available { .. }),
+        user_config: s.config_path.clone(),
+    })
+}
+
+/// The system prompt: what pincer is and where it works, then the user's own.
+pub(super) fn system_prompt(s: &RuntimeSettings) -> Option<String> {
+    let mut prompt = String::new();
+    if s.tools_enabled {
+        prompt.push_str(&format!(
+            "You are pincer, an assistant working in a terminal on the user's machine ({} {}). \
+             The workspace is {}. Use the tools to look at files and run commands instead of guessing; \
+             read a file before editing it; keep changes small and say what you changed. \
+             Risky calls wait for the user's approval; if a call is denied, do not repeat it unchanged.",
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            s.workspace.display()
+        ));
+    }
+    if let Some(own) = s
+        .config
+        .system_prompt
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+    {
+        if !prompt.is_empty() {
+            prompt.push_str("\n\n");
+        }
+        prompt.push_str(own);
+    }
+    (!prompt.is_empty()).then_some(prompt)
+}
+
+impl Runtime {
+    pub(super) async fn start(&mut self, probe_tx: UnboundedSender<Vec<Finding>>) {
+        match StoreHandle::open(self.settings.database.clone()).await {
+            Ok(store) => self.store = Some(store),
+            Err(e) => self.error(
+                ErrorKind::Storage,
+                format!("{e} — this conversation will not be saved"),
+            ),
+        }
+        let mut shown = Vec::new();
+        let mut session_tokens = 0;
+        if self.settings.resume == Resume::ContinueLast {
+            let cwd = self.settings.workspace.display().to_string();
+            if let Some(store) = &self.store {
+                let found = store
+                    .call(move |s| {
+                        let Some(id) = s.latest_session_in(&cwd)? else {
+                            return Ok(None);
+                        };
+                        Ok(Some((id.clone(), s.load_session(&id)?)))
+                    })
+                    .await;
+                match found {
+                    Ok(Some((id, loaded))) => {
+                        if loaded.skipped_rows > 0 {
+                            self.emit(Event::Notice {
+                                level: NoticeLevel::Warning,
+                                message: format!(
+                                    "{} stored item(s) of this session could not be read and are left out",
+                                    loaded.skipped_rows
+                                ),
+                            });
+                        }
+                        let (messages, items) = history::rebuild(&loaded.items);
+                        self.conversation = messages;
+                        shown = items;
+                        session_tokens = loaded.total_tokens;
+                        self.session_id = Some(id);
+                    }
+                    Ok(None) => self.emit(Event::Notice {
+                        level: NoticeLevel::Info,
+                        message: "no earlier session in this directory: starting a new one".into(),
+                    }),
+                    Err(e) => self.error(
+                        ErrorKind::Storage,
+                        format!("cannot load the last session: {e}"),
+                    ),
+                }
+            }
+        }
+        let input_history = self.input_history().await;
+        self.emit(Event::SessionConfigured {
+            session_id: self.session_id.clone(),
+            provider: self.provider.as_ref().map(ResolvedProvider::info),
+            history: shown,
+            input_history,
+            session_tokens,
+        });
+        self.announce_policy();
+        for (kind, message) in std::mem::take(&mut self.settings.startup_errors) {
+            self.error(kind, message);
+        }
+        if self.provider.is_none() {
+            let probe = self.settings.probe_when_unconfigured;
+            self.emit_onboarding(!probe, probe::env_findings(self.settings.env.as_ref()));
+            if probe {
+                let env = Arc::clone(&self.settings.env);
+                tokio::spawn(async move {
+                    let mut findings = probe::local_servers().await;
+                    findings.extend(probe::env_findings(env.as_ref()));
+                    let _ = probe_tx.send(findings);
+                });
+            }
+        }
+    }
+
+    fn announce_policy(&self) {
+        let s = &self.settings;
+        let (mode, sandboxed) = {
+            let gate = self.gate.lock();
+            (gate.mode, gate.sandbox_available)
+        };
+        let sandbox = match sandbox::availability() {
+            Availability::Available { abi } => format!("Landlock ABI {abi}"),
+            Availability::Unavailable { reason } => format!("none ({reason})"),
+        };
+        self.emit(Event::PolicyConfigured {
+            mode,
+            workspace: s.workspace.display().to_string(),
+            sandbox: sandbox.clone(),
+        });
+        if !sandboxed && s.tools_enabled {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Warning,
+                message: format!(
+                    "no sandbox for shell commands on this system: {sandbox}. Every shell command will ask before it runs, whatever the mode."
+                ),
+            });
+        }
+        for text in &s.extra_allow {
+            if let Err(e) = Rule::parse(text) {
+                self.error(ErrorKind::Config, format!("--allow \"{text}\": {e}"));
+            }
+        }
+        let p = &s.project_permissions;
+        if !s.project_trusted && !p.allow.is_empty() {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Warning,
+                message: format!(
+                    "this project's .pincer/config.toml has {} allow rule(s), ignored because the project is not trusted; add \"{}\" to trusted_projects in {} to use them",
+                    p.allow.len(),
+                    s.workspace.display(),
+                    s.config_path.display()
+                ),
+            });
+        }
+    }
+
+    pub(super) fn emit_onboarding(&self, probe_done: bool, findings: Vec<Finding>) {
+        if self.provider.is_some() {
+            return;
+        }
+        self.emit(Event::Onboarding {
+            report: OnboardingReport {
+                reason: self.unconfigured_reason.clone().unwrap_or_default(),
+                probe_done,
+                findings,
+                config_path: self.settings.config_path.display().to_string(),
+            },
+        });
+    }
+}

@@ -1,0 +1,343 @@
+//! One tool call: validate → gate (maybe ask the user) → run → compress for the model →
+//! report and audit. Every path ends in a tool result for the model, never in a crash.
+
+use std::time::Instant;
+
+use crate::policy::Verdict;
+use crate::protocol::{ApprovalDecision, DecisionKind, Event, NoticeLevel, RiskLevel, ToolStatus};
+use crate::provider::{ChatMessage, ToolCall};
+use crate::redact::redact;
+use crate::store::{AuditRecord, now_ms};
+use crate::tools::compress;
+use crate::tools::registry::Prepared;
+
+use super::history::StoredResult;
+use super::turn::TurnEnv;
+
+/// The outcome of one call.
+pub struct CallDone {
+    pub message: ChatMessage,
+    pub stored: StoredResult,
+    pub status: ToolStatus,
+    /// The user chose "deny and stop".
+    pub stop_turn: bool,
+}
+
+struct Finish {
+    status: ToolStatus,
+    decided_by: String,
+    decision: &'static str,
+    /// Full output for the UI.
+    output: String,
+    /// What the model gets.
+    model_content: String,
+    exit_code: Option<i32>,
+    stop_turn: bool,
+}
+
+pub async fn run(env: &TurnEnv, call: &ToolCall) -> CallDone {
+    let started = Instant::now();
+    let prepared = env.toolbox.prepare(&env.tool_ctx, call);
+    let (summary, risk) = match &prepared {
+        Ok(p) => (p.summary.clone(), p.risk),
+        Err(e) => (e.summary.clone(), RiskLevel::ReadOnly),
+    };
+    let _ = env.events.send(Event::ToolCallStarted {
+        turn_id: env.turn_id,
+        call_id: call.id.clone(),
+        tool: call.name.clone(),
+        summary: summary.clone(),
+        risk,
+    });
+    let finish = match prepared {
+        Err(e) => Finish {
+            status: ToolStatus::Error,
+            decided_by: "argument check".into(),
+            decision: "rejected",
+            output: e.message.clone(),
+            model_content: e.message,
+            exit_code: None,
+            stop_turn: false,
+        },
+        Ok(p) => gate_and_run(env, &p).await,
+    };
+    complete(env, call, summary, started, finish).await
+}
+
+fn denied(by: impl Into<String>, message: String, stop_turn: bool) -> Finish {
+    Finish {
+        status: ToolStatus::Denied,
+        decided_by: by.into(),
+        decision: "denied",
+        output: message.clone(),
+        model_content: message,
+        exit_code: None,
+        stop_turn,
+    }
+}
+
+async fn gate_and_run(env: &TurnEnv, p: &Prepared) -> Finish {
+    let verdict = env.gate.lock().decide(p);
+    let (decided_by, decision) = match verdict {
+        Verdict::Allow { by } => (by, "allowed"),
+        Verdict::Deny { by, reason } => {
+            return denied(
+                by.clone(),
+                format!("Not run: {reason} ({by}). Do not retry it unchanged."),
+                false,
+            );
+        }
+        Verdict::Ask { reason } if !env.interactive => {
+            return denied(
+                "no one to ask (headless)",
+                format!(
+                    "Not run: this call needs the user's approval ({reason}) and this run cannot ask. The user can allow it with --allow \"{}\" or a different --mode.",
+                    p.suggested_rule
+                ),
+                false,
+            );
+        }
+        Verdict::Ask { reason } => match ask_user(env, p, reason).await {
+            Answer::Run(by) => (by, "approved"),
+            Answer::Stop(f) => return f,
+        },
+    };
+    let mut ctx = env.tool_ctx.clone();
+    ctx.outside_workspace_approved = !p.inside_workspace;
+    let output = tokio::select! {
+        out = env.toolbox.execute(&ctx, p, &env.shell_env, env.cancel.clone()) => out,
+        _ = env.cancel.cancelled() => crate::tools::ToolOutput {
+            text: "interrupted by the user".into(),
+            status: ToolStatus::Interrupted,
+            exit_code: None,
+        },
+    };
+    let model_content = compress::for_model(
+        &p.name,
+        p.command.as_deref(),
+        &output.text,
+        env.limits.tool_output_max_bytes,
+    );
+    Finish {
+        status: output.status,
+        decided_by,
+        decision,
+        output: output.text,
+        model_content,
+        exit_code: output.exit_code,
+        stop_turn: false,
+    }
+}
+
+enum Answer {
+    Run(String),
+    Stop(Finish),
+}
+
+async fn ask_user(env: &TurnEnv, p: &Prepared, reason: String) -> Answer {
+    let preview = env.toolbox.preview(&env.tool_ctx, p).await;
+    let (request_id, answer) = env.approvals.register();
+    let _ = env.events.send(Event::ApprovalRequested {
+        request_id,
+        call_id: p.call_id.clone(),
+        tool: p.name.clone(),
+        summary: p.summary.clone(),
+        reason,
+        preview,
+        decisions: vec![
+            DecisionKind::ApproveOnce,
+            DecisionKind::ApproveSession,
+            DecisionKind::ApproveAlways,
+            DecisionKind::Deny,
+            DecisionKind::DenyAndStop,
+        ],
+        suggested_rule: p.suggested_rule.clone(),
+    });
+    let decision = tokio::select! {
+        d = answer => d.ok(),
+        _ = env.cancel.cancelled() => None,
+    };
+    env.approvals.forget(request_id);
+    let notice = |message: String| {
+        let _ = env.events.send(Event::Notice {
+            level: NoticeLevel::Warning,
+            message,
+        });
+    };
+    match decision {
+        None => Answer::Stop(Finish {
+            status: ToolStatus::Interrupted,
+            decided_by: "interrupted before an answer".into(),
+            decision: "denied",
+            output: "Not run: the turn was interrupted while waiting for approval.".into(),
+            model_content: "Not run: the turn was interrupted while waiting for approval.".into(),
+            exit_code: None,
+            stop_turn: true,
+        }),
+        Some(ApprovalDecision::ApproveOnce) => Answer::Run("user (once)".into()),
+        Some(ApprovalDecision::ApproveSession) => {
+            if let Err(e) = env.gate.lock().allow_for_session(&p.suggested_rule) {
+                notice(e);
+            }
+            Answer::Run(format!("user (this session: {})", p.suggested_rule))
+        }
+        Some(ApprovalDecision::ApproveAlways { rule }) => {
+            let result = env.gate.lock().allow_always(&rule);
+            match result {
+                Ok(()) => {
+                    let _ = env.events.send(Event::Notice {
+                        level: NoticeLevel::Info,
+                        message: format!("saved rule `{rule}` to your config"),
+                    });
+                }
+                Err(e) => notice(format!("{e}; approved this call once")),
+            }
+            Answer::Run(format!("user (always: {rule})"))
+        }
+        Some(ApprovalDecision::Deny { reason }) => {
+            let why = reason
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| format!(" The user said: {}", r.trim()))
+                .unwrap_or_default();
+            Answer::Stop(denied(
+                "user",
+                format!(
+                    "The user denied this call.{why} Do not retry it unchanged; ask the user or take another approach."
+                ),
+                false,
+            ))
+        }
+        Some(ApprovalDecision::DenyAndStop) => Answer::Stop(denied(
+            "user",
+            "The user denied this call and stopped the turn.".into(),
+            true,
+        )),
+    }
+}
+
+async fn complete(
+    env: &TurnEnv,
+    call: &ToolCall,
+    summary: String,
+    started: Instant,
+    f: Finish,
+) -> CallDone {
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let output = cap(&f.output, env.tool_ctx.limits.display_output_max_bytes);
+    let _ = env.events.send(Event::ToolCallFinished {
+        turn_id: env.turn_id,
+        call_id: call.id.clone(),
+        tool: call.name.clone(),
+        status: f.status,
+        decided_by: f.decided_by.clone(),
+        output: output.clone(),
+        exit_code: f.exit_code,
+        duration_ms,
+    });
+    if let Some(store) = &env.store {
+        let record = AuditRecord {
+            time: now_ms(),
+            session_id: env.session_id.clone(),
+            tool: call.name.clone(),
+            arguments: redact(&call.arguments),
+            decision: f.decision.into(),
+            decided_by: f.decided_by.clone(),
+            status: status_name(f.status).into(),
+            exit_code: f.exit_code,
+            duration_ms,
+        };
+        if let Err(e) = store.call(move |s| s.record_audit(&record)).await {
+            tracing::error!(%e, "audit write failed");
+        }
+    }
+    let stored = StoredResult {
+        call_id: call.id.clone(),
+        tool: call.name.clone(),
+        summary,
+        status: f.status,
+        decided_by: f.decided_by,
+        model_content: f.model_content.clone(),
+        output,
+        exit_code: f.exit_code,
+        duration_ms,
+    };
+    CallDone {
+        message: ChatMessage::ToolResult {
+            call_id: call.id.clone(),
+            content: f.model_content,
+            is_error: f.status != ToolStatus::Ok,
+        },
+        stored,
+        status: f.status,
+        stop_turn: f.stop_turn,
+    }
+}
+
+pub fn status_name(s: ToolStatus) -> &'static str {
+    match s {
+        ToolStatus::Ok => "ok",
+        ToolStatus::Error => "error",
+        ToolStatus::Denied => "denied",
+        ToolStatus::Interrupted => "interrupted",
+        ToolStatus::TimedOut => "timed_out",
+    }
+}
+
+/// Keep at most `max` bytes: the head and the tail with a marker between.
+fn cap(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let half = max / 2;
+    let mut head_end = half;
+    while !text.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let mut tail_start = text.len() - half;
+    while !text.is_char_boundary(tail_start) {
+        tail_start += 1;
+    }
+    format!(
+        "{}\n[… {} bytes not shown …]\n{}",
+        &text[..head_end],
+        tail_start - head_end,
+        &text[tail_start..]
+    )
+}
+
+/// A result for a call that was never started (the turn stopped first).
+pub fn not_run(call: &ToolCall, why: &str) -> (ChatMessage, StoredResult) {
+    let stored = StoredResult {
+        call_id: call.id.clone(),
+        tool: call.name.clone(),
+        summary: call.name.clone(),
+        status: ToolStatus::Interrupted,
+        decided_by: String::new(),
+        model_content: why.to_string(),
+        output: why.to_string(),
+        exit_code: None,
+        duration_ms: 0,
+    };
+    (
+        ChatMessage::ToolResult {
+            call_id: call.id.clone(),
+            content: why.to_string(),
+            is_error: true,
+        },
+        stored,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_keeps_head_and_tail_on_char_boundaries() {
+        let text = "é".repeat(1000);
+        let c = cap(&text, 101);
+        assert!(c.starts_with('é') && c.ends_with('é'));
+        assert!(c.contains("bytes not shown"));
+        assert_eq!(cap("short", 100), "short");
+    }
+}

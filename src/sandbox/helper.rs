@@ -1,0 +1,187 @@
+//! The hidden `pincer __sandbox` helper: confine this process, then exec.
+
+use std::ffi::OsString;
+use std::io::ErrorKind;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+
+use super::{availability, landlock, seccomp};
+
+const USAGE: &str =
+    "usage: pincer __sandbox --workspace DIR --tmp DIR [--allow-network] -- PROGRAM [ARG...]
+(internal helper: pincer starts it itself to run a command confined to DIRs)";
+
+/// Exit code when the sandbox cannot be set up (as a shell's "cannot execute").
+const EXIT_CANNOT_CONFINE: i32 = 126;
+/// Exit code for bad helper arguments.
+const EXIT_USAGE: i32 = 2;
+/// Exit code when the program does not exist (as a shell's "not found").
+const EXIT_NOT_FOUND: i32 = 127;
+
+#[derive(Debug, PartialEq, Eq)]
+struct HelperArgs {
+    workspace: PathBuf,
+    temp_dir: PathBuf,
+    allow_network: bool,
+    program: OsString,
+    args: Vec<OsString>,
+}
+
+fn parse(args: Vec<OsString>) -> Result<HelperArgs, String> {
+    let mut workspace = None;
+    let mut temp_dir = None;
+    let mut allow_network = false;
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        let slot = match arg.to_str() {
+            Some("--") => {
+                let program = iter.next().ok_or("no program after `--`")?;
+                let workspace = workspace.ok_or("missing --workspace DIR")?;
+                let temp_dir = temp_dir.ok_or("missing --tmp DIR")?;
+                return Ok(HelperArgs {
+                    workspace,
+                    temp_dir,
+                    allow_network,
+                    program,
+                    args: iter.collect(),
+                });
+            }
+            Some("--allow-network") => {
+                allow_network = true;
+                continue;
+            }
+            Some("--workspace") => &mut workspace,
+            Some("--tmp") => &mut temp_dir,
+            _ => return Err(format!("unexpected argument {arg:?}")),
+        };
+        let value = iter
+            .next()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("{} needs a directory", arg.to_string_lossy()))?;
+        if slot.replace(PathBuf::from(value)).is_some() {
+            return Err(format!("{} given twice", arg.to_string_lossy()));
+        }
+    }
+    Err("missing `-- PROGRAM [ARG...]`".to_owned())
+}
+
+/// The hidden helper: parse its args, apply Landlock, then (unless
+/// `--allow-network`) seccomp, then exec the program after `--`.
+///
+/// Returns only on failure: 2 for bad arguments (with usage text), 126 when
+/// the sandbox cannot be fully applied (the command is then not run at all),
+/// 127 when the program does not exist and 126 when it cannot be executed.
+pub fn run_helper(args: Vec<OsString>) -> i32 {
+    let args = match parse(args) {
+        Ok(args) => args,
+        Err(msg) => {
+            eprintln!("pincer sandbox: {msg}\n{USAGE}");
+            return EXIT_USAGE;
+        }
+    };
+
+    if let Err(err) = landlock::restrict(availability(), &args.workspace, &args.temp_dir) {
+        eprintln!(
+            "pincer sandbox: cannot apply Landlock: {err} — refusing to run the command unsandboxed"
+        );
+        return EXIT_CANNOT_CONFINE;
+    }
+    if !args.allow_network
+        && let Err(err) = seccomp::deny_network()
+    {
+        eprintln!(
+            "pincer sandbox: cannot apply the network filter (seccomp): {err} — refusing to \
+             run the command with network access; allow network for this call if it needs it"
+        );
+        return EXIT_CANNOT_CONFINE;
+    }
+
+    let err = std::process::Command::new(&args.program)
+        .args(&args.args)
+        .exec();
+    let program = args.program.to_string_lossy();
+    if err.kind() == ErrorKind::NotFound {
+        eprintln!("pincer sandbox: {program}: command not found");
+        EXIT_NOT_FOUND
+    } else {
+        eprintln!("pincer sandbox: cannot execute {program}: {err}");
+        EXIT_CANNOT_CONFINE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn parses_full_form() {
+        let parsed = parse(os(&[
+            "--workspace",
+            "/w",
+            "--tmp",
+            "/t",
+            "--allow-network",
+            "--",
+            "/bin/sh",
+            "-c",
+            "x",
+        ]))
+        .unwrap();
+        assert_eq!(
+            parsed,
+            HelperArgs {
+                workspace: "/w".into(),
+                temp_dir: "/t".into(),
+                allow_network: true,
+                program: "/bin/sh".into(),
+                args: os(&["-c", "x"]),
+            }
+        );
+    }
+
+    #[test]
+    fn args_after_separator_are_untouched() {
+        let parsed = parse(os(&[
+            "--tmp",
+            "/t",
+            "--workspace",
+            "/w",
+            "--",
+            "ls",
+            "--tmp",
+        ]))
+        .unwrap();
+        assert!(!parsed.allow_network);
+        assert_eq!(parsed.args, os(&["--tmp"]));
+    }
+
+    #[test]
+    fn rejects_bad_forms() {
+        for bad in [
+            &[][..],
+            &["--workspace", "/w", "--tmp", "/t"],
+            &["--workspace", "/w", "--tmp", "/t", "--"],
+            &["--workspace", "/w", "--", "ls"],
+            &["--tmp", "/t", "--", "ls"],
+            &["--workspace"],
+            &["--workspace", "", "--tmp", "/t", "--", "ls"],
+            &[
+                "--workspace",
+                "/a",
+                "--workspace",
+                "/b",
+                "--tmp",
+                "/t",
+                "--",
+                "ls",
+            ],
+            &["--bogus", "--", "ls"],
+        ] {
+            assert!(parse(os(bad)).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}

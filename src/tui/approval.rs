@@ -1,0 +1,480 @@
+//! The approval overlay: a modal over the transcript for each pending request, in order.
+//! Shows the one-line summary, why it asks, then the command / highlighted diff / text, with a
+//! legend of the answers the runtime offered. `a` and `n` open a one-line editor (the rule to
+//! save, or a reason for the model).
+
+use std::collections::VecDeque;
+
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+
+use super::markdown::{Highlighter, wrap_spans};
+use super::theme::Theme;
+use crate::protocol::{ApprovalDecision, ApprovalPreview, DecisionKind};
+use crate::text::sanitize;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub request_id: u64,
+    pub tool: String,
+    pub summary: String,
+    pub reason: String,
+    pub preview: ApprovalPreview,
+    pub decisions: Vec<DecisionKind>,
+    pub suggested_rule: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorKind {
+    /// The rule "always" saves.
+    Rule,
+    /// Why the call is denied (told to the model).
+    Reason,
+}
+
+#[derive(Debug, Default)]
+pub struct Approvals {
+    pub queue: VecDeque<Request>,
+    pub scroll: usize,
+    pub editor: Option<(EditorKind, String)>,
+    /// Preview lines laid out for (request id, width).
+    layout: Option<(u64, u16, Vec<Line<'static>>)>,
+}
+
+impl Approvals {
+    pub fn is_open(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    pub fn push(&mut self, r: Request) {
+        self.queue.push_back(r);
+    }
+
+    /// Drop every pending request (the turn ended or a new session started).
+    pub fn clear(&mut self) {
+        self.queue.clear();
+        self.scroll = 0;
+        self.editor = None;
+        self.layout = None;
+    }
+
+    fn offers(&self, kind: DecisionKind) -> bool {
+        self.queue
+            .front()
+            .is_some_and(|r| r.decisions.contains(&kind))
+    }
+
+    /// A key while the overlay is open: the answer to send, if one was given.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Option<(u64, ApprovalDecision)> {
+        let front_id = self.queue.front()?.request_id;
+        if let Some((kind, text)) = &mut self.editor {
+            match key.code {
+                KeyCode::Esc => self.editor = None,
+                KeyCode::Enter => {
+                    let decision = match kind {
+                        EditorKind::Rule => ApprovalDecision::ApproveAlways {
+                            rule: text.trim().to_string(),
+                        },
+                        EditorKind::Reason => ApprovalDecision::Deny {
+                            reason: Some(text.trim().to_string()).filter(|r| !r.is_empty()),
+                        },
+                    };
+                    if matches!(&decision, ApprovalDecision::ApproveAlways { rule } if rule.is_empty())
+                    {
+                        return None;
+                    }
+                    return self.answer(front_id, decision);
+                }
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+                _ => {}
+            }
+            return None;
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('y') if self.offers(DecisionKind::ApproveOnce) => {
+                self.answer(front_id, ApprovalDecision::ApproveOnce)
+            }
+            KeyCode::Char('s') if self.offers(DecisionKind::ApproveSession) => {
+                self.answer(front_id, ApprovalDecision::ApproveSession)
+            }
+            KeyCode::Char('a') if self.offers(DecisionKind::ApproveAlways) => {
+                let rule = self
+                    .queue
+                    .front()
+                    .map(|r| r.suggested_rule.clone())
+                    .unwrap_or_default();
+                self.editor = Some((EditorKind::Rule, rule));
+                None
+            }
+            KeyCode::Char('n') if self.offers(DecisionKind::Deny) => {
+                self.editor = Some((EditorKind::Reason, String::new()));
+                None
+            }
+            KeyCode::Esc if self.offers(DecisionKind::DenyAndStop) => {
+                self.answer(front_id, ApprovalDecision::DenyAndStop)
+            }
+            KeyCode::Char('c') if ctrl && self.offers(DecisionKind::DenyAndStop) => {
+                self.answer(front_id, ApprovalDecision::DenyAndStop)
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.scroll += 1;
+                None
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.scroll = self.scroll.saturating_sub(1);
+                None
+            }
+            KeyCode::PageDown | KeyCode::Char(' ') => {
+                self.scroll += 10;
+                None
+            }
+            KeyCode::PageUp => {
+                self.scroll = self.scroll.saturating_sub(10);
+                None
+            }
+            KeyCode::Home => {
+                self.scroll = 0;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn answer(&mut self, id: u64, decision: ApprovalDecision) -> Option<(u64, ApprovalDecision)> {
+        self.queue.pop_front();
+        self.scroll = 0;
+        self.editor = None;
+        Some((id, decision))
+    }
+
+    pub fn render(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, hl: &Highlighter) {
+        let Some(req) = self.queue.front().cloned() else {
+            return;
+        };
+        if area.height < 6 || area.width < 20 {
+            return;
+        }
+        let inner_width = area.width.saturating_sub(4);
+        let stale =
+            !matches!(&self.layout, Some((id, w, _)) if *id == req.request_id && *w == inner_width);
+        if stale {
+            self.layout = Some((
+                req.request_id,
+                inner_width,
+                preview_lines(&req.preview, inner_width, theme, hl),
+            ));
+        }
+        let preview: &[Line<'static>] = self
+            .layout
+            .as_ref()
+            .map(|(_, _, l)| l.as_slice())
+            .unwrap_or(&[]);
+
+        let mut head: Vec<Line> = wrap_spans(
+            vec![Span::styled(
+                sanitize(&req.summary).into_owned(),
+                theme.accent.add_modifier(Modifier::BOLD),
+            )],
+            inner_width,
+        );
+        head.extend(wrap_spans(
+            vec![Span::styled(
+                format!("why: {}", sanitize(&req.reason)),
+                theme.muted,
+            )],
+            inner_width,
+        ));
+        head.push(Line::default());
+        let foot = self.footer(&req, theme, inner_width);
+
+        let chrome = head.len() + foot.len() + 3; // borders + blank before the footer
+        let max_height = area.height as usize;
+        let height = (chrome + preview.len())
+            .min(max_height)
+            .max(chrome.min(max_height));
+        let room = height.saturating_sub(chrome);
+        let max_scroll = preview.len().saturating_sub(room);
+        self.scroll = self.scroll.min(max_scroll);
+        let mut lines = head;
+        lines.extend(preview.iter().skip(self.scroll).take(room).cloned());
+        lines.push(Line::default());
+        lines.extend(foot);
+
+        let popup = Rect::new(
+            area.x,
+            area.y + area.height - height as u16,
+            area.width,
+            height as u16,
+        );
+        let count = if self.queue.len() > 1 {
+            format!(" · 1 of {}", self.queue.len())
+        } else {
+            String::new()
+        };
+        let scroll_hint = if max_scroll > 0 {
+            format!(
+                " · ↑↓ {}/{} ",
+                self.scroll + room.min(preview.len()),
+                preview.len()
+            )
+        } else {
+            " ".to_string()
+        };
+        frame.render_widget(Clear, popup);
+        frame.render_widget(
+            Paragraph::new(lines).block(
+                Block::bordered()
+                    .border_type(BorderType::Rounded)
+                    .border_style(theme.warning)
+                    .padding(ratatui::widgets::Padding::horizontal(1))
+                    .title(Span::styled(
+                        format!(" Approve {}?{count}{scroll_hint}", req.tool),
+                        theme.warning.add_modifier(Modifier::BOLD),
+                    )),
+            ),
+            popup,
+        );
+    }
+
+    fn footer(&self, req: &Request, t: &Theme, width: u16) -> Vec<Line<'static>> {
+        if let Some((kind, text)) = &self.editor {
+            let label = match kind {
+                EditorKind::Rule => "always allow: ",
+                EditorKind::Reason => "reason (optional): ",
+            };
+            let hint = match kind {
+                EditorKind::Rule => "Enter saves the rule to your config and runs · Esc back",
+                EditorKind::Reason => "Enter denies and tells the model · Esc back",
+            };
+            return vec![
+                Line::from(vec![
+                    Span::styled(label, t.accent),
+                    Span::styled(text.clone(), t.text),
+                    Span::styled("▏", t.accent),
+                ]),
+                Line::from(Span::styled(hint, t.muted)),
+            ];
+        }
+        let key = |k: &'static str, what: &'static str| {
+            vec![
+                Span::styled(k, t.accent.add_modifier(Modifier::BOLD)),
+                Span::styled(format!(" {what}   "), t.text),
+            ]
+        };
+        let mut spans = Vec::new();
+        for d in &req.decisions {
+            spans.extend(match d {
+                DecisionKind::ApproveOnce => key("y", "yes"),
+                DecisionKind::ApproveSession => key("s", "yes, this session"),
+                DecisionKind::ApproveAlways => key("a", "always…"),
+                DecisionKind::Deny => key("n", "no…"),
+                DecisionKind::DenyAndStop => key("Esc", "no, stop"),
+            });
+        }
+        wrap_spans(spans, width)
+    }
+}
+
+/// The preview laid out to `width`: a command, a coloured and highlighted diff, or text.
+pub fn preview_lines(
+    preview: &ApprovalPreview,
+    width: u16,
+    t: &Theme,
+    hl: &Highlighter,
+) -> Vec<Line<'static>> {
+    match preview {
+        ApprovalPreview::Command { command, cwd } => {
+            let mut lines = Vec::new();
+            for (i, raw) in sanitize(command).lines().enumerate() {
+                let prompt = if i == 0 { "$ " } else { "  " };
+                lines.extend(wrap_spans(
+                    vec![
+                        Span::styled(prompt, t.muted),
+                        Span::styled(raw.to_string(), t.inline_code),
+                    ],
+                    width,
+                ));
+            }
+            lines.push(Line::from(Span::styled(
+                format!("in {}", sanitize(cwd)),
+                t.muted,
+            )));
+            lines
+        }
+        ApprovalPreview::Diff { path, diff } => diff_lines(path, diff, width, t, hl),
+        ApprovalPreview::Text { text } => sanitize(text)
+            .lines()
+            .flat_map(|l| wrap_spans(vec![Span::styled(l.to_string(), t.text)], width))
+            .collect(),
+    }
+}
+
+fn language_of(path: &str) -> &str {
+    path.rsplit_once('.').map(|(_, ext)| ext).unwrap_or("")
+}
+
+fn diff_lines(
+    path: &str,
+    diff: &str,
+    width: u16,
+    t: &Theme,
+    hl: &Highlighter,
+) -> Vec<Line<'static>> {
+    let lang = language_of(path);
+    let clean = sanitize(diff);
+    let mut out = Vec::new();
+    for raw in clean.lines() {
+        let (style, bg): (Style, Option<Style>) =
+            if raw.starts_with("+++") || raw.starts_with("---") {
+                (t.muted.add_modifier(Modifier::BOLD), None)
+            } else if raw.starts_with("@@") {
+                (t.accent, None)
+            } else if raw.starts_with('+') {
+                (t.success, Some(t.diff_added))
+            } else if raw.starts_with('-') {
+                (
+                    t.error.remove_modifier(Modifier::BOLD),
+                    Some(t.diff_removed),
+                )
+            } else {
+                (t.text, None)
+            };
+        let is_code = !(raw.starts_with("+++") || raw.starts_with("---") || raw.starts_with("@@"));
+        let spans = if is_code && hl.enabled() && !lang.is_empty() && raw.len() > 1 {
+            let (sign, code) = raw.split_at(1);
+            let mut spans = vec![Span::styled(sign.to_string(), style)];
+            let highlighted = hl.highlight(code, lang);
+            for line in highlighted.iter().take(1) {
+                for (color, piece) in line {
+                    let mut s = t.text;
+                    if let Some(c) = color {
+                        s = s.fg(*c);
+                    }
+                    if let Some(bg) = bg {
+                        s = s.patch(bg);
+                    }
+                    spans.push(Span::styled(piece.clone(), s));
+                }
+            }
+            spans
+        } else {
+            let s = match bg {
+                Some(bg) => style.patch(bg),
+                None => style,
+            };
+            vec![Span::styled(raw.to_string(), s)]
+        };
+        out.extend(wrap_spans(spans, width));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(id: u64) -> Request {
+        Request {
+            request_id: id,
+            tool: "shell".into(),
+            summary: "Run `cargo test` in ~/proj".into(),
+            reason: "mode ask: exec tools ask".into(),
+            preview: ApprovalPreview::Command {
+                command: "cargo test".into(),
+                cwd: "~/proj".into(),
+            },
+            decisions: vec![
+                DecisionKind::ApproveOnce,
+                DecisionKind::ApproveSession,
+                DecisionKind::ApproveAlways,
+                DecisionKind::Deny,
+                DecisionKind::DenyAndStop,
+            ],
+            suggested_rule: "shell: cargo test*".into(),
+        }
+    }
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn answers_go_in_queue_order() {
+        let mut a = Approvals::default();
+        a.push(request(1));
+        a.push(request(2));
+        assert_eq!(
+            a.handle_key(key(KeyCode::Char('y'))),
+            Some((1, ApprovalDecision::ApproveOnce))
+        );
+        assert_eq!(
+            a.handle_key(key(KeyCode::Char('s'))),
+            Some((2, ApprovalDecision::ApproveSession))
+        );
+        assert!(!a.is_open());
+    }
+
+    #[test]
+    fn always_edits_the_rule_first() {
+        let mut a = Approvals::default();
+        a.push(request(7));
+        assert_eq!(a.handle_key(key(KeyCode::Char('a'))), None);
+        for _ in 0.."test*".len() {
+            a.handle_key(key(KeyCode::Backspace));
+        }
+        for c in "*".chars() {
+            a.handle_key(key(KeyCode::Char(c)));
+        }
+        assert_eq!(
+            a.handle_key(key(KeyCode::Enter)),
+            Some((
+                7,
+                ApprovalDecision::ApproveAlways {
+                    rule: "shell: cargo *".into()
+                }
+            ))
+        );
+    }
+
+    #[test]
+    fn deny_with_reason_and_deny_and_stop() {
+        let mut a = Approvals::default();
+        a.push(request(1));
+        a.push(request(2));
+        a.handle_key(key(KeyCode::Char('n')));
+        for c in "not now".chars() {
+            a.handle_key(key(KeyCode::Char(c)));
+        }
+        assert_eq!(
+            a.handle_key(key(KeyCode::Enter)),
+            Some((
+                1,
+                ApprovalDecision::Deny {
+                    reason: Some("not now".into())
+                }
+            ))
+        );
+        assert_eq!(
+            a.handle_key(key(KeyCode::Esc)),
+            Some((2, ApprovalDecision::DenyAndStop))
+        );
+    }
+
+    #[test]
+    fn esc_in_editor_goes_back() {
+        let mut a = Approvals::default();
+        a.push(request(1));
+        a.handle_key(key(KeyCode::Char('n')));
+        assert_eq!(a.handle_key(key(KeyCode::Esc)), None);
+        assert!(a.is_open() && a.editor.is_none());
+    }
+}
