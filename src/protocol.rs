@@ -122,6 +122,11 @@ pub enum Event {
         /// The rule "always" would save; the user may edit it.
         suggested_rule: String,
     },
+    /// A pending approval no longer needs an answer (an earlier answer covers it, or the
+    /// turn stopped).
+    ApprovalWithdrawn {
+        request_id: u64,
+    },
     ToolCallFinished {
         turn_id: u64,
         call_id: String,

@@ -235,3 +235,98 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
         "the message is printed after leaving full-screen mode"
     );
 }
+
+#[test]
+fn approval_overlay_no_yes_and_always() {
+    let write = |id: &str| {
+        Reply::sse(openai_tool_calls(
+            Some("I'll write the file."),
+            &[(
+                id,
+                "write_file",
+                r#"{"path":"notes/hello.txt","content":"hello from the model\n"}"#,
+            )],
+        ))
+    };
+    let done = || Reply::sse(openai_sse(&["Done."], None));
+    let server = MockServer::start_blocking(vec![
+        write("c1"),
+        done(),
+        write("c2"),
+        done(),
+        write("c3"),
+        done(),
+        write("c4"),
+        done(),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    write_mock_config(home.path(), &server.url(), "");
+    let target = home.path().join("notes/hello.txt");
+    let mut app = PtyApp::spawn(&[], home.path(), &[], 36, 100);
+    app.wait_for("mock · mock-model");
+
+    // n: denied, with a reason; nothing on disk.
+    app.type_text("write a note\r");
+    app.wait_for("Approve write_file?");
+    app.wait_for("+hello from the model");
+    app.wait_for("y yes");
+    app.send(b"n");
+    app.wait_for("reason (optional)");
+    app.type_text("not yet\r");
+    app.wait_for("denied");
+    app.wait_until("turn over", Duration::from_secs(10), |s| {
+        s.contains("ask · idle")
+    });
+    assert!(!target.exists());
+    let sent = server.requests()[1].json().unwrap();
+    assert!(
+        sent.to_string().contains("not yet"),
+        "the reason reached the model"
+    );
+
+    // y: written.
+    app.type_text("try again\r");
+    app.wait_for("Approve write_file?");
+    app.send(b"y");
+    app.wait_until("file written", Duration::from_secs(10), |_| target.exists());
+    app.wait_until("turn over", Duration::from_secs(10), |s| {
+        s.contains("ask · idle")
+    });
+    std::fs::remove_file(&target).unwrap();
+
+    // a: the rule is shown, edited, saved; the next identical call runs without asking.
+    app.type_text("and keep doing it\r");
+    app.wait_for("Approve write_file?");
+    app.send(b"a");
+    app.wait_for("always allow: write_file: notes/**");
+    app.send(b"\r");
+    app.wait_until("file written", Duration::from_secs(10), |_| target.exists());
+    app.wait_for("saved rule");
+    let config = std::fs::read_to_string(home.path().join("config/config.toml")).unwrap();
+    assert!(config.contains("write_file: notes/**"), "{config}");
+    std::fs::remove_file(&target).unwrap();
+    app.wait_until("turn over", Duration::from_secs(10), |s| {
+        s.contains("ask · idle")
+    });
+    app.type_text("once more\r");
+    app.wait_until(
+        "file written without asking",
+        Duration::from_secs(10),
+        |_| target.exists(),
+    );
+    assert!(!app.screen().contains("Approve write_file?"));
+
+    app.type_text("/quit\r");
+    assert!(app.wait_exit(Duration::from_secs(10)).unwrap().success());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pincer"))
+        .args(["audit"])
+        .env("PINCER_HOME", home.path())
+        .output()
+        .unwrap();
+    let audit = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(audit.matches("  write_file ").count(), 4, "{audit}");
+    assert!(
+        audit.contains("denied") && audit.contains("approved") && audit.contains("rule allow"),
+        "{audit}"
+    );
+}

@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use tokio::sync::oneshot;
+
 use crate::policy::Verdict;
 use crate::protocol::{ApprovalDecision, DecisionKind, Event, NoticeLevel, RiskLevel, ToolStatus};
 use crate::provider::{ChatMessage, ToolCall};
@@ -35,7 +37,31 @@ struct Finish {
     stop_turn: bool,
 }
 
-pub async fn run(env: &TurnEnv, call: &ToolCall) -> CallDone {
+/// A call the gate has looked at, waiting for its turn to run.
+pub struct Gated {
+    call: ToolCall,
+    summary: String,
+    started: Instant,
+    state: State,
+}
+
+enum State {
+    /// Will not run (bad arguments, denied, headless ask).
+    Done(Finish),
+    Allowed {
+        p: Prepared,
+        by: String,
+    },
+    Asking {
+        p: Prepared,
+        request_id: u64,
+        answer: oneshot::Receiver<ApprovalDecision>,
+    },
+}
+
+/// Check a call and decide; a call that needs the user is asked now, so several requests of
+/// one round queue up in the UI in order.
+pub async fn gate(env: &TurnEnv, call: &ToolCall) -> Gated {
     let started = Instant::now();
     let prepared = env.toolbox.prepare(&env.tool_ctx, call);
     let (summary, risk) = match &prepared {
@@ -49,8 +75,8 @@ pub async fn run(env: &TurnEnv, call: &ToolCall) -> CallDone {
         summary: summary.clone(),
         risk,
     });
-    let finish = match prepared {
-        Err(e) => Finish {
+    let state = match prepared {
+        Err(e) => State::Done(Finish {
             status: ToolStatus::Error,
             decided_by: "argument check".into(),
             decision: "rejected",
@@ -58,10 +84,113 @@ pub async fn run(env: &TurnEnv, call: &ToolCall) -> CallDone {
             model_content: e.message,
             exit_code: None,
             stop_turn: false,
-        },
-        Ok(p) => gate_and_run(env, &p).await,
+        }),
+        Ok(p) => decide(env, p).await,
     };
-    complete(env, call, summary, started, finish).await
+    Gated {
+        call: call.clone(),
+        summary,
+        started,
+        state,
+    }
+}
+
+async fn decide(env: &TurnEnv, p: Prepared) -> State {
+    let verdict = env.gate.lock().decide(&p);
+    match verdict {
+        Verdict::Allow { by } => State::Allowed { p, by },
+        Verdict::Deny { by, reason } => State::Done(denied(
+            by.clone(),
+            format!("Not run: {reason} ({by}). Do not retry it unchanged."),
+            false,
+        )),
+        Verdict::Ask { reason } if !env.interactive => State::Done(denied(
+            "no one to ask (headless)",
+            format!(
+                "Not run: this call needs the user's approval ({reason}) and this run cannot ask. The user can allow it with --allow \"{}\" or a different --mode.",
+                p.suggested_rule
+            ),
+            false,
+        )),
+        Verdict::Ask { reason } => {
+            let preview = env.toolbox.preview(&env.tool_ctx, &p).await;
+            let (request_id, answer) = env.approvals.register();
+            let _ = env.events.send(Event::ApprovalRequested {
+                request_id,
+                call_id: p.call_id.clone(),
+                tool: p.name.clone(),
+                summary: p.summary.clone(),
+                reason,
+                preview,
+                decisions: vec![
+                    DecisionKind::ApproveOnce,
+                    DecisionKind::ApproveSession,
+                    DecisionKind::ApproveAlways,
+                    DecisionKind::Deny,
+                    DecisionKind::DenyAndStop,
+                ],
+                suggested_rule: p.suggested_rule.clone(),
+            });
+            State::Asking {
+                p,
+                request_id,
+                answer,
+            }
+        }
+    }
+}
+
+/// Wait for the answer if one is needed, run the call, report it.
+pub async fn run(env: &TurnEnv, gated: Gated) -> CallDone {
+    let Gated {
+        call,
+        summary,
+        started,
+        state,
+    } = gated;
+    let finish = match state {
+        State::Done(f) => f,
+        State::Allowed { p, by } => execute(env, &p, by, "allowed").await,
+        State::Asking {
+            p,
+            request_id,
+            answer,
+        } => {
+            // An earlier answer ("this session", "always") may cover this call by now.
+            let now = env.gate.lock().decide(&p);
+            if let Verdict::Allow { by } = now {
+                env.approvals.forget(request_id);
+                let _ = env.events.send(Event::ApprovalWithdrawn { request_id });
+                execute(env, &p, by, "allowed").await
+            } else {
+                match await_answer(env, &p, request_id, answer).await {
+                    Answer::Run(by) => execute(env, &p, by, "approved").await,
+                    Answer::Stop(f) => f,
+                }
+            }
+        }
+    };
+    complete(env, &call, summary, started, finish).await
+}
+
+/// The turn stopped before this call's turn came: withdraw its question, report it unrun.
+pub async fn abandon(env: &TurnEnv, gated: Gated, why: &str) -> CallDone {
+    if let State::Asking { request_id, .. } = &gated.state {
+        env.approvals.forget(*request_id);
+        let _ = env.events.send(Event::ApprovalWithdrawn {
+            request_id: *request_id,
+        });
+    }
+    let finish = Finish {
+        status: ToolStatus::Interrupted,
+        decided_by: String::new(),
+        decision: "not run",
+        output: why.to_string(),
+        model_content: why.to_string(),
+        exit_code: None,
+        stop_turn: false,
+    };
+    complete(env, &gated.call, gated.summary, gated.started, finish).await
 }
 
 fn denied(by: impl Into<String>, message: String, stop_turn: bool) -> Finish {
@@ -76,32 +205,12 @@ fn denied(by: impl Into<String>, message: String, stop_turn: bool) -> Finish {
     }
 }
 
-async fn gate_and_run(env: &TurnEnv, p: &Prepared) -> Finish {
-    let verdict = env.gate.lock().decide(p);
-    let (decided_by, decision) = match verdict {
-        Verdict::Allow { by } => (by, "allowed"),
-        Verdict::Deny { by, reason } => {
-            return denied(
-                by.clone(),
-                format!("Not run: {reason} ({by}). Do not retry it unchanged."),
-                false,
-            );
-        }
-        Verdict::Ask { reason } if !env.interactive => {
-            return denied(
-                "no one to ask (headless)",
-                format!(
-                    "Not run: this call needs the user's approval ({reason}) and this run cannot ask. The user can allow it with --allow \"{}\" or a different --mode.",
-                    p.suggested_rule
-                ),
-                false,
-            );
-        }
-        Verdict::Ask { reason } => match ask_user(env, p, reason).await {
-            Answer::Run(by) => (by, "approved"),
-            Answer::Stop(f) => return f,
-        },
-    };
+async fn execute(
+    env: &TurnEnv,
+    p: &Prepared,
+    decided_by: String,
+    decision: &'static str,
+) -> Finish {
     let mut ctx = env.tool_ctx.clone();
     ctx.outside_workspace_approved = !p.inside_workspace;
     let output = tokio::select! {
@@ -134,25 +243,12 @@ enum Answer {
     Stop(Finish),
 }
 
-async fn ask_user(env: &TurnEnv, p: &Prepared, reason: String) -> Answer {
-    let preview = env.toolbox.preview(&env.tool_ctx, p).await;
-    let (request_id, answer) = env.approvals.register();
-    let _ = env.events.send(Event::ApprovalRequested {
-        request_id,
-        call_id: p.call_id.clone(),
-        tool: p.name.clone(),
-        summary: p.summary.clone(),
-        reason,
-        preview,
-        decisions: vec![
-            DecisionKind::ApproveOnce,
-            DecisionKind::ApproveSession,
-            DecisionKind::ApproveAlways,
-            DecisionKind::Deny,
-            DecisionKind::DenyAndStop,
-        ],
-        suggested_rule: p.suggested_rule.clone(),
-    });
+async fn await_answer(
+    env: &TurnEnv,
+    p: &Prepared,
+    request_id: u64,
+    answer: oneshot::Receiver<ApprovalDecision>,
+) -> Answer {
     let decision = tokio::select! {
         d = answer => d.ok(),
         _ = env.cancel.cancelled() => None,

@@ -231,24 +231,20 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             break;
         }
 
-        let mut stopped = false;
-        for (i, call) in reply.tool_calls.iter().enumerate() {
-            if env.cancel.is_cancelled() {
-                let rest = &reply.tool_calls[i..];
-                finish_unrun(
-                    &env,
-                    rest,
-                    "Not run: the user interrupted the turn.",
-                    &mut conversation,
-                    &mut result,
-                    &mut rec,
-                )
-                .await;
-                result.outcome = TurnOutcome::Interrupted;
-                stopped = true;
-                break;
+        // Gate every call first: the questions queue up in the UI in order.
+        let mut gated = Vec::with_capacity(reply.tool_calls.len());
+        for call in &reply.tool_calls {
+            gated.push(tool_call::gate(&env, call).await);
+        }
+        let mut stopped: Option<&str> = None;
+        for g in gated {
+            if stopped.is_none() && env.cancel.is_cancelled() {
+                stopped = Some("Not run: the user interrupted the turn.");
             }
-            let done = tool_call::run(&env, call).await;
+            let done = match stopped {
+                Some(why) => tool_call::abandon(&env, g, why).await,
+                None => tool_call::run(&env, g).await,
+            };
             rec.result(&done.stored).await;
             conversation.push(done.message.clone());
             result.new_messages.push(done.message);
@@ -257,23 +253,14 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
                 ToolStatus::Error | ToolStatus::TimedOut => consecutive_errors += 1,
                 ToolStatus::Denied | ToolStatus::Interrupted => {}
             }
-            if done.stop_turn || env.cancel.is_cancelled() {
-                let rest = &reply.tool_calls[i + 1..];
-                finish_unrun(
-                    &env,
-                    rest,
-                    "Not run: the user stopped the turn.",
-                    &mut conversation,
-                    &mut result,
-                    &mut rec,
-                )
-                .await;
-                result.outcome = TurnOutcome::Interrupted;
-                stopped = true;
-                break;
+            if stopped.is_none() && (done.stop_turn || env.cancel.is_cancelled()) {
+                stopped = Some("Not run: the user stopped the turn.");
             }
         }
-        if stopped {
+        if stopped.is_some() {
+            result.outcome = TurnOutcome::Interrupted;
+        }
+        if stopped.is_some() {
             break;
         }
         if consecutive_errors >= env.limits.max_consecutive_tool_errors {

@@ -319,16 +319,18 @@ impl App {
             }
             Event::ApprovalRequested {
                 request_id,
+                call_id,
                 tool,
                 summary,
                 reason,
                 preview,
                 decisions,
                 suggested_rule,
-                ..
             } => {
+                self.set_tool_waiting(&call_id, true);
                 self.approvals.push(Request {
                     request_id,
+                    call_id,
                     tool,
                     summary,
                     reason,
@@ -338,6 +340,7 @@ impl App {
                 });
                 self.transcript.end();
             }
+            Event::ApprovalWithdrawn { request_id } => self.approvals.withdraw(request_id),
             Event::ToolCallFinished {
                 call_id,
                 status,
@@ -355,6 +358,7 @@ impl App {
                     .find(|c| matches!(&c.kind, CellKind::Tool(t) if t.call_id == call_id));
                 if let Some(cell) = found {
                     if let CellKind::Tool(t) = &mut cell.kind {
+                        t.awaiting_approval = false;
                         t.status = Some(status);
                         t.decided_by = decided_by;
                         t.output = output;
@@ -367,6 +371,21 @@ impl App {
             Event::Error { kind, message, .. } => self.push_error(kind, message),
             Event::Notice { level, message } => self.push_notice(level, message),
             Event::ShutdownComplete => self.runtime_gone = true,
+        }
+    }
+
+    fn set_tool_waiting(&mut self, call_id: &str, waiting: bool) {
+        let found = self
+            .transcript
+            .cells
+            .iter_mut()
+            .rev()
+            .find(|c| matches!(&c.kind, CellKind::Tool(t) if t.call_id == call_id));
+        if let Some(cell) = found {
+            if let CellKind::Tool(t) = &mut cell.kind {
+                t.awaiting_approval = waiting;
+            }
+            cell.invalidate();
         }
     }
 

@@ -20,6 +20,7 @@ use crate::text::sanitize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub request_id: u64,
+    pub call_id: String,
     pub tool: String,
     pub summary: String,
     pub reason: String,
@@ -60,6 +61,24 @@ impl Approvals {
         self.scroll = 0;
         self.editor = None;
         self.layout = None;
+    }
+
+    /// Drop a request that no longer needs an answer.
+    pub fn withdraw(&mut self, request_id: u64) {
+        let was_front = self
+            .queue
+            .front()
+            .is_some_and(|r| r.request_id == request_id);
+        self.queue.retain(|r| r.request_id != request_id);
+        if was_front {
+            self.scroll = 0;
+            self.editor = None;
+        }
+    }
+
+    /// Is a question about this call waiting?
+    pub fn is_waiting(&self, call_id: &str) -> bool {
+        self.queue.iter().any(|r| r.call_id == call_id)
     }
 
     fn offers(&self, kind: DecisionKind) -> bool {
@@ -385,6 +404,7 @@ mod tests {
     fn request(id: u64) -> Request {
         Request {
             request_id: id,
+            call_id: format!("c{id}"),
             tool: "shell".into(),
             summary: "Run `cargo test` in ~/proj".into(),
             reason: "mode ask: exec tools ask".into(),

@@ -18,6 +18,8 @@ pub mod transcript;
 pub mod view;
 
 #[cfg(test)]
+mod approval_snapshot_tests;
+#[cfg(test)]
 mod snapshot_tests;
 
 use std::io::IsTerminal;

@@ -28,6 +28,8 @@ pub struct ToolCell {
     pub exit_code: Option<i32>,
     pub duration_ms: u64,
     pub expanded: bool,
+    /// A question about this call waits in the approval overlay.
+    pub awaiting_approval: bool,
 }
 
 impl ToolCell {
@@ -42,6 +44,7 @@ impl ToolCell {
             exit_code: None,
             duration_ms: 0,
             expanded: false,
+            awaiting_approval: false,
         }
     }
 }
@@ -56,6 +59,7 @@ fn seconds(ms: u64) -> String {
 
 pub fn layout(cell: &ToolCell, width: u16, t: &Theme) -> Vec<Line<'static>> {
     let (mark, mark_style, state) = match cell.status {
+        None if cell.awaiting_approval => ("?", t.warning, "waiting for your approval".to_string()),
         None => ("◌", t.muted, "running".to_string()),
         Some(ToolStatus::Ok) => ("✓", t.success, seconds(cell.duration_ms)),
         Some(ToolStatus::Error) => (
@@ -128,7 +132,10 @@ pub fn layout(cell: &ToolCell, width: u16, t: &Theme) -> Vec<Line<'static>> {
         } else if cell.tool == "shell" && hidden > 0 {
             format!("  … {hidden} earlier lines · Ctrl+O shows all output")
         } else if hidden > 0 {
-            format!("  … {hidden} more lines · Ctrl+O shows all output")
+            format!(
+                "  … {hidden} more {} · Ctrl+O shows all output",
+                if hidden == 1 { "line" } else { "lines" }
+            )
         } else {
             "  … Ctrl+O shows whole lines".to_string()
         };

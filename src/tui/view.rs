@@ -220,10 +220,8 @@ pub fn status_spans(
         format!(" {} ·", app.mode.as_str()),
         mode_style,
     ));
-    if app.approvals.is_open() {
-        left.push(Span::styled(" · waiting for your approval", t.warning));
-    }
     let state = match app.turn {
+        _ if app.approvals.is_open() => Span::styled(" waiting for your approval", t.warning),
         TurnState::Idle => Span::styled(" idle", t.muted),
         TurnState::Thinking { since } | TurnState::Streaming { since } => {
             let verb = if matches!(app.turn, TurnState::Thinking { .. }) {
