@@ -4,6 +4,8 @@
 //!     pincer --base-url http://127.0.0.1:8765/v1 --model demo
 //!
 //! Every request gets `assets/demo-reply.md`, streamed a few words at a time.
+//! With `--tools`, replies alternate: a round of tool calls (write a file, run `ls -la`, read
+//! the file back), then a short text answer — enough to try the approval overlay by hand.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -13,7 +15,7 @@ mod mock_server;
 
 use std::time::Duration;
 
-use mock_server::{MockServer, Reply, Step, openai_sse};
+use mock_server::{MockServer, Reply, Step, openai_sse, openai_tool_calls};
 
 fn reply() -> Reply {
     let text = include_str!("../assets/demo-reply.md");
@@ -37,13 +39,41 @@ fn reply() -> Reply {
     Reply::Sse(steps)
 }
 
+fn tool_round() -> Reply {
+    Reply::sse(openai_tool_calls(
+        Some("Let me write the file and look around."),
+        &[
+            (
+                "call_w",
+                "write_file",
+                r#"{"path":"demo/hello.txt","content":"hello from the demo model\n"}"#,
+            ),
+            ("call_s", "shell", r#"{"command":"ls -la demo"}"#),
+            ("call_r", "read_file", r#"{"path":"demo/hello.txt"}"#),
+        ],
+    ))
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let port: u16 = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8765);
-    let server = MockServer::start_on(port, (0..1000).map(|_| reply()).collect()).await;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let tools = args.iter().any(|a| a == "--tools");
+    let port: u16 = args.iter().find_map(|p| p.parse().ok()).unwrap_or(8765);
+    let script: Vec<Reply> = (0..1000)
+        .map(|i| {
+            if !tools {
+                reply()
+            } else if i % 2 == 0 {
+                tool_round()
+            } else {
+                Reply::sse(openai_sse(
+                    &["Done: ", "the file is written and read back."],
+                    Some((50, 12)),
+                ))
+            }
+        })
+        .collect();
+    let server = MockServer::start_on(port, script).await;
     println!("demo model on {}/v1 (Ctrl+C to stop)", server.url());
     let _ = tokio::signal::ctrl_c().await;
 }

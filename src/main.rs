@@ -213,12 +213,9 @@ fn audit_command(paths: &Paths, json: bool, limit: usize) -> anyhow::Result<Exit
     }
     for r in &rows {
         let when = utc_time(r.time);
-        let exit = r
-            .exit_code
-            .map(|c| format!(" exit {c}"))
-            .unwrap_or_default();
+        let exit = r.exit_code.map(|c| format!("exit {c}")).unwrap_or_default();
         println!(
-            "{when} UTC  {tool:<10} {decision:<8} {status:<11}{exit} {ms:>6} ms  by {by}\n    {args}",
+            "{when} UTC  {tool:<10} {decision:<8} {status:<11} {exit:<8} {ms:>6} ms  by {by}\n    {args}",
             tool = r.tool,
             decision = r.decision,
             status = r.status,

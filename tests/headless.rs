@@ -274,3 +274,84 @@ fn anthropic_profile_from_config() {
         "the user's prompt follows pincer's"
     );
 }
+
+#[test]
+fn tool_calls_headless_deny_unless_flags_allow_them() {
+    let write = || {
+        Reply::sse(openai_tool_calls(
+            None,
+            &[("c1", "write_file", r#"{"path":"out.txt","content":"x"}"#)],
+        ))
+    };
+    let done = || Reply::sse(openai_sse(&["ok"], None));
+    let server =
+        MockServer::start_blocking(vec![write(), done(), write(), done(), write(), done()]);
+    let home = tempfile::tempdir().unwrap();
+    let base = base(&server);
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "--base-url",
+            base.as_str(),
+            "--model",
+            "m",
+            "-p",
+            "write it",
+        ];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<String>>()
+    };
+    let run = |extra: &[&str]| {
+        let a = args(extra);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        pincer(home.path(), &refs, None)
+    };
+    let target = home.path().join("out.txt");
+
+    let out = run(&[]);
+    assert!(
+        out.status.success(),
+        "the turn completes; the call was denied"
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("write_file: denied"), "{stderr}");
+    assert!(!target.exists());
+    let denial = server.requests()[1].json().unwrap().to_string();
+    assert!(denial.contains("--allow"), "{denial}");
+
+    let out = run(&["--allow", "write_file: out.txt"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("write_file: ok (rule allow: write_file: out.txt (--allow))")
+    );
+    assert!(target.exists());
+    std::fs::remove_file(&target).unwrap();
+
+    let out = run(&["--mode", "auto-edit", "--json"]);
+    assert!(out.status.success());
+    assert!(target.exists());
+    let kinds: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        kinds.contains(&"tool_call_started".to_string())
+            && kinds.contains(&"tool_call_finished".to_string()),
+        "{kinds:?}"
+    );
+
+    let out = pincer(home.path(), &["--mode", "wild", "-p", "x"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("unknown mode `wild`")
+    );
+}

@@ -145,12 +145,16 @@ pub async fn run(env: &TurnEnv, gated: Gated) -> CallDone {
     let Gated {
         call,
         summary,
-        started,
+        mut started,
         state,
     } = gated;
+    // Durations count the run, not the time spent waiting for its turn or for the user.
     let finish = match state {
         State::Done(f) => f,
-        State::Allowed { p, by } => execute(env, &p, by, "allowed").await,
+        State::Allowed { p, by } => {
+            started = Instant::now();
+            execute(env, &p, by, "allowed").await
+        }
         State::Asking {
             p,
             request_id,
@@ -161,10 +165,14 @@ pub async fn run(env: &TurnEnv, gated: Gated) -> CallDone {
             if let Verdict::Allow { by } = now {
                 env.approvals.forget(request_id);
                 let _ = env.events.send(Event::ApprovalWithdrawn { request_id });
+                started = Instant::now();
                 execute(env, &p, by, "allowed").await
             } else {
                 match await_answer(env, &p, request_id, answer).await {
-                    Answer::Run(by) => execute(env, &p, by, "approved").await,
+                    Answer::Run(by) => {
+                        started = Instant::now();
+                        execute(env, &p, by, "approved").await
+                    }
                     Answer::Stop(f) => f,
                 }
             }
@@ -293,7 +301,15 @@ async fn await_answer(
         Some(ApprovalDecision::Deny { reason }) => {
             let why = reason
                 .filter(|r| !r.trim().is_empty())
-                .map(|r| format!(" The user said: {}", r.trim()))
+                .map(|r| {
+                    let r = r.trim();
+                    let stop = if r.ends_with(['.', '!', '?']) {
+                        ""
+                    } else {
+                        "."
+                    };
+                    format!(" The user said: {r}{stop}")
+                })
                 .unwrap_or_default();
             Answer::Stop(denied(
                 "user",

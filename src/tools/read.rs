@@ -157,7 +157,8 @@ fn read_lines(
     let first = out_lines.first().map(|(n, _)| *n).unwrap_or(start);
     let width = last.to_string().len().max(4);
     let mut out = if first == 1 && last == total {
-        format!("{display} — all {total} lines\n")
+        let noun = if total == 1 { "line" } else { "lines" };
+        format!("{display} — all {total} {noun}\n")
     } else {
         format!("{display} — lines {first}–{last} of {total}\n")
     };

@@ -152,7 +152,8 @@ pub async fn run(
     let cmd = sandbox::shell_command(&env.exe, &policy, &ctx.workspace, &a.command, env.sandboxed);
     let result =
         sandbox::run_shell(cmd, timeout, ctx.limits.display_output_max_bytes, cancel).await;
-    let mut text = result.output;
+    // Colours and cursor moves mean nothing to the model or the transcript.
+    let mut text = crate::text::strip_ansi(&result.output).into_owned();
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
