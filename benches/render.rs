@@ -38,6 +38,7 @@ fn app_with(messages: usize) -> App {
     for turn in 0..messages as u64 / 2 {
         app.on_event(Event::UserMessage {
             text: format!("question number {turn}: how does the loader work?"),
+            item_id: None,
         });
         app.on_event(Event::TurnStarted { turn_id: turn });
         app.on_event(Event::AssistantMessageDone {

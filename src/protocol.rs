@@ -25,6 +25,26 @@ pub enum Op {
     },
     /// Change how tool calls are gated from now on.
     SetMode { mode: ApprovalMode },
+    /// Ask for the stored sessions (answered by `SessionList`).
+    ListSessions { scope: SessionScope },
+    /// Ask for the last messages of a stored session (answered by `SessionPreview`).
+    PreviewSession { id: String },
+    /// Switch to a stored session; its transcript comes back in `SessionConfigured`.
+    ResumeSession { id: String },
+    /// Start a child session sharing the history of `id` before item `before_item`
+    /// (the whole session when `None`) and switch to it.
+    ForkSession {
+        id: String,
+        before_item: Option<i64>,
+    },
+    RenameSession { id: String, title: String },
+    ArchiveSession { id: String, archived: bool },
+    /// Delete a session and its items (its forks are kept, detached).
+    DeleteSession { id: String },
+    /// Write a session to a file under the data dir's `exports/`; answered by a `Notice`.
+    ExportSession { id: String, format: ExportFormat },
+    /// Compact the conversation now (older turns → a summary item).
+    Compact,
     /// Stop the runtime.
     Shutdown,
 }
@@ -62,6 +82,9 @@ pub enum Event {
     /// A user message was accepted and is about to be sent.
     UserMessage {
         text: String,
+        /// Its stored row (for forking from it); `None` when nothing is stored.
+        #[serde(default)]
+        item_id: Option<i64>,
     },
     TurnStarted {
         turn_id: u64,
@@ -142,8 +165,78 @@ pub enum Event {
     ModeChanged {
         mode: ApprovalMode,
     },
+    /// The stored sessions, newest first (answer to `ListSessions`, and again after a change).
+    SessionList {
+        scope: SessionScope,
+        sessions: Vec<SessionSummary>,
+        /// The session this runtime is in, if stored.
+        current: Option<String>,
+    },
+    /// The last messages of a stored session (answer to `PreviewSession`).
+    SessionPreview {
+        id: String,
+        items: Vec<HistoryItem>,
+    },
+    /// How full the model's context window is (after each turn and after compaction).
+    ContextUsage {
+        used_tokens: u64,
+        window_tokens: u64,
+    },
+    /// Older turns were replaced by a summary for the model; the transcript keeps them.
+    Compacted {
+        summary: String,
+        replaced_messages: usize,
+        tokens_before: u64,
+        tokens_after: u64,
+    },
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
+}
+
+/// Which sessions `ListSessions` returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionScope {
+    /// Sessions started in the current workspace.
+    #[default]
+    ThisDirectory,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Markdown,
+    Jsonl,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Markdown => "md",
+            ExportFormat::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// One stored session as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    pub id: String,
+    pub title: String,
+    /// Milliseconds since 1970.
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub cwd: String,
+    pub provider: String,
+    pub model: String,
+    /// User and assistant messages.
+    pub message_count: u64,
+    /// The session this one was forked from.
+    pub parent_id: Option<String>,
+    pub archived: bool,
+    /// The first user message (capped), for filtering.
+    pub first_prompt: String,
 }
 
 /// The provider currently answering.
@@ -187,10 +280,17 @@ pub enum Role {
 pub enum HistoryItem {
     User {
         text: String,
+        /// Its stored row (for forking from it).
+        #[serde(default)]
+        item_id: Option<i64>,
     },
     Assistant {
         text: String,
         interrupted: bool,
+    },
+    /// Older turns were summarised for the model from here on; the items above stay visible.
+    Compaction {
+        summary: String,
     },
     Tool {
         call_id: String,

@@ -119,7 +119,7 @@ async fn a_turn_streams_stores_and_reports_usage() {
     ));
     say(&rt, "hi there");
     let events = until(&mut rt, finished).await;
-    assert!(matches!(&events[0], Event::UserMessage { text } if text == "hi there"));
+    assert!(matches!(&events[0], Event::UserMessage { text, .. } if text == "hi there"));
     assert!(matches!(events[1], Event::TurnStarted { .. }));
     let deltas: String = events
         .iter()
@@ -310,7 +310,7 @@ async fn messages_sent_during_a_turn_are_queued_in_order() {
     let a = until(&mut rt, finished).await;
     let b = until(&mut rt, finished).await;
     assert_eq!(reply_text(&a).unwrap().0, "one");
-    assert!(matches!(&b[0], Event::UserMessage { text } if text == "second"));
+    assert!(matches!(&b[0], Event::UserMessage { text, .. } if text == "second"));
     assert_eq!(reply_text(&b).unwrap().0, "two");
     let history = server.requests()[1].json().unwrap()["messages"].clone();
     assert_eq!(history.as_array().unwrap().len(), 3, "first, one, second");
@@ -347,7 +347,7 @@ async fn continue_reopens_the_last_session_of_the_directory() {
     };
     assert!(session_id.is_some());
     assert_eq!(history.len(), 2);
-    assert!(matches!(&history[0], HistoryItem::User { text } if text == "remember this"));
+    assert!(matches!(&history[0], HistoryItem::User { text, .. } if text == "remember this"));
     assert!(matches!(&history[1], HistoryItem::Assistant { text, .. } if text == "remembered"));
     assert_eq!(input_history, vec!["remember this"]);
     assert!(session_tokens > 0);

@@ -51,6 +51,7 @@ pub fn rebuild(items: &[StoredItem]) -> (Vec<ChatMessage>, Vec<HistoryItem>) {
                 messages.push(ChatMessage::user(item.content.clone()));
                 history.push(HistoryItem::User {
                     text: item.content.clone(),
+                    item_id: Some(item.id),
                 });
             }
             ItemKind::Assistant => {
@@ -80,6 +81,7 @@ pub fn rebuild(items: &[StoredItem]) -> (Vec<ChatMessage>, Vec<HistoryItem>) {
                 }
                 pending.push(call);
             }
+            ItemKind::Approval | ItemKind::Notice | ItemKind::Compaction => {}
             ItemKind::ToolResult => {
                 let Ok(r) = serde_json::from_str::<StoredResult>(&item.content) else {
                     continue;
@@ -137,6 +139,7 @@ mod tests {
 
     fn row(kind: ItemKind, content: String) -> StoredItem {
         StoredItem {
+            id: 0,
             kind,
             content,
             interrupted: false,

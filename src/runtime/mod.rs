@@ -294,6 +294,15 @@ impl Runtime {
                 self.gate.lock().mode = mode;
                 self.emit(Event::ModeChanged { mode });
             }
+            Op::ListSessions { .. }
+            | Op::PreviewSession { .. }
+            | Op::ResumeSession { .. }
+            | Op::ForkSession { .. }
+            | Op::RenameSession { .. }
+            | Op::ArchiveSession { .. }
+            | Op::DeleteSession { .. }
+            | Op::ExportSession { .. }
+            | Op::Compact => {} // sessions: wired next
             Op::Shutdown => {} // handled by the loop
         }
     }
@@ -323,7 +332,10 @@ impl Runtime {
                 return;
             }
         };
-        self.emit(Event::UserMessage { text: text.clone() });
+        self.emit(Event::UserMessage {
+            text: text.clone(),
+            item_id: None,
+        });
         self.persist_user(&text).await;
         self.conversation.push(ChatMessage::user(text));
         let turn_id = self.next_turn_id;

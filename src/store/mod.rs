@@ -54,6 +54,12 @@ pub enum ItemKind {
     Assistant,
     ToolCall,
     ToolResult,
+    /// The user's answer to an approval request (JSON).
+    Approval,
+    /// A notice shown to the user (errors, warnings).
+    Notice,
+    /// A summary that replaces the older turns for the model (JSON, see runtime::compact).
+    Compaction,
 }
 
 impl ItemKind {
@@ -63,6 +69,9 @@ impl ItemKind {
             ItemKind::Assistant => "assistant",
             ItemKind::ToolCall => "tool_call",
             ItemKind::ToolResult => "tool_result",
+            ItemKind::Approval => "approval",
+            ItemKind::Notice => "notice",
+            ItemKind::Compaction => "compaction",
         }
     }
 
@@ -72,6 +81,9 @@ impl ItemKind {
             "assistant" => Some(ItemKind::Assistant),
             "tool_call" => Some(ItemKind::ToolCall),
             "tool_result" => Some(ItemKind::ToolResult),
+            "approval" => Some(ItemKind::Approval),
+            "notice" => Some(ItemKind::Notice),
+            "compaction" => Some(ItemKind::Compaction),
             _ => None,
         }
     }
@@ -79,6 +91,8 @@ impl ItemKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredItem {
+    /// The row id (stable; forks name their fork point by it).
+    pub id: i64,
     pub kind: ItemKind,
     pub content: String,
     pub interrupted: bool,
@@ -235,7 +249,7 @@ impl Store {
 
     pub fn load_session(&self, session_id: &str) -> Result<LoadedSession, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT kind, content, interrupted, input_tokens, output_tokens
+            "SELECT kind, content, interrupted, input_tokens, output_tokens, id
              FROM items WHERE session_id = ?1 ORDER BY id",
         )?;
         let mut rows = stmt.query(params![session_id])?;
@@ -251,6 +265,7 @@ impl Store {
                 loaded.total_tokens +=
                     input.unwrap_or(0).max(0) as u64 + output.unwrap_or(0).max(0) as u64;
                 Ok(Some(StoredItem {
+                    id: row.get(5)?,
                     kind,
                     content: row.get(1)?,
                     interrupted: row.get(2)?,

@@ -156,7 +156,11 @@ impl App {
                 self.approvals.clear();
                 for item in history {
                     self.transcript.push(match item {
-                        HistoryItem::User { text } => CellKind::User { text },
+                        HistoryItem::User { text, .. } => CellKind::User { text },
+                        HistoryItem::Compaction { summary } => CellKind::Notice {
+                            level: NoticeLevel::Info,
+                            message: summary,
+                        },
                         HistoryItem::Assistant { text, interrupted } => CellKind::Assistant {
                             turn_id: None,
                             text,
@@ -203,7 +207,7 @@ impl App {
                 self.onboarding = None;
             }
             Event::Onboarding { report } => self.onboarding = Some(report),
-            Event::UserMessage { text } => {
+            Event::UserMessage { text, .. } => {
                 self.queued = self.queued.saturating_sub(1);
                 self.transcript.push(CellKind::User { text });
                 self.transcript.end();
@@ -371,6 +375,10 @@ impl App {
             Event::Error { kind, message, .. } => self.push_error(kind, message),
             Event::Notice { level, message } => self.push_notice(level, message),
             Event::ShutdownComplete => self.runtime_gone = true,
+            Event::SessionList { .. }
+            | Event::SessionPreview { .. }
+            | Event::ContextUsage { .. }
+            | Event::Compacted { .. } => {}
         }
     }
 
@@ -452,7 +460,10 @@ mod tests {
                 model: "m".into(),
                 base_url: "http://127.0.0.1:1/v1".into(),
             }),
-            history: vec![HistoryItem::User { text: "old".into() }],
+            history: vec![HistoryItem::User {
+                text: "old".into(),
+                item_id: None,
+            }],
             input_history: vec!["old".into()],
             session_tokens: 10,
         });
@@ -477,7 +488,10 @@ mod tests {
     #[test]
     fn a_turn_streams_then_finishes() {
         let mut app = configured();
-        app.on_event(Event::UserMessage { text: "hi".into() });
+        app.on_event(Event::UserMessage {
+            text: "hi".into(),
+            item_id: None,
+        });
         app.on_event(Event::TurnStarted { turn_id: 1 });
         assert!(matches!(app.turn, TurnState::Thinking { .. }));
         app.on_event(Event::AssistantDelta {

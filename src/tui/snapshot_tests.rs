@@ -41,6 +41,7 @@ const ANSWER: &str = "## Reading a file\n\nUse `std::fs::read_to_string` — it 
 fn with_answer(app: &mut App) {
     app.on_event(Event::UserMessage {
         text: "How do I read a file in Rust?".into(),
+        item_id: None,
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     for piece in ANSWER.split_inclusive(' ') {
@@ -90,6 +91,7 @@ fn interrupted_answer_and_error() {
     let mut app = configured();
     app.on_event(Event::UserMessage {
         text: "Tell me a long story".into(),
+        item_id: None,
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app.on_event(Event::AssistantDelta {
@@ -109,6 +111,7 @@ fn interrupted_answer_and_error() {
     });
     app.on_event(Event::UserMessage {
         text: "again".into(),
+        item_id: None,
     });
     app.on_event(Event::Error {
         kind: ErrorKind::Auth,
@@ -165,6 +168,7 @@ fn running_turn_status_and_queued_message() {
     let mut app = configured();
     app.on_event(Event::UserMessage {
         text: "first".into(),
+        item_id: None,
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app.queued = 1;
