@@ -13,6 +13,7 @@ pub mod provider;
 pub mod redact;
 pub mod runtime;
 pub mod sandbox;
+pub mod session_cli;
 pub mod startup;
 pub mod store;
 pub mod text;

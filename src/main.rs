@@ -8,8 +8,9 @@ use clap::{Parser, Subcommand};
 
 use pincer::config::{self, Overrides};
 use pincer::paths::Paths;
-use pincer::protocol::ApprovalMode;
+use pincer::protocol::{ApprovalMode, ExportFormat};
 use pincer::runtime::{Resume, real_env};
+use pincer::session_cli::{self, ResumeTarget};
 use pincer::startup::{Launch, Startup, workspace};
 
 /// A terminal-first AI assistant.
@@ -23,8 +24,11 @@ struct Cli {
     #[arg(long, requires = "prompt")]
     json: bool,
     /// Reopen the last session of the current directory.
-    #[arg(short = 'c', long = "continue")]
+    #[arg(short = 'c', long = "continue", conflicts_with = "resume")]
     continue_last: bool,
+    /// Reopen a stored session by id, id prefix or text of its title; alone, pick from a list.
+    #[arg(short = 'r', long, value_name = "ID|TEXT", num_args = 0..=1, default_missing_value = "")]
+    resume: Option<String>,
     /// Provider profile to use (openai, anthropic, ollama, llamacpp, lmstudio, vllm, or one from config).
     #[arg(long, value_name = "NAME")]
     provider: Option<String>,
@@ -68,6 +72,50 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// List, show, export, import or delete stored sessions.
+    Sessions {
+        #[command(subcommand)]
+        action: SessionsAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SessionsAction {
+    /// Sessions of the current directory, newest first.
+    List {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// Every directory, archived sessions included.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Print a session as Markdown.
+    Show {
+        /// Id, id prefix, or text of the title.
+        id: String,
+    },
+    /// Write a session to stdout (or a file).
+    Export {
+        id: String,
+        #[arg(long, value_parser = parse_format, default_value = "md")]
+        format: ExportFormat,
+        /// Write here instead of stdout.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Add a session exported with `--format jsonl`.
+    Import { file: std::path::PathBuf },
+    /// Delete a session and its messages.
+    Rm { id: String },
+}
+
+fn parse_format(s: &str) -> Result<ExportFormat, String> {
+    match s {
+        "md" | "markdown" => Ok(ExportFormat::Markdown),
+        "jsonl" | "json" => Ok(ExportFormat::Jsonl),
+        _ => Err(format!("unknown format `{s}`: use md or jsonl")),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -102,6 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Command::Config { action }) => return config_command(action, &paths),
         Some(Command::Audit { json, limit }) => return audit_command(&paths, *json, *limit),
+        Some(Command::Sessions { action }) => return sessions_command(action, &paths, &cli),
         None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
@@ -115,15 +164,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         model: cli.model.clone(),
         base_url: cli.base_url.clone(),
     };
-    let resume = if cli.continue_last {
-        Resume::ContinueLast
-    } else {
-        Resume::New
-    };
     let workspace = workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?;
+    let mut pick_session = None;
+    let resume = match (&cli.resume, cli.continue_last) {
+        (Some(query), _) if query.trim().is_empty() => {
+            pick_session = Some(String::new());
+            Resume::New
+        }
+        (Some(query), _) => {
+            match session_cli::resolve_resume(&paths.database_file(), query.trim())? {
+                ResumeTarget::One(id) => Resume::Id(id),
+                ResumeTarget::Pick(text) => {
+                    pick_session = Some(text);
+                    Resume::New
+                }
+            }
+        }
+        (None, true) => Resume::ContinueLast,
+        (None, false) => Resume::New,
+    };
     let launch = |interactive| Launch {
         workspace: workspace.clone(),
-        resume,
+        resume: resume.clone(),
+        pick_session: pick_session.clone(),
         interactive,
         mode: cli.mode,
         allow: cli.allow.clone(),
@@ -146,6 +209,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         };
         if prompt.trim().is_empty() {
             anyhow::bail!("the prompt is empty: pass text to -p, or pipe it in with -p -");
+        }
+        if let Some(text) = &pick_session {
+            anyhow::bail!(
+                "--resume {text:?} matches several sessions; with -p give one id (`pincer sessions list --all`)"
+            );
         }
         let startup = Startup::load(paths, &overrides, real_env());
         if let Some(e) = &startup.config_error {
@@ -192,6 +260,38 @@ fn config_command(action: &ConfigAction, paths: &Paths) -> anyhow::Result<ExitCo
         },
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn sessions_command(action: &SessionsAction, paths: &Paths, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let db = paths.database_file();
+    let mut out = std::io::stdout().lock();
+    let result = match action {
+        SessionsAction::List { json, all } => {
+            let here = workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?;
+            let here = here.display().to_string();
+            session_cli::list(&db, (!all).then_some(here.as_str()), *json, &mut out)
+        }
+        SessionsAction::Show { id } => session_cli::show(&db, id, &mut out),
+        SessionsAction::Export { id, format, output } => match output {
+            Some(file) => {
+                let mut f = std::fs::File::create(file)
+                    .with_context(|| format!("cannot create {}", file.display()))?;
+                session_cli::export(&db, id, *format, &mut f)
+                    .map(|()| println!("wrote {}", file.display()))
+            }
+            None => session_cli::export(&db, id, *format, &mut out),
+        },
+        SessionsAction::Import { file } => session_cli::import(&db, file, &mut out),
+        SessionsAction::Rm { id } => session_cli::remove(&db, id, &mut out),
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            drop(out);
+            eprintln!("pincer: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 fn audit_command(paths: &Paths, json: bool, limit: usize) -> anyhow::Result<ExitCode> {

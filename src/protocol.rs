@@ -10,39 +10,62 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     /// Send a user message. Queued when a turn is already running.
-    UserMessage { text: String },
+    UserMessage {
+        text: String,
+    },
     /// Stop the running turn; the partial reply is kept and marked interrupted.
     Interrupt,
     /// Start a fresh session (the old one stays stored).
     NewSession,
     /// Switch model: a provider profile name, or a model id for the current profile.
     /// An empty name asks for the list of profiles.
-    SetModel { name: String },
+    SetModel {
+        name: String,
+    },
     /// Answer an `ApprovalRequested` event.
     ApprovalDecision {
         request_id: u64,
         decision: ApprovalDecision,
     },
     /// Change how tool calls are gated from now on.
-    SetMode { mode: ApprovalMode },
+    SetMode {
+        mode: ApprovalMode,
+    },
     /// Ask for the stored sessions (answered by `SessionList`).
-    ListSessions { scope: SessionScope },
+    ListSessions {
+        scope: SessionScope,
+    },
     /// Ask for the last messages of a stored session (answered by `SessionPreview`).
-    PreviewSession { id: String },
+    PreviewSession {
+        id: String,
+    },
     /// Switch to a stored session; its transcript comes back in `SessionConfigured`.
-    ResumeSession { id: String },
+    ResumeSession {
+        id: String,
+    },
     /// Start a child session sharing the history of `id` before item `before_item`
     /// (the whole session when `None`) and switch to it.
     ForkSession {
         id: String,
         before_item: Option<i64>,
     },
-    RenameSession { id: String, title: String },
-    ArchiveSession { id: String, archived: bool },
+    RenameSession {
+        id: String,
+        title: String,
+    },
+    ArchiveSession {
+        id: String,
+        archived: bool,
+    },
     /// Delete a session and its items (its forks are kept, detached).
-    DeleteSession { id: String },
+    DeleteSession {
+        id: String,
+    },
     /// Write a session to a file under the data dir's `exports/`; answered by a `Notice`.
-    ExportSession { id: String, format: ExportFormat },
+    ExportSession {
+        id: String,
+        format: ExportFormat,
+    },
     /// Compact the conversation now (older turns → a summary item).
     Compact,
     /// Stop the runtime.

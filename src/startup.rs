@@ -91,6 +91,8 @@ pub struct Launch {
     /// Canonical workspace directory.
     pub workspace: std::path::PathBuf,
     pub resume: Resume,
+    /// `--resume` without one clear match: open the session pane with this filter.
+    pub pick_session: Option<String>,
     /// A person can answer prompts (TUI).
     pub interactive: bool,
     pub mode: Option<ApprovalMode>,

@@ -120,6 +120,7 @@ fn json_prints_one_event_per_line() {
         kinds,
         [
             "session_configured",
+            "context_usage",
             "policy_configured",
             "user_message",
             "turn_started",
@@ -127,10 +128,12 @@ fn json_prints_one_event_per_line() {
             "assistant_delta",
             "assistant_message_done",
             "turn_finished",
+            "context_usage",
             "shutdown_complete"
         ]
     );
-    assert_eq!(events[7]["usage"]["output_tokens"], 2);
+    assert_eq!(events[8]["usage"]["output_tokens"], 2);
+    assert!(events[9]["window_tokens"].as_u64().unwrap() > 0);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `config.toml`: provider profiles, theme, network limits. Errors carry file:line:column and a fix.
 
+mod context;
 mod resolve;
 mod template;
 
@@ -11,6 +12,7 @@ use toml::Spanned;
 
 use crate::protocol::{ApprovalMode, ProviderKind};
 
+pub use context::{ContextConfig, context_window};
 pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
 pub use template::TEMPLATE;
 
@@ -27,6 +29,7 @@ pub struct Config {
     pub mode: ApprovalMode,
     pub permissions: Permissions,
     pub limits: Limits,
+    pub context: ContextConfig,
     /// Project folders whose `.pincer/config.toml` allow rules are honoured.
     pub trusted_projects: Vec<String>,
 }
@@ -72,6 +75,8 @@ pub struct Profile {
     /// Environment variable holding the API key; `None` for keyless local servers.
     pub api_key_env: Option<String>,
     pub max_tokens: u32,
+    /// The model's context window in tokens; `None`: guessed (see `context::context_window`).
+    pub context_window: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +113,7 @@ impl Default for Config {
             mode: ApprovalMode::default(),
             permissions: Permissions::default(),
             limits: Limits::default(),
+            context: ContextConfig::default(),
             trusted_projects: Vec::new(),
         }
     }
@@ -121,6 +127,7 @@ fn builtin_profiles() -> BTreeMap<String, Profile> {
         model: model.into(),
         api_key_env: key.map(Into::into),
         max_tokens: 4096,
+        context_window: None,
     };
     BTreeMap::from([
         (
@@ -186,6 +193,8 @@ struct FileConfig {
     permissions: FilePermissions,
     #[serde(default)]
     limits: FileLimits,
+    #[serde(default)]
+    context: context::FileContext,
     trusted_projects: Option<Vec<String>>,
 }
 
@@ -255,6 +264,7 @@ struct FileProfile {
     model: Option<String>,
     api_key_env: Option<String>,
     max_tokens: Option<Spanned<u32>>,
+    context_window: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -391,6 +401,17 @@ impl Config {
                 Some(m) => m.into_inner(),
                 None => base.as_ref().map(|b| b.max_tokens).unwrap_or(4096),
             };
+            let context_window = match fp.context_window {
+                Some(w) if *w.get_ref() < 1024 => {
+                    return Err(at(
+                        w.span().start,
+                        format!("context_window {} is too small", w.get_ref()),
+                        "give the model's window in tokens, e.g. context_window = 32768",
+                    ));
+                }
+                Some(w) => Some(w.into_inner()),
+                None => base.as_ref().and_then(|b| b.context_window),
+            };
             let profile = Profile {
                 kind,
                 base_url,
@@ -404,6 +425,7 @@ impl Config {
                     None => base.and_then(|b| b.api_key_env),
                 },
                 max_tokens,
+                context_window,
             };
             config.providers.insert(name, profile);
         }
@@ -452,6 +474,7 @@ impl Config {
                 .unwrap_or(dl.tool_output_max_bytes)
                 .max(1024),
         };
+        config.context = file.context.resolve();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         let n = file.network;
         let d = NetworkConfig::default();
@@ -542,9 +565,13 @@ impl Config {
             l.shell_timeout_secs,
             l.tool_output_max_bytes
         ));
+        out.push_str(&format!(
+            "\n[context]\ncompact_at = {}\nkeep_turns = {}\n",
+            self.context.compact_at, self.context.keep_turns
+        ));
         for (name, p) in &self.providers {
             out.push_str(&format!(
-                "\n[providers.{name}]\nkind = {:?}\nbase_url = {:?}\nmodel = {:?}\napi_key_env = {}\nmax_tokens = {}\n",
+                "\n[providers.{name}]\nkind = {:?}\nbase_url = {:?}\nmodel = {:?}\napi_key_env = {}\nmax_tokens = {}\ncontext_window = {}\n",
                 p.kind.as_str(),
                 p.base_url,
                 p.model,
@@ -552,7 +579,10 @@ impl Config {
                     .as_deref()
                     .map(|k| format!("{k:?}"))
                     .unwrap_or_else(|| "(none)".into()),
-                p.max_tokens
+                p.max_tokens,
+                p.context_window
+                    .map(|w| w.to_string())
+                    .unwrap_or_else(|| format!("(guessed: {})", context_window(Some(p), p.kind, &p.model)))
             ));
         }
         out

@@ -122,6 +122,7 @@ pub fn resolve_provider(
                 model: String::new(),
                 api_key_env: Some("OPENAI_API_KEY".into()),
                 max_tokens: 4096,
+                context_window: None,
             },
         ),
         None => {

@@ -35,6 +35,7 @@ theme = "dark"
 # model = "meta-llama/llama-3.3-70b-instruct"
 # api_key_env = "OPENROUTER_API_KEY"
 # max_tokens = 4096
+# context_window = 131072     # tokens; guessed from the model name when unset
 
 # How tool calls are gated when no rule decides:
 #   plan      read-only tools only
@@ -58,6 +59,10 @@ theme = "dark"
 # max_consecutive_tool_errors = 4
 # shell_timeout_secs = 120
 # tool_output_max_bytes = 16384     # what the model sees of a tool's output
+
+[context]
+# compact_at = 0.8                  # compact older turns into a summary at 80 % of the window
+# keep_turns = 3                    # turns kept verbatim when compacting
 
 [network]
 # connect_timeout_ms = 10000

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::compact::StoredCompaction;
 use crate::protocol::{HistoryItem, ToolStatus};
 use crate::provider::{ChatMessage, ToolCall};
 use crate::store::{ItemKind, StoredItem};
@@ -36,10 +37,22 @@ pub struct StoredResult {
 
 const NO_RESULT: &str = "(no result: pincer stopped before this call finished)";
 
+/// A stored session made ready to go on.
+#[derive(Debug, Default)]
+pub struct Rebuilt {
+    /// What the model is sent (after the latest compaction).
+    pub messages: Vec<ChatMessage>,
+    /// What the transcript shows (everything).
+    pub history: Vec<HistoryItem>,
+    /// The latest compaction summary, carried in the system prompt.
+    pub summary: Option<String>,
+}
+
 /// Rebuild the provider conversation and the transcript from stored rows.
-pub fn rebuild(items: &[StoredItem]) -> (Vec<ChatMessage>, Vec<HistoryItem>) {
+pub fn rebuild(items: &[StoredItem]) -> Rebuilt {
     let mut messages: Vec<ChatMessage> = Vec::new();
     let mut history = Vec::new();
+    let mut summary = None;
     // Calls of the latest assistant message still waiting for their result rows.
     let mut pending: Vec<StoredCall> = Vec::new();
     for item in items {
@@ -81,7 +94,18 @@ pub fn rebuild(items: &[StoredItem]) -> (Vec<ChatMessage>, Vec<HistoryItem>) {
                 }
                 pending.push(call);
             }
-            ItemKind::Approval | ItemKind::Notice | ItemKind::Compaction => {}
+            ItemKind::Approval | ItemKind::Notice => {}
+            ItemKind::Compaction => {
+                let Ok(c) = serde_json::from_str::<StoredCompaction>(&item.content) else {
+                    continue;
+                };
+                let keep = c.kept_messages.min(messages.len());
+                messages.drain(..messages.len() - keep);
+                history.push(HistoryItem::Compaction {
+                    summary: c.summary.clone(),
+                });
+                summary = Some(c.summary);
+            }
             ItemKind::ToolResult => {
                 let Ok(r) = serde_json::from_str::<StoredResult>(&item.content) else {
                     continue;
@@ -106,7 +130,11 @@ pub fn rebuild(items: &[StoredItem]) -> (Vec<ChatMessage>, Vec<HistoryItem>) {
         }
     }
     close_pending(&mut pending, &mut messages, &mut history);
-    (messages, history)
+    Rebuilt {
+        messages,
+        history,
+        summary,
+    }
 }
 
 fn close_pending(
@@ -180,7 +208,9 @@ mod tests {
             row(ItemKind::ToolResult, result("c1")),
             row(ItemKind::Assistant, "done".into()),
         ];
-        let (messages, history) = rebuild(&items);
+        let Rebuilt {
+            messages, history, ..
+        } = rebuild(&items);
         assert_eq!(messages.len(), 4);
         assert!(
             matches!(&messages[1], ChatMessage::Assistant { tool_calls, .. } if tool_calls.len() == 1)
@@ -207,7 +237,9 @@ mod tests {
             row(ItemKind::ToolCall, call("c2")),
             row(ItemKind::ToolResult, result("c1")),
         ];
-        let (messages, history) = rebuild(&items);
+        let Rebuilt {
+            messages, history, ..
+        } = rebuild(&items);
         assert!(
             matches!(&messages.last().unwrap(), ChatMessage::ToolResult { call_id, is_error: true, .. } if call_id == "c2")
         );
@@ -221,12 +253,39 @@ mod tests {
     }
 
     #[test]
+    fn compaction_row_drops_older_messages_but_not_history() {
+        let compaction = serde_json::to_string(&StoredCompaction {
+            summary: "S".into(),
+            kept_messages: 1,
+            replaced_messages: 2,
+            tokens_before: 10,
+            tokens_after: 5,
+        })
+        .unwrap();
+        let items = vec![
+            row(ItemKind::User, "one".into()),
+            row(ItemKind::Assistant, "1".into()),
+            row(ItemKind::User, "two".into()),
+            row(ItemKind::Compaction, compaction),
+            row(ItemKind::Assistant, "2".into()),
+        ];
+        let r = rebuild(&items);
+        assert_eq!(r.summary.as_deref(), Some("S"));
+        assert_eq!(r.messages.len(), 2);
+        assert!(matches!(&r.messages[0], ChatMessage::User { content } if content == "two"));
+        assert_eq!(r.history.len(), 5);
+        assert!(matches!(&r.history[3], HistoryItem::Compaction { .. }));
+    }
+
+    #[test]
     fn malformed_tool_rows_are_skipped() {
         let items = vec![
             row(ItemKind::ToolCall, "{not json".into()),
             row(ItemKind::User, "x".into()),
         ];
-        let (messages, history) = rebuild(&items);
+        let Rebuilt {
+            messages, history, ..
+        } = rebuild(&items);
         assert_eq!((messages.len(), history.len()), (1, 1));
     }
 }

@@ -2,10 +2,14 @@
 //! Front ends talk to it only through [`RuntimeHandle`]: `Op`s in, `Event`s out.
 
 mod approvals;
+mod compact;
+mod context;
 mod gate;
 mod history;
 mod model_call;
 mod models;
+mod reply_writer;
+mod sessions;
 mod start;
 mod storage;
 mod tool_call;
@@ -29,7 +33,7 @@ use crate::tools::registry::ToolBox;
 use crate::tools::shell::ShellEnv;
 use crate::tools::{ToolContext, ToolLimits};
 
-pub use history::{StoredCall, StoredResult};
+pub use history::{Rebuilt, StoredCall, StoredResult, rebuild};
 pub use model_call::estimate_tokens;
 pub use storage::StoreHandle;
 pub use tool_call::status_name as status_label;
@@ -44,11 +48,13 @@ pub fn real_env() -> EnvLookup {
     Arc::new(|k: &str| std::env::var(k).ok())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resume {
     New,
     /// Reopen the most recent session of the working directory.
     ContinueLast,
+    /// Reopen this session.
+    Id(String),
 }
 
 pub struct RuntimeSettings {
@@ -159,6 +165,16 @@ pub(crate) struct Runtime {
     gate: SharedGate,
     approvals: Approvals,
     toolbox: Arc<ToolBox>,
+    /// The latest compaction summary (sent in the system prompt).
+    summary: Option<String>,
+    /// Prompt + reply tokens the provider reported for the last request (0: unknown).
+    reported_context: u64,
+    /// Token total of the loaded session (shown in the status line).
+    session_tokens: u64,
+    /// The transcript of a loaded session, until `SessionConfigured` carries it out.
+    shown_history: Vec<crate::protocol::HistoryItem>,
+    /// The scope of the last `ListSessions`, for lists sent again after a change.
+    list_scope: crate::protocol::SessionScope,
 }
 
 impl Runtime {
@@ -188,6 +204,11 @@ impl Runtime {
             gate,
             approvals: Approvals::default(),
             toolbox: Arc::new(ToolBox::builtin()),
+            summary: None,
+            reported_context: 0,
+            session_tokens: 0,
+            shown_history: Vec::new(),
+            list_scope: crate::protocol::SessionScope::default(),
         }
     }
 
@@ -269,14 +290,10 @@ impl Runtime {
                 self.queue.clear();
                 self.session_id = None;
                 self.conversation.clear();
-                let input_history = self.input_history().await;
-                self.emit(Event::SessionConfigured {
-                    session_id: None,
-                    provider: self.provider.as_ref().map(ResolvedProvider::info),
-                    history: Vec::new(),
-                    input_history,
-                    session_tokens: 0,
-                });
+                self.summary = None;
+                self.reported_context = 0;
+                self.session_tokens = 0;
+                self.configured().await;
             }
             Op::SetModel { name } => self.set_model(name.trim()),
             Op::ApprovalDecision {
@@ -294,15 +311,25 @@ impl Runtime {
                 self.gate.lock().mode = mode;
                 self.emit(Event::ModeChanged { mode });
             }
-            Op::ListSessions { .. }
-            | Op::PreviewSession { .. }
-            | Op::ResumeSession { .. }
-            | Op::ForkSession { .. }
-            | Op::RenameSession { .. }
-            | Op::ArchiveSession { .. }
-            | Op::DeleteSession { .. }
-            | Op::ExportSession { .. }
-            | Op::Compact => {} // sessions: wired next
+            Op::ListSessions { scope } => self.list_sessions(scope).await,
+            Op::PreviewSession { id } => self.preview_session(id).await,
+            Op::ResumeSession { id } => self.resume_session(id).await,
+            Op::ForkSession { id, before_item } => self.fork_session(id, before_item).await,
+            Op::RenameSession { id, title } => self.rename_session(id, title).await,
+            Op::ArchiveSession { id, archived } => self.archive_session(id, archived).await,
+            Op::DeleteSession { id } => self.delete_session(id).await,
+            Op::ExportSession { id, format } => self.export_session(id, format).await,
+            Op::Compact => {
+                if self.active.is_some() {
+                    self.emit(Event::Notice {
+                        level: crate::protocol::NoticeLevel::Info,
+                        message: "a reply is running: /compact again when it is done (or Esc)"
+                            .into(),
+                    });
+                } else {
+                    self.maybe_compact(context::Trigger::User).await;
+                }
+            }
             Op::Shutdown => {} // handled by the loop
         }
     }
@@ -332,12 +359,13 @@ impl Runtime {
                 return;
             }
         };
+        let item_id = self.persist_user(&text).await;
         self.emit(Event::UserMessage {
             text: text.clone(),
-            item_id: None,
+            item_id,
         });
-        self.persist_user(&text).await;
         self.conversation.push(ChatMessage::user(text));
+        self.maybe_compact(context::Trigger::Full).await;
         let turn_id = self.next_turn_id;
         self.next_turn_id += 1;
         let cancel = CancellationToken::new();
@@ -346,7 +374,7 @@ impl Runtime {
         let env = turn::TurnEnv {
             turn_id,
             client,
-            system: start::system_prompt(s),
+            system: self.system(),
             toolbox: if s.tools_enabled {
                 Arc::clone(&self.toolbox)
             } else {
@@ -375,6 +403,10 @@ impl Runtime {
             events: self.events.clone(),
             store: self.store.clone(),
             session_id: self.session_id.clone(),
+            base_system: start::system_prompt(s),
+            summary: self.summary.clone(),
+            window: self.window(),
+            context: s.config.context.clone(),
         };
         self.emit(Event::TurnStarted { turn_id });
         self.active = Some(ActiveTurn {
@@ -406,7 +438,9 @@ impl Runtime {
                     format!("the turn stopped unexpectedly: {e}"),
                 );
                 turn::TurnResult {
-                    new_messages: Vec::new(),
+                    conversation: self.conversation.clone(),
+                    compacted: None,
+                    context_tokens: None,
                     outcome: TurnOutcome::Failed,
                     usage: None,
                     resolved_client: None,
@@ -424,7 +458,14 @@ impl Runtime {
         if let Some(e) = result.storage_error {
             self.storage_failed(e);
         }
-        self.conversation.extend(result.new_messages);
+        self.conversation = result.conversation;
+        if let Some(summary) = result.compacted {
+            self.summary = Some(summary);
+            self.reported_context = 0;
+        }
+        if let Some(tokens) = result.context_tokens {
+            self.reported_context = tokens;
+        }
         tracing::info!(
             turn = active.id,
             outcome = ?result.outcome,
@@ -437,12 +478,12 @@ impl Runtime {
             usage: result.usage,
             duration_ms: active.started.elapsed().as_millis() as u64,
         });
+        self.emit_context_usage();
     }
 
-    async fn persist_user(&mut self, text: &str) {
-        let Some(store) = self.store.clone() else {
-            return;
-        };
+    /// Store a user message (creating the session row first); returns its row id.
+    async fn persist_user(&mut self, text: &str) -> Option<i64> {
+        let store = self.store.clone()?;
         if self.session_id.is_none() {
             let id = crate::store::new_session_id();
             let provider = self.provider.as_ref();
@@ -457,19 +498,23 @@ impl Runtime {
                 Ok(()) => self.session_id = Some(id),
                 Err(e) => {
                     self.storage_failed(e);
-                    return;
+                    return None;
                 }
             }
         }
         let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
-            return;
+            return None;
         };
         let text = text.to_string();
-        if let Err(e) = store
+        match store
             .call(move |s| s.append_item(&id, ItemKind::User, &text, false, None))
             .await
         {
-            self.storage_failed(e);
+            Ok(item_id) => Some(item_id),
+            Err(e) => {
+                self.storage_failed(e);
+                None
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
+use super::reply_writer::ReplyWriter;
 use crate::protocol::{ErrorKind, Event, TokenUsage};
 use crate::provider::retry::RetryPolicy;
 use crate::provider::{ChatRequest, ProviderClient, ProviderError, StreamItem, ToolCall};
@@ -38,6 +39,7 @@ pub async fn call_model(
     cancel: &CancellationToken,
     events: &UnboundedSender<Event>,
     turn_id: u64,
+    writer: &mut ReplyWriter,
 ) -> ModelReply {
     let mut reply = ModelReply {
         text: String::new(),
@@ -56,6 +58,7 @@ pub async fn call_model(
                     StreamItem::Text(t) => {
                         let clean = crate::text::sanitize(&t).into_owned();
                         reply.text.push_str(&clean);
+                        writer.text(&clean);
                         let _ = events.send(Event::AssistantDelta {
                             turn_id,
                             text: clean,
@@ -104,6 +107,7 @@ pub async fn call_model(
                 };
                 tracing::warn!(%e, retry, ?delay, "retrying");
                 reply.text.clear();
+                writer.reset();
                 reply.tool_calls.clear();
                 usage_in = None;
                 usage_out = None;

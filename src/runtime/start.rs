@@ -6,8 +6,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::gate::{Gate, SharedGate};
-use super::{Resume, Runtime, RuntimeSettings, StoreHandle, history};
-use crate::config::ResolvedProvider;
+use super::{Resume, Runtime, RuntimeSettings, StoreHandle};
 use crate::policy::{Rule, RuleList, RuleSet};
 use crate::protocol::{ErrorKind, Event, Finding, NoticeLevel, OnboardingReport};
 use crate::provider::probe;
@@ -74,61 +73,43 @@ pub(super) fn system_prompt(s: &RuntimeSettings) -> Option<String> {
 impl Runtime {
     pub(super) async fn start(&mut self, probe_tx: UnboundedSender<Vec<Finding>>) {
         match StoreHandle::open(self.settings.database.clone()).await {
-            Ok(store) => self.store = Some(store),
+            Ok(store) => {
+                if let Ok(Some(report)) = store.call(|s| Ok(s.integrity_report())).await {
+                    self.error(ErrorKind::Storage, report);
+                }
+                self.store = Some(store);
+            }
             Err(e) => self.error(
                 ErrorKind::Storage,
                 format!("{e} — this conversation will not be saved"),
             ),
         }
-        let mut shown = Vec::new();
-        let mut session_tokens = 0;
-        if self.settings.resume == Resume::ContinueLast {
-            let cwd = self.settings.workspace.display().to_string();
-            if let Some(store) = &self.store {
-                let found = store
-                    .call(move |s| {
-                        let Some(id) = s.latest_session_in(&cwd)? else {
-                            return Ok(None);
-                        };
-                        Ok(Some((id.clone(), s.load_session(&id)?)))
-                    })
-                    .await;
-                match found {
-                    Ok(Some((id, loaded))) => {
-                        if loaded.skipped_rows > 0 {
-                            self.emit(Event::Notice {
-                                level: NoticeLevel::Warning,
-                                message: format!(
-                                    "{} stored item(s) of this session could not be read and are left out",
-                                    loaded.skipped_rows
-                                ),
-                            });
+        match self.settings.resume.clone() {
+            Resume::New => {}
+            Resume::Id(id) => {
+                self.load_session(id).await;
+            }
+            Resume::ContinueLast => {
+                let cwd = self.settings.workspace.display().to_string();
+                if let Some(store) = &self.store {
+                    match store.call(move |s| s.latest_session_in(&cwd)).await {
+                        Ok(Some(id)) => {
+                            self.load_session(id).await;
                         }
-                        let (messages, items) = history::rebuild(&loaded.items);
-                        self.conversation = messages;
-                        shown = items;
-                        session_tokens = loaded.total_tokens;
-                        self.session_id = Some(id);
+                        Ok(None) => self.emit(Event::Notice {
+                            level: NoticeLevel::Info,
+                            message: "no earlier session in this directory: starting a new one"
+                                .into(),
+                        }),
+                        Err(e) => self.error(
+                            ErrorKind::Storage,
+                            format!("cannot find the last session: {e}"),
+                        ),
                     }
-                    Ok(None) => self.emit(Event::Notice {
-                        level: NoticeLevel::Info,
-                        message: "no earlier session in this directory: starting a new one".into(),
-                    }),
-                    Err(e) => self.error(
-                        ErrorKind::Storage,
-                        format!("cannot load the last session: {e}"),
-                    ),
                 }
             }
         }
-        let input_history = self.input_history().await;
-        self.emit(Event::SessionConfigured {
-            session_id: self.session_id.clone(),
-            provider: self.provider.as_ref().map(ResolvedProvider::info),
-            history: shown,
-            input_history,
-            session_tokens,
-        });
+        self.configured().await;
         self.announce_policy();
         for (kind, message) in std::mem::take(&mut self.settings.startup_errors) {
             self.error(kind, message);

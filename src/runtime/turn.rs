@@ -11,9 +11,11 @@ use super::approvals::Approvals;
 use super::gate::SharedGate;
 use super::history::{StoredCall, StoredResult};
 use super::model_call::{CallOutcome, call_model, resolve_model};
+use super::reply_writer::ReplyWriter;
 use super::storage::StoreHandle;
 use super::tool_call;
-use crate::config::Limits;
+use super::{compact, context};
+use crate::config::{ContextConfig, Limits};
 use crate::protocol::{ErrorKind, Event, TokenUsage, ToolStatus, TurnOutcome};
 use crate::provider::retry::RetryPolicy;
 use crate::provider::{ChatMessage, ChatRequest, ProviderClient, ToolCall};
@@ -40,11 +42,21 @@ pub struct TurnEnv {
     pub events: UnboundedSender<Event>,
     pub store: Option<StoreHandle>,
     pub session_id: Option<String>,
+    /// The system prompt without the compaction summary, the summary, and when to compact.
+    pub base_system: Option<String>,
+    pub summary: Option<String>,
+    pub window: u64,
+    pub context: ContextConfig,
 }
 
 pub struct TurnResult {
-    /// Messages to append to the conversation (assistant replies, tool results).
-    pub new_messages: Vec<ChatMessage>,
+    /// The conversation after the turn (assistant replies and tool results appended; older
+    /// turns replaced when the turn compacted it).
+    pub conversation: Vec<ChatMessage>,
+    /// Set when the turn compacted the conversation: the new summary.
+    pub compacted: Option<String>,
+    /// Prompt + reply tokens of the last request, as the provider reported them.
+    pub context_tokens: Option<u64>,
     pub outcome: TurnOutcome,
     pub usage: Option<TokenUsage>,
     /// Set when the server chose the model (profile without one).
@@ -79,6 +91,23 @@ impl Recorder {
         }
     }
 
+    async fn finish_reply(
+        &mut self,
+        writer: ReplyWriter,
+        content: String,
+        interrupted: bool,
+        usage: Option<TokenUsage>,
+    ) {
+        if self.store.is_none() {
+            return;
+        }
+        if let Err(e) = writer.finish(content, interrupted, usage).await {
+            tracing::error!(%e, "storing a reply failed");
+            self.store = None;
+            self.error = Some(e);
+        }
+    }
+
     async fn result(&mut self, stored: &StoredResult) {
         if let Ok(json) = serde_json::to_string(stored) {
             self.append(ItemKind::ToolResult, json, false, None).await;
@@ -97,7 +126,9 @@ fn add_usage(total: &mut Option<TokenUsage>, more: Option<TokenUsage>) {
 
 pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnResult {
     let mut result = TurnResult {
-        new_messages: Vec::new(),
+        conversation: Vec::new(),
+        compacted: None,
+        context_tokens: None,
         outcome: TurnOutcome::Completed,
         usage: None,
         resolved_client: None,
@@ -120,6 +151,7 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             } else {
                 TurnOutcome::Failed
             };
+            result.conversation = conversation;
             return result;
         }
     }
@@ -139,12 +171,16 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             result.outcome = TurnOutcome::Failed;
             break;
         }
+        if round > 1 {
+            compact_if_full(&mut env, &mut conversation, &mut result, &mut rec).await;
+        }
         let mode = env.gate.lock().mode;
         let request = ChatRequest {
             system: env.system.clone(),
             messages: conversation.clone(),
             tools: env.toolbox.definitions(mode),
         };
+        let mut writer = ReplyWriter::new(rec.store.clone(), rec.session_id.clone());
         let reply = call_model(
             &env.client,
             &request,
@@ -152,19 +188,18 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             &env.cancel,
             &env.events,
             env.turn_id,
+            &mut writer,
         )
         .await;
         add_usage(&mut result.usage, reply.usage);
+        if let Some(u) = reply.usage.filter(|u| !u.estimated) {
+            result.context_tokens = Some(u.total());
+        }
         let interrupted = reply.outcome != CallOutcome::Completed;
         let has_calls = !reply.tool_calls.is_empty();
         if !reply.text.is_empty() || has_calls || reply.outcome == CallOutcome::Completed {
-            rec.append(
-                ItemKind::Assistant,
-                reply.text.clone(),
-                interrupted,
-                reply.usage,
-            )
-            .await;
+            rec.finish_reply(writer, reply.text.clone(), interrupted, reply.usage)
+                .await;
         }
         if !reply.text.is_empty() || (!has_calls && reply.outcome == CallOutcome::Completed) {
             let _ = env.events.send(Event::AssistantMessageDone {
@@ -179,7 +214,6 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
                 tool_calls: reply.tool_calls.clone(),
             };
             conversation.push(message.clone());
-            result.new_messages.push(message);
         }
         match reply.outcome {
             CallOutcome::Interrupted => {
@@ -211,15 +245,7 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
                 "Not run: {} tool calls in one round is over the limit of {limit}; make fewer calls at a time.",
                 reply.tool_calls.len()
             );
-            finish_unrun(
-                &env,
-                &reply.tool_calls,
-                &why,
-                &mut conversation,
-                &mut result,
-                &mut rec,
-            )
-            .await;
+            finish_unrun(&env, &reply.tool_calls, &why, &mut conversation, &mut rec).await;
             limit_reached(
                 &env,
                 format!(
@@ -247,7 +273,6 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             };
             rec.result(&done.stored).await;
             conversation.push(done.message.clone());
-            result.new_messages.push(done.message);
             match done.status {
                 ToolStatus::Ok => consecutive_errors = 0,
                 ToolStatus::Error | ToolStatus::TimedOut => consecutive_errors += 1,
@@ -275,7 +300,37 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         }
     }
     result.storage_error = rec.error;
+    result.conversation = conversation;
     result
+}
+
+/// Between rounds of a long tool loop: compact when the next request would overfill the window.
+async fn compact_if_full(
+    env: &mut TurnEnv,
+    conversation: &mut Vec<ChatMessage>,
+    result: &mut TurnResult,
+    rec: &mut Recorder,
+) {
+    let before = compact::estimate(env.system.as_deref(), conversation);
+    if !context::over_threshold(before, env.window, env.context.compact_at) {
+        return;
+    }
+    let Some(stored) = context::compact_conversation(
+        env.base_system.as_deref(),
+        &mut env.summary,
+        conversation,
+        env.context.keep_turns,
+        before,
+    ) else {
+        return;
+    };
+    let _ = env.events.send(context::full_notice(before, env.window));
+    env.system = context::with_summary(env.base_system.as_deref(), env.summary.as_deref());
+    if let Ok(json) = serde_json::to_string(&stored) {
+        rec.append(ItemKind::Compaction, json, false, None).await;
+    }
+    let _ = env.events.send(context::compacted_event(&stored));
+    result.compacted = env.summary.clone();
 }
 
 fn limit_reached(env: &TurnEnv, message: String) {
@@ -292,7 +347,6 @@ async fn finish_unrun(
     calls: &[ToolCall],
     why: &str,
     conversation: &mut Vec<ChatMessage>,
-    result: &mut TurnResult,
     rec: &mut Recorder,
 ) {
     for call in calls {
@@ -316,6 +370,5 @@ async fn finish_unrun(
         });
         rec.result(&stored).await;
         conversation.push(message.clone());
-        result.new_messages.push(message);
     }
 }

@@ -50,7 +50,29 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    // 3: per-session counts for fast listing, forks by parent, replies streamed in parts
+    "ALTER TABLE sessions ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE sessions ADD COLUMN first_prompt TEXT NOT NULL DEFAULT '';
+     ALTER TABLE items ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
+     CREATE INDEX sessions_by_parent ON sessions(parent_id);
+     CREATE INDEX items_incomplete ON items(session_id) WHERE complete = 0;
+     CREATE TABLE item_parts (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (item_id, seq)
+     ) WITHOUT ROWID;
+     UPDATE sessions SET
+        message_count = (SELECT COUNT(*) FROM items
+                         WHERE items.session_id = sessions.id AND items.kind IN ('user', 'assistant')),
+        first_prompt = COALESCE((SELECT substr(items.content, 1, 500) FROM items
+                                 WHERE items.session_id = sessions.id AND items.kind = 'user'
+                                   AND items.content <> ''
+                                 ORDER BY items.id LIMIT 1), '');",
 ];
+
+/// How many characters of the first user message a session row keeps.
+pub const FIRST_PROMPT_CHARS: usize = 500;
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
@@ -108,6 +130,66 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, LATEST);
+    }
+
+    /// A real version-2 file with sessions, items and audit rows, opened by this build.
+    #[test]
+    fn from_version_2_file_backfills_counts_and_keeps_audit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pincer.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            for (index, sql) in MIGRATIONS[..2].iter().enumerate() {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", index as i64 + 1)
+                    .unwrap();
+                tx.commit().unwrap();
+            }
+            let long = "ü".repeat(700);
+            conn.execute_batch(&format!(
+                "INSERT INTO sessions (id, title, cwd, created_at, updated_at) VALUES
+                    ('a', 'A', '/x', 1, 5), ('b', '', '/x', 2, 6), ('c', 'C', '/y', 3, 3);
+                 UPDATE sessions SET parent_id = 'a' WHERE id = 'c';
+                 INSERT INTO items (session_id, kind, content, created_at) VALUES
+                    ('a', 'tool_call', '{{}}', 1), ('a', 'user', '', 1),
+                    ('a', 'user', 'first question', 2), ('a', 'assistant', 'answer', 3),
+                    ('a', 'tool_result', '{{}}', 4), ('a', 'user', 'second', 5),
+                    ('b', 'user', '{long}', 6), ('b', 'notice', 'n', 7);
+                 INSERT INTO audit (time, session_id, tool, arguments, decision, decided_by,
+                                    status, duration_ms)
+                    VALUES (1, 'a', 'shell', '{{}}', 'allowed', 'mode yolo', 'ok', 3),
+                           (2, NULL, 'read', '{{}}', 'denied', 'rule', 'denied', 0);"
+            ))
+            .unwrap();
+        }
+        let store = super::super::Store::open(&path).unwrap();
+        assert_eq!(store.integrity_report(), None);
+        assert_eq!(store.schema_version().unwrap(), LATEST);
+        let a = store.get_session("a").unwrap().unwrap();
+        assert_eq!(
+            (a.message_count, a.first_prompt.as_str()),
+            (4, "first question")
+        );
+        assert_eq!((a.title.as_str(), a.updated_ms), ("A", 5));
+        let b = store.get_session("b").unwrap().unwrap();
+        assert_eq!(b.message_count, 1);
+        assert_eq!(b.first_prompt, "ü".repeat(FIRST_PROMPT_CHARS));
+        let c = store.get_session("c").unwrap().unwrap();
+        assert_eq!((c.message_count, c.first_prompt.as_str()), (0, ""));
+        assert_eq!(c.parent_id.as_deref(), Some("a"));
+        assert_eq!(store.load_session("a").unwrap().items.len(), 6);
+        let audit = store.list_audit(10).unwrap();
+        assert_eq!(
+            audit.iter().map(|r| r.tool.as_str()).collect::<Vec<_>>(),
+            vec!["shell", "read"]
+        );
+        // New writes keep counting from the backfilled numbers.
+        store
+            .append_item("b", super::super::ItemKind::Assistant, "ok", false, None)
+            .unwrap();
+        assert_eq!(store.get_session("b").unwrap().unwrap().message_count, 2);
     }
 
     #[test]

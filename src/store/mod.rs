@@ -1,15 +1,25 @@
 //! SQLite storage of sessions and their messages (rusqlite, bundled SQLite, WAL).
 //!
-//! The session row is written before its first item; each item is written when it completes.
+//! The session row is written before its first item; each item is written when it completes,
+//! or, for a reply being streamed, as an incomplete row plus small parts (`items.rs`).
+//!
+//! Files: `items.rs` (append, stream, load), `sessions.rs` (list, find, rename, archive,
+//! delete, fork), `transfer.rs` (Markdown / JSONL export, JSONL import), `integrity.rs`
+//! (the open-time check that sets a damaged file aside), `audit.rs`, `migrations.rs`.
 
+mod audit;
+mod integrity;
+mod items;
 mod migrations;
+mod sessions;
+#[cfg(test)]
+mod test_support;
+mod transfer;
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension, params};
-
-use crate::protocol::TokenUsage;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -35,6 +45,26 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("the storage worker stopped: {0}")]
     Worker(String),
+    #[error("no stored session has the id {0}; list the sessions to see the ids there are")]
+    NoSuchSession(String),
+    #[error("no stored item has the id {0}; it may belong to a deleted session")]
+    NoSuchItem(i64),
+    #[error(
+        "item {item} does not belong to session {session}; pick an item of that session as the fork point"
+    )]
+    ItemNotInSession { item: i64, session: String },
+    #[error("item {0} is already finished; a streamed reply can be finished only once")]
+    ItemFinished(i64),
+    #[error("a session with the id {0} already exists; choose another id")]
+    SessionExists(String),
+    #[error("cannot import: line {line}: {problem}. Nothing was imported")]
+    Import { line: usize, problem: String },
+    #[error("cannot encode the export: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error(
+        "the session database {path} is damaged and could not be set aside ({detail}). Move it (and any {path}-wal / {path}-shm) to another place by hand, then start pincer again"
+    )]
+    Damaged { path: String, detail: String },
 }
 
 /// A new session's row.
@@ -128,6 +158,8 @@ pub struct LoadedSession {
 
 pub struct Store {
     conn: Connection,
+    /// What the open-time integrity check found and did (see `integrity.rs`).
+    integrity: Option<String>,
 }
 
 pub fn now_ms() -> i64 {
@@ -157,6 +189,11 @@ pub fn title_from(text: &str) -> String {
 }
 
 impl Store {
+    /// Open (creating and migrating as needed) the database at `path`.
+    ///
+    /// A file that fails SQLite's quick check is copied aside first and kept in use; a file
+    /// that is not a database is moved aside and replaced by a fresh one. Either way
+    /// [`Store::integrity_report`] says what happened.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
@@ -164,11 +201,16 @@ impl Store {
                 source,
             })?;
         }
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
+        let (conn, report) = integrity::open_checked(path)?;
+        let mut store = Store::init(conn).map_err(|e| match e {
+            StoreError::Sql(source) => StoreError::Open {
+                path: path.display().to_string(),
+                source,
+            },
+            other => other,
         })?;
-        Store::init(conn)
+        store.integrity = report;
+        Ok(store)
     }
 
     pub fn open_in_memory() -> Result<Store, StoreError> {
@@ -180,9 +222,18 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut store = Store { conn };
+        let mut store = Store {
+            conn,
+            integrity: None,
+        };
         migrations::migrate(&mut store.conn)?;
         Ok(store)
+    }
+
+    /// A user-facing message when the open-time check found a damaged database (the copy's
+    /// path and how to recover); `None` when the file was healthy.
+    pub fn integrity_report(&self) -> Option<String> {
+        self.integrity.clone()
     }
 
     pub fn schema_version(&self) -> Result<i64, StoreError> {
@@ -193,45 +244,18 @@ impl Store {
 
     pub fn create_session(&self, s: &NewSession) -> Result<(), StoreError> {
         let now = now_ms();
-        self.conn.execute(
+        let inserted = self.conn.execute(
             "INSERT INTO sessions (id, title, cwd, provider, model, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
             params![s.id, s.title, s.cwd, s.provider, s.model, now],
-        )?;
-        Ok(())
-    }
-
-    /// Append one finished item; returns its id.
-    pub fn append_item(
-        &self,
-        session_id: &str,
-        kind: ItemKind,
-        content: &str,
-        interrupted: bool,
-        usage: Option<TokenUsage>,
-    ) -> Result<i64, StoreError> {
-        let now = now_ms();
-        let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
-            "INSERT INTO items (session_id, kind, content, interrupted, input_tokens, output_tokens, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                session_id,
-                kind.as_str(),
-                content,
-                interrupted,
-                usage.map(|u| u.input_tokens as i64),
-                usage.map(|u| u.output_tokens as i64),
-                now
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.execute(
-            "UPDATE sessions SET updated_at = ?2 WHERE id = ?1",
-            params![session_id, now],
-        )?;
-        tx.commit()?;
-        Ok(id)
+        );
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                Err(StoreError::SessionExists(s.id.clone()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The most recently updated session started in `cwd`.
@@ -247,88 +271,10 @@ impl Store {
             .optional()?)
     }
 
-    pub fn load_session(&self, session_id: &str) -> Result<LoadedSession, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT kind, content, interrupted, input_tokens, output_tokens, id
-             FROM items WHERE session_id = ?1 ORDER BY id",
-        )?;
-        let mut rows = stmt.query(params![session_id])?;
-        let mut loaded = LoadedSession::default();
-        while let Some(row) = rows.next()? {
-            let parsed = (|| -> rusqlite::Result<Option<StoredItem>> {
-                let kind: String = row.get(0)?;
-                let Some(kind) = ItemKind::parse(&kind) else {
-                    return Ok(None);
-                };
-                let input: Option<i64> = row.get(3)?;
-                let output: Option<i64> = row.get(4)?;
-                loaded.total_tokens +=
-                    input.unwrap_or(0).max(0) as u64 + output.unwrap_or(0).max(0) as u64;
-                Ok(Some(StoredItem {
-                    id: row.get(5)?,
-                    kind,
-                    content: row.get(1)?,
-                    interrupted: row.get(2)?,
-                }))
-            })();
-            match parsed {
-                Ok(Some(item)) => loaded.items.push(item),
-                Ok(None) | Err(_) => loaded.skipped_rows += 1,
-            }
-        }
-        Ok(loaded)
-    }
-
-    /// Append to the audit log (rows are never changed afterwards).
-    pub fn record_audit(&self, r: &AuditRecord) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO audit (time, session_id, tool, arguments, decision, decided_by, status, exit_code, duration_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                r.time,
-                r.session_id,
-                r.tool,
-                r.arguments,
-                r.decision,
-                r.decided_by,
-                r.status,
-                r.exit_code,
-                r.duration_ms as i64
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// The newest `limit` audit rows, oldest first.
-    pub fn list_audit(&self, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT time, session_id, tool, arguments, decision, decided_by, status, exit_code, duration_ms
-             FROM audit ORDER BY id DESC LIMIT ?1",
-        )?;
-        let mut rows: Vec<AuditRecord> = stmt
-            .query_map(params![limit as i64], |r| {
-                Ok(AuditRecord {
-                    time: r.get(0)?,
-                    session_id: r.get(1)?,
-                    tool: r.get(2)?,
-                    arguments: r.get(3)?,
-                    decision: r.get(4)?,
-                    decided_by: r.get(5)?,
-                    status: r.get(6)?,
-                    exit_code: r.get(7)?,
-                    duration_ms: r.get::<_, i64>(8)?.max(0) as u64,
-                })
-            })?
-            .filter_map(Result::ok)
-            .collect();
-        rows.reverse();
-        Ok(rows)
-    }
-
     /// Recent distinct user prompts, oldest first, for the composer history.
     pub fn recent_prompts(&self, limit: usize) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT content FROM items WHERE kind = 'user'
+            "SELECT content FROM items WHERE kind = 'user' AND complete = 1
              GROUP BY content ORDER BY MAX(id) DESC LIMIT ?1",
         )?;
         let mut prompts: Vec<String> = stmt
@@ -344,6 +290,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::TokenUsage;
 
     fn session(store: &Store, cwd: &str) -> String {
         let id = new_session_id();
@@ -452,28 +399,20 @@ mod tests {
     }
 
     #[test]
-    fn audit_round_trip() {
+    fn a_taken_session_id_is_a_clear_error() {
         let store = Store::open_in_memory().unwrap();
-        for i in 0..3 {
-            store
-                .record_audit(&AuditRecord {
-                    time: i,
-                    session_id: None,
-                    tool: format!("t{i}"),
-                    arguments: "{}".into(),
-                    decision: "allowed".into(),
-                    decided_by: "mode yolo".into(),
-                    status: "ok".into(),
-                    exit_code: Some(0),
-                    duration_ms: 5,
-                })
-                .unwrap();
-        }
-        let rows = store.list_audit(2).unwrap();
-        assert_eq!(
-            rows.iter().map(|r| r.tool.as_str()).collect::<Vec<_>>(),
-            vec!["t1", "t2"]
-        );
+        let id = session(&store, "/a");
+        let again = NewSession {
+            id: id.clone(),
+            title: String::new(),
+            cwd: "/b".into(),
+            provider: String::new(),
+            model: String::new(),
+        };
+        assert!(matches!(
+            store.create_session(&again),
+            Err(StoreError::SessionExists(taken)) if taken == id
+        ));
     }
 
     #[test]

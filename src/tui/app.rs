@@ -91,6 +91,18 @@ pub struct App {
     pub mode: ApprovalMode,
     /// Tool cells show their whole output (Ctrl+O).
     pub tools_expanded: bool,
+    /// The session pane (F2), when open.
+    pub sessions: Option<super::session_pane::SessionPane>,
+    /// The `/fork` message picker, when open.
+    pub fork_picker: Option<super::fork_picker::ForkPicker>,
+    /// This session's stored user messages `(item id, text)`, oldest first (for `/fork`).
+    pub user_items: Vec<(i64, String)>,
+    /// Context window use `(used, window)` in tokens, when known.
+    pub context: Option<(u64, u64)>,
+    /// The home directory, shown as `~` in the session pane.
+    pub home: Option<String>,
+    /// Ops produced while handling runtime events (the loop sends them).
+    pub outbox: Vec<crate::protocol::Op>,
 }
 
 impl App {
@@ -122,6 +134,12 @@ impl App {
             approvals: Approvals::default(),
             mode: ApprovalMode::default(),
             tools_expanded: false,
+            sessions: None,
+            fork_picker: None,
+            user_items: Vec::new(),
+            context: None,
+            home: None,
+            outbox: Vec::new(),
         }
     }
 
@@ -154,12 +172,24 @@ impl App {
                 self.provider = provider;
                 self.transcript.clear();
                 self.approvals.clear();
+                self.user_items = history
+                    .iter()
+                    .filter_map(|h| match h {
+                        HistoryItem::User {
+                            text,
+                            item_id: Some(id),
+                        } => Some((*id, text.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                self.context = None;
                 for item in history {
                     self.transcript.push(match item {
                         HistoryItem::User { text, .. } => CellKind::User { text },
-                        HistoryItem::Compaction { summary } => CellKind::Notice {
-                            level: NoticeLevel::Info,
-                            message: summary,
+                        HistoryItem::Compaction { summary } => CellKind::Compaction {
+                            headline: "older turns above were summarised for the model here".into(),
+                            summary,
+                            expanded: self.tools_expanded,
                         },
                         HistoryItem::Assistant { text, interrupted } => CellKind::Assistant {
                             turn_id: None,
@@ -207,8 +237,11 @@ impl App {
                 self.onboarding = None;
             }
             Event::Onboarding { report } => self.onboarding = Some(report),
-            Event::UserMessage { text, .. } => {
+            Event::UserMessage { text, item_id } => {
                 self.queued = self.queued.saturating_sub(1);
+                if let Some(id) = item_id {
+                    self.user_items.push((id, text.clone()));
+                }
                 self.transcript.push(CellKind::User { text });
                 self.transcript.end();
             }
@@ -375,10 +408,30 @@ impl App {
             Event::Error { kind, message, .. } => self.push_error(kind, message),
             Event::Notice { level, message } => self.push_notice(level, message),
             Event::ShutdownComplete => self.runtime_gone = true,
-            Event::SessionList { .. }
-            | Event::SessionPreview { .. }
-            | Event::ContextUsage { .. }
-            | Event::Compacted { .. } => {}
+            Event::SessionList {
+                scope,
+                sessions,
+                current,
+            } => self.on_session_list(scope, sessions, current),
+            Event::SessionPreview { id, items } => self.on_session_preview(id, items),
+            Event::ContextUsage {
+                used_tokens,
+                window_tokens,
+            } => self.context = Some((used_tokens, window_tokens)),
+            Event::Compacted {
+                summary,
+                replaced_messages,
+                tokens_before,
+                tokens_after,
+            } => {
+                self.transcript.push(CellKind::Compaction {
+                    headline: format!(
+                        "{replaced_messages} earlier messages summarised for the model ({tokens_before} → {tokens_after} tokens); they stay above"
+                    ),
+                    summary,
+                    expanded: self.tools_expanded,
+                });
+            }
         }
     }
 
@@ -401,10 +454,12 @@ impl App {
     pub fn toggle_tool_output(&mut self) {
         self.tools_expanded = !self.tools_expanded;
         for cell in &mut self.transcript.cells {
-            if let CellKind::Tool(t) = &mut cell.kind {
-                t.expanded = self.tools_expanded;
-                cell.invalidate();
+            match &mut cell.kind {
+                CellKind::Tool(t) => t.expanded = self.tools_expanded,
+                CellKind::Compaction { expanded, .. } => *expanded = self.tools_expanded,
+                _ => continue,
             }
+            cell.invalidate();
         }
     }
 

@@ -29,6 +29,12 @@ pub enum CellKind {
         message: String,
     },
     Tool(super::tool_cell::ToolCell),
+    /// Older turns were summarised for the model here; the summary shows when expanded.
+    Compaction {
+        headline: String,
+        summary: String,
+        expanded: bool,
+    },
 }
 
 /// Lines for one width; for a streaming reply also the laid-out stable prefix.
@@ -115,6 +121,27 @@ impl Cell {
                 message_lines(head, message, width, theme.text)
             }
             CellKind::Tool(tool) => super::tool_cell::layout(tool, width, theme),
+            CellKind::Compaction {
+                headline,
+                summary,
+                expanded,
+            } => {
+                let rule = "─".repeat(2);
+                let mut head = format!("{rule} {headline}");
+                if !*expanded {
+                    head.push_str(" (Ctrl+O shows the summary)");
+                }
+                let mut lines = message_lines(Vec::new(), &head, width, theme.accent);
+                if *expanded {
+                    lines.extend(message_lines(
+                        vec![Span::raw("  ")],
+                        summary,
+                        width,
+                        theme.muted,
+                    ));
+                }
+                lines
+            }
             CellKind::Notice { level, message } => {
                 let (mark, style) = match level {
                     NoticeLevel::Info => ("· ", theme.muted),

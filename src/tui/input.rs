@@ -5,7 +5,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::app::{App, Overlay};
 use super::composer::is_newline_key;
 use super::slash::{self, Parsed};
-use crate::protocol::{ApprovalMode, ErrorKind, NoticeLevel, Op};
+use crate::protocol::{ApprovalMode, ErrorKind, NoticeLevel, Op, SessionScope};
 
 /// Shift+Tab: plan → ask → auto-edit → yolo → plan.
 fn next_mode(mode: ApprovalMode) -> ApprovalMode {
@@ -37,6 +37,13 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
         };
     }
 
+    if app.fork_picker.is_some() {
+        return app.fork_picker_key(key);
+    }
+    if app.sessions.is_some() {
+        return app.session_pane_key(key);
+    }
+
     if app.overlay.is_some() {
         // Any key closes the help; Ctrl+C still counts towards quitting.
         app.overlay = None;
@@ -61,6 +68,8 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
                 mode: next_mode(app.mode),
             }];
         }
+        KeyCode::F(2) => return app.open_sessions(SessionScope::ThisDirectory, ""),
+        KeyCode::Char('s') if ctrl => return app.open_sessions(SessionScope::ThisDirectory, ""),
         KeyCode::F(1) => {
             app.overlay = Some(Overlay::Help);
             return Vec::new();
@@ -147,6 +156,11 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
 
 /// Bracketed paste.
 pub fn handle_paste(app: &mut App, text: &str) {
+    if app.sessions.is_some() {
+        let ops = app.session_pane_paste(text);
+        app.outbox.extend(ops);
+        return;
+    }
     app.quit_armed = false;
     app.overlay = None;
     app.composer.paste(text);
@@ -250,6 +264,14 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
                 }
             }
         }
+        Parsed::Sessions => app.open_sessions(SessionScope::ThisDirectory, ""),
+        Parsed::Fork => {
+            app.open_fork_picker();
+            Vec::new()
+        }
+        Parsed::Rename(title) => app.rename_current(title),
+        Parsed::Compact => vec![Op::Compact],
+        Parsed::Export(format) => app.export_current(&format),
         Parsed::Quit => {
             app.quit_requested = true;
             vec![Op::Shutdown]

@@ -8,8 +8,11 @@ pub mod app;
 pub mod approval;
 pub mod cells;
 pub mod composer;
+pub mod fork_picker;
 pub mod input;
 pub mod markdown;
+pub mod panes;
+pub mod session_pane;
 pub mod slash;
 pub mod terminal;
 pub mod theme;
@@ -19,6 +22,8 @@ pub mod view;
 
 #[cfg(test)]
 mod approval_snapshot_tests;
+#[cfg(test)]
+mod session_pane_snapshot_tests;
 #[cfg(test)]
 mod snapshot_tests;
 
@@ -30,7 +35,7 @@ use futures_util::StreamExt;
 use ratatui::crossterm::event::{Event as TermEvent, EventStream};
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::protocol::{ErrorKind, Op};
+use crate::protocol::{ErrorKind, Op, SessionScope};
 use crate::runtime;
 use crate::startup::{Launch, Startup};
 use app::App;
@@ -65,7 +70,19 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
     tracing::info!("first frame drawn");
     debug_panic_hook();
 
+    app.home = std::env::var("HOME").ok().filter(|h| !h.is_empty());
+    let pick = launch.pick_session.clone();
     let mut rt = runtime::spawn(startup.into_settings(launch));
+    if let Some(filter) = pick {
+        let scope = if filter.is_empty() {
+            SessionScope::ThisDirectory
+        } else {
+            SessionScope::All
+        };
+        for op in app.open_sessions(scope, &filter) {
+            let _ = rt.ops.send(op);
+        }
+    }
     if let Some(e) = theme_error {
         app.push_error(ErrorKind::Config, e);
     }
@@ -132,6 +149,9 @@ async fn event_loop(
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
             _ = sigint.recv() => return Ok(()),
+        }
+        for op in app.outbox.drain(..) {
+            let _ = rt.ops.send(op);
         }
         if app.quit_requested || app.runtime_gone {
             return Ok(());

@@ -33,7 +33,32 @@ pub const COMMANDS: &[SlashCommand] = &[
     SlashCommand {
         name: "mode",
         args: "[MODE]",
-        help: "how tool calls are gated: plan, ask, auto-edit, yolo",
+        help: "gate tool calls: plan, ask, auto-edit, yolo",
+    },
+    SlashCommand {
+        name: "sessions",
+        args: "",
+        help: "browse, search, resume, fork (F2)",
+    },
+    SlashCommand {
+        name: "fork",
+        args: "",
+        help: "branch from one of your messages",
+    },
+    SlashCommand {
+        name: "rename",
+        args: "TITLE",
+        help: "rename this session",
+    },
+    SlashCommand {
+        name: "compact",
+        args: "",
+        help: "summarise older turns for the model now",
+    },
+    SlashCommand {
+        name: "export",
+        args: "[md|jsonl]",
+        help: "write this session to a file",
     },
     SlashCommand {
         name: "quit",
@@ -48,6 +73,11 @@ pub enum Parsed {
     New,
     Model(String),
     Mode(String),
+    Sessions,
+    Fork,
+    Rename(String),
+    Compact,
+    Export(String),
     Quit,
     Unknown(String),
 }
@@ -67,6 +97,11 @@ pub fn parse(text: &str) -> Option<Parsed> {
         "new" | "clear" => Parsed::New,
         "model" => Parsed::Model(args.to_string()),
         "mode" => Parsed::Mode(args.to_string()),
+        "sessions" | "resume" => Parsed::Sessions,
+        "fork" => Parsed::Fork,
+        "rename" => Parsed::Rename(args.to_string()),
+        "compact" => Parsed::Compact,
+        "export" => Parsed::Export(args.to_string()),
         "quit" | "exit" | "q" => Parsed::Quit,
         other => Parsed::Unknown(other.to_string()),
     })
@@ -109,9 +144,14 @@ pub fn render_popup(
     }
     let width = composer.width.min(72);
     let area = Rect::new(composer.x, composer.y - height, width, height);
+    // Keep the selected command visible when the list is taller than the popup.
+    let visible = (height - 2) as usize;
+    let first = selected.saturating_sub(visible.saturating_sub(1));
     let lines: Vec<Line> = items
         .iter()
         .enumerate()
+        .skip(first)
+        .take(visible)
         .map(|(i, c)| {
             let name = format!(" /{} {}", c.name, c.args);
             let line = Line::from(vec![
@@ -161,9 +201,15 @@ mod tests {
     #[test]
     fn popup_filters_as_you_type() {
         let names = |t: &str| matches(t).iter().map(|c| c.name).collect::<Vec<_>>();
-        assert_eq!(names("/"), vec!["help", "new", "model", "mode", "quit"]);
-        assert_eq!(names("/m"), vec!["model", "mode"]);
-        assert_eq!(names("/e"), vec!["help", "new", "model", "mode"]);
+        assert_eq!(
+            names("/"),
+            vec![
+                "help", "new", "model", "mode", "sessions", "fork", "rename", "compact", "export",
+                "quit"
+            ]
+        );
+        assert_eq!(names("/m"), vec!["model", "mode", "compact"]);
+        assert_eq!(names("/se"), vec!["sessions"]);
         assert!(names("/model x").is_empty());
         assert!(names("hi").is_empty());
     }

@@ -176,3 +176,39 @@ fn running_turn_status_and_queued_message() {
     assert!(screen.contains("thinking 0.0s · Esc to stop"), "{screen}");
     assert!(screen.contains("1 queued"), "{screen}");
 }
+
+fn compacted() -> App {
+    let mut app = configured();
+    app.on_event(Event::UserMessage {
+        text: "third question".into(),
+        item_id: Some(7),
+    });
+    app.on_event(Event::Notice {
+        level: crate::protocol::NoticeLevel::Info,
+        message: "the context window is 83% full (27200 of 32768 tokens): compacting older turns into a summary. Everything stays in the transcript above.".into(),
+    });
+    app.on_event(Event::Compacted {
+        summary: "Summary of the earlier conversation (12 messages compacted by pincer).\n\nWhat the user asked, in order:\n1. fix the parser\n2. run the tests\n\nTools used: edit_file ×1, shell ×2\nFiles touched: src/parse.rs (changed)".into(),
+        replaced_messages: 12,
+        tokens_before: 27_200,
+        tokens_after: 3_100,
+    });
+    app.on_event(Event::ContextUsage {
+        used_tokens: 3_100,
+        window_tokens: 32_768,
+    });
+    app
+}
+
+#[test]
+fn compaction_cell_folded() {
+    let mut app = compacted();
+    insta::assert_snapshot!(draw(&mut app, 80, 12));
+}
+
+#[test]
+fn compaction_cell_expanded() {
+    let mut app = compacted();
+    app.toggle_tool_output();
+    insta::assert_snapshot!(draw(&mut app, 80, 20));
+}

@@ -67,6 +67,15 @@ pub fn render(app: &mut App, frame: &mut Frame) {
         &app.theme,
     );
     render_status(app, frame, status);
+    if let Some(pane) = &app.sessions {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        pane.render(area, frame.buffer_mut(), &app.theme, now_ms);
+    }
+    if let Some(picker) = &app.fork_picker {
+        picker.render(main, frame.buffer_mut(), &app.theme);
+    }
     if app.approvals.is_open() {
         let (theme, hl) = (&app.theme, &app.highlighter);
         app.approvals.render(frame, main, theme, hl);
@@ -264,6 +273,11 @@ pub fn status_spans(
                 None => format!("last {}", seconds(last.duration)),
             });
         }
+        if let Some((used, window)) = app.context
+            && window > 0
+        {
+            parts.push(format!("ctx {}%", (used * 100 / window).min(999)));
+        }
         if app.session_tokens > 0 {
             let approx = if app.session_tokens_estimated {
                 "~"
@@ -312,13 +326,17 @@ pub const HELP_KEYS: &[(&str, &str)] = &[
     ("Shift+Tab", "cycle mode: plan → ask → auto-edit → yolo"),
     ("Ctrl+O", "show / fold the full output of tool calls"),
     (
+        "F2 · Ctrl+S",
+        "sessions: search, resume, fork, rename, export",
+    ),
+    (
         "y · s · a · n · Esc",
-        "approve once · session · always · deny · deny and stop",
+        "approve: once · session · always · deny · stop",
     ),
     ("? · F1", "this help"),
     (
-        "/help /new /model /mode /quit",
-        "commands (type / for the list)",
+        "/",
+        "commands: /sessions /fork /compact /new /model /mode …",
     ),
     ("//text", "send text that starts with /"),
 ];

@@ -1,0 +1,171 @@
+//! The context window: how full it is, and compacting older turns (on demand or before a turn
+//! that would overflow it).
+
+use super::compact::{self, StoredCompaction};
+use super::{Runtime, start};
+use crate::config::context_window;
+use crate::protocol::{Event, NoticeLevel};
+use crate::provider::ChatMessage;
+use crate::store::ItemKind;
+
+/// Why compaction runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Trigger {
+    /// `/compact`.
+    User,
+    /// The next request would pass `[context] compact_at` of the window.
+    Full,
+}
+
+impl Runtime {
+    /// The model's context window in tokens (0 when no provider is configured).
+    pub(super) fn window(&self) -> u64 {
+        let Some(p) = &self.provider else { return 0 };
+        context_window(
+            self.settings.config.providers.get(&p.profile),
+            p.kind,
+            &p.model,
+        )
+    }
+
+    /// The system prompt with the latest compaction summary.
+    pub(super) fn system(&self) -> Option<String> {
+        with_summary(
+            start::system_prompt(&self.settings).as_deref(),
+            self.summary.as_deref(),
+        )
+    }
+
+    /// Estimated tokens of the next request, or what the provider reported for the last one
+    /// when that is larger.
+    pub(super) fn context_used(&self) -> u64 {
+        compact::estimate(self.system().as_deref(), &self.conversation).max(self.reported_context)
+    }
+
+    pub(super) fn emit_context_usage(&self) {
+        let window = self.window();
+        if window > 0 {
+            self.emit(Event::ContextUsage {
+                used_tokens: self.context_used(),
+                window_tokens: window,
+            });
+        }
+    }
+
+    /// Compact when asked, or when the conversation passed the threshold. Returns whether it did.
+    pub(super) async fn maybe_compact(&mut self, trigger: Trigger) -> bool {
+        let window = self.window();
+        let before = self.context_used();
+        let cfg = self.settings.config.context.clone();
+        if trigger == Trigger::Full && !over_threshold(before, window, cfg.compact_at) {
+            return false;
+        }
+        let base = start::system_prompt(&self.settings);
+        let Some(stored) = compact_conversation(
+            base.as_deref(),
+            &mut self.summary,
+            &mut self.conversation,
+            cfg.keep_turns,
+            before,
+        ) else {
+            if trigger == Trigger::User {
+                self.emit(Event::Notice {
+                    level: NoticeLevel::Info,
+                    message: format!(
+                        "nothing to compact yet: the conversation is within the last {} turn(s) kept verbatim ([context] keep_turns)",
+                        cfg.keep_turns
+                    ),
+                });
+            } else {
+                tracing::warn!(
+                    before,
+                    window,
+                    "context nearly full but nothing older to compact"
+                );
+            }
+            return false;
+        };
+        if trigger == Trigger::Full {
+            self.emit(full_notice(before, window));
+        }
+        self.reported_context = 0;
+        self.persist(ItemKind::Compaction, &stored).await;
+        self.emit(compacted_event(&stored));
+        self.emit_context_usage();
+        true
+    }
+
+    /// Store a JSON item in the current session (if one is stored).
+    pub(super) async fn persist<T: serde::Serialize>(&mut self, kind: ItemKind, value: &T) {
+        let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
+            return;
+        };
+        let Ok(json) = serde_json::to_string(value) else {
+            return;
+        };
+        if let Err(e) = store
+            .call(move |s| s.append_item(&id, kind, &json, false, None))
+            .await
+        {
+            self.storage_failed(e);
+        }
+    }
+}
+
+/// The system prompt followed by the compaction summary.
+pub(super) fn with_summary(base: Option<&str>, summary: Option<&str>) -> Option<String> {
+    match (base, summary) {
+        (None, None) => None,
+        (Some(b), None) => Some(b.to_string()),
+        (None, Some(s)) => Some(s.to_string()),
+        (Some(b), Some(s)) => Some(format!("{b}\n\n{s}")),
+    }
+}
+
+pub(super) fn over_threshold(used: u64, window: u64, compact_at: f64) -> bool {
+    window > 0 && used as f64 >= compact_at * window as f64
+}
+
+/// Replace the older turns of `conversation` by a summary (folding in the previous one).
+/// `None` when there is nothing older than the kept turns.
+pub(super) fn compact_conversation(
+    base_system: Option<&str>,
+    summary: &mut Option<String>,
+    conversation: &mut Vec<ChatMessage>,
+    keep_turns: usize,
+    tokens_before: u64,
+) -> Option<StoredCompaction> {
+    let c = compact::compact(summary.as_deref(), conversation, keep_turns)?;
+    *conversation = c.kept;
+    let tokens_after = compact::estimate(
+        with_summary(base_system, Some(&c.summary)).as_deref(),
+        conversation,
+    );
+    *summary = Some(c.summary.clone());
+    Some(StoredCompaction {
+        summary: c.summary,
+        kept_messages: conversation.len(),
+        replaced_messages: c.replaced,
+        tokens_before,
+        tokens_after,
+    })
+}
+
+pub(super) fn full_notice(before: u64, window: u64) -> Event {
+    Event::Notice {
+        level: NoticeLevel::Info,
+        message: format!(
+            "the context window is {}% full ({before} of {window} tokens): compacting older turns into a summary. Everything stays in the transcript above.",
+            before * 100 / window.max(1)
+        ),
+    }
+}
+
+pub(super) fn compacted_event(c: &StoredCompaction) -> Event {
+    Event::Compacted {
+        summary: c.summary.clone(),
+        replaced_messages: c.replaced_messages,
+        tokens_before: c.tokens_before,
+        tokens_after: c.tokens_after,
+    }
+}

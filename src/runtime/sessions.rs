@@ -1,0 +1,259 @@
+//! Session ops: list, preview, resume, fork, rename, archive, delete, export. Every answer is an
+//! event; the front end never touches the store.
+
+use std::path::PathBuf;
+
+use super::{Runtime, history};
+use crate::config::ResolvedProvider;
+use crate::protocol::{ErrorKind, Event, ExportFormat, NoticeLevel, SessionScope};
+
+/// Sessions a list returns at most (far more than a person scrolls through).
+const LIST_LIMIT: usize = 50_000;
+/// Messages a preview shows.
+const PREVIEW_ITEMS: usize = 12;
+
+impl Runtime {
+    fn no_store(&self) -> bool {
+        if self.store.is_none() {
+            self.error(
+                ErrorKind::Storage,
+                "sessions are not stored in this run (the database could not be opened)",
+            );
+            return true;
+        }
+        false
+    }
+
+    pub(super) async fn list_sessions(&mut self, scope: SessionScope) {
+        self.list_scope = scope;
+        let Some(store) = self.store.clone() else {
+            self.emit(Event::SessionList {
+                scope,
+                sessions: Vec::new(),
+                current: None,
+            });
+            return;
+        };
+        let cwd = match scope {
+            SessionScope::ThisDirectory => Some(self.settings.workspace.display().to_string()),
+            SessionScope::All => None,
+        };
+        let archived = scope == SessionScope::All;
+        match store
+            .call(move |s| s.list_sessions(cwd.as_deref(), archived, LIST_LIMIT))
+            .await
+        {
+            Ok(sessions) => self.emit(Event::SessionList {
+                scope,
+                sessions,
+                current: self.session_id.clone(),
+            }),
+            Err(e) => self.error(ErrorKind::Storage, format!("cannot list sessions: {e}")),
+        }
+    }
+
+    pub(super) async fn preview_session(&mut self, id: String) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        let key = id.clone();
+        match store.call(move |s| s.last_items(&key, PREVIEW_ITEMS)).await {
+            Ok(items) => self.emit(Event::SessionPreview {
+                id,
+                items: history::rebuild(&items).history,
+            }),
+            Err(e) => tracing::warn!(%e, "preview failed"),
+        }
+    }
+
+    /// Switch to a stored session: stop the running turn, load it, show it.
+    pub(super) async fn resume_session(&mut self, id: String) {
+        if self.no_store() {
+            return;
+        }
+        self.stop_active().await;
+        self.queue.clear();
+        if self.load_session(id).await {
+            self.configured().await;
+        }
+    }
+
+    /// Load a stored session into the conversation (sealing a reply cut short by a crash).
+    /// Returns false (and says why) when it cannot be read.
+    pub(super) async fn load_session(&mut self, id: String) -> bool {
+        let Some(store) = self.store.clone() else {
+            return false;
+        };
+        let key = id.clone();
+        let loaded = store
+            .call(move |s| {
+                let sealed = s.seal_incomplete(&key)?;
+                Ok((sealed, s.load_session(&key)?))
+            })
+            .await;
+        let (sealed, loaded) = match loaded {
+            Ok(v) => v,
+            Err(e) => {
+                self.error(ErrorKind::Storage, format!("cannot load session {id}: {e}"));
+                return false;
+            }
+        };
+        if sealed > 0 {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Warning,
+                message: "the last reply of this session was cut off when pincer stopped; it is kept, marked interrupted".into(),
+            });
+        }
+        if loaded.skipped_rows > 0 {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Warning,
+                message: format!(
+                    "{} stored item(s) of this session could not be read and are left out",
+                    loaded.skipped_rows
+                ),
+            });
+        }
+        let rebuilt = history::rebuild(&loaded.items);
+        self.conversation = rebuilt.messages;
+        self.summary = rebuilt.summary;
+        self.reported_context = 0;
+        self.shown_history = rebuilt.history;
+        self.session_tokens = loaded.total_tokens;
+        self.session_id = Some(id);
+        true
+    }
+
+    /// Tell the front end which session it is in, with its transcript.
+    pub(super) async fn configured(&mut self) {
+        let input_history = self.input_history().await;
+        let history = std::mem::take(&mut self.shown_history);
+        self.emit(Event::SessionConfigured {
+            session_id: self.session_id.clone(),
+            provider: self.provider.as_ref().map(ResolvedProvider::info),
+            history,
+            input_history,
+            session_tokens: self.session_tokens,
+        });
+        self.emit_context_usage();
+    }
+
+    pub(super) async fn fork_session(&mut self, id: String, before_item: Option<i64>) {
+        let Some(store) = self.store.clone() else {
+            self.no_store();
+            return;
+        };
+        self.stop_active().await;
+        self.queue.clear();
+        let new_id = crate::store::new_session_id();
+        let child = new_id.clone();
+        match store
+            .call(move |s| s.fork_session(&id, before_item, &child))
+            .await
+        {
+            Ok(summary) => {
+                if self.load_session(new_id).await {
+                    self.configured().await;
+                    self.emit(Event::Notice {
+                        level: NoticeLevel::Info,
+                        message: format!(
+                            "forked «{}»: you are in the new session; the original is unchanged",
+                            summary.title
+                        ),
+                    });
+                }
+            }
+            Err(e) => self.error(ErrorKind::Storage, format!("cannot fork: {e}")),
+        }
+    }
+
+    pub(super) async fn rename_session(&mut self, id: String, title: String) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        let title = title.trim().to_string();
+        if title.is_empty() {
+            return;
+        }
+        if let Err(e) = store.call(move |s| s.rename_session(&id, &title)).await {
+            self.error(ErrorKind::Storage, format!("cannot rename: {e}"));
+        }
+        self.list_sessions(self.list_scope).await;
+    }
+
+    pub(super) async fn archive_session(&mut self, id: String, archived: bool) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        if let Err(e) = store.call(move |s| s.set_archived(&id, archived)).await {
+            self.error(ErrorKind::Storage, format!("cannot archive: {e}"));
+        }
+        self.list_sessions(self.list_scope).await;
+    }
+
+    pub(super) async fn delete_session(&mut self, id: String) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        let current = self.session_id.as_deref() == Some(id.as_str());
+        if current {
+            self.stop_active().await;
+            self.queue.clear();
+        }
+        let key = id.clone();
+        match store.call(move |s| s.delete_session(&key)).await {
+            Ok(()) => {
+                if current {
+                    self.session_id = None;
+                    self.conversation.clear();
+                    self.summary = None;
+                    self.session_tokens = 0;
+                    self.configured().await;
+                }
+                self.emit(Event::Notice {
+                    level: NoticeLevel::Info,
+                    message: format!("deleted session {id}"),
+                });
+            }
+            Err(e) => self.error(ErrorKind::Storage, format!("cannot delete: {e}")),
+        }
+        self.list_sessions(self.list_scope).await;
+    }
+
+    fn exports_dir(&self) -> Option<PathBuf> {
+        let db = self.settings.database.as_ref()?;
+        Some(db.parent()?.join("exports"))
+    }
+
+    pub(super) async fn export_session(&mut self, id: String, format: ExportFormat) {
+        let (Some(store), Some(dir)) = (self.store.clone(), self.exports_dir()) else {
+            self.error(
+                ErrorKind::Storage,
+                "nothing to export: sessions are not stored in this run",
+            );
+            return;
+        };
+        let path = dir.join(format!("{id}.{}", format.extension()));
+        let target = path.clone();
+        let result = store
+            .call(move |s| {
+                let text = match format {
+                    ExportFormat::Markdown => s.export_markdown(&id)?,
+                    ExportFormat::Jsonl => s.export_jsonl(&id)?,
+                };
+                Ok(text)
+            })
+            .await;
+        let written = result.map_err(|e| e.to_string()).and_then(|text| {
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&target, text))
+                .map_err(|e| format!("cannot write {}: {e}", target.display()))
+        });
+        match written {
+            Ok(()) => self.emit(Event::Notice {
+                level: NoticeLevel::Info,
+                message: format!("exported to {}", path.display()),
+            }),
+            Err(e) => self.error(ErrorKind::Storage, format!("export failed: {e}")),
+        }
+    }
+}

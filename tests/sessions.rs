@@ -1,0 +1,508 @@
+//! Sessions through the Op/Event channel: list, preview, resume, fork, rename, archive, delete,
+//! export; streamed replies written as they grow; compaction before the window fills.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pincer::config::{Config, NetworkConfig, Profile, ResolvedProvider};
+use pincer::protocol::{
+    Event, ExportFormat, HistoryItem, Op, ProviderKind, SessionScope, SessionSummary,
+};
+use pincer::runtime::{self, Resume, RuntimeHandle, RuntimeSettings};
+use pincer::store::{ItemKind, Store};
+use support::mock_server::*;
+
+fn provider(url: &str) -> ResolvedProvider {
+    ResolvedProvider {
+        profile: "mock".into(),
+        kind: ProviderKind::Openai,
+        base_url: format!("{url}/v1"),
+        model: "m".into(),
+        api_key: None,
+        api_key_env: None,
+        max_tokens: 256,
+    }
+}
+
+fn settings(url: &str, db: PathBuf, workspace: &str, window: Option<u64>) -> RuntimeSettings {
+    let mut config = Config {
+        network: NetworkConfig {
+            stream_idle_timeout_ms: 2_000,
+            max_retries: 2,
+            retry_base_delay_ms: 10,
+            retry_max_delay_ms: 50,
+            ..NetworkConfig::default()
+        },
+        ..Config::default()
+    };
+    config.context.keep_turns = 1;
+    config.providers.insert(
+        "mock".into(),
+        Profile {
+            kind: ProviderKind::Openai,
+            base_url: format!("{url}/v1"),
+            model: "m".into(),
+            api_key_env: None,
+            max_tokens: 256,
+            context_window: window,
+        },
+    );
+    let mut s = RuntimeSettings::new(config, Ok(provider(url)), PathBuf::from(workspace));
+    s.database = Some(db);
+    s.env = Arc::new(|_: &str| None);
+    s.tools_enabled = false;
+    s
+}
+
+async fn next(rt: &mut RuntimeHandle) -> Event {
+    tokio::time::timeout(Duration::from_secs(10), rt.events.recv())
+        .await
+        .expect("an event within 10 s")
+        .expect("runtime alive")
+}
+
+async fn until(rt: &mut RuntimeHandle, stop: impl Fn(&Event) -> bool) -> Vec<Event> {
+    let mut seen = Vec::new();
+    loop {
+        let ev = next(rt).await;
+        let done = stop(&ev);
+        seen.push(ev);
+        if done {
+            return seen;
+        }
+    }
+}
+
+fn finished(e: &Event) -> bool {
+    matches!(e, Event::TurnFinished { .. })
+}
+
+async fn chat(rt: &mut RuntimeHandle, text: &str) -> Vec<Event> {
+    rt.ops.send(Op::UserMessage { text: text.into() }).unwrap();
+    until(rt, finished).await
+}
+
+async fn list(
+    rt: &mut RuntimeHandle,
+    scope: SessionScope,
+) -> (Vec<SessionSummary>, Option<String>) {
+    rt.ops.send(Op::ListSessions { scope }).unwrap();
+    let evs = until(rt, |e| matches!(e, Event::SessionList { .. })).await;
+    match evs.into_iter().last() {
+        Some(Event::SessionList {
+            sessions, current, ..
+        }) => (sessions, current),
+        _ => unreachable!(),
+    }
+}
+
+async fn configured(rt: &mut RuntimeHandle) -> (Option<String>, Vec<HistoryItem>) {
+    let evs = until(rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    match evs.into_iter().last() {
+        Some(Event::SessionConfigured {
+            session_id,
+            history,
+            ..
+        }) => (session_id, history),
+        _ => unreachable!(),
+    }
+}
+
+fn texts(history: &[HistoryItem]) -> Vec<String> {
+    history
+        .iter()
+        .filter_map(|h| match h {
+            HistoryItem::User { text, .. } => Some(format!("you: {text}")),
+            HistoryItem::Assistant { text, .. } => Some(format!("ai: {text}")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn list_preview_resume_fork_rename_archive_delete_export() {
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["one"], None)),
+        Reply::sse(openai_sse(&["two"], None)),
+        Reply::sse(openai_sse(&["three"], None)),
+        Reply::sse(openai_sse(&["four"], None)),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut rt = runtime::spawn(settings(&server.url(), db.clone(), "/w/a", None));
+    configured(&mut rt).await;
+
+    // Session A: two turns. Then session B: one turn.
+    chat(&mut rt, "first question").await;
+    chat(&mut rt, "second question").await;
+    let (sessions, current) = list(&mut rt, SessionScope::ThisDirectory).await;
+    assert_eq!(sessions.len(), 1);
+    let a = sessions[0].clone();
+    assert_eq!(current.as_deref(), Some(a.id.as_str()));
+    assert_eq!(a.title, "first question");
+    assert_eq!(a.message_count, 4);
+    rt.ops.send(Op::NewSession).unwrap();
+    configured(&mut rt).await;
+    chat(&mut rt, "other topic").await;
+    let (sessions, _) = list(&mut rt, SessionScope::ThisDirectory).await;
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions[0].title, "other topic", "newest first");
+    let b = sessions[0].clone();
+
+    // Preview A without switching.
+    rt.ops
+        .send(Op::PreviewSession { id: a.id.clone() })
+        .unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionPreview { .. })).await;
+    let Some(Event::SessionPreview { id, items }) = evs.last() else {
+        panic!()
+    };
+    assert_eq!(id, &a.id);
+    assert_eq!(texts(items).last().unwrap(), "ai: two");
+
+    // Resume A: the transcript exactly as it was; the next message goes on from it.
+    rt.ops.send(Op::ResumeSession { id: a.id.clone() }).unwrap();
+    let (sid, history) = configured(&mut rt).await;
+    assert_eq!(sid.as_deref(), Some(a.id.as_str()));
+    assert_eq!(
+        texts(&history),
+        [
+            "you: first question",
+            "ai: one",
+            "you: second question",
+            "ai: two"
+        ]
+    );
+    let user_ids: Vec<i64> = history
+        .iter()
+        .filter_map(|h| match h {
+            HistoryItem::User { item_id, .. } => *item_id,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(user_ids.len(), 2);
+
+    // Fork A before its second question: the child has only the first turn.
+    rt.ops
+        .send(Op::ForkSession {
+            id: a.id.clone(),
+            before_item: Some(user_ids[1]),
+        })
+        .unwrap();
+    let (child, history) = configured(&mut rt).await;
+    let child = child.unwrap();
+    assert_ne!(child, a.id);
+    assert_eq!(texts(&history), ["you: first question", "ai: one"]);
+    let evs = chat(&mut rt, "a different second question").await;
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::AssistantMessageDone { text, .. } if text == "four"))
+    );
+    let sent = server.requests().last().unwrap().json().unwrap();
+    let msgs: Vec<_> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] != "system")
+        .collect();
+    assert_eq!(
+        msgs.len(),
+        3,
+        "the fork's history went to the model: {msgs:?}"
+    );
+    let (sessions, _) = list(&mut rt, SessionScope::ThisDirectory).await;
+    let child_row = sessions.iter().find(|s| s.id == child).unwrap();
+    assert_eq!(child_row.parent_id.as_deref(), Some(a.id.as_str()));
+
+    // Rename, archive (hidden from this directory, shown in all), export, delete.
+    rt.ops
+        .send(Op::RenameSession {
+            id: b.id.clone(),
+            title: "renamed".into(),
+        })
+        .unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
+    let Some(Event::SessionList { sessions, .. }) = evs.last() else {
+        panic!()
+    };
+    assert!(
+        sessions
+            .iter()
+            .any(|s| s.id == b.id && s.title == "renamed")
+    );
+    rt.ops
+        .send(Op::ArchiveSession {
+            id: b.id.clone(),
+            archived: true,
+        })
+        .unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
+    let Some(Event::SessionList { sessions, .. }) = evs.last() else {
+        panic!()
+    };
+    assert!(
+        !sessions.iter().any(|s| s.id == b.id),
+        "archived sessions leave this directory's list"
+    );
+    let (all, _) = list(&mut rt, SessionScope::All).await;
+    assert!(all.iter().any(|s| s.id == b.id && s.archived));
+
+    rt.ops
+        .send(Op::ExportSession {
+            id: a.id.clone(),
+            format: ExportFormat::Markdown,
+        })
+        .unwrap();
+    let evs = until(
+        &mut rt,
+        |e| matches!(e, Event::Notice { message, .. } if message.starts_with("exported to")),
+    )
+    .await;
+    let Some(Event::Notice { message, .. }) = evs.last() else {
+        panic!()
+    };
+    let path = message.trim_start_matches("exported to ").to_string();
+    let md = std::fs::read_to_string(&path).unwrap();
+    assert!(md.contains("second question") && md.contains("two"), "{md}");
+
+    rt.ops.send(Op::DeleteSession { id: a.id.clone() }).unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
+    let Some(Event::SessionList { sessions, .. }) = evs.last() else {
+        panic!()
+    };
+    assert!(!sessions.iter().any(|s| s.id == a.id));
+    let orphan = sessions.iter().find(|s| s.id == child).unwrap();
+    assert_eq!(orphan.parent_id, None, "a fork outlives its deleted parent");
+}
+
+#[tokio::test]
+async fn other_directories_are_listed_only_under_all() {
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["a"], None)),
+        Reply::sse(openai_sse(&["b"], None)),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    for ws in ["/w/one", "/w/two"] {
+        let mut rt = runtime::spawn(settings(&server.url(), db.clone(), ws, None));
+        configured(&mut rt).await;
+        chat(&mut rt, &format!("hello from {ws}")).await;
+        rt.ops.send(Op::Shutdown).unwrap();
+        until(&mut rt, |e| matches!(e, Event::ShutdownComplete)).await;
+    }
+    let mut rt = runtime::spawn(settings(&server.url(), db, "/w/two", None));
+    configured(&mut rt).await;
+    let (here, _) = list(&mut rt, SessionScope::ThisDirectory).await;
+    assert_eq!(here.len(), 1);
+    assert_eq!(here[0].cwd, "/w/two");
+    let (all, _) = list(&mut rt, SessionScope::All).await;
+    assert_eq!(all.len(), 2);
+}
+
+#[tokio::test]
+async fn a_streaming_reply_is_on_disk_before_it_finishes() {
+    let steps = vec![
+        Step::Bytes(
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"partial answer\"}}]}\n\n".to_vec(),
+        ),
+        Step::Stall,
+    ];
+    let server = MockServer::start(vec![Reply::Sse(steps)]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut rt = runtime::spawn(settings(&server.url(), db.clone(), "/w/a", None));
+    configured(&mut rt).await;
+    rt.ops
+        .send(Op::UserMessage {
+            text: "tell me".into(),
+        })
+        .unwrap();
+    until(&mut rt, |e| matches!(e, Event::AssistantDelta { .. })).await;
+    // A second connection sees the partial reply while the stream is still open.
+    let mut seen = String::new();
+    for _ in 0..100 {
+        let store = Store::open(&db).unwrap();
+        let id = store.latest_session_in("/w/a").unwrap().unwrap();
+        let loaded = store.load_session(&id).unwrap();
+        if let Some(item) = loaded.items.iter().find(|i| i.kind == ItemKind::Assistant) {
+            seen = item.content.clone();
+            assert!(item.interrupted, "an unfinished reply reads as interrupted");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen, "partial answer");
+    rt.ops.send(Op::Interrupt).unwrap();
+    until(&mut rt, finished).await;
+    let store = Store::open(&db).unwrap();
+    let id = store.latest_session_in("/w/a").unwrap().unwrap();
+    let items = store.load_session(&id).unwrap().items;
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1].content, "partial answer");
+    assert!(items[1].interrupted);
+}
+
+#[tokio::test]
+async fn a_crashed_reply_comes_back_sealed_and_marked_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    {
+        // What a kill -9 mid-stream leaves behind: an unfinished row with parts.
+        let store = Store::open(&db).unwrap();
+        store
+            .create_session(&pincer::store::NewSession {
+                id: "s1".into(),
+                title: "t".into(),
+                cwd: "/w/a".into(),
+                provider: "mock".into(),
+                model: "m".into(),
+            })
+            .unwrap();
+        store
+            .append_item("s1", ItemKind::User, "question", false, None)
+            .unwrap();
+        let item = store.begin_item("s1", ItemKind::Assistant).unwrap();
+        store.append_part(item, "half of ").unwrap();
+        store.append_part(item, "the answer").unwrap();
+    }
+    let server = MockServer::start(vec![Reply::sse(openai_sse(&["ok"], None))]).await;
+    let mut s = settings(&server.url(), db.clone(), "/w/a", None);
+    s.resume = Resume::ContinueLast;
+    let mut rt = runtime::spawn(s);
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::Notice { message, .. } if message.contains("cut off")))
+    );
+    let Some(Event::SessionConfigured { history, .. }) = evs.last() else {
+        panic!()
+    };
+    assert!(
+        matches!(&history[1], HistoryItem::Assistant { text, interrupted: true } if text == "half of the answer")
+    );
+    chat(&mut rt, "go on").await;
+    let sent = server.requests()[0].json().unwrap();
+    assert_eq!(sent["messages"][1]["content"], "half of the answer");
+}
+
+#[tokio::test]
+async fn the_conversation_is_compacted_before_the_window_fills() {
+    let replies = (0..4)
+        .map(|i| Reply::sse(openai_sse(&[&format!("answer {i}")], None)))
+        .collect();
+    let server = MockServer::start(replies).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    // A 2,048-token window; each message is ~500 tokens.
+    let mut rt = runtime::spawn(settings(&server.url(), db.clone(), "/w/a", Some(2048)));
+    configured(&mut rt).await;
+    let long = |n: usize| format!("request {n}: {}", "lorem ipsum ".repeat(170));
+    let mut compacted = None;
+    for n in 0..4 {
+        let evs = chat(&mut rt, &long(n)).await;
+        if let Some(e) = evs.iter().find(|e| matches!(e, Event::Compacted { .. })) {
+            assert!(
+                evs.iter().any(
+                    |e| matches!(e, Event::Notice { message, .. } if message.contains("compacting"))
+                ),
+                "the user is told first"
+            );
+            compacted = Some((n, e.clone()));
+            break;
+        }
+    }
+    let (
+        n,
+        Event::Compacted {
+            summary,
+            replaced_messages,
+            tokens_before,
+            tokens_after,
+        },
+    ) = compacted.expect("compacted")
+    else {
+        panic!()
+    };
+    assert!(replaced_messages >= 2);
+    assert!(tokens_after < tokens_before);
+    assert!(summary.contains("request 0"), "{summary}");
+    let sent = server.requests().last().unwrap().json().unwrap();
+    let msgs: Vec<_> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] != "system")
+        .collect();
+    assert_eq!(msgs.len(), 1, "only the last turn goes verbatim");
+    let system = msgs_system(&sent);
+    assert!(
+        system.contains("Summary of the earlier conversation"),
+        "{system}"
+    );
+
+    // Everything stays stored and visible; a resumed session sends the same compacted context.
+    rt.ops.send(Op::Shutdown).unwrap();
+    until(&mut rt, |e| matches!(e, Event::ShutdownComplete)).await;
+    let mut s = settings(&server.url(), db, "/w/a", Some(2048));
+    s.resume = Resume::ContinueLast;
+    let mut rt = runtime::spawn(s);
+    let (_, history) = configured(&mut rt).await;
+    let users = history
+        .iter()
+        .filter(|h| matches!(h, HistoryItem::User { .. }))
+        .count();
+    assert_eq!(users, n + 1, "no message is lost from the transcript");
+    assert!(
+        history
+            .iter()
+            .any(|h| matches!(h, HistoryItem::Compaction { .. }))
+    );
+    chat(&mut rt, "short").await;
+    let sent = server.requests().last().unwrap().json().unwrap();
+    assert!(msgs_system(&sent).contains("Summary of the earlier conversation"));
+}
+
+#[tokio::test]
+async fn compact_on_demand_says_when_there_is_nothing_to_do() {
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["a"], None)),
+        Reply::sse(openai_sse(&["b"], None)),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rt = runtime::spawn(settings(&server.url(), dir.path().join("p.db"), "/w", None));
+    configured(&mut rt).await;
+    chat(&mut rt, "one").await;
+    rt.ops.send(Op::Compact).unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Notice { .. })).await;
+    assert!(
+        matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("nothing to compact"))
+    );
+    chat(&mut rt, "two").await;
+    rt.ops.send(Op::Compact).unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Compacted { .. })).await;
+    assert!(matches!(
+        evs.last(),
+        Some(Event::Compacted {
+            replaced_messages: 2,
+            ..
+        })
+    ));
+}
+
+fn msgs_system(body: &serde_json::Value) -> String {
+    // OpenAI style: the system prompt is the first message when present.
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["role"] == "system"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
