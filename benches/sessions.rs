@@ -4,7 +4,7 @@
 //! it at 120×40 — what F2 costs. `filter_keystroke_pair`: type a letter into the filter and
 //! redraw, then erase it and redraw (two keystrokes). `resume_5000_items`: load a 5,000-item
 //! session, rebuild it, hand it to the UI and draw the first frame. The store's size per 1,000
-//! items is printed once.
+//! items is printed once. `open_with_integrity_check`: what opening the store costs at start.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -193,4 +193,13 @@ fn resume_5000_items(bencher: Bencher) {
         term.draw(|f| view::render(&mut app, f)).unwrap();
         black_box(&app);
     });
+}
+
+/// `Store::open` on the generated store: migrations check plus `PRAGMA quick_check` (runs in the
+/// runtime task after the first frame, before the session list is ready).
+#[divan::bench(sample_count = 10)]
+fn open_with_integrity_check() {
+    let store = Store::open(&FIXTURE.db).unwrap();
+    assert!(store.integrity_report().is_none());
+    black_box(store);
 }

@@ -47,14 +47,17 @@ fn settings(
     s
 }
 
-/// The next event, skipping the informational `PolicyConfigured`.
+/// The next event, skipping the informational `PolicyConfigured` and `ContextUsage`.
 async fn next(rt: &mut RuntimeHandle) -> Event {
     loop {
         let ev = tokio::time::timeout(Duration::from_secs(10), rt.events.recv())
             .await
             .expect("an event within 10 s")
             .expect("runtime alive");
-        if !matches!(ev, Event::PolicyConfigured { .. }) {
+        if !matches!(
+            ev,
+            Event::PolicyConfigured { .. } | Event::ContextUsage { .. }
+        ) {
             return ev;
         }
     }
@@ -451,7 +454,8 @@ async fn an_unwritable_database_is_reported_and_chat_still_works() {
         Ok(provider(&server.url(), "m")),
         Some(blocker.join("p.db")),
     ));
-    let first = until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    // The error follows SessionConfigured (a front end clears its screen on that event).
+    let first = until(&mut rt, |e| matches!(e, Event::Error { .. })).await;
     assert!(
         first.iter().any(|e| matches!(
             e,

@@ -377,13 +377,14 @@ async fn a_crashed_reply_comes_back_sealed_and_marked_interrupted() {
     s.resume = Resume::ContinueLast;
     let mut rt = runtime::spawn(s);
     let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
-    assert!(
-        evs.iter()
-            .any(|e| matches!(e, Event::Notice { message, .. } if message.contains("cut off")))
-    );
     let Some(Event::SessionConfigured { history, .. }) = evs.last() else {
         panic!()
     };
+    // The notice follows the transcript (a front end clears its screen on SessionConfigured).
+    let after = until(&mut rt, |e| matches!(e, Event::Notice { .. })).await;
+    assert!(
+        matches!(after.last(), Some(Event::Notice { message, .. }) if message.contains("cut off"))
+    );
     assert!(
         matches!(&history[1], HistoryItem::Assistant { text, interrupted: true } if text == "half of the answer")
     );

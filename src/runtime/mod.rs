@@ -173,6 +173,8 @@ pub(crate) struct Runtime {
     session_tokens: u64,
     /// The transcript of a loaded session, until `SessionConfigured` carries it out.
     shown_history: Vec<crate::protocol::HistoryItem>,
+    /// Notices about a loaded session, sent right after its `SessionConfigured`.
+    after_configured: Vec<Event>,
     /// The scope of the last `ListSessions`, for lists sent again after a change.
     list_scope: crate::protocol::SessionScope,
 }
@@ -208,6 +210,7 @@ impl Runtime {
             reported_context: 0,
             session_tokens: 0,
             shown_history: Vec::new(),
+            after_configured: Vec::new(),
             list_scope: crate::protocol::SessionScope::default(),
         }
     }

@@ -75,6 +75,14 @@ impl Runtime {
         self.queue.clear();
         if self.load_session(id).await {
             self.configured().await;
+        } else {
+            self.flush_after_configured();
+        }
+    }
+
+    fn flush_after_configured(&mut self) {
+        for event in std::mem::take(&mut self.after_configured) {
+            self.emit(event);
         }
     }
 
@@ -94,18 +102,23 @@ impl Runtime {
         let (sealed, loaded) = match loaded {
             Ok(v) => v,
             Err(e) => {
-                self.error(ErrorKind::Storage, format!("cannot load session {id}: {e}"));
+                // Shown after the transcript when this happens at start.
+                self.after_configured.push(Event::Error {
+                    kind: ErrorKind::Storage,
+                    message: format!("cannot load session {id}: {e}"),
+                    retryable: false,
+                });
                 return false;
             }
         };
         if sealed > 0 {
-            self.emit(Event::Notice {
+            self.after_configured.push(Event::Notice {
                 level: NoticeLevel::Warning,
                 message: "the last reply of this session was cut off when pincer stopped; it is kept, marked interrupted".into(),
             });
         }
         if loaded.skipped_rows > 0 {
-            self.emit(Event::Notice {
+            self.after_configured.push(Event::Notice {
                 level: NoticeLevel::Warning,
                 message: format!(
                     "{} stored item(s) of this session could not be read and are left out",
@@ -134,6 +147,8 @@ impl Runtime {
             input_history,
             session_tokens: self.session_tokens,
         });
+        // Notices about the loaded session go after it, or the transcript would clear them.
+        self.flush_after_configured();
         self.emit_context_usage();
     }
 
@@ -151,7 +166,9 @@ impl Runtime {
             .await
         {
             Ok(summary) => {
-                if self.load_session(new_id).await {
+                if !self.load_session(new_id).await {
+                    self.flush_after_configured();
+                } else {
                     self.configured().await;
                     self.emit(Event::Notice {
                         level: NoticeLevel::Info,

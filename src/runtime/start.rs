@@ -75,14 +75,19 @@ impl Runtime {
         match StoreHandle::open(self.settings.database.clone()).await {
             Ok(store) => {
                 if let Ok(Some(report)) = store.call(|s| Ok(s.integrity_report())).await {
-                    self.error(ErrorKind::Storage, report);
+                    self.after_configured.push(Event::Error {
+                        kind: ErrorKind::Storage,
+                        message: report,
+                        retryable: false,
+                    });
                 }
                 self.store = Some(store);
             }
-            Err(e) => self.error(
-                ErrorKind::Storage,
-                format!("{e} — this conversation will not be saved"),
-            ),
+            Err(e) => self.after_configured.push(Event::Error {
+                kind: ErrorKind::Storage,
+                message: format!("{e} — this conversation will not be saved"),
+                retryable: false,
+            }),
         }
         match self.settings.resume.clone() {
             Resume::New => {}
@@ -96,15 +101,16 @@ impl Runtime {
                         Ok(Some(id)) => {
                             self.load_session(id).await;
                         }
-                        Ok(None) => self.emit(Event::Notice {
+                        Ok(None) => self.after_configured.push(Event::Notice {
                             level: NoticeLevel::Info,
                             message: "no earlier session in this directory: starting a new one"
                                 .into(),
                         }),
-                        Err(e) => self.error(
-                            ErrorKind::Storage,
-                            format!("cannot find the last session: {e}"),
-                        ),
+                        Err(e) => self.after_configured.push(Event::Error {
+                            kind: ErrorKind::Storage,
+                            message: format!("cannot find the last session: {e}"),
+                            retryable: false,
+                        }),
                     }
                 }
             }
