@@ -329,4 +329,22 @@ fn approval_overlay_no_yes_and_always() {
         audit.contains("denied") && audit.contains("approved") && audit.contains("rule allow"),
         "{audit}"
     );
+    // The user's three answers (n, y, a) are items of the session too.
+    let store = Store::open(&home.path().join("data/pincer.db")).unwrap();
+    let cwd = std::fs::canonicalize(home.path()).unwrap();
+    let id = store
+        .latest_session_in(&cwd.display().to_string())
+        .unwrap()
+        .unwrap();
+    let approvals: Vec<String> = store
+        .load_session(&id)
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|i| i.kind == pincer::store::ItemKind::Approval)
+        .map(|i| i.content)
+        .collect();
+    assert_eq!(approvals.len(), 3, "{approvals:?}");
+    assert!(approvals[0].contains("\"deny\""), "{approvals:?}");
+    assert!(approvals[2].contains("approve_always"), "{approvals:?}");
 }

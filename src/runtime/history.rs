@@ -56,7 +56,11 @@ pub fn rebuild(items: &[StoredItem]) -> Rebuilt {
     // Calls of the latest assistant message still waiting for their result rows.
     let mut pending: Vec<StoredCall> = Vec::new();
     for item in items {
-        if item.kind != ItemKind::ToolResult && item.kind != ItemKind::ToolCall {
+        // Approvals and notices sit between a call and its result; they close nothing.
+        if matches!(
+            item.kind,
+            ItemKind::User | ItemKind::Assistant | ItemKind::Compaction
+        ) {
             close_pending(&mut pending, &mut messages, &mut history);
         }
         match item.kind {
@@ -275,6 +279,26 @@ mod tests {
         assert!(matches!(&r.messages[0], ChatMessage::User { content } if content == "two"));
         assert_eq!(r.history.len(), 5);
         assert!(matches!(&r.history[3], HistoryItem::Compaction { .. }));
+    }
+
+    #[test]
+    fn an_approval_between_call_and_result_closes_nothing() {
+        let items = vec![
+            row(ItemKind::User, "go".into()),
+            row(ItemKind::Assistant, String::new()),
+            row(ItemKind::ToolCall, call("c1")),
+            row(ItemKind::Approval, "{\"decision\":\"approve_once\"}".into()),
+            row(ItemKind::ToolResult, result("c1")),
+        ];
+        let r = rebuild(&items);
+        assert_eq!(r.messages.len(), 3);
+        assert!(matches!(
+            &r.history[1],
+            HistoryItem::Tool {
+                status: ToolStatus::Ok,
+                ..
+            }
+        ));
     }
 
     #[test]

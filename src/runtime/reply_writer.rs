@@ -113,18 +113,16 @@ async fn write_parts(
         if batch.is_empty() {
             continue;
         }
-        let id = match item {
-            Some(id) => id,
+        match item {
+            Some(id) => store.call(move |s| s.append_part(id, &batch)).await?,
             None => {
                 let session = session.clone();
                 let id = store
-                    .call(move |s| s.begin_item(&session, ItemKind::Assistant))
+                    .call(move |s| s.begin_item_with(&session, ItemKind::Assistant, &batch))
                     .await?;
                 item = Some(id);
-                id
             }
-        };
-        store.call(move |s| s.append_part(id, &batch)).await?;
+        }
     }
     Ok(item)
 }

@@ -9,7 +9,7 @@ use crate::policy::Verdict;
 use crate::protocol::{ApprovalDecision, DecisionKind, Event, NoticeLevel, RiskLevel, ToolStatus};
 use crate::provider::{ChatMessage, ToolCall};
 use crate::redact::redact;
-use crate::store::{AuditRecord, now_ms};
+use crate::store::{AuditRecord, ItemKind, now_ms};
 use crate::tools::compress;
 use crate::tools::registry::Prepared;
 
@@ -262,6 +262,9 @@ async fn await_answer(
         _ = env.cancel.cancelled() => None,
     };
     env.approvals.forget(request_id);
+    if let Some(d) = &decision {
+        record_approval(env, p, d).await;
+    }
     let notice = |message: String| {
         let _ = env.events.send(Event::Notice {
             level: NoticeLevel::Warning,
@@ -324,6 +327,26 @@ async fn await_answer(
             "The user denied this call and stopped the turn.".into(),
             true,
         )),
+    }
+}
+
+/// The user's answer, stored as an `approval` item of the session.
+async fn record_approval(env: &TurnEnv, p: &Prepared, decision: &ApprovalDecision) {
+    let (Some(store), Some(session)) = (env.store.clone(), env.session_id.clone()) else {
+        return;
+    };
+    let json = serde_json::json!({
+        "call_id": p.call_id,
+        "tool": p.name,
+        "summary": p.summary,
+        "decision": decision,
+    })
+    .to_string();
+    if let Err(e) = store
+        .call(move |s| s.append_item(&session, ItemKind::Approval, &json, false, None))
+        .await
+    {
+        tracing::warn!(%e, "storing an approval failed");
     }
 }
 

@@ -116,7 +116,9 @@ pub enum SkillError {
     ManySkills { path: PathBuf, names: Vec<String> },
     #[error("{} already exists; remove it first (`pincer skills rm {name}`) or choose another name", path.display())]
     Exists { name: String, path: PathBuf },
-    #[error("git is not installed or not on PATH, so {url} cannot be cloned; install git or clone it yourself and pass the folder")]
+    #[error(
+        "git is not installed or not on PATH, so {url} cannot be cloned; install git or clone it yourself and pass the folder"
+    )]
     GitMissing { url: String },
     #[error("git clone {url} failed: {stderr}; check the URL and your network")]
     GitFailed { url: String, stderr: String },
@@ -242,8 +244,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let skill = dir.path().join("a/ok");
         std::fs::create_dir_all(&skill).unwrap();
-        std::fs::write(skill.join("SKILL.md"), "---\nname: ok\ndescription: fine\n---\nbody\n")
-            .unwrap();
+        std::fs::write(
+            skill.join("SKILL.md"),
+            "---\nname: ok\ndescription: fine\n---\nbody\n",
+        )
+        .unwrap();
         let bad = dir.path().join("b/bad");
         std::fs::create_dir_all(&bad).unwrap();
         std::fs::write(bad.join("SKILL.md"), "---\nname: bad\n---\nbody\n").unwrap();

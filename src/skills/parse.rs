@@ -154,7 +154,8 @@ fn parse_inner(
     folder: &str,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Skill, Diagnostic> {
-    let split = split_frontmatter(text).map_err(|(line, msg)| Diagnostic::error(path, line, msg))?;
+    let split =
+        split_frontmatter(text).map_err(|(line, msg)| Diagnostic::error(path, line, msg))?;
     let value = parse_yaml(split.yaml, path, warnings)?;
     let map = match &value {
         Yaml::Null => yaml_serde::Mapping::new(),
@@ -314,7 +315,9 @@ fn parse_yaml(yaml: &str, path: &Path, warnings: &mut Vec<Diagnostic>) -> Result
     Err(Diagnostic::error(
         path,
         line,
-        format!("the frontmatter is not valid YAML ({msg}); fix this line (quote values that contain `: ` or `#`)"),
+        format!(
+            "the frontmatter is not valid YAML ({msg}); fix this line (quote values that contain `: ` or `#`)"
+        ),
     ))
 }
 
@@ -345,11 +348,12 @@ fn quote_colon_values(yaml: &str) -> Option<(String, Vec<usize>)> {
 
 /// The file line of a top-level `key:` in the frontmatter.
 fn key_line(yaml: &str, key: &str) -> Option<usize> {
-    yaml.lines().position(|l| {
-        l.strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with(':'))
-    })
-    .map(|i| i + YAML_FIRST_LINE)
+    yaml.lines()
+        .position(|l| {
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|i| i + YAML_FIRST_LINE)
 }
 
 /// A scalar as text; sequences and mappings are not.

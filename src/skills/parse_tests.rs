@@ -42,9 +42,8 @@ fn unquoted_colon_loads_with_a_warning_on_its_line() {
 
 #[test]
 fn unquoted_colon_keeps_nested_metadata() {
-    let p = parse(
-        "---\nname: demo\ndescription: a: b\nmetadata:\n  requires:\n    bins: [rg]\n---\n",
-    );
+    let p =
+        parse("---\nname: demo\ndescription: a: b\nmetadata:\n  requires:\n    bins: [rg]\n---\n");
     assert_eq!(p.skill().unwrap().requires.bins, vec!["rg"]);
 }
 
@@ -120,7 +119,10 @@ fn missing_frontmatter_is_an_error() {
     let p = parse("# Just markdown\n");
     let e = p.result.unwrap_err();
     assert_eq!(e.line, 1);
-    assert!(e.message.contains("must start with a --- frontmatter block"));
+    assert!(
+        e.message
+            .contains("must start with a --- frontmatter block")
+    );
     let p = parse("---\nname: demo\ndescription: d\n");
     assert!(p.result.unwrap_err().message.contains("never closed"));
 }

@@ -140,6 +140,17 @@ impl Store {
     /// Start an item that arrives in parts (a streamed reply); returns its id. Until
     /// `finish_item` it is stored incomplete and is not counted in the session.
     pub fn begin_item(&self, session_id: &str, kind: ItemKind) -> Result<i64, StoreError> {
+        self.begin_item_with(session_id, kind, "")
+    }
+
+    /// `begin_item` with the first text already in it (one transaction, so a crash never
+    /// leaves an empty row behind).
+    pub fn begin_item_with(
+        &self,
+        session_id: &str,
+        kind: ItemKind,
+        first: &str,
+    ) -> Result<i64, StoreError> {
         let now = now_ms();
         let tx = self.conn.unchecked_transaction()?;
         let changed = tx.execute(
@@ -151,8 +162,8 @@ impl Store {
         }
         tx.execute(
             "INSERT INTO items (session_id, kind, content, interrupted, created_at, complete)
-             VALUES (?1, ?2, '', 0, ?3, 0)",
-            params![session_id, kind.as_str(), now],
+             VALUES (?1, ?2, ?4, 0, ?3, 0)",
+            params![session_id, kind.as_str(), now, first],
         )?;
         let id = tx.last_insert_rowid();
         tx.commit()?;

@@ -208,7 +208,7 @@ mod tests {
                 "quit"
             ]
         );
-        assert_eq!(names("/m"), vec!["model", "mode", "compact"]);
+        assert_eq!(names("/m"), vec!["model", "mode", "rename", "compact"]);
         assert_eq!(names("/se"), vec!["sessions"]);
         assert!(names("/model x").is_empty());
         assert!(names("hi").is_empty());

@@ -1,0 +1,614 @@
+//! Every skill found under the roots, ranked by source, gated on requirements, shadowed by name;
+//! the prompt's catalog within a token budget; what changed between two scans.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::bundled::BUNDLED;
+use super::discover::find_skill_dirs;
+use super::parse::{Parsed, Requirements, Skill, parse_skill_md};
+use super::{Diagnostic, SKILL_FILE};
+
+/// Where a skill was found, highest precedence first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// `<project>/.pincer/skills`
+    ProjectPincer,
+    /// `<project>/.agents/skills`
+    ProjectAgents,
+    /// `<project>/.claude/skills` (when enabled in config)
+    ProjectClaude,
+    /// pincer's per-user skills dir
+    User,
+    /// `~/.agents/skills`
+    UserAgents,
+    /// per-user `installed_skills/` (`pincer skills install`): restricted
+    Installed,
+    /// built into the binary (the repo's `skills/`)
+    Bundled,
+}
+
+impl Source {
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::ProjectPincer => "project",
+            Source::ProjectAgents => "project-agents",
+            Source::ProjectClaude => "project-claude",
+            Source::User => "user",
+            Source::UserAgents => "user-agents",
+            Source::Installed => "installed",
+            Source::Bundled => "bundled",
+        }
+    }
+
+    pub fn trust(self) -> Trust {
+        match self {
+            Source::Installed => Trust::Restricted,
+            _ => Trust::Trusted,
+        }
+    }
+}
+
+/// Restricted skills (installed from elsewhere) limit the session to read-only tools while active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trust {
+    Trusted,
+    Restricted,
+}
+
+impl Trust {
+    pub fn label(self) -> &'static str {
+        match self {
+            Trust::Trusted => "trusted",
+            Trust::Restricted => "restricted",
+        }
+    }
+}
+
+/// The folders skills are read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkillRoots {
+    /// The workspace; `None` while the user has not trusted the project folder.
+    pub project: Option<PathBuf>,
+    pub include_claude: bool,
+    pub user_dir: PathBuf,
+    pub user_agents_dir: Option<PathBuf>,
+    pub installed_dir: PathBuf,
+    pub bundled: bool,
+}
+
+impl SkillRoots {
+    /// pincer's defaults: `<config>/skills`, `<data>/installed_skills`, and `~/.agents/skills`
+    /// unless `PINCER_HOME` is set (tests and portable installs never read the real home).
+    pub fn standard(
+        paths: &crate::paths::Paths,
+        project: Option<PathBuf>,
+        include_claude: bool,
+    ) -> SkillRoots {
+        let home_set = std::env::var_os("PINCER_HOME").is_some_and(|h| !h.is_empty());
+        let user_agents_dir = if home_set {
+            None
+        } else {
+            directories::BaseDirs::new().map(|b| b.home_dir().join(".agents").join("skills"))
+        };
+        SkillRoots {
+            project,
+            include_claude,
+            user_dir: paths.config_dir.join("skills"),
+            user_agents_dir,
+            installed_dir: paths.data_dir.join("installed_skills"),
+            bundled: true,
+        }
+    }
+
+    /// The on-disk roots in precedence order (bundled skills have none).
+    pub fn dirs(&self) -> Vec<(Source, PathBuf)> {
+        let mut out = Vec::new();
+        if let Some(p) = &self.project {
+            out.push((Source::ProjectPincer, p.join(".pincer").join("skills")));
+            out.push((Source::ProjectAgents, p.join(".agents").join("skills")));
+            if self.include_claude {
+                out.push((Source::ProjectClaude, p.join(".claude").join("skills")));
+            }
+        }
+        out.push((Source::User, self.user_dir.clone()));
+        if let Some(d) = &self.user_agents_dir {
+            out.push((Source::UserAgents, d.clone()));
+        }
+        out.push((Source::Installed, self.installed_dir.clone()));
+        out
+    }
+
+    /// What [`super::SkillWatcher::start`] should watch.
+    pub fn watch_paths(&self) -> Vec<PathBuf> {
+        self.dirs().into_iter().map(|(_, p)| p).collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    /// Loaded, with these warnings.
+    Warning {
+        warnings: Vec<Diagnostic>,
+    },
+    /// Disabled.
+    Error {
+        error: Diagnostic,
+    },
+    /// A requirement is missing: "needs `rg` on PATH", "needs $GITHUB_TOKEN".
+    Unavailable {
+        reason: String,
+    },
+    /// A higher-precedence skill of the same name wins.
+    Shadowed {
+        by_source: Source,
+        by_dir: PathBuf,
+    },
+}
+
+impl Status {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warning { .. } => "warning",
+            Status::Error { .. } => "error",
+            Status::Unavailable { .. } => "unavailable",
+            Status::Shadowed { .. } => "shadowed",
+        }
+    }
+
+    /// Ok or Warning: the skill can be offered.
+    pub fn is_usable(&self) -> bool {
+        matches!(self, Status::Ok | Status::Warning { .. })
+    }
+
+    /// A one-line explanation for a pane ("shadowed by project: /w/.pincer/skills/x").
+    pub fn detail(&self) -> String {
+        match self {
+            Status::Ok => String::new(),
+            Status::Warning { warnings } => warnings
+                .iter()
+                .map(|w| format!("line {}: {}", w.line, w.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Status::Error { error } => format!("line {}: {}", error.line, error.message),
+            Status::Unavailable { reason } => reason.clone(),
+            Status::Shadowed { by_source, by_dir } => {
+                format!("shadowed by {}: {}", by_source.label(), by_dir.display())
+            }
+        }
+    }
+}
+
+/// Length and FNV-1a hash of SKILL.md: a touch without a change is not a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Fingerprint {
+    pub len: u64,
+    pub hash: u64,
+}
+
+impl Fingerprint {
+    pub fn of(bytes: &[u8]) -> Fingerprint {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        Fingerprint {
+            len: bytes.len() as u64,
+            hash,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkillEntry {
+    /// The declared name (the folder name when the skill could not be parsed).
+    pub name: String,
+    pub description: String,
+    pub source: Source,
+    pub trust: Trust,
+    /// The skill's folder; `bundled:<name>` for bundled skills.
+    pub dir: PathBuf,
+    /// Its SKILL.md; `bundled:<name>/SKILL.md` for bundled skills.
+    pub file: PathBuf,
+    pub status: Status,
+    /// Parse warnings (also kept when the status is unavailable or shadowed).
+    pub warnings: Vec<Diagnostic>,
+    /// The parsed skill; `None` when the status is Error.
+    pub skill: Option<Skill>,
+    pub fingerprint: Fingerprint,
+}
+
+/// SKILL.md files larger than this are refused (reference material belongs in other files).
+const MAX_SKILL_MD: u64 = 1024 * 1024;
+
+impl SkillEntry {
+    fn from_parsed(
+        source: Source,
+        dir: PathBuf,
+        file: PathBuf,
+        folder: &str,
+        parsed: Parsed,
+        fingerprint: Fingerprint,
+    ) -> SkillEntry {
+        let (name, description, status, skill) = match parsed.result {
+            Ok(skill) => {
+                let status = if parsed.warnings.is_empty() {
+                    Status::Ok
+                } else {
+                    Status::Warning {
+                        warnings: parsed.warnings.clone(),
+                    }
+                };
+                (
+                    skill.name.clone(),
+                    skill.description.clone(),
+                    status,
+                    Some(skill),
+                )
+            }
+            Err(error) => (
+                folder.to_string(),
+                String::new(),
+                Status::Error { error },
+                None,
+            ),
+        };
+        SkillEntry {
+            name,
+            description,
+            source,
+            trust: source.trust(),
+            dir,
+            file,
+            status,
+            warnings: parsed.warnings,
+            skill,
+            fingerprint,
+        }
+    }
+
+    fn load_dir(source: Source, dir: &Path) -> SkillEntry {
+        let file = dir.join(SKILL_FILE);
+        let folder = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let read = match std::fs::metadata(&file) {
+            Ok(m) if m.len() > MAX_SKILL_MD => Err(format!(
+                "SKILL.md is {} KiB, over the 1024 KiB allowed; move reference material into \
+                 other files in the folder",
+                m.len() / 1024
+            )),
+            _ => std::fs::read(&file)
+                .map_err(|e| format!("cannot read SKILL.md: {e}; check its permissions")),
+        };
+        let (parsed, fingerprint) = match read {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                (
+                    parse_skill_md(&text, &file, &folder),
+                    Fingerprint::of(&bytes),
+                )
+            }
+            Err(msg) => (
+                Parsed {
+                    result: Err(Diagnostic::error(&file, 1, msg)),
+                    warnings: Vec::new(),
+                },
+                Fingerprint::of(&[]),
+            ),
+        };
+        SkillEntry::from_parsed(
+            source,
+            dir.to_path_buf(),
+            file,
+            &folder,
+            parsed,
+            fingerprint,
+        )
+    }
+
+    fn bundled(name: &str, text: &str) -> SkillEntry {
+        let dir = PathBuf::from(format!("bundled:{name}"));
+        let file = dir.join(SKILL_FILE);
+        let parsed = parse_skill_md(text, &file, name);
+        let fp = Fingerprint::of(text.as_bytes());
+        SkillEntry::from_parsed(Source::Bundled, dir, file, name, parsed, fp)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Catalog {
+    entries: Vec<SkillEntry>,
+}
+
+impl Catalog {
+    /// Reads every root. `env_lookup` and `has_binary` decide gating (pass [`env_var`] and
+    /// [`has_binary_on_path`] in production).
+    pub fn scan(
+        roots: &SkillRoots,
+        env_lookup: &dyn Fn(&str) -> Option<String>,
+        has_binary: &dyn Fn(&str) -> bool,
+    ) -> Catalog {
+        let mut entries: Vec<SkillEntry> = Vec::new();
+        for (source, root) in roots.dirs() {
+            for dir in find_skill_dirs(&root) {
+                entries.push(SkillEntry::load_dir(source, &dir));
+            }
+        }
+        if roots.bundled {
+            entries.extend(BUNDLED.iter().map(|(n, t)| SkillEntry::bundled(n, t)));
+        }
+        gate(&mut entries, env_lookup, has_binary);
+        shadow(&mut entries);
+        Catalog { entries }
+    }
+
+    /// Every entry, in precedence order (for a pane and `skills list`).
+    pub fn entries(&self) -> &[SkillEntry] {
+        &self.entries
+    }
+
+    /// The skills that can be offered: Ok or Warning, not shadowed, not unavailable.
+    pub fn available(&self) -> impl Iterator<Item = &SkillEntry> {
+        self.entries.iter().filter(|e| e.status.is_usable())
+    }
+
+    /// The names for the `activate_skill` tool's enum, in precedence order.
+    pub fn available_names(&self) -> Vec<String> {
+        self.available().map(|e| e.name.clone()).collect()
+    }
+
+    /// The available skill called `name`.
+    pub fn get(&self, name: &str) -> Option<&SkillEntry> {
+        self.available().find(|e| e.name == name)
+    }
+
+    /// Every warning and error of every entry.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for e in &self.entries {
+            out.extend(e.warnings.iter().cloned());
+            if let Status::Error { error } = &e.status {
+                out.push(error.clone());
+            }
+        }
+        out
+    }
+
+    /// The prompt's catalog: names and descriptions, admitted in precedence order while the
+    /// estimate (bytes / 4) stays within `budget_tokens`; once one does not fit, it and every
+    /// later skill are dropped. Returns the text ("" when nothing fits) and the dropped names.
+    pub fn prompt_section(&self, budget_tokens: usize) -> (String, Vec<String>) {
+        const HEADER: &str = "## Skills\n\nSkills are folders of instructions for particular \
+            tasks. When a task matches a skill's description, call `activate_skill` with its \
+            name before starting, then follow the instructions it returns.\n\n";
+        let tokens = |s: &str| s.len().div_ceil(4);
+        let mut text = String::from(HEADER);
+        let mut used = tokens(HEADER);
+        let mut admitted = 0;
+        let mut dropped = Vec::new();
+        for e in self.available() {
+            let desc = e
+                .description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let line = format!("- {}: {desc}\n", e.name);
+            if dropped.is_empty() && used + tokens(&line) <= budget_tokens {
+                used += tokens(&line);
+                text.push_str(&line);
+                admitted += 1;
+            } else {
+                dropped.push(e.name.clone());
+            }
+        }
+        if admitted == 0 {
+            text.clear();
+        }
+        (text, dropped)
+    }
+}
+
+fn gate(
+    entries: &mut [SkillEntry],
+    env_lookup: &dyn Fn(&str) -> Option<String>,
+    has_binary: &dyn Fn(&str) -> bool,
+) {
+    for e in entries.iter_mut().filter(|e| e.status.is_usable()) {
+        let Some(req) = e.skill.as_ref().map(|s| &s.requires) else {
+            continue;
+        };
+        if let Some(reason) = missing(req, env_lookup, has_binary) {
+            e.status = Status::Unavailable { reason };
+        }
+    }
+}
+
+fn missing(
+    req: &Requirements,
+    env_lookup: &dyn Fn(&str) -> Option<String>,
+    has_binary: &dyn Fn(&str) -> bool,
+) -> Option<String> {
+    let bins: Vec<String> = req
+        .bins
+        .iter()
+        .filter(|b| !has_binary(b))
+        .map(|b| format!("`{b}`"))
+        .collect();
+    let env: Vec<String> = req
+        .env
+        .iter()
+        .filter(|v| env_lookup(v).is_none_or(|s| s.is_empty()))
+        .map(|v| format!("${v}"))
+        .collect();
+    let mut parts = Vec::new();
+    if !bins.is_empty() {
+        parts.push(format!("needs {} on PATH", bins.join(", ")));
+    }
+    if !env.is_empty() {
+        parts.push(format!("needs {}", env.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// The first usable entry of a name wins; later usable ones say which one shadows them.
+/// Broken and unavailable entries shadow nothing: a lower skill of that name stays usable.
+fn shadow(entries: &mut [SkillEntry]) {
+    let mut winners: HashMap<String, (Source, PathBuf)> = HashMap::new();
+    for e in entries.iter_mut().filter(|e| e.status.is_usable()) {
+        if let Some((by_source, by_dir)) = winners.get(&e.name) {
+            e.status = Status::Shadowed {
+                by_source: *by_source,
+                by_dir: by_dir.clone(),
+            };
+        } else {
+            winners.insert(e.name.clone(), (e.source, e.dir.clone()));
+        }
+    }
+}
+
+/// What changed between two scans, for a short notice per skill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SkillChange {
+    Added {
+        name: String,
+    },
+    Changed {
+        name: String,
+    },
+    Removed {
+        name: String,
+    },
+    /// The entry is now an Error.
+    Broken {
+        name: String,
+        file: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+impl SkillChange {
+    /// "reloaded code-review", "code-review: line 3: description missing — disabled".
+    pub fn notice(&self) -> String {
+        match self {
+            SkillChange::Added { name } => format!("added skill {name}"),
+            SkillChange::Changed { name } => format!("reloaded {name}"),
+            SkillChange::Removed { name } => format!("removed skill {name}"),
+            SkillChange::Broken {
+                name,
+                line,
+                message,
+                ..
+            } => {
+                let short = message.split(" — ").next().unwrap_or(message);
+                format!("{name}: line {line}: {short} — disabled")
+            }
+        }
+    }
+}
+
+/// Changes from `old` to `new`, entries matched by folder. A name both removed and added (a
+/// folder renamed) is reported once, as changed.
+pub fn diff(old: &Catalog, new: &Catalog) -> Vec<SkillChange> {
+    let old_by_dir: HashMap<&Path, &SkillEntry> =
+        old.entries.iter().map(|e| (e.dir.as_path(), e)).collect();
+    let new_dirs: HashSet<&Path> = new.entries.iter().map(|e| e.dir.as_path()).collect();
+    let mut changes = Vec::new();
+    for e in &new.entries {
+        let before = old_by_dir.get(e.dir.as_path());
+        if let Status::Error { error } = &e.status {
+            let same =
+                before.is_some_and(|b| b.status == e.status && b.fingerprint == e.fingerprint);
+            if !same {
+                changes.push(SkillChange::Broken {
+                    name: e.name.clone(),
+                    file: error.file.clone(),
+                    line: error.line,
+                    message: error.message.clone(),
+                });
+            }
+            continue;
+        }
+        match before {
+            None => changes.push(SkillChange::Added {
+                name: e.name.clone(),
+            }),
+            Some(b) if b.fingerprint != e.fingerprint || b.name != e.name => {
+                changes.push(SkillChange::Changed {
+                    name: e.name.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    for e in &old.entries {
+        if !new_dirs.contains(e.dir.as_path()) {
+            changes.push(SkillChange::Removed {
+                name: e.name.clone(),
+            });
+        }
+    }
+    merge_renames(changes)
+}
+
+fn merge_renames(changes: Vec<SkillChange>) -> Vec<SkillChange> {
+    let added: HashSet<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            SkillChange::Added { name } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let removed: HashSet<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            SkillChange::Removed { name } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
+    let both: HashSet<&String> = added.intersection(&removed).collect();
+    let mut out = Vec::new();
+    for c in changes {
+        match &c {
+            SkillChange::Added { name } if both.contains(name) => {
+                out.push(SkillChange::Changed { name: name.clone() })
+            }
+            SkillChange::Removed { name } if both.contains(name) => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `$NAME` set and not empty.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// An executable called `name` in a `PATH` folder (or at `name`, when it is a path).
+pub fn has_binary_on_path(name: &str) -> bool {
+    fn executable(p: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    if name.contains('/') {
+        return executable(Path::new(name));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| executable(&dir.join(name))))
+}
+
+#[cfg(test)]
+#[path = "catalog_tests.rs"]
+mod tests;
