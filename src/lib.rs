@@ -14,6 +14,7 @@ pub mod redact;
 pub mod runtime;
 pub mod sandbox;
 pub mod session_cli;
+pub mod skill_cli;
 pub mod skills;
 pub mod startup;
 pub mod store;

@@ -11,6 +11,7 @@ use pincer::paths::Paths;
 use pincer::protocol::{ApprovalMode, ExportFormat};
 use pincer::runtime::{Resume, real_env};
 use pincer::session_cli::{self, ResumeTarget};
+use pincer::skill_cli;
 use pincer::startup::{Launch, Startup, workspace};
 
 /// A terminal-first AI assistant.
@@ -77,6 +78,34 @@ enum Command {
         #[command(subcommand)]
         action: SessionsAction,
     },
+    /// List, check, create, install or remove skills (folders with a SKILL.md).
+    Skills {
+        #[command(subcommand)]
+        action: SkillsAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SkillsAction {
+    /// Every skill found, with its source, trust and status.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check SKILL.md files (a file, a skill folder, or a folder of skills; default: all);
+    /// exits 1 when one is invalid.
+    Validate { path: Option<std::path::PathBuf> },
+    /// Create a skill from a template in your skills folder.
+    New { name: String },
+    /// Install a skill from a folder or a git URL as restricted (scanned first, asks).
+    Install {
+        src: String,
+        /// Do not ask.
+        #[arg(short = 'y', long)]
+        yes: bool,
+    },
+    /// Remove a user or installed skill.
+    Rm { name: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -151,6 +180,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Config { action }) => return config_command(action, &paths),
         Some(Command::Audit { json, limit }) => return audit_command(&paths, *json, *limit),
         Some(Command::Sessions { action }) => return sessions_command(action, &paths, &cli),
+        Some(Command::Skills { action }) => return skills_command(action, &paths, &cli),
         None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
@@ -292,6 +322,53 @@ fn sessions_command(action: &SessionsAction, paths: &Paths, cli: &Cli) -> anyhow
             Ok(ExitCode::from(2))
         }
     }
+}
+
+fn skills_command(action: &SkillsAction, paths: &Paths, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let here = workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?;
+    let config = config::Config::load(&paths.config_file()).unwrap_or_default();
+    let trusted = config
+        .trusted_projects
+        .iter()
+        .any(|t| std::fs::canonicalize(t).is_ok_and(|t| t == here));
+    let roots = pincer::skills::SkillRoots::standard(
+        paths,
+        trusted.then_some(here),
+        config.skills.include_claude,
+    );
+    let mut out = std::io::stdout().lock();
+    let failed = |e: &dyn std::fmt::Display| {
+        eprintln!("pincer: {e}");
+        Ok(ExitCode::from(2))
+    };
+    match action {
+        SkillsAction::List { json } => skill_cli::list(&roots, *json, &mut out)?,
+        SkillsAction::Validate { path } => {
+            if !skill_cli::validate(path.as_deref(), &roots, &mut out)? {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        SkillsAction::New { name } => {
+            if let Err(e) = skill_cli::create(name, &roots, &mut out) {
+                return failed(&e);
+            }
+        }
+        SkillsAction::Install { src, yes } => {
+            let mut input = std::io::stdin().lock();
+            let temp = paths.cache_dir.join("tmp");
+            match skill_cli::install(src, &roots, &temp, *yes, &mut input, &mut out) {
+                Ok(true) => {}
+                Ok(false) => return Ok(ExitCode::from(1)),
+                Err(e) => return failed(&e),
+            }
+        }
+        SkillsAction::Rm { name } => {
+            if let Err(e) = skill_cli::rm(name, &roots, &mut out) {
+                return failed(&e);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn audit_command(paths: &Paths, json: bool, limit: usize) -> anyhow::Result<ExitCode> {

@@ -68,6 +68,26 @@ pub enum Op {
     },
     /// Compact the conversation now (older turns → a summary item).
     Compact,
+    /// Send a skill's body (read fresh, `$ARGUMENTS` replaced) as a user message: `/name args`.
+    UseSkill {
+        name: String,
+        args: String,
+    },
+    /// Ask for a skill's body for a preview (answered by `SkillPreview`).
+    PreviewSkill {
+        name: String,
+    },
+    /// Scan the skill folders again now (after the editor closed, or on request).
+    ReloadSkills,
+    /// Create a skill from the template in the per-user skills folder (answered by
+    /// `SkillCreated`, after which the front end opens it in the editor).
+    CreateSkill {
+        name: String,
+    },
+    /// Answer a `ProjectTrustRequest`: load (and remember) this project's skills and rules, or not.
+    TrustProject {
+        trust: bool,
+    },
     /// Stop the runtime.
     Shutdown,
 }
@@ -212,8 +232,78 @@ pub enum Event {
         tokens_before: u64,
         tokens_after: u64,
     },
+    /// The skills as they are now (at start and after every change).
+    SkillsChanged {
+        skills: Vec<SkillInfo>,
+        /// Where `n` creates a new skill (the per-user skills folder).
+        user_dir: String,
+        /// A restricted (installed) skill is active in this session: read-only tools only.
+        restricted_active: bool,
+    },
+    /// The model activated a skill (restricted: read-only tools from now on in this session).
+    SkillActivated {
+        name: String,
+        restricted: bool,
+    },
+    /// A new skill's SKILL.md was written (answer to `CreateSkill`).
+    SkillCreated {
+        name: String,
+        path: String,
+    },
+    /// A skill's body (answer to `PreviewSkill`).
+    SkillPreview {
+        name: String,
+        body: String,
+    },
+    /// The workspace has project skills (or rules) and is not trusted yet: ask once.
+    ProjectTrustRequest {
+        path: String,
+        skill_folders: Vec<String>,
+    },
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
+}
+
+/// One skill as the skills pane and the slash popup show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkillInfo {
+    pub name: String,
+    pub description: String,
+    /// Where it was found: "project (.pincer/skills)", "user", "installed", "bundled", …
+    pub source: String,
+    /// Its SKILL.md (or `bundled:NAME`).
+    pub path: String,
+    pub restricted: bool,
+    pub status: SkillState,
+    /// Warnings, the error, why it is unavailable, or what shadows it.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkillState {
+    Ok,
+    Warning,
+    Error,
+    Unavailable,
+    Shadowed,
+}
+
+impl SkillState {
+    pub fn label(self) -> &'static str {
+        match self {
+            SkillState::Ok => "ok",
+            SkillState::Warning => "warning",
+            SkillState::Error => "error",
+            SkillState::Unavailable => "unavailable",
+            SkillState::Shadowed => "shadowed",
+        }
+    }
+
+    /// The model and `/name` can use it.
+    pub fn usable(self) -> bool {
+        matches!(self, SkillState::Ok | SkillState::Warning)
+    }
 }
 
 /// Which sessions `ListSessions` returns.

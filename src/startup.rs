@@ -63,7 +63,13 @@ impl Startup {
             .trusted_projects
             .iter()
             .any(|t| std::fs::canonicalize(t).is_ok_and(|t| t == launch.workspace));
+        let skill_roots = crate::skills::SkillRoots::standard(
+            &self.paths,
+            project_trusted.then(|| launch.workspace.clone()),
+            self.config.skills.include_claude,
+        );
         RuntimeSettings {
+            skill_roots: Some(skill_roots),
             config_path: self.paths.config_file(),
             database: Some(self.paths.database_file()),
             temp_dir: self.paths.cache_dir.join("tmp"),

@@ -1,6 +1,8 @@
 //! Skills end to end on temp dirs: precedence across roots, install → catalog, and the hot-reload
 //! watcher (edit, delete, rename, save-by-rename, a root created after start).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -2,6 +2,7 @@
 
 mod context;
 mod resolve;
+mod skills;
 mod template;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
 pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
+pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
 
 /// The whole configuration after loading; defaults fill anything the file leaves out.
@@ -30,6 +32,9 @@ pub struct Config {
     pub permissions: Permissions,
     pub limits: Limits,
     pub context: ContextConfig,
+    pub skills: SkillsConfig,
+    /// Projects whose skills and rules the user chose not to load (asked once).
+    pub untrusted_projects: Vec<String>,
     /// Project folders whose `.pincer/config.toml` allow rules are honoured.
     pub trusted_projects: Vec<String>,
 }
@@ -114,6 +119,8 @@ impl Default for Config {
             permissions: Permissions::default(),
             limits: Limits::default(),
             context: ContextConfig::default(),
+            skills: SkillsConfig::default(),
+            untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
         }
     }
@@ -195,6 +202,9 @@ struct FileConfig {
     limits: FileLimits,
     #[serde(default)]
     context: context::FileContext,
+    #[serde(default)]
+    skills: skills::FileSkills,
+    untrusted_projects: Option<Vec<String>>,
     trusted_projects: Option<Vec<String>>,
 }
 
@@ -475,6 +485,8 @@ impl Config {
                 .max(1024),
         };
         config.context = file.context.resolve();
+        config.skills = file.skills.resolve();
+        config.untrusted_projects = file.untrusted_projects.unwrap_or_default();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         let n = file.network;
         let d = NetworkConfig::default();

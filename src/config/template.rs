@@ -64,6 +64,10 @@ theme = "dark"
 # compact_at = 0.8                  # compact older turns into a summary at 80 % of the window
 # keep_turns = 3                    # turns kept verbatim when compacting
 
+[skills]
+# catalog_tokens = 2000             # prompt space for skill names and descriptions
+# include_claude = false            # also read <project>/.claude/skills/
+
 [network]
 # connect_timeout_ms = 10000
 # stream_idle_timeout_ms = 120000   # a stream silent this long counts as stalled

@@ -59,7 +59,7 @@ mod tests;
 use crate::protocol::{ApprovalMode, RiskLevel};
 
 pub use rule::{Rule, RuleError, tool_subject_kind};
-pub use save::{SaveError, save_rule};
+pub use save::{SaveError, save_list_entry, save_rule};
 pub use suggest::suggest_rule;
 
 /// What a call's arguments are about, as far as rules are concerned.

@@ -72,6 +72,48 @@ pub fn save_rule(path: &Path, list: RuleList, rule: &str) -> Result<(), SaveErro
     })
 }
 
+/// Add `value` to the top-level string array `key` (e.g. `trusted_projects`) of the TOML file
+/// at `path`, keeping everything else as it was; no duplicate. Same guarantees as `save_rule`.
+pub fn save_list_entry(path: &Path, key: &str, value: &str) -> Result<(), SaveError> {
+    let target = resolve_link(path);
+    let text = match fs::read_to_string(&target) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(SaveError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        let (line, column) = line_column(&text, e.span().map_or(0, |s| s.start));
+        SaveError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })?;
+    let not_an_array = || SaveError::NotAnArray {
+        path: path.to_path_buf(),
+        key: key.to_string(),
+    };
+    let item = doc
+        .as_table_mut()
+        .entry(key)
+        .or_insert(Item::Value(Value::Array(Array::new())));
+    let array = item.as_array_mut().ok_or_else(not_an_array)?;
+    if array.iter().any(|v| v.as_str() == Some(value)) {
+        return Ok(());
+    }
+    array.push(value);
+    write_atomic(&target, doc.to_string().as_bytes()).map_err(|source| SaveError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Follows symlinks so the rename replaces the real file, not the link.
 fn resolve_link(path: &Path) -> PathBuf {
     match fs::symlink_metadata(path) {
@@ -212,6 +254,24 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_entry_goes_to_the_top_level_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::write(
+            &path,
+            "# mine\ntheme = \"dark\"\n\n[limits]\nmax_rounds = 3\n",
+        )
+        .unwrap();
+        save_list_entry(&path, "trusted_projects", "/w/p").unwrap();
+        save_list_entry(&path, "trusted_projects", "/w/p").unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let parsed: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(parsed["trusted_projects"].as_array().unwrap().len(), 1);
+        assert_eq!(parsed["limits"]["max_rounds"].as_integer(), Some(3));
+        assert!(text.starts_with("# mine"), "{text}");
+    }
 
     fn read(path: &Path) -> String {
         fs::read_to_string(path).unwrap()

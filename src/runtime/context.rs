@@ -28,11 +28,16 @@ impl Runtime {
         )
     }
 
-    /// The system prompt with the latest compaction summary.
+    /// The system prompt (with the skills catalog) and the latest compaction summary.
     pub(super) fn system(&self) -> Option<String> {
+        with_summary(self.base_system().as_deref(), self.summary.as_deref())
+    }
+
+    /// The system prompt without the compaction summary.
+    pub(super) fn base_system(&self) -> Option<String> {
         with_summary(
             start::system_prompt(&self.settings).as_deref(),
-            self.summary.as_deref(),
+            self.skills_prompt().as_deref(),
         )
     }
 
@@ -60,7 +65,7 @@ impl Runtime {
         if trigger == Trigger::Full && !over_threshold(before, window, cfg.compact_at) {
             return false;
         }
-        let base = start::system_prompt(&self.settings);
+        let base = self.base_system();
         let Some(stored) = compact_conversation(
             base.as_deref(),
             &mut self.summary,

@@ -10,6 +10,8 @@ mod model_call;
 mod models;
 mod reply_writer;
 mod sessions;
+mod skill_tool;
+mod skills;
 mod start;
 mod storage;
 mod tool_call;
@@ -87,6 +89,8 @@ pub struct RuntimeSettings {
     pub temp_dir: PathBuf,
     /// Offer tools to the model at all.
     pub tools_enabled: bool,
+    /// Where skills are read from; `None`: no skills (tests, embedders).
+    pub skill_roots: Option<crate::skills::SkillRoots>,
 }
 
 impl RuntimeSettings {
@@ -114,6 +118,7 @@ impl RuntimeSettings {
             project_trusted: false,
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("pincer")),
             tools_enabled: true,
+            skill_roots: None,
         }
     }
 }
@@ -138,6 +143,8 @@ pub fn spawn(settings: RuntimeSettings) -> RuntimeHandle {
 
 enum Wake {
     Op(Option<Op>),
+    /// A skill folder changed.
+    Skills,
     Probe(Vec<Finding>),
     TurnDone(Result<turn::TurnResult, tokio::task::JoinError>),
 }
@@ -177,6 +184,7 @@ pub(crate) struct Runtime {
     after_configured: Vec<Event>,
     /// The scope of the last `ListSessions`, for lists sent again after a change.
     list_scope: crate::protocol::SessionScope,
+    skills: Option<skills::Skills>,
 }
 
 impl Runtime {
@@ -212,6 +220,7 @@ impl Runtime {
             shown_history: Vec::new(),
             after_configured: Vec::new(),
             list_scope: crate::protocol::SessionScope::default(),
+            skills: None,
         }
     }
 
@@ -229,11 +238,17 @@ impl Runtime {
 
     async fn run(mut self, mut ops: UnboundedReceiver<Op>) {
         let (probe_tx, mut probe_rx) = mpsc::unbounded_channel::<Vec<Finding>>();
-        self.start(probe_tx).await;
+        let (skills_tx, mut skills_rx) = mpsc::unbounded_channel::<()>();
+        self.start(probe_tx, skills_tx).await;
         loop {
             let wake = tokio::select! {
                 op = ops.recv() => Wake::Op(op),
                 Some(findings) = probe_rx.recv() => Wake::Probe(findings),
+                Some(()) = skills_rx.recv() => {
+                    // One rescan for a burst of changes.
+                    while skills_rx.try_recv().is_ok() {}
+                    Wake::Skills
+                }
                 result = async {
                     match self.active.as_mut() {
                         Some(a) => (&mut a.task).await,
@@ -245,6 +260,7 @@ impl Runtime {
                 Wake::Op(None | Some(Op::Shutdown)) => break,
                 Wake::Op(Some(op)) => self.handle(op).await,
                 Wake::Probe(findings) => self.emit_onboarding(true, findings),
+                Wake::Skills => self.rescan_skills(false).await,
                 Wake::TurnDone(result) => {
                     if let Some(active) = self.active.take() {
                         self.finish_turn(active, result).await;
@@ -262,27 +278,7 @@ impl Runtime {
 
     async fn handle(&mut self, op: Op) {
         match op {
-            Op::UserMessage { text } => {
-                if text.trim().is_empty() {
-                    return;
-                }
-                if self.provider.is_none() {
-                    self.error(
-                        ErrorKind::NoProvider,
-                        format!(
-                            "{} — your message was not sent",
-                            self.unconfigured_reason
-                                .as_deref()
-                                .unwrap_or("no model provider configured")
-                        ),
-                    );
-                    return;
-                }
-                self.queue.push_back(text);
-                if self.active.is_none() {
-                    self.start_next().await;
-                }
-            }
+            Op::UserMessage { text } => self.user_message(text).await,
             Op::Interrupt => {
                 if let Some(active) = &self.active {
                     active.cancel.cancel();
@@ -296,6 +292,7 @@ impl Runtime {
                 self.summary = None;
                 self.reported_context = 0;
                 self.session_tokens = 0;
+                self.reset_restricted();
                 self.configured().await;
             }
             Op::SetModel { name } => self.set_model(name.trim()),
@@ -322,6 +319,11 @@ impl Runtime {
             Op::ArchiveSession { id, archived } => self.archive_session(id, archived).await,
             Op::DeleteSession { id } => self.delete_session(id).await,
             Op::ExportSession { id, format } => self.export_session(id, format).await,
+            Op::UseSkill { name, args } => self.use_skill(name, args).await,
+            Op::PreviewSkill { name } => self.preview_skill(name).await,
+            Op::ReloadSkills => self.rescan_skills(true).await,
+            Op::CreateSkill { name } => self.create_skill(name).await,
+            Op::TrustProject { trust } => self.trust_project(trust).await,
             Op::Compact => {
                 if self.active.is_some() {
                     self.emit(Event::Notice {
@@ -334,6 +336,29 @@ impl Runtime {
                 }
             }
             Op::Shutdown => {} // handled by the loop
+        }
+    }
+
+    /// A message from the user (or a skill's body sent by `/name`): queued, then started.
+    async fn user_message(&mut self, text: String) {
+        if text.trim().is_empty() {
+            return;
+        }
+        if self.provider.is_none() {
+            self.error(
+                ErrorKind::NoProvider,
+                format!(
+                    "{} — your message was not sent",
+                    self.unconfigured_reason
+                        .as_deref()
+                        .unwrap_or("no model provider configured")
+                ),
+            );
+            return;
+        }
+        self.queue.push_back(text);
+        if self.active.is_none() {
+            self.start_next().await;
         }
     }
 
@@ -406,10 +431,16 @@ impl Runtime {
             events: self.events.clone(),
             store: self.store.clone(),
             session_id: self.session_id.clone(),
-            base_system: start::system_prompt(s),
+            base_system: self.base_system(),
             summary: self.summary.clone(),
             window: self.window(),
             context: s.config.context.clone(),
+            skills: self.skills.as_ref().map(|k| Arc::clone(&k.catalog)),
+            restricted: self
+                .skills
+                .as_ref()
+                .map(|k| Arc::clone(&k.restricted))
+                .unwrap_or_default(),
         };
         self.emit(Event::TurnStarted { turn_id });
         self.active = Some(ActiveTurn {

@@ -133,6 +133,7 @@ impl Runtime {
         self.shown_history = rebuilt.history;
         self.session_tokens = loaded.total_tokens;
         self.session_id = Some(id);
+        self.reset_restricted();
         true
     }
 

@@ -71,7 +71,11 @@ pub(super) fn system_prompt(s: &RuntimeSettings) -> Option<String> {
 }
 
 impl Runtime {
-    pub(super) async fn start(&mut self, probe_tx: UnboundedSender<Vec<Finding>>) {
+    pub(super) async fn start(
+        &mut self,
+        probe_tx: UnboundedSender<Vec<Finding>>,
+        skills_tx: UnboundedSender<()>,
+    ) {
         match StoreHandle::open(self.settings.database.clone()).await {
             Ok(store) => {
                 if let Ok(Some(report)) = store.call(|s| Ok(s.integrity_report())).await {
@@ -117,6 +121,8 @@ impl Runtime {
         }
         self.configured().await;
         self.announce_policy();
+        self.start_skills(skills_tx).await;
+        self.ask_project_trust();
         for (kind, message) in std::mem::take(&mut self.settings.startup_errors) {
             self.error(kind, message);
         }
@@ -132,6 +138,78 @@ impl Runtime {
                 });
             }
         }
+    }
+
+    /// Project skills load only once the user trusted the folder: ask once (TUI only).
+    fn ask_project_trust(&self) {
+        let s = &self.settings;
+        if !s.interactive || s.project_trusted || self.skills.is_none() {
+            return;
+        }
+        let ws = s.workspace.display().to_string();
+        if s.config.untrusted_projects.iter().any(|p| p == &ws) {
+            return;
+        }
+        let folders =
+            super::skills::project_skill_dirs(&s.workspace, s.config.skills.include_claude);
+        if folders.is_empty() {
+            return;
+        }
+        self.emit(Event::ProjectTrustRequest {
+            path: ws,
+            skill_folders: folders.iter().map(|f| f.display().to_string()).collect(),
+        });
+    }
+
+    /// The answer to `ProjectTrustRequest`, remembered in the user's config.
+    pub(super) async fn trust_project(&mut self, trust: bool) {
+        let ws = self.settings.workspace.display().to_string();
+        let key = if trust {
+            "trusted_projects"
+        } else {
+            "untrusted_projects"
+        };
+        let path = self.settings.config_path.clone();
+        let value = ws.clone();
+        let saved =
+            tokio::task::spawn_blocking(move || crate::policy::save_list_entry(&path, key, &value))
+                .await;
+        match saved {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => self.error(
+                ErrorKind::Config,
+                format!("{e} — the answer holds for this run only"),
+            ),
+            Err(e) => self.error(ErrorKind::Internal, e.to_string()),
+        }
+        if !trust {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Info,
+                message: format!(
+                    "this project's skills and allow rules stay off (remembered; remove \"{ws}\" from untrusted_projects in {} to be asked again)",
+                    self.settings.config_path.display()
+                ),
+            });
+            return;
+        }
+        self.settings.project_trusted = true;
+        {
+            let mut gate = self.gate.lock();
+            for text in &self.settings.project_permissions.allow {
+                if let Ok(rule) = Rule::parse(text) {
+                    gate.rules.add(RuleList::Allow, rule, "project config");
+                }
+            }
+        }
+        if let Some(skills) = self.skills.as_mut() {
+            skills.roots.project = Some(self.settings.workspace.clone());
+            skills.restart_watcher();
+        }
+        self.emit(Event::Notice {
+            level: NoticeLevel::Info,
+            message: "trusted this project: its skills and rules are loaded".into(),
+        });
+        self.rescan_skills(false).await;
     }
 
     fn announce_policy(&self) {

@@ -14,6 +14,7 @@ use crate::tools::compress;
 use crate::tools::registry::Prepared;
 
 use super::history::StoredResult;
+use super::skill_tool;
 use super::turn::TurnEnv;
 
 /// The outcome of one call.
@@ -63,6 +64,9 @@ enum State {
 /// one round queue up in the UI in order.
 pub async fn gate(env: &TurnEnv, call: &ToolCall) -> Gated {
     let started = Instant::now();
+    if call.name == skill_tool::NAME && env.skills.is_some() {
+        return skill_call(env, call, started).await;
+    }
     let prepared = env.toolbox.prepare(&env.tool_ctx, call);
     let (summary, risk) = match &prepared {
         Ok(p) => (p.summary.clone(), p.risk),
@@ -95,7 +99,44 @@ pub async fn gate(env: &TurnEnv, call: &ToolCall) -> Gated {
     }
 }
 
+/// `activate_skill`: read-only, never asks.
+async fn skill_call(env: &TurnEnv, call: &ToolCall, started: Instant) -> Gated {
+    let (summary, result) = skill_tool::run(env, call).await;
+    let _ = env.events.send(Event::ToolCallStarted {
+        turn_id: env.turn_id,
+        call_id: call.id.clone(),
+        tool: call.name.clone(),
+        summary: summary.clone(),
+        risk: RiskLevel::ReadOnly,
+    });
+    let (status, text) = match result {
+        Ok(text) => (ToolStatus::Ok, text),
+        Err(text) => (ToolStatus::Error, text),
+    };
+    Gated {
+        call: call.clone(),
+        summary,
+        started,
+        state: State::Done(Finish {
+            status,
+            decided_by: "skill (read-only)".into(),
+            decision: "allowed",
+            output: text.clone(),
+            model_content: text,
+            exit_code: None,
+            stop_turn: false,
+        }),
+    }
+}
+
 async fn decide(env: &TurnEnv, p: Prepared) -> State {
+    if p.risk != RiskLevel::ReadOnly && env.restricted.load(std::sync::atomic::Ordering::Relaxed) {
+        return State::Done(denied(
+            "restricted skill active",
+            "Not run: a restricted (installed) skill is active in this session, so only read-only tools may run. Tell the user what you would do instead.".into(),
+            false,
+        ));
+    }
     let verdict = env.gate.lock().decide(&p);
     match verdict {
         Verdict::Allow { by } => State::Allowed { p, by },

@@ -12,6 +12,7 @@ use super::gate::SharedGate;
 use super::history::{StoredCall, StoredResult};
 use super::model_call::{CallOutcome, call_model, resolve_model};
 use super::reply_writer::ReplyWriter;
+use super::skill_tool;
 use super::storage::StoreHandle;
 use super::tool_call;
 use super::{compact, context};
@@ -47,6 +48,10 @@ pub struct TurnEnv {
     pub summary: Option<String>,
     pub window: u64,
     pub context: ContextConfig,
+    /// The skills catalog when skills are on (the `activate_skill` tool).
+    pub skills: Option<Arc<crate::skills::Catalog>>,
+    /// A restricted skill is active: read-only tools only (shared with the runtime).
+    pub restricted: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct TurnResult {
@@ -174,11 +179,20 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         if round > 1 {
             compact_if_full(&mut env, &mut conversation, &mut result, &mut rec).await;
         }
-        let mode = env.gate.lock().mode;
+        let mode = if env.restricted.load(std::sync::atomic::Ordering::Relaxed) {
+            // Read-only tools only while a restricted skill is active.
+            crate::protocol::ApprovalMode::Plan
+        } else {
+            env.gate.lock().mode
+        };
+        let mut tools = env.toolbox.definitions(mode);
+        if let Some(def) = env.skills.as_deref().and_then(skill_tool::definition) {
+            tools.push(def);
+        }
         let request = ChatRequest {
             system: env.system.clone(),
             messages: conversation.clone(),
-            tools: env.toolbox.definitions(mode),
+            tools,
         };
         let mut writer = ReplyWriter::new(rec.store.clone(), rec.session_id.clone());
         let reply = call_model(

@@ -89,16 +89,26 @@ pub fn render_activation(a: &Activation) -> String {
 }
 
 /// Replaces `$ARGUMENTS` with `args`; when the body has no placeholder and `args` is not
-/// empty, appends them under `ARGUMENTS:`.
+/// empty, appends them under `ARGUMENTS:`. With no args, a line that is only the placeholder
+/// is dropped and an inline one says to take it from the conversation.
 pub fn expand_arguments(body: &str, args: &str) -> String {
+    const PLACEHOLDER: &str = "$ARGUMENTS";
     let args = args.trim();
-    if body.contains("$ARGUMENTS") {
-        body.replace("$ARGUMENTS", args)
-    } else if args.is_empty() {
-        body.to_string()
-    } else {
-        format!("{}\n\nARGUMENTS: {args}", body.trim_end())
+    if !body.contains(PLACEHOLDER) {
+        return if args.is_empty() {
+            body.to_string()
+        } else {
+            format!("{}\n\nARGUMENTS: {args}", body.trim_end())
+        };
     }
+    if !args.is_empty() {
+        return body.replace(PLACEHOLDER, args);
+    }
+    body.lines()
+        .filter(|l| l.trim() != PLACEHOLDER)
+        .map(|l| l.replace(PLACEHOLDER, "(not given: take it from the conversation)"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Relative paths below `dir` (not SKILL.md itself, not `.git` / `node_modules` / `target`),
@@ -227,5 +237,9 @@ mod tests {
         );
         assert_eq!(expand_arguments("Body\n", "x y"), "Body\n\nARGUMENTS: x y");
         assert_eq!(expand_arguments("Body", "  "), "Body");
+        assert_eq!(
+            expand_arguments("A\n$ARGUMENTS\nTarget: $ARGUMENTS", ""),
+            "A\nTarget: (not given: take it from the conversation)"
+        );
     }
 }

@@ -1,14 +1,15 @@
-//! Every skill found under the roots, ranked by source, gated on requirements, shadowed by name;
-//! the prompt's catalog within a token budget; what changed between two scans.
+//! Every skill found under the roots, ranked by source, gated on requirements (`gate.rs`),
+//! shadowed by name; the prompt's catalog within a token budget. Changes: `diff.rs`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::bundled::BUNDLED;
 use super::discover::find_skill_dirs;
-use super::parse::{Parsed, Requirements, Skill, parse_skill_md};
+use super::gate::gate;
+use super::parse::{Parsed, Skill, parse_skill_md};
 use super::{Diagnostic, SKILL_FILE};
 
 /// Where a skill was found, highest precedence first.
@@ -327,7 +328,7 @@ impl SkillEntry {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Catalog {
-    entries: Vec<SkillEntry>,
+    pub(crate) entries: Vec<SkillEntry>,
 }
 
 impl Catalog {
@@ -418,48 +419,6 @@ impl Catalog {
     }
 }
 
-fn gate(
-    entries: &mut [SkillEntry],
-    env_lookup: &dyn Fn(&str) -> Option<String>,
-    has_binary: &dyn Fn(&str) -> bool,
-) {
-    for e in entries.iter_mut().filter(|e| e.status.is_usable()) {
-        let Some(req) = e.skill.as_ref().map(|s| &s.requires) else {
-            continue;
-        };
-        if let Some(reason) = missing(req, env_lookup, has_binary) {
-            e.status = Status::Unavailable { reason };
-        }
-    }
-}
-
-fn missing(
-    req: &Requirements,
-    env_lookup: &dyn Fn(&str) -> Option<String>,
-    has_binary: &dyn Fn(&str) -> bool,
-) -> Option<String> {
-    let bins: Vec<String> = req
-        .bins
-        .iter()
-        .filter(|b| !has_binary(b))
-        .map(|b| format!("`{b}`"))
-        .collect();
-    let env: Vec<String> = req
-        .env
-        .iter()
-        .filter(|v| env_lookup(v).is_none_or(|s| s.is_empty()))
-        .map(|v| format!("${v}"))
-        .collect();
-    let mut parts = Vec::new();
-    if !bins.is_empty() {
-        parts.push(format!("needs {} on PATH", bins.join(", ")));
-    }
-    if !env.is_empty() {
-        parts.push(format!("needs {}", env.join(", ")));
-    }
-    (!parts.is_empty()).then(|| parts.join("; "))
-}
-
 /// The first usable entry of a name wins; later usable ones say which one shadows them.
 /// Broken and unavailable entries shadow nothing: a lower skill of that name stays usable.
 fn shadow(entries: &mut [SkillEntry]) {
@@ -474,139 +433,6 @@ fn shadow(entries: &mut [SkillEntry]) {
             winners.insert(e.name.clone(), (e.source, e.dir.clone()));
         }
     }
-}
-
-/// What changed between two scans, for a short notice per skill.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum SkillChange {
-    Added {
-        name: String,
-    },
-    Changed {
-        name: String,
-    },
-    Removed {
-        name: String,
-    },
-    /// The entry is now an Error.
-    Broken {
-        name: String,
-        file: PathBuf,
-        line: usize,
-        message: String,
-    },
-}
-
-impl SkillChange {
-    /// "reloaded code-review", "code-review: line 3: description missing — disabled".
-    pub fn notice(&self) -> String {
-        match self {
-            SkillChange::Added { name } => format!("added skill {name}"),
-            SkillChange::Changed { name } => format!("reloaded {name}"),
-            SkillChange::Removed { name } => format!("removed skill {name}"),
-            SkillChange::Broken {
-                name,
-                line,
-                message,
-                ..
-            } => {
-                let short = message.split(" — ").next().unwrap_or(message);
-                format!("{name}: line {line}: {short} — disabled")
-            }
-        }
-    }
-}
-
-/// Changes from `old` to `new`, entries matched by folder. A name both removed and added (a
-/// folder renamed) is reported once, as changed.
-pub fn diff(old: &Catalog, new: &Catalog) -> Vec<SkillChange> {
-    let old_by_dir: HashMap<&Path, &SkillEntry> =
-        old.entries.iter().map(|e| (e.dir.as_path(), e)).collect();
-    let new_dirs: HashSet<&Path> = new.entries.iter().map(|e| e.dir.as_path()).collect();
-    let mut changes = Vec::new();
-    for e in &new.entries {
-        let before = old_by_dir.get(e.dir.as_path());
-        if let Status::Error { error } = &e.status {
-            let same =
-                before.is_some_and(|b| b.status == e.status && b.fingerprint == e.fingerprint);
-            if !same {
-                changes.push(SkillChange::Broken {
-                    name: e.name.clone(),
-                    file: error.file.clone(),
-                    line: error.line,
-                    message: error.message.clone(),
-                });
-            }
-            continue;
-        }
-        match before {
-            None => changes.push(SkillChange::Added {
-                name: e.name.clone(),
-            }),
-            Some(b) if b.fingerprint != e.fingerprint || b.name != e.name => {
-                changes.push(SkillChange::Changed {
-                    name: e.name.clone(),
-                })
-            }
-            Some(_) => {}
-        }
-    }
-    for e in &old.entries {
-        if !new_dirs.contains(e.dir.as_path()) {
-            changes.push(SkillChange::Removed {
-                name: e.name.clone(),
-            });
-        }
-    }
-    merge_renames(changes)
-}
-
-fn merge_renames(changes: Vec<SkillChange>) -> Vec<SkillChange> {
-    let added: HashSet<String> = changes
-        .iter()
-        .filter_map(|c| match c {
-            SkillChange::Added { name } => Some(name.clone()),
-            _ => None,
-        })
-        .collect();
-    let removed: HashSet<String> = changes
-        .iter()
-        .filter_map(|c| match c {
-            SkillChange::Removed { name } => Some(name.clone()),
-            _ => None,
-        })
-        .collect();
-    let both: HashSet<&String> = added.intersection(&removed).collect();
-    let mut out = Vec::new();
-    for c in changes {
-        match &c {
-            SkillChange::Added { name } if both.contains(name) => {
-                out.push(SkillChange::Changed { name: name.clone() })
-            }
-            SkillChange::Removed { name } if both.contains(name) => {}
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// `$NAME` set and not empty.
-pub fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// An executable called `name` in a `PATH` folder (or at `name`, when it is a path).
-pub fn has_binary_on_path(name: &str) -> bool {
-    fn executable(p: &Path) -> bool {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-    if name.contains('/') {
-        return executable(Path::new(name));
-    }
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| executable(&dir.join(name))))
 }
 
 #[cfg(test)]

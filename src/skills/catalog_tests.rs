@@ -1,6 +1,7 @@
 use std::fs;
 
 use super::*;
+use crate::skills::{SkillChange, diff, has_binary_on_path};
 
 fn write_skill(root: &Path, folder: &str, name: &str, desc: &str) {
     let d = root.join(folder);

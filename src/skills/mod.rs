@@ -11,7 +11,9 @@
 mod activate;
 mod bundled;
 mod catalog;
+mod diff;
 mod discover;
+mod gate;
 mod install;
 mod parse;
 mod scan;
@@ -24,11 +26,10 @@ use serde::Serialize;
 
 pub use activate::{Activation, MAX_LISTED_FILES, activate, expand_arguments, render_activation};
 pub use bundled::{BUNDLED, bundled_text};
-pub use catalog::{
-    Catalog, Fingerprint, SkillChange, SkillEntry, SkillRoots, Source, Status, Trust, diff,
-    env_var, has_binary_on_path,
-};
+pub use catalog::{Catalog, Fingerprint, SkillEntry, SkillRoots, Source, Status, Trust};
+pub use diff::{SkillChange, diff};
 pub use discover::{MAX_DEPTH, find_skill_dirs};
+pub use gate::{env_var, has_binary_on_path};
 pub use install::{FileFindings, PendingInstall, new_skill, prepare_install, remove};
 pub use parse::{Parsed, Requirements, Skill, parse_skill_md, validate_name};
 pub use scan::{Finding, scan_dangerous};
@@ -208,6 +209,11 @@ pub fn list_lines(catalog: &Catalog) -> Vec<String> {
             .to_string()
         })
         .collect()
+}
+
+/// The first line of a description, cut for a terminal line.
+pub fn truncate_for_cli(text: &str) -> String {
+    first_line(text, 100)
 }
 
 /// The first line of `text`, cut to `max` chars with an ellipsis.

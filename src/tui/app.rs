@@ -103,6 +103,17 @@ pub struct App {
     pub home: Option<String>,
     /// Ops produced while handling runtime events (the loop sends them).
     pub outbox: Vec<crate::protocol::Op>,
+    /// Every skill the runtime found (for the popup and the skills pane).
+    pub skills: Vec<crate::protocol::SkillInfo>,
+    pub skills_user_dir: String,
+    /// A restricted skill is active in this session: read-only tools (shown in the status).
+    pub restricted_skill: bool,
+    /// The skills pane (F3), when open.
+    pub skills_pane: Option<super::skills_pane::SkillsPane>,
+    /// The one-time "trust this project?" question.
+    pub trust_request: Option<super::skill_ui::TrustRequest>,
+    /// A file to open in `$VISUAL` / `$EDITOR` (the loop suspends the screen for it).
+    pub edit_request: Option<String>,
 }
 
 impl App {
@@ -140,6 +151,12 @@ impl App {
             context: None,
             home: None,
             outbox: Vec::new(),
+            skills: Vec::new(),
+            skills_user_dir: String::new(),
+            restricted_skill: false,
+            skills_pane: None,
+            trust_request: None,
+            edit_request: None,
         }
     }
 
@@ -414,6 +431,23 @@ impl App {
                 current,
             } => self.on_session_list(scope, sessions, current),
             Event::SessionPreview { id, items } => self.on_session_preview(id, items),
+            Event::SkillsChanged {
+                skills,
+                user_dir,
+                restricted_active,
+            } => self.on_skills_changed(skills, user_dir, restricted_active),
+            Event::SkillPreview { name, body } => self.on_skill_preview(name, body),
+            Event::SkillActivated { name, restricted } => self.on_skill_activated(name, restricted),
+            Event::SkillCreated { name, path } => self.on_skill_created(name, path),
+            Event::ProjectTrustRequest {
+                path,
+                skill_folders,
+            } => {
+                self.trust_request = Some(super::skill_ui::TrustRequest {
+                    path,
+                    folders: skill_folders,
+                });
+            }
             Event::ContextUsage {
                 used_tokens,
                 window_tokens,

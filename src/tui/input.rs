@@ -37,8 +37,18 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
         };
     }
 
+    if app.trust_request.is_some() {
+        return app.trust_key(key);
+    }
     if app.fork_picker.is_some() {
         return app.fork_picker_key(key);
+    }
+    if app.skills_pane.is_some() {
+        if key.code == KeyCode::Char('c') && ctrl {
+            app.skills_pane = None;
+            return Vec::new();
+        }
+        return app.skills_pane_key(key);
     }
     if app.sessions.is_some() {
         return app.session_pane_key(key);
@@ -70,6 +80,7 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
         }
         KeyCode::F(2) => return app.open_sessions(SessionScope::ThisDirectory, ""),
         KeyCode::Char('s') if ctrl => return app.open_sessions(SessionScope::ThisDirectory, ""),
+        KeyCode::F(3) => return app.open_skills_pane(),
         KeyCode::F(1) => {
             app.overlay = Some(Overlay::Help);
             return Vec::new();
@@ -161,17 +172,22 @@ pub fn handle_paste(app: &mut App, text: &str) {
         app.outbox.extend(ops);
         return;
     }
+    if app.skills_pane.is_some() {
+        let ops = app.skills_pane_paste(text);
+        app.outbox.extend(ops);
+        return;
+    }
     app.quit_armed = false;
     app.overlay = None;
     app.composer.paste(text);
     app.slash_dismissed = false;
 }
 
-pub fn popup_items(app: &App) -> Vec<&'static slash::SlashCommand> {
+pub fn popup_items(app: &App) -> Vec<slash::PopupItem> {
     if app.slash_dismissed || app.composer.text().contains('\n') {
         return Vec::new();
     }
-    slash::matches(&app.composer.text())
+    slash::matches_with_skills(&app.composer.text(), &app.skill_names())
 }
 
 fn ctrl_c(app: &mut App, was_armed: bool) -> Vec<Op> {
@@ -205,6 +221,19 @@ fn esc(app: &mut App) -> Vec<Op> {
 
 fn submit(app: &mut App) -> Vec<Op> {
     let text = app.composer.text();
+    if let Some(Parsed::Unknown(name)) = slash::parse(&text) {
+        let args = text
+            .trim_start()
+            .trim_start_matches('/')
+            .strip_prefix(name.as_str())
+            .unwrap_or("")
+            .trim();
+        if let Some(op) = app.skill_command(&name, args) {
+            app.composer.take_message();
+            app.transcript.end();
+            return vec![op];
+        }
+    }
     if let Some(cmd) = slash::parse(&text) {
         return run_command(app, cmd);
     }
@@ -271,6 +300,7 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
         }
         Parsed::Rename(title) => app.rename_current(title),
         Parsed::Compact => vec![Op::Compact],
+        Parsed::Skills => app.open_skills_pane(),
         Parsed::Export(format) => app.export_current(&format),
         Parsed::Quit => {
             app.quit_requested = true;

@@ -8,11 +8,14 @@ pub mod app;
 pub mod approval;
 pub mod cells;
 pub mod composer;
+mod editor;
 pub mod fork_picker;
 pub mod input;
 pub mod markdown;
 pub mod panes;
 pub mod session_pane;
+pub mod skill_ui;
+pub mod skills_pane;
 pub mod slash;
 pub mod terminal;
 pub mod theme;
@@ -24,6 +27,8 @@ pub mod view;
 mod approval_snapshot_tests;
 #[cfg(test)]
 mod session_pane_snapshot_tests;
+#[cfg(test)]
+mod skills_pane_snapshot_tests;
 #[cfg(test)]
 mod snapshot_tests;
 
@@ -158,6 +163,21 @@ async fn event_loop(
         }
         if std::mem::take(&mut app.suspend_requested) {
             suspend(guard)?;
+            dirty = true;
+            last_draw = Instant::now() - FRAME;
+        }
+        if let Some(path) = app.edit_request.take() {
+            // The editor owns the terminal meanwhile: stop reading keys, restore the screen.
+            drop(input);
+            guard.suspend();
+            let outcome = tokio::task::block_in_place(|| editor::open(&path));
+            guard
+                .resume()
+                .context("cannot take the terminal back after the editor")?;
+            input = EventStream::new();
+            if let Err(e) = outcome {
+                app.push_error(ErrorKind::Config, e);
+            }
             dirty = true;
             last_draw = Instant::now() - FRAME;
         }

@@ -41,6 +41,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         help: "browse, search, resume, fork (F2)",
     },
     SlashCommand {
+        name: "skills",
+        args: "",
+        help: "skills: status, preview, edit, create (F3)",
+    },
+    SlashCommand {
         name: "fork",
         args: "",
         help: "branch from one of your messages",
@@ -74,6 +79,7 @@ pub enum Parsed {
     Model(String),
     Mode(String),
     Sessions,
+    Skills,
     Fork,
     Rename(String),
     Compact,
@@ -99,6 +105,7 @@ pub fn parse(text: &str) -> Option<Parsed> {
         "mode" => Parsed::Mode(args.to_string()),
         "sessions" | "resume" => Parsed::Sessions,
         "fork" => Parsed::Fork,
+        "skills" => Parsed::Skills,
         "rename" => Parsed::Rename(args.to_string()),
         "compact" => Parsed::Compact,
         "export" => Parsed::Export(args.to_string()),
@@ -127,11 +134,57 @@ pub fn matches(text: &str) -> Vec<&'static SlashCommand> {
     prefix
 }
 
+/// One row of the popup: a command or a skill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PopupItem {
+    pub name: String,
+    pub args: String,
+    pub help: String,
+}
+
+/// Commands and then usable skills (`(name, description)`) matching the composer text.
+pub fn matches_with_skills(text: &str, skills: &[(String, String)]) -> Vec<PopupItem> {
+    let mut items: Vec<PopupItem> = matches(text)
+        .into_iter()
+        .map(|c| PopupItem {
+            name: c.name.to_string(),
+            args: c.args.to_string(),
+            help: c.help.to_string(),
+        })
+        .collect();
+    let Some(typed) = text.strip_prefix('/') else {
+        return items;
+    };
+    if typed.contains(char::is_whitespace) || typed.starts_with('/') {
+        return items;
+    }
+    let mut prefix = Vec::new();
+    let mut inner = Vec::new();
+    for (name, description) in skills {
+        if COMMANDS.iter().any(|c| c.name == name) {
+            continue;
+        }
+        let item = PopupItem {
+            name: name.clone(),
+            args: "[ARGS]".into(),
+            help: format!("skill: {}", description.lines().next().unwrap_or("")),
+        };
+        if name.starts_with(typed) {
+            prefix.push(item);
+        } else if name.contains(typed) {
+            inner.push(item);
+        }
+    }
+    items.extend(prefix);
+    items.extend(inner);
+    items
+}
+
 /// The popup, drawn just above `composer`.
 pub fn render_popup(
     frame: &mut Frame,
     composer: Rect,
-    items: &[&SlashCommand],
+    items: &[PopupItem],
     selected: usize,
     theme: &Theme,
 ) {
@@ -156,7 +209,7 @@ pub fn render_popup(
             let name = format!(" /{} {}", c.name, c.args);
             let line = Line::from(vec![
                 Span::styled(format!("{name:<18}"), theme.accent),
-                Span::styled(c.help, theme.muted),
+                Span::styled(c.help.clone(), theme.muted),
             ]);
             if i == selected {
                 line.style(theme.selection)
@@ -204,8 +257,8 @@ mod tests {
         assert_eq!(
             names("/"),
             vec![
-                "help", "new", "model", "mode", "sessions", "fork", "rename", "compact", "export",
-                "quit"
+                "help", "new", "model", "mode", "sessions", "skills", "fork", "rename", "compact",
+                "export", "quit"
             ]
         );
         assert_eq!(names("/m"), vec!["model", "mode", "rename", "compact"]);

@@ -73,8 +73,14 @@ pub fn render(app: &mut App, frame: &mut Frame) {
             .map_or(0, |d| d.as_millis() as i64);
         pane.render(area, frame.buffer_mut(), &app.theme, now_ms);
     }
+    if let Some(pane) = &app.skills_pane {
+        pane.render(area, frame.buffer_mut(), &app.theme);
+    }
     if let Some(picker) = &app.fork_picker {
         picker.render(main, frame.buffer_mut(), &app.theme);
+    }
+    if let Some(req) = &app.trust_request {
+        super::skill_ui::render_trust(req, main, frame.buffer_mut(), &app.theme);
     }
     if app.approvals.is_open() {
         let (theme, hl) = (&app.theme, &app.highlighter);
@@ -229,6 +235,9 @@ pub fn status_spans(
         format!(" {} ·", app.mode.as_str()),
         mode_style,
     ));
+    if app.restricted_skill {
+        left.push(Span::styled(" restricted skill: read-only ·", t.warning));
+    }
     let state = match app.turn {
         _ if app.approvals.is_open() => Span::styled(" waiting for your approval", t.warning),
         TurnState::Idle => Span::styled(" idle", t.muted),

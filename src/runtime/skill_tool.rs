@@ -1,0 +1,87 @@
+//! The `activate_skill` tool: offered only when skills exist, its `name` argument an enum of the
+//! usable skills; returns the skill's instructions read fresh from disk with a listing of its
+//! folder. A restricted (installed) skill switches the session to read-only tools.
+
+use std::sync::atomic::Ordering;
+
+use serde_json::json;
+
+use super::turn::TurnEnv;
+use crate::protocol::Event;
+use crate::provider::{ToolCall, ToolDef};
+use crate::skills::{Catalog, Trust, activate, render_activation};
+
+pub const NAME: &str = "activate_skill";
+
+/// The tool's definition, or `None` when there is no usable skill.
+pub fn definition(catalog: &Catalog) -> Option<ToolDef> {
+    let names = catalog.available_names();
+    if names.is_empty() {
+        return None;
+    }
+    Some(ToolDef {
+        name: NAME.into(),
+        description: "Load a skill's instructions (see the Skills section of the system prompt). \
+                      Call it before starting a task that matches a skill's description."
+            .into(),
+        parameters: json!({
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "enum": names,
+                    "description": "The skill to activate."
+                }
+            },
+            "required": ["name"],
+            "additionalProperties": false
+        }),
+    })
+}
+
+/// Run the call: `(summary, Ok(text for the model) | Err(error for the model))`.
+pub async fn run(env: &TurnEnv, call: &ToolCall) -> (String, Result<String, String>) {
+    let name = serde_json::from_str::<serde_json::Value>(&call.arguments)
+        .ok()
+        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
+    let Some(name) = name else {
+        return (
+            "activate_skill (bad arguments)".into(),
+            Err("activate_skill needs {\"name\": \"<skill>\"}".into()),
+        );
+    };
+    let summary = format!("Activate skill {name}");
+    let Some(entry) = env.skills.as_ref().and_then(|c| c.get(&name)).cloned() else {
+        let known = env
+            .skills
+            .as_ref()
+            .map(|c| c.available_names().join(", "))
+            .unwrap_or_default();
+        return (
+            summary,
+            Err(format!("No usable skill called `{name}`. Skills: {known}")),
+        );
+    };
+    let restricted = entry.trust == Trust::Restricted;
+    let result = tokio::task::spawn_blocking(move || activate(&entry)).await;
+    match result {
+        Ok(Ok(a)) => {
+            if restricted && !env.restricted.swap(true, Ordering::Relaxed) {
+                let _ = env.events.send(Event::SkillActivated {
+                    name: name.clone(),
+                    restricted: true,
+                });
+            }
+            let mut text = render_activation(&a);
+            if restricted {
+                text.push_str(
+                    "\n(This skill was installed from elsewhere and is restricted: for the rest of \
+                     this session only read-only tools are available.)\n",
+                );
+            }
+            (summary, Ok(text))
+        }
+        Ok(Err(e)) => (summary, Err(format!("Cannot load skill `{name}`: {e}"))),
+        Err(e) => (summary, Err(format!("Cannot load skill `{name}`: {e}"))),
+    }
+}

@@ -1,0 +1,280 @@
+//! Skills in the runtime: the catalog (scanned at start and again whenever the watcher says a
+//! skill folder changed), the prompt's catalog section, `/name args`, previews, and the
+//! project-trust question. Scans run on the blocking pool; nothing runs while nothing changes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::Runtime;
+use crate::protocol::{ErrorKind, Event, NoticeLevel, SkillInfo, SkillState};
+use crate::skills::{
+    Catalog, SkillRoots, SkillWatcher, Status, Trust, activate, diff, env_var, expand_arguments,
+    has_binary_on_path,
+};
+
+/// The runtime's skills: what was found, and whether a restricted one is active.
+pub(super) struct Skills {
+    pub roots: SkillRoots,
+    pub catalog: Arc<Catalog>,
+    /// Shared with running turns: set when a restricted skill is activated.
+    pub restricted: Arc<AtomicBool>,
+    pub watcher: Option<SkillWatcher>,
+    /// What the watcher sends on (kept to restart it).
+    pub wake: UnboundedSender<()>,
+    /// The catalog's token budget in the system prompt.
+    pub budget: usize,
+}
+
+impl Skills {
+    /// Watch the roots again (after the project folder was trusted).
+    pub fn restart_watcher(&mut self) {
+        drop(self.watcher.take());
+        self.watcher = SkillWatcher::start(self.roots.watch_paths(), self.wake.clone()).ok();
+    }
+}
+
+pub(super) fn scan(roots: &SkillRoots) -> Catalog {
+    Catalog::scan(roots, &env_var, &has_binary_on_path)
+}
+
+fn info(catalog: &Catalog) -> Vec<SkillInfo> {
+    catalog
+        .entries()
+        .iter()
+        .map(|e| SkillInfo {
+            name: e.name.clone(),
+            description: e.description.clone(),
+            source: e.source.label().to_string(),
+            path: e.file.display().to_string(),
+            restricted: e.trust == Trust::Restricted,
+            status: match &e.status {
+                Status::Ok => SkillState::Ok,
+                Status::Warning { .. } => SkillState::Warning,
+                Status::Error { .. } => SkillState::Error,
+                Status::Unavailable { .. } => SkillState::Unavailable,
+                Status::Shadowed { .. } => SkillState::Shadowed,
+            },
+            detail: e.status.detail(),
+        })
+        .collect()
+}
+
+/// Project folders that hold skills (shown in the trust question).
+pub(super) fn project_skill_dirs(
+    workspace: &std::path::Path,
+    include_claude: bool,
+) -> Vec<PathBuf> {
+    let mut dirs = vec![
+        workspace.join(".pincer").join("skills"),
+        workspace.join(".agents").join("skills"),
+    ];
+    if include_claude {
+        dirs.push(workspace.join(".claude").join("skills"));
+    }
+    dirs.into_iter().filter(|d| d.is_dir()).collect()
+}
+
+impl Runtime {
+    /// Scan once and start watching (at start).
+    pub(super) async fn start_skills(&mut self, wake: UnboundedSender<()>) {
+        let Some(roots) = self.settings.skill_roots.clone() else {
+            return;
+        };
+        let scan_roots = roots.clone();
+        let catalog = tokio::task::spawn_blocking(move || scan(&scan_roots))
+            .await
+            .unwrap_or_default();
+        let watcher = match SkillWatcher::start(roots.watch_paths(), wake.clone()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                self.emit(Event::Notice {
+                    level: NoticeLevel::Warning,
+                    message: format!(
+                        "skill folders are not watched ({e}); edits to skills take effect after /skills → Ctrl+R"
+                    ),
+                });
+                None
+            }
+        };
+        self.skills = Some(Skills {
+            roots,
+            catalog: Arc::new(catalog),
+            restricted: Arc::new(AtomicBool::new(false)),
+            watcher,
+            wake,
+            budget: self.settings.config.skills.catalog_tokens,
+        });
+        self.announce_skill_problems();
+        self.emit_skills();
+    }
+
+    /// Errors found at start (later ones are announced as changes).
+    fn announce_skill_problems(&self) {
+        let Some(skills) = &self.skills else { return };
+        for e in skills.catalog.entries() {
+            if let Status::Error { error } = &e.status {
+                self.emit(Event::Notice {
+                    level: NoticeLevel::Warning,
+                    message: format!(
+                        "{}: {}:{}: {} — disabled",
+                        e.name,
+                        error.file.display(),
+                        error.line,
+                        error.message
+                    ),
+                });
+            }
+        }
+        let (_, dropped) = skills.catalog.prompt_section(skills.budget);
+        if !dropped.is_empty() {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Warning,
+                message: format!(
+                    "{} skill(s) left out of the model's catalog ([skills] catalog_tokens = {}): {}",
+                    dropped.len(),
+                    skills.budget,
+                    dropped.join(", ")
+                ),
+            });
+        }
+    }
+
+    pub(super) fn emit_skills(&self) {
+        let Some(skills) = &self.skills else { return };
+        self.emit(Event::SkillsChanged {
+            skills: info(&skills.catalog),
+            user_dir: skills.roots.user_dir.display().to_string(),
+            restricted_active: skills.restricted.load(Ordering::Relaxed),
+        });
+    }
+
+    /// The watcher woke us (or the user asked): scan again and say what changed.
+    pub(super) async fn rescan_skills(&mut self, announce_unchanged: bool) {
+        let Some(skills) = &self.skills else { return };
+        let roots = skills.roots.clone();
+        let old = Arc::clone(&skills.catalog);
+        let new = tokio::task::spawn_blocking(move || scan(&roots))
+            .await
+            .unwrap_or_default();
+        let changes = diff(&old, &new);
+        if let Some(skills) = self.skills.as_mut() {
+            skills.catalog = Arc::new(new);
+        }
+        for change in &changes {
+            let level = match change {
+                crate::skills::SkillChange::Broken { .. } => NoticeLevel::Warning,
+                _ => NoticeLevel::Info,
+            };
+            self.emit(Event::Notice {
+                level,
+                message: change.notice(),
+            });
+        }
+        if changes.is_empty() && announce_unchanged {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Info,
+                message: "skills scanned again: nothing changed".into(),
+            });
+        }
+        if !changes.is_empty() || announce_unchanged {
+            self.emit_skills();
+        }
+    }
+
+    /// The catalog section of the system prompt ("" without skills).
+    pub(super) fn skills_prompt(&self) -> Option<String> {
+        let skills = self.skills.as_ref()?;
+        let (text, _) = skills.catalog.prompt_section(skills.budget);
+        (!text.is_empty()).then_some(text)
+    }
+
+    pub(super) async fn preview_skill(&mut self, name: String) {
+        let Some(skills) = &self.skills else { return };
+        let Some(entry) = skills
+            .catalog
+            .entries()
+            .iter()
+            .find(|e| e.name == name)
+            .cloned()
+        else {
+            return;
+        };
+        let body = tokio::task::spawn_blocking(move || match activate(&entry) {
+            Ok(a) => a.body,
+            Err(e) => format!("(cannot read this skill: {e})"),
+        })
+        .await
+        .unwrap_or_default();
+        self.emit(Event::SkillPreview { name, body });
+    }
+
+    /// `/name args`: the skill's body, read fresh, sent as the user's message.
+    pub(super) async fn use_skill(&mut self, name: String, args: String) {
+        let Some(skills) = &self.skills else {
+            self.error(ErrorKind::Config, format!("no skill called {name}"));
+            return;
+        };
+        let Some(entry) = skills.catalog.get(&name).cloned() else {
+            self.error(
+                ErrorKind::Config,
+                format!("no usable skill called {name} (/skills lists them and says why)"),
+            );
+            return;
+        };
+        let restricted = entry.trust == Trust::Restricted;
+        match tokio::task::spawn_blocking(move || activate(&entry)).await {
+            Ok(Ok(a)) => {
+                if restricted {
+                    self.mark_restricted(&name);
+                }
+                let text = expand_arguments(&a.body, &args);
+                self.user_message(text).await;
+            }
+            Ok(Err(e)) => self.error(ErrorKind::Config, format!("skill {name}: {e}")),
+            Err(e) => self.error(ErrorKind::Internal, e.to_string()),
+        }
+    }
+
+    /// A new skill from the template in the per-user folder; the front end opens it.
+    pub(super) async fn create_skill(&mut self, name: String) {
+        let Some(skills) = &self.skills else { return };
+        let dir = skills.roots.user_dir.clone();
+        let key = name.clone();
+        match tokio::task::spawn_blocking(move || crate::skills::new_skill(&key, &dir)).await {
+            Ok(Ok(path)) => {
+                self.emit(Event::SkillCreated {
+                    name,
+                    path: path.display().to_string(),
+                });
+                self.rescan_skills(false).await;
+            }
+            Ok(Err(e)) => self.error(
+                ErrorKind::Config,
+                format!("cannot create skill {name}: {e}"),
+            ),
+            Err(e) => self.error(ErrorKind::Internal, e.to_string()),
+        }
+    }
+
+    pub(super) fn mark_restricted(&self, name: &str) {
+        if let Some(skills) = &self.skills {
+            skills.restricted.store(true, Ordering::Relaxed);
+        }
+        self.emit(Event::SkillActivated {
+            name: name.to_string(),
+            restricted: true,
+        });
+    }
+
+    /// A new session: restricted skills are no longer active.
+    pub(super) fn reset_restricted(&self) {
+        if let Some(skills) = &self.skills {
+            if skills.restricted.swap(false, Ordering::Relaxed) {
+                self.emit_skills();
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Skills in the TUI: the list the slash popup offers, `/name args`, the restricted-tier status,
+//! the one-time project trust question, and the editor requests of the skills pane.
+
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
+
+use super::app::App;
+use super::theme::Theme;
+use crate::protocol::{NoticeLevel, Op, SkillInfo};
+
+/// "Trust this project?" — asked once per folder that has project skills.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustRequest {
+    pub path: String,
+    pub folders: Vec<String>,
+}
+
+impl App {
+    /// Usable skills as `(name, description)`, for the slash popup.
+    pub fn skill_names(&self) -> Vec<(String, String)> {
+        self.skills
+            .iter()
+            .filter(|s| s.status.usable())
+            .map(|s| (s.name.clone(), s.description.clone()))
+            .collect()
+    }
+
+    pub fn on_skills_changed(
+        &mut self,
+        skills: Vec<SkillInfo>,
+        user_dir: String,
+        restricted: bool,
+    ) {
+        self.skills = skills;
+        self.skills_user_dir = user_dir;
+        self.restricted_skill = restricted;
+        self.refresh_skills_pane();
+    }
+
+    /// `/name args` for a usable skill, or `None` when `name` is not one.
+    pub fn skill_command(&self, name: &str, args: &str) -> Option<Op> {
+        self.skills
+            .iter()
+            .any(|s| s.name == name && s.status.usable())
+            .then(|| Op::UseSkill {
+                name: name.to_string(),
+                args: args.to_string(),
+            })
+    }
+
+    pub fn on_skill_activated(&mut self, name: String, restricted: bool) {
+        if restricted {
+            self.restricted_skill = true;
+            self.push_notice(
+                NoticeLevel::Warning,
+                format!(
+                    "restricted skill {name} is active: the model gets read-only tools for the rest of this session"
+                ),
+            );
+        }
+    }
+
+    /// Keys while the trust question is open: y trusts, n declines (both remembered), Esc
+    /// leaves it for another time.
+    pub fn trust_key(&mut self, key: KeyEvent) -> Vec<Op> {
+        match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                self.trust_request = None;
+                vec![Op::TrustProject { trust: true }]
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') => {
+                self.trust_request = None;
+                vec![Op::TrustProject { trust: false }]
+            }
+            KeyCode::Esc => {
+                self.trust_request = None;
+                self.push_notice(
+                    NoticeLevel::Info,
+                    "project skills stay off for this run; you will be asked again next time",
+                );
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The trust question, centred over `area`.
+pub fn render_trust(req: &TrustRequest, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let mut lines = vec![
+        Line::from(Span::styled(
+            "This folder has its own skills (and may have its own rules):",
+            theme.text,
+        )),
+        Line::from(Span::styled(req.path.clone(), theme.heading)),
+    ];
+    for f in &req.folders {
+        lines.push(Line::from(Span::styled(format!("  {f}"), theme.muted)));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "Skills tell the model what to do; load them only if you trust who wrote this project.",
+        theme.text,
+    )));
+    lines.push(Line::from(""));
+    lines.push(Line::from(vec![
+        Span::styled("y", theme.accent),
+        Span::styled(" trust and load (remembered)   ", theme.muted),
+        Span::styled("n", theme.accent),
+        Span::styled(" don't (remembered)   ", theme.muted),
+        Span::styled("Esc", theme.accent),
+        Span::styled(" ask next time", theme.muted),
+    ]));
+    let width = area.width.saturating_sub(4).min(90);
+    let inner = width.saturating_sub(4).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let height = (rows as u16 + 2).min(area.height);
+    if width < 10 || height < 3 {
+        return;
+    }
+    let rect = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + area.height.saturating_sub(height) / 2,
+        width,
+        height,
+    );
+    Clear.render(rect, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .block(
+            Block::bordered()
+                .border_type(BorderType::Rounded)
+                .border_style(theme.border)
+                .padding(ratatui::widgets::Padding::horizontal(1))
+                .title(Span::styled(" Trust this project? ", theme.heading)),
+        )
+        .render(rect, buf);
+}
+
+impl App {
+    /// F3 / `/skills`.
+    pub fn open_skills_pane(&mut self) -> Vec<Op> {
+        let mut pane = super::skills_pane::SkillsPane::new();
+        let action = pane.set_skills(
+            self.skills.clone(),
+            self.skills_user_dir.clone(),
+            self.restricted_skill,
+        );
+        self.skills_pane = Some(pane);
+        self.skills_action(action)
+    }
+
+    /// A new list arrived: the open pane follows it.
+    fn refresh_skills_pane(&mut self) {
+        let Some(pane) = self.skills_pane.as_mut() else {
+            return;
+        };
+        let action = pane.set_skills(
+            self.skills.clone(),
+            self.skills_user_dir.clone(),
+            self.restricted_skill,
+        );
+        let ops = self.skills_action(action);
+        self.outbox.extend(ops);
+    }
+
+    pub fn on_skill_preview(&mut self, name: String, body: String) {
+        if let Some(pane) = self.skills_pane.as_mut() {
+            pane.set_preview(name, body);
+        }
+    }
+
+    pub fn skills_pane_key(&mut self, key: KeyEvent) -> Vec<Op> {
+        let Some(pane) = self.skills_pane.as_mut() else {
+            return Vec::new();
+        };
+        let action = pane.handle_key(key);
+        self.skills_action(action)
+    }
+
+    pub fn skills_pane_paste(&mut self, text: &str) -> Vec<Op> {
+        let Some(pane) = self.skills_pane.as_mut() else {
+            return Vec::new();
+        };
+        let action = pane.paste(text);
+        self.skills_action(action)
+    }
+
+    fn skills_action(&mut self, action: super::skills_pane::SkillsAction) -> Vec<Op> {
+        use super::skills_pane::SkillsAction as A;
+        match action {
+            A::None => Vec::new(),
+            A::Close => {
+                self.skills_pane = None;
+                Vec::new()
+            }
+            A::Edit { path } => {
+                self.edit_request = Some(path);
+                Vec::new()
+            }
+            A::Create { name } => vec![Op::CreateSkill { name }],
+            A::Reload => vec![Op::ReloadSkills],
+            A::NeedPreview(name) => vec![Op::PreviewSkill { name }],
+            A::Use { name } => {
+                self.skills_pane = None;
+                self.composer.set_text(&format!("/{name} "));
+                Vec::new()
+            }
+        }
+    }
+
+    /// `Event::SkillCreated`: open the new SKILL.md in the editor.
+    pub fn on_skill_created(&mut self, name: String, path: String) {
+        self.push_notice(NoticeLevel::Info, format!("created skill {name}: {path}"));
+        self.edit_request = Some(path);
+    }
+}
