@@ -271,10 +271,10 @@ impl Runtime {
 
     /// A new session: restricted skills are no longer active.
     pub(super) fn reset_restricted(&self) {
-        if let Some(skills) = &self.skills {
-            if skills.restricted.swap(false, Ordering::Relaxed) {
-                self.emit_skills();
-            }
+        if let Some(skills) = &self.skills
+            && skills.restricted.swap(false, Ordering::Relaxed)
+        {
+            self.emit_skills();
         }
     }
 }
