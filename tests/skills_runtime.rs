@@ -197,6 +197,44 @@ async fn the_model_sees_the_catalog_and_activates_a_skill() {
 }
 
 #[tokio::test]
+async fn files_of_a_skill_folder_are_readable_without_asking() {
+    let dirs = Dirs::new();
+    write_skill(
+        &dirs.user(),
+        "code-review",
+        "Review a diff.",
+        "See checklist.md.",
+    );
+    let list = dirs.user().join("code-review/checklist.md");
+    std::fs::write(&list, "- look for tests").unwrap();
+    let args = serde_json::json!({ "path": list.display().to_string() }).to_string();
+    let server = MockServer::start(vec![
+        Reply::sse(openai_tool_calls(None, &[("c1", "read_file", &args)])),
+        Reply::sse(openai_sse(&["ok"], None)),
+    ])
+    .await;
+    let mut s = settings(&server.url(), &dirs, Config::default());
+    s.interactive = false; // an ask would be denied: the read must be allowed outright
+    let mut rt = runtime::spawn(s);
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    rt.ops.send(Op::UserMessage { text: "go".into() }).unwrap();
+    let evs = until(&mut rt, finished).await;
+    let status = evs.iter().find_map(|e| match e {
+        Event::ToolCallFinished {
+            status, decided_by, ..
+        } => Some((*status, decided_by.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        status,
+        Some((
+            pincer::protocol::ToolStatus::Ok,
+            "skill folder (read-only)".to_string()
+        ))
+    );
+}
+
+#[tokio::test]
 async fn no_skill_tool_without_skills() {
     let dirs = Dirs::new();
     let server = MockServer::start(vec![Reply::sse(openai_sse(&["hi"], None))]).await;
@@ -230,8 +268,10 @@ async fn a_restricted_skill_leaves_the_model_read_only_tools() {
         Reply::sse(openai_sse(&["done"], None)),
     ])
     .await;
-    let mut config = Config::default();
-    config.mode = pincer::protocol::ApprovalMode::Yolo;
+    let config = Config {
+        mode: pincer::protocol::ApprovalMode::Yolo,
+        ..Config::default()
+    };
     let mut rt = runtime::spawn(settings(&server.url(), &dirs, config));
     until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
     rt.ops

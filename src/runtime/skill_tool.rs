@@ -85,3 +85,22 @@ pub async fn run(env: &TurnEnv, call: &ToolCall) -> (String, Result<String, Stri
         Err(e) => (summary, Err(format!("Cannot load skill `{name}`: {e}"))),
     }
 }
+
+/// A read-only call on a path inside a usable skill's folder (the files `activate_skill`
+/// listed): allowed without asking, though outside the workspace.
+pub fn reads_a_skill_folder(env: &TurnEnv, p: &crate::tools::registry::Prepared) -> bool {
+    use crate::policy::SubjectKind;
+    if p.risk != crate::protocol::RiskLevel::ReadOnly
+        || p.inside_workspace
+        || p.subject.kind != SubjectKind::Path
+    {
+        return false;
+    }
+    let Some(catalog) = env.skills.as_deref() else {
+        return false;
+    };
+    let target = std::path::Path::new(&p.subject.text);
+    catalog
+        .available()
+        .any(|e| std::fs::canonicalize(&e.dir).is_ok_and(|dir| target.starts_with(&dir)))
+}

@@ -137,7 +137,12 @@ async fn decide(env: &TurnEnv, p: Prepared) -> State {
             false,
         ));
     }
-    let verdict = env.gate.lock().decide(&p);
+    let mut verdict = env.gate.lock().decide(&p);
+    if matches!(verdict, Verdict::Ask { .. }) && skill_tool::reads_a_skill_folder(env, &p) {
+        verdict = Verdict::Allow {
+            by: "skill folder (read-only)".into(),
+        };
+    }
     match verdict {
         Verdict::Allow { by } => State::Allowed { p, by },
         Verdict::Deny { by, reason } => State::Done(denied(

@@ -106,6 +106,8 @@ pub struct App {
     /// Every skill the runtime found (for the popup and the skills pane).
     pub skills: Vec<crate::protocol::SkillInfo>,
     pub skills_user_dir: String,
+    /// The first `SkillsChanged` arrived.
+    pub skills_loaded: bool,
     /// A restricted skill is active in this session: read-only tools (shown in the status).
     pub restricted_skill: bool,
     /// The skills pane (F3), when open.
@@ -153,6 +155,7 @@ impl App {
             outbox: Vec::new(),
             skills: Vec::new(),
             skills_user_dir: String::new(),
+            skills_loaded: false,
             restricted_skill: false,
             skills_pane: None,
             trust_request: None,

@@ -178,6 +178,10 @@ async fn event_loop(
             if let Err(e) = outcome {
                 app.push_error(ErrorKind::Config, e);
             }
+            app.after_editor();
+            for op in app.outbox.drain(..) {
+                let _ = rt.ops.send(op);
+            }
             dirty = true;
             last_draw = Instant::now() - FRAME;
         }

@@ -144,11 +144,16 @@ impl App {
     /// F3 / `/skills`.
     pub fn open_skills_pane(&mut self) -> Vec<Op> {
         let mut pane = super::skills_pane::SkillsPane::new();
-        let action = pane.set_skills(
-            self.skills.clone(),
-            self.skills_user_dir.clone(),
-            self.restricted_skill,
-        );
+        // Until the runtime's first list arrives the pane says "loading…".
+        let action = if self.skills_loaded {
+            pane.set_skills(
+                self.skills.clone(),
+                self.skills_user_dir.clone(),
+                self.restricted_skill,
+            )
+        } else {
+            super::skills_pane::SkillsAction::None
+        };
         self.skills_pane = Some(pane);
         self.skills_action(action)
     }
@@ -209,6 +214,15 @@ impl App {
                 self.composer.set_text(&format!("/{name} "));
                 Vec::new()
             }
+        }
+    }
+
+    /// The editor closed: the pane asks for fresh bodies (an edit may not change the list).
+    pub fn after_editor(&mut self) {
+        if let Some(pane) = self.skills_pane.as_mut() {
+            let action = pane.forget_previews();
+            let ops = self.skills_action(action);
+            self.outbox.extend(ops);
         }
     }
 

@@ -4,9 +4,12 @@
 //! `Event::SkillPreview`), and turns the returned [`SkillsAction`]s into `Op`s or editor runs.
 //!
 //! Letters type into the filter (a case-insensitive substring of name or description), so the
-//! commands are on Ctrl: ^E edit, ^N new, ^R reload. Drawing lives in `skills_pane/render.rs`.
+//! commands are on Ctrl: ^E edit, ^N new, ^R reload. Drawing lives in `skills_pane/render.rs`
+//! (layout), `rows.rs` and `detail.rs`.
 
+mod detail;
 mod render;
+mod rows;
 #[cfg(test)]
 mod tests;
 
@@ -159,10 +162,6 @@ impl SkillsPane {
             .map(|s| (s.name.clone(), s.path.clone()));
         self.previews
             .retain(|name, _| skills.iter().any(|s| &s.name == name));
-        for p in self.previews.values_mut() {
-            p.fresh = false;
-        }
-        self.requested.clear();
         self.skills = skills;
         self.user_dir = user_dir;
         self.restricted_active = restricted_active;
@@ -179,6 +178,16 @@ impl SkillsPane {
             at(true).or_else(|| at(false))
         });
         self.selected = found.unwrap_or(self.selected.min(self.rows.len().saturating_sub(1)));
+        self.forget_previews()
+    }
+
+    /// The bodies may have changed on disk (an editor closed): keep showing the cached ones
+    /// but ask again, starting with the selected skill's (`NeedPreview`).
+    pub fn forget_previews(&mut self) -> SkillsAction {
+        for p in self.previews.values_mut() {
+            p.fresh = false;
+        }
+        self.requested.clear();
         self.preview_request()
     }
 
@@ -303,10 +312,10 @@ impl SkillsPane {
                 text.pop();
             }
             KeyCode::Char('u') if ctrl => text.clear(),
-            KeyCode::Char(c) if !ctrl && !alt && !c.is_control() => {
-                if text.chars().count() < MAX_NAME + 16 {
-                    text.push(c);
-                }
+            KeyCode::Char(c)
+                if !ctrl && !alt && !c.is_control() && text.chars().count() < MAX_NAME + 16 =>
+            {
+                text.push(c);
             }
             _ => {}
         }

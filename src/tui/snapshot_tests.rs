@@ -212,3 +212,37 @@ fn compaction_cell_expanded() {
     app.toggle_tool_output();
     insta::assert_snapshot!(draw(&mut app, 80, 20));
 }
+
+#[test]
+fn skill_reload_notices() {
+    let mut app = configured();
+    app.on_event(Event::Notice {
+        level: crate::protocol::NoticeLevel::Info,
+        message: "reloaded code-review".into(),
+    });
+    app.on_event(Event::Notice {
+        level: crate::protocol::NoticeLevel::Warning,
+        message: "code-review: line 3: description missing — disabled".into(),
+    });
+    insta::assert_snapshot!(draw(&mut app, 80, 8));
+}
+
+#[test]
+fn restricted_skill_status_and_notice() {
+    let mut app = configured();
+    app.on_event(Event::SkillActivated {
+        name: "web-scraper".into(),
+        restricted: true,
+    });
+    insta::assert_snapshot!(draw(&mut app, 100, 8));
+}
+
+#[test]
+fn project_trust_question() {
+    let mut app = configured();
+    app.on_event(Event::ProjectTrustRequest {
+        path: "/home/me/src/shop".into(),
+        skill_folders: vec!["/home/me/src/shop/.pincer/skills".into()],
+    });
+    insta::assert_snapshot!(draw(&mut app, 100, 20));
+}

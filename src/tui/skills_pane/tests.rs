@@ -304,3 +304,32 @@ fn keys_on_an_empty_pane_do_nothing() {
     assert_eq!(p.paste("x"), SkillsAction::None);
     assert_eq!(p.filter(), "x");
 }
+
+#[test]
+fn forget_previews_asks_again_once() {
+    let mut p = pane(three());
+    p.set_preview("code-review".into(), "v1".into());
+    assert_eq!(
+        p.handle_key(key(KeyCode::Down)),
+        SkillsAction::NeedPreview("commit-message".into())
+    );
+    p.handle_key(key(KeyCode::Up));
+    assert_eq!(
+        p.forget_previews(),
+        SkillsAction::NeedPreview("code-review".into())
+    );
+    assert_eq!(
+        p.forget_previews(),
+        SkillsAction::NeedPreview("code-review".into())
+    );
+    assert_eq!(
+        p.previews.get("code-review").map(|p| p.body.as_str()),
+        Some("v1")
+    );
+    p.set_preview("code-review".into(), "v2".into());
+    assert_eq!(
+        p.handle_key(key(KeyCode::Down)),
+        SkillsAction::NeedPreview("commit-message".into())
+    );
+    assert_eq!(p.handle_key(key(KeyCode::Up)), SkillsAction::None);
+}
