@@ -122,6 +122,7 @@ fn json_prints_one_event_per_line() {
             "session_configured",
             "context_usage",
             "policy_configured",
+            "skills_changed",
             "user_message",
             "turn_started",
             "assistant_delta",
@@ -132,8 +133,8 @@ fn json_prints_one_event_per_line() {
             "shutdown_complete"
         ]
     );
-    assert_eq!(events[8]["usage"]["output_tokens"], 2);
-    assert!(events[9]["window_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(events[9]["usage"]["output_tokens"], 2);
+    assert!(events[10]["window_tokens"].as_u64().unwrap() > 0);
 }
 
 #[test]

@@ -42,8 +42,9 @@ pub(super) fn build_gate(s: &RuntimeSettings) -> SharedGate {
     })
 }
 
-/// The system prompt: what pincer is and where it works, then the user's own.
-pub(super) fn system_prompt(s: &RuntimeSettings) -> Option<String> {
+/// The system prompt: what pincer is and where it works, then `middle` (the skills catalog),
+/// then the user's own.
+pub(super) fn system_prompt(s: &RuntimeSettings, middle: Option<&str>) -> Option<String> {
     let mut prompt = String::new();
     if s.tools_enabled {
         prompt.push_str(&format!(
@@ -55,6 +56,12 @@ pub(super) fn system_prompt(s: &RuntimeSettings) -> Option<String> {
             std::env::consts::ARCH,
             s.workspace.display()
         ));
+    }
+    if let Some(m) = middle.filter(|m| !m.trim().is_empty()) {
+        if !prompt.is_empty() {
+            prompt.push_str("\n\n");
+        }
+        prompt.push_str(m);
     }
     if let Some(own) = s
         .config
