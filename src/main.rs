@@ -168,7 +168,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("pincer: {e:#}");
+            // Not eprintln!: after a hang-up the terminal is gone and printing must not panic.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "pincer: {e:#}");
             ExitCode::from(1)
         }
     }

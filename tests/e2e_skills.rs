@@ -66,8 +66,9 @@ fn an_edited_skill_reloads_while_running_and_slash_name_sends_the_new_text() {
 
     // The skills pane shows it as an error.
     app.send(b"\x1bOR"); // F3
-    app.wait_for("Skills");
-    app.wait_until("the error status", Duration::from_secs(10), |s| {
-        s.contains("greet") && s.contains("description")
-    });
+    app.wait_until(
+        "the pane lists greet as an error",
+        Duration::from_secs(10),
+        |s| s.contains("usable") && s.contains("✗ greet"),
+    );
 }

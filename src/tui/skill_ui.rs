@@ -34,6 +34,7 @@ impl App {
         user_dir: String,
         restricted: bool,
     ) {
+        self.skills_loaded = true;
         self.skills = skills;
         self.skills_user_dir = user_dir;
         self.restricted_skill = restricted;

@@ -65,7 +65,15 @@ impl TerminalGuard {
             EnableBracketedPaste,
             PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
         )?;
-        self.terminal.clear()?;
+        // A fresh Terminal on a cleared screen redraws everything on the next frame. Not
+        // `Terminal::clear`: it asks the terminal for the cursor position, and that answer can
+        // be lost while no one reads input (after an editor ran).
+        execute!(
+            std::io::stdout(),
+            ratatui::crossterm::terminal::Clear(ratatui::crossterm::terminal::ClearType::All)
+        )?;
+        let backend = CrosstermBackend::new(BufWriter::with_capacity(64 * 1024, std::io::stdout()));
+        self.terminal = Terminal::new(backend)?;
         let _ = self.terminal.hide_cursor();
         Ok(())
     }
