@@ -511,3 +511,50 @@ fn msgs_system(body: &serde_json::Value) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[tokio::test]
+async fn compact_on_demand_can_ask_the_model_for_the_summary() {
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["a"], None)),
+        Reply::sse(openai_sse(&["b"], None)),
+        Reply::sse(openai_sse(
+            &["What was asked: one. ", "Open questions: none."],
+            None,
+        )),
+        Reply::sse(openai_sse(&["c"], None)),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(&server.url(), dir.path().join("p.db"), "/w", None);
+    s.config.context.model_summary = true;
+    let mut rt = runtime::spawn(s);
+    configured(&mut rt).await;
+    chat(&mut rt, "one").await;
+    chat(&mut rt, "two").await;
+    rt.ops.send(Op::Compact).unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Compacted { .. })).await;
+    let Some(Event::Compacted { summary, .. }) = evs.last() else {
+        panic!()
+    };
+    assert!(summary.contains("summarised by the model"), "{summary}");
+    assert!(
+        summary.contains("What was asked: one. Open questions: none."),
+        "{summary}"
+    );
+    assert!(
+        !evs.iter()
+            .any(|e| matches!(e, Event::AssistantDelta { .. })),
+        "the summary request streams nothing to the transcript"
+    );
+    let asked = server.requests()[2].json().unwrap();
+    assert!(asked["tools"].as_array().is_none_or(|t| t.is_empty()));
+    assert!(
+        asked["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("USER: one")
+    );
+    chat(&mut rt, "three").await;
+    let sent = server.requests()[3].json().unwrap();
+    assert!(msgs_system(&sent).contains("Open questions: none."));
+}

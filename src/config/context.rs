@@ -12,6 +12,8 @@ pub struct ContextConfig {
     pub compact_at: f64,
     /// Turns (a user message and everything after it) kept verbatim when compacting.
     pub keep_turns: usize,
+    /// `/compact` asks the model to write the summary (one extra model call).
+    pub model_summary: bool,
 }
 
 impl Default for ContextConfig {
@@ -19,6 +21,7 @@ impl Default for ContextConfig {
         ContextConfig {
             compact_at: 0.8,
             keep_turns: 3,
+            model_summary: false,
         }
     }
 }
@@ -28,6 +31,7 @@ impl Default for ContextConfig {
 pub(super) struct FileContext {
     compact_at: Option<f64>,
     keep_turns: Option<usize>,
+    model_summary: Option<bool>,
 }
 
 impl FileContext {
@@ -40,6 +44,7 @@ impl FileContext {
                 .unwrap_or(d.compact_at)
                 .clamp(0.1, 0.95),
             keep_turns: self.keep_turns.unwrap_or(d.keep_turns).max(1),
+            model_summary: self.model_summary.unwrap_or(d.model_summary),
         }
     }
 }
@@ -102,6 +107,7 @@ mod tests {
         let c = FileContext {
             compact_at: Some(3.0),
             keep_turns: Some(0),
+            model_summary: None,
         }
         .resolve();
         assert_eq!(c.compact_at, 0.95);

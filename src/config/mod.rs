@@ -578,8 +578,8 @@ impl Config {
             l.tool_output_max_bytes
         ));
         out.push_str(&format!(
-            "\n[context]\ncompact_at = {}\nkeep_turns = {}\n",
-            self.context.compact_at, self.context.keep_turns
+            "\n[context]\ncompact_at = {}\nkeep_turns = {}\nmodel_summary = {}\n",
+            self.context.compact_at, self.context.keep_turns, self.context.model_summary
         ));
         for (name, p) in &self.providers {
             out.push_str(&format!(

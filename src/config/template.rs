@@ -63,6 +63,7 @@ theme = "dark"
 [context]
 # compact_at = 0.8                  # compact older turns into a summary at 80 % of the window
 # keep_turns = 3                    # turns kept verbatim when compacting
+# model_summary = false             # /compact asks the model to write the summary
 
 [skills]
 # catalog_tokens = 2000             # prompt space for skill names and descriptions

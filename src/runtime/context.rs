@@ -8,6 +8,11 @@ use crate::protocol::{Event, NoticeLevel};
 use crate::provider::ChatMessage;
 use crate::store::ItemKind;
 
+const MODEL_SUMMARY_PROMPT: &str = "Summarise this conversation between a user and an \
+    assistant so the assistant can continue without it. Use short sections: What was asked \
+    (in order), Tools used and files touched, Decisions the user made, Current state, Open \
+    questions. Keep names, paths, commands and numbers exact. Do not add anything new.";
+
 /// Why compaction runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Trigger {
@@ -63,13 +68,28 @@ impl Runtime {
             return false;
         }
         let base = self.base_system();
-        let Some(stored) = compact_conversation(
-            base.as_deref(),
-            &mut self.summary,
-            &mut self.conversation,
-            cfg.keep_turns,
-            before,
-        ) else {
+        let plan = compact::compact(self.summary.as_deref(), &self.conversation, cfg.keep_turns);
+        let plan = match plan {
+            Some(mut c) if trigger == Trigger::User && cfg.model_summary => {
+                if let Some(text) = self
+                    .model_summary(&self.conversation[..c.replaced].to_vec())
+                    .await
+                {
+                    c.summary = text;
+                }
+                Some(c)
+            }
+            other => other,
+        };
+        let Some(stored) = plan.map(|c| {
+            apply(
+                base.as_deref(),
+                &mut self.summary,
+                &mut self.conversation,
+                c,
+                before,
+            )
+        }) else {
             if trigger == Trigger::User {
                 self.emit(Event::Notice {
                     level: NoticeLevel::Info,
@@ -95,6 +115,66 @@ impl Runtime {
         self.emit(compacted_event(&stored));
         self.emit_context_usage();
         true
+    }
+
+    /// `/compact` with `[context] model_summary = true`: the model summarises the older turns
+    /// (no tools, nothing shown while it streams). `None` (and a notice) when that fails: the
+    /// model-free summary is used instead.
+    async fn model_summary(&mut self, old: &[ChatMessage]) -> Option<String> {
+        let client = self.client().ok()?;
+        self.emit(Event::Notice {
+            level: NoticeLevel::Info,
+            message: "asking the model to summarise the older turns…".into(),
+        });
+        let mut dump = String::new();
+        if let Some(prev) = &self.summary {
+            dump.push_str(prev);
+            dump.push_str("\n\n");
+        }
+        for m in old {
+            let (who, text) = match m {
+                ChatMessage::User { content } => ("USER", content.as_str()),
+                ChatMessage::Assistant { content, .. } => ("ASSISTANT", content.as_str()),
+                ChatMessage::ToolResult { content, .. } => ("TOOL RESULT", content.as_str()),
+            };
+            let text: String = text.chars().take(4_000).collect();
+            dump.push_str(&format!("{who}: {text}\n\n"));
+            if dump.len() > 120_000 {
+                dump.push_str("(the rest is left out)\n");
+                break;
+            }
+        }
+        let request = crate::provider::ChatRequest {
+            system: Some(MODEL_SUMMARY_PROMPT.into()),
+            messages: vec![ChatMessage::user(dump)],
+            tools: Vec::new(),
+        };
+        let (quiet, _ignored) = tokio::sync::mpsc::unbounded_channel();
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let mut writer = super::reply_writer::ReplyWriter::new(None, None);
+        let reply = super::model_call::call_model(
+            &client,
+            &request,
+            crate::provider::retry::RetryPolicy::from(&self.settings.config.network),
+            &cancel,
+            &quiet,
+            0,
+            &mut writer,
+        )
+        .await;
+        let text = reply.text.trim();
+        if reply.outcome != super::model_call::CallOutcome::Completed || text.is_empty() {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Warning,
+                message: "the model could not write a summary; using pincer's own".into(),
+            });
+            return None;
+        }
+        Some(format!(
+            "{} ({} messages, summarised by the model; the user can still see them).\n\n{text}",
+            compact::SUMMARY_HEADER,
+            old.len()
+        ))
     }
 
     /// Store a JSON item in the current session (if one is stored).
@@ -138,19 +218,30 @@ pub(super) fn compact_conversation(
     tokens_before: u64,
 ) -> Option<StoredCompaction> {
     let c = compact::compact(summary.as_deref(), conversation, keep_turns)?;
+    Some(apply(base_system, summary, conversation, c, tokens_before))
+}
+
+/// Put a planned compaction in place.
+fn apply(
+    base_system: Option<&str>,
+    summary: &mut Option<String>,
+    conversation: &mut Vec<ChatMessage>,
+    c: compact::Compaction,
+    tokens_before: u64,
+) -> StoredCompaction {
     *conversation = c.kept;
     let tokens_after = compact::estimate(
         with_summary(base_system, Some(&c.summary)).as_deref(),
         conversation,
     );
     *summary = Some(c.summary.clone());
-    Some(StoredCompaction {
+    StoredCompaction {
         summary: c.summary,
         kept_messages: conversation.len(),
         replaced_messages: c.replaced,
         tokens_before,
         tokens_after,
-    })
+    }
 }
 
 pub(super) fn full_notice(before: u64, window: u64) -> Event {
