@@ -71,10 +71,8 @@ impl Runtime {
         let plan = compact::compact(self.summary.as_deref(), &self.conversation, cfg.keep_turns);
         let plan = match plan {
             Some(mut c) if trigger == Trigger::User && cfg.model_summary => {
-                if let Some(text) = self
-                    .model_summary(&self.conversation[..c.replaced].to_vec())
-                    .await
-                {
+                let old: Vec<ChatMessage> = self.conversation[..c.replaced].to_vec();
+                if let Some(text) = self.model_summary(&old).await {
                     c.summary = text;
                 }
                 Some(c)
