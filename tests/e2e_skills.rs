@@ -38,6 +38,13 @@ fn an_edited_skill_reloads_while_running_and_slash_name_sends_the_new_text() {
     .unwrap();
     let app = PtyApp::spawn(&[], home.path(), &[], 30, 110);
     app.wait_for("mock · mock-model");
+    // The first scan is done once the popup offers the skill (edits before it are no change).
+    app.type_text("/gre");
+    app.wait_for("skill: Greet someone.");
+    app.send(b"\x03"); // Ctrl+C clears the composer
+    app.wait_until("the composer is empty", Duration::from_secs(10), |s| {
+        !s.contains("skill: Greet someone.")
+    });
 
     // Save by rename, the way many editors do.
     let tmp = skill.join(".SKILL.md.swp");

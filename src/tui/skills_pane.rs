@@ -75,6 +75,8 @@ pub struct SkillsPane {
     restricted_active: bool,
     /// False until the first list: the pane shows "loading…".
     loaded: bool,
+    /// `/` was pressed: letters go to the filter (else they are commands: e, n, r, j, k, q).
+    filtering: bool,
     filter: String,
     /// Indices into `skills` of the visible rows.
     rows: Vec<usize>,
@@ -111,6 +113,7 @@ impl SkillsPane {
             user_dir: String::new(),
             restricted_active: false,
             loaded: false,
+            filtering: false,
             filter: String::new(),
             rows: Vec::new(),
             selected: 0,
@@ -209,35 +212,64 @@ impl SkillsPane {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         let page = self.page.get().max(1);
+        if self.filtering {
+            // `/` started typing a filter: letters go there until Enter or Esc.
+            match key.code {
+                KeyCode::Esc => {
+                    self.filtering = false;
+                    return self.set_filter(String::new());
+                }
+                KeyCode::Enter => {
+                    self.filtering = false;
+                    return SkillsAction::None;
+                }
+                KeyCode::Backspace => {
+                    let mut f = std::mem::take(&mut self.filter);
+                    if f.pop().is_none() {
+                        self.filtering = false;
+                    }
+                    return self.set_filter(f);
+                }
+                KeyCode::Char('u') if ctrl => return self.set_filter(String::new()),
+                KeyCode::Char(c) if !ctrl && !alt && !c.is_control() => {
+                    let mut f = std::mem::take(&mut self.filter);
+                    f.push(c);
+                    return self.set_filter(f);
+                }
+                _ => {}
+            }
+        }
         match key.code {
             KeyCode::Esc if !self.filter.is_empty() => self.set_filter(String::new()),
             KeyCode::Esc => SkillsAction::Close,
+            KeyCode::Char('q') if !ctrl && !alt => SkillsAction::Close,
             KeyCode::Char('c') if ctrl => SkillsAction::Close,
             KeyCode::Up => self.move_by(-1),
+            KeyCode::Char('k') if !ctrl && !alt => self.move_by(-1),
             KeyCode::Char('p') if ctrl => self.move_by(-1),
             KeyCode::Down => self.move_by(1),
+            KeyCode::Char('j') if !ctrl && !alt => self.move_by(1),
             KeyCode::PageUp => self.move_by(-(page as isize)),
             KeyCode::PageDown => self.move_by(page as isize),
             KeyCode::Home => self.move_to(0),
             KeyCode::End => self.move_to(self.rows.len().saturating_sub(1)),
             KeyCode::Enter => self.use_selected(),
-            KeyCode::Char('e') if ctrl => self.edit_selected(),
-            KeyCode::Char('n') if ctrl => {
+            KeyCode::Char('e') if !alt => self.edit_selected(),
+            KeyCode::Char('n') if !alt => {
                 self.mode = SkillsMode::NewName {
                     text: String::new(),
                 };
                 SkillsAction::None
             }
-            KeyCode::Char('r') if ctrl => SkillsAction::Reload,
+            KeyCode::Char('r') if !alt => SkillsAction::Reload,
+            KeyCode::Char('/') if !ctrl && !alt => {
+                self.filtering = true;
+                SkillsAction::None
+            }
             KeyCode::Char('u') if ctrl => self.set_filter(String::new()),
             KeyCode::Backspace => {
                 let mut f = std::mem::take(&mut self.filter);
                 f.pop();
-                self.set_filter(f)
-            }
-            KeyCode::Char(c) if !ctrl && !alt && !c.is_control() => {
-                let mut f = std::mem::take(&mut self.filter);
-                f.push(c);
                 self.set_filter(f)
             }
             _ => SkillsAction::None,
@@ -256,7 +288,7 @@ impl SkillsPane {
         let name = one_line(&s.name);
         let detail = one_line(&s.detail);
         let why = match s.status {
-            SkillState::Error => format!("{name} is disabled by an error — ^E to fix it"),
+            SkillState::Error => format!("{name} is disabled by an error — e to fix it"),
             SkillState::Unavailable if detail.is_empty() => {
                 format!("{name} is unavailable here")
             }
@@ -330,7 +362,7 @@ impl SkillsPane {
             .find(|s| s.name == name && !s.path.starts_with(BUNDLED_PREFIX))
             .map(|s| {
                 format!(
-                    "{name} already exists ({}) — ^E edits it",
+                    "{name} already exists ({}) — e edits it",
                     one_line(&s.source)
                 )
             })

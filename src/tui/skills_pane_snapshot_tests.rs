@@ -30,7 +30,11 @@ fn ctrl(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
 }
 
+/// Types into the filter (`/` first) or the name editor.
 fn typed(pane: &mut SkillsPane, text: &str) {
+    if pane.mode() == &super::skills_pane::SkillsMode::Browse {
+        pane.handle_key(key(KeyCode::Char('/')));
+    }
     for c in text.chars() {
         pane.handle_key(key(KeyCode::Char(c)));
     }

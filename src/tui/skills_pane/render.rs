@@ -23,9 +23,10 @@ const RIGHT_DETAIL_MIN: u16 = 110;
 const BROWSE_KEYS: &[(&str, &str)] = &[
     ("↑↓", "move"),
     ("Enter", "use"),
-    ("^E", "edit"),
-    ("^N", "new"),
-    ("^R", "reload"),
+    ("e", "edit"),
+    ("n", "new"),
+    ("r", "reload"),
+    ("/", "filter"),
     ("Esc", "close"),
 ];
 const NAME_KEYS: &[(&str, &str)] = &[("Enter", "create"), ("Esc", "cancel")];
@@ -154,10 +155,14 @@ impl SkillsPane {
         let mut spans = vec![
             Span::styled("filter: ", t.muted),
             Span::styled(shown, t.text),
-            Span::styled("▏", t.accent),
         ];
-        let hint = if self.filter.is_empty() {
-            " type to filter by name or description".to_string()
+        if self.filtering {
+            spans.push(Span::styled("▏", t.accent));
+        }
+        let hint = if self.filter.is_empty() && self.filtering {
+            " type to filter by name or description; Enter keeps it".to_string()
+        } else if self.filter.is_empty() {
+            " / filters by name or description".to_string()
         } else if self.loaded {
             format!("   {} of {}", self.rows.len(), self.skills.len())
         } else {

@@ -24,8 +24,12 @@ fn ctrl(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
 }
 
+/// Types into the filter (pressing `/` first unless already filtering).
 fn typed(pane: &mut SkillsPane, text: &str) -> SkillsAction {
     let mut last = SkillsAction::None;
+    if !pane.filtering && pane.mode() == &SkillsMode::Browse {
+        last = pane.handle_key(key(KeyCode::Char('/')));
+    }
     for c in text.chars() {
         last = pane.handle_key(key(KeyCode::Char(c)));
     }
@@ -76,14 +80,37 @@ fn typing_filters_and_esc_clears_then_closes() {
     assert_eq!(p.filter(), "");
     assert_eq!(p.rows.len(), 3);
     assert_eq!(p.handle_key(key(KeyCode::Esc)), SkillsAction::Close);
+    // Enter ends typing but keeps the filter; Esc then clears it.
+    typed(&mut p, "dep");
+    p.handle_key(key(KeyCode::Enter));
+    assert_eq!(p.filter(), "dep");
+    assert_eq!(p.handle_key(key(KeyCode::Esc)), SkillsAction::None);
+    assert_eq!(p.filter(), "");
 }
 
 #[test]
-fn letters_never_trigger_commands() {
+fn letters_are_commands_until_slash_starts_a_filter() {
     let mut p = pane(three());
     assert_eq!(typed(&mut p, "enr"), SkillsAction::None);
     assert_eq!(p.filter(), "enr");
     assert_eq!(p.mode(), &SkillsMode::Browse);
+    // Enter keeps the filter and ends typing; letters are commands again.
+    p.handle_key(key(KeyCode::Esc));
+    assert_eq!(p.filter(), "");
+    assert_eq!(p.handle_key(key(KeyCode::Char('r'))), SkillsAction::Reload);
+    assert_eq!(
+        p.handle_key(key(KeyCode::Char('e'))),
+        SkillsAction::Edit {
+            path: p.selected_skill().unwrap().path.clone()
+        }
+    );
+    p.handle_key(key(KeyCode::Char('n')));
+    assert!(matches!(p.mode(), SkillsMode::NewName { .. }));
+    p.handle_key(key(KeyCode::Esc));
+    typed(&mut p, "dep");
+    p.handle_key(key(KeyCode::Enter));
+    assert_eq!(p.filter(), "dep");
+    assert_eq!(p.handle_key(key(KeyCode::Char('q'))), SkillsAction::Close);
 }
 
 #[test]
