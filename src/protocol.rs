@@ -405,6 +405,11 @@ pub enum HistoryItem {
     Compaction {
         summary: String,
     },
+    /// An error the user was shown during a turn (a failed request, a loop limit).
+    Error {
+        kind: ErrorKind,
+        message: String,
+    },
     Tool {
         call_id: String,
         tool: String,

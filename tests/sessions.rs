@@ -558,3 +558,31 @@ async fn compact_on_demand_can_ask_the_model_for_the_summary() {
     let sent = server.requests()[3].json().unwrap();
     assert!(msgs_system(&sent).contains("Open questions: none."));
 }
+
+#[tokio::test]
+async fn an_error_the_user_saw_is_in_the_resumed_transcript() {
+    let server = MockServer::start(vec![
+        openai_error(500, "upstream broke"),
+        openai_error(500, "upstream broke"),
+        openai_error(500, "upstream broke"),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut rt = runtime::spawn(settings(&server.url(), db.clone(), "/w/a", None));
+    configured(&mut rt).await;
+    let evs = chat(&mut rt, "please").await;
+    assert!(evs.iter().any(|e| matches!(e, Event::Error { .. })));
+    rt.ops.send(Op::Shutdown).unwrap();
+    until(&mut rt, |e| matches!(e, Event::ShutdownComplete)).await;
+
+    let mut s = settings(&server.url(), db, "/w/a", None);
+    s.resume = Resume::ContinueLast;
+    let mut rt = runtime::spawn(s);
+    let (_, history) = configured(&mut rt).await;
+    assert!(matches!(&history[0], HistoryItem::User { text, .. } if text == "please"));
+    assert!(
+        matches!(&history[1], HistoryItem::Error { kind: pincer::protocol::ErrorKind::Server, message } if message.contains("upstream broke")),
+        "{history:?}"
+    );
+}

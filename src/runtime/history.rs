@@ -98,7 +98,20 @@ pub fn rebuild(items: &[StoredItem]) -> Rebuilt {
                 }
                 pending.push(call);
             }
-            ItemKind::Approval | ItemKind::Notice => {}
+            ItemKind::Approval => {}
+            ItemKind::Notice => {
+                #[derive(Deserialize)]
+                struct StoredNotice {
+                    kind: crate::protocol::ErrorKind,
+                    message: String,
+                }
+                if let Ok(n) = serde_json::from_str::<StoredNotice>(&item.content) {
+                    history.push(HistoryItem::Error {
+                        kind: n.kind,
+                        message: n.message,
+                    });
+                }
+            }
             ItemKind::Compaction => {
                 let Ok(c) = serde_json::from_str::<StoredCompaction>(&item.content) else {
                     continue;

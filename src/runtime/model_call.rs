@@ -25,6 +25,8 @@ pub struct ModelReply {
     pub tool_calls: Vec<ToolCall>,
     pub usage: Option<TokenUsage>,
     pub outcome: CallOutcome,
+    /// What the user was told when the call failed (kept in the session).
+    pub error: Option<(ErrorKind, String)>,
 }
 
 /// Rough token estimate for providers that report no usage: ~4 bytes a token.
@@ -46,6 +48,7 @@ pub async fn call_model(
         tool_calls: Vec::new(),
         usage: None,
         outcome: CallOutcome::Completed,
+        error: None,
     };
     let mut usage_in: Option<u64> = None;
     let mut usage_out: Option<u64> = None;
@@ -97,11 +100,13 @@ pub async fn call_model(
                     } else {
                         String::new()
                     };
+                    let message = format!("{e}{tried}");
                     let _ = events.send(Event::Error {
                         kind: e.kind(),
-                        message: format!("{e}{tried}"),
+                        message: message.clone(),
                         retryable: e.retryable(),
                     });
+                    reply.error = Some((e.kind(), message));
                     reply.outcome = CallOutcome::Failed;
                     break;
                 };

@@ -113,6 +113,12 @@ impl Recorder {
         }
     }
 
+    /// An error the user was shown, kept in the session so a resumed transcript has it.
+    async fn notice(&mut self, kind: ErrorKind, message: &str) {
+        let json = serde_json::json!({ "kind": kind, "message": message }).to_string();
+        self.append(ItemKind::Notice, json, false, None).await;
+    }
+
     async fn result(&mut self, stored: &StoredResult) {
         if let Ok(json) = serde_json::to_string(stored) {
             self.append(ItemKind::ToolResult, json, false, None).await;
@@ -168,11 +174,12 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         if round > env.limits.max_rounds {
             limit_reached(
                 &env,
+                &mut rec,
                 format!(
                     "stopped after {} model rounds for one message ([limits] max_rounds); send a message to let it go on",
                     env.limits.max_rounds
                 ),
-            );
+            ).await;
             result.outcome = TurnOutcome::Failed;
             break;
         }
@@ -214,6 +221,10 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         if !reply.text.is_empty() || has_calls || reply.outcome == CallOutcome::Completed {
             rec.finish_reply(writer, reply.text.clone(), interrupted, reply.usage)
                 .await;
+        }
+        // After the (partial) reply, as the user saw it.
+        if let Some((kind, message)) = &reply.error {
+            rec.notice(*kind, message).await;
         }
         if !reply.text.is_empty() || (!has_calls && reply.outcome == CallOutcome::Completed) {
             let _ = env.events.send(Event::AssistantMessageDone {
@@ -262,11 +273,12 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             finish_unrun(&env, &reply.tool_calls, &why, &mut conversation, &mut rec).await;
             limit_reached(
                 &env,
+                &mut rec,
                 format!(
                     "the model asked for {} tool calls at once; the limit is {limit} ([limits] max_tool_calls_per_round)",
                     reply.tool_calls.len()
                 ),
-            );
+            ).await;
             result.outcome = TurnOutcome::Failed;
             break;
         }
@@ -305,10 +317,11 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         if consecutive_errors >= env.limits.max_consecutive_tool_errors {
             limit_reached(
                 &env,
+                &mut rec,
                 format!(
                     "stopped after {consecutive_errors} tool errors in a row ([limits] max_consecutive_tool_errors)"
                 ),
-            );
+            ).await;
             result.outcome = TurnOutcome::Failed;
             break;
         }
@@ -347,7 +360,8 @@ async fn compact_if_full(
     result.compacted = env.summary.clone();
 }
 
-fn limit_reached(env: &TurnEnv, message: String) {
+async fn limit_reached(env: &TurnEnv, rec: &mut Recorder, message: String) {
+    rec.notice(ErrorKind::LimitReached, &message).await;
     let _ = env.events.send(Event::Error {
         kind: ErrorKind::LimitReached,
         message,

@@ -225,7 +225,14 @@ fn markdown(session: &SessionSummary, lines: &[Line]) -> String {
                 out.push_str(&tool_line(&call, Some(&value)));
             }
             Some(ItemKind::Notice) => {
-                out.push_str(&format!("\n> Note: {}\n", line.content.trim()));
+                // The runtime stores `{kind, message}`; anything else is shown as it is.
+                let value: Option<Value> = serde_json::from_str(&line.content).ok();
+                let text = value
+                    .as_ref()
+                    .and_then(|v| v.get("message"))
+                    .and_then(Value::as_str)
+                    .map_or_else(|| line.content.trim().to_string(), str::to_string);
+                out.push_str(&format!("\n> Note: {text}\n"));
             }
             Some(ItemKind::Compaction) => {
                 out.push_str("\n> *Earlier turns were summarized for the model here.*\n");

@@ -206,6 +206,7 @@ impl App {
                 for item in history {
                     self.transcript.push(match item {
                         HistoryItem::User { text, .. } => CellKind::User { text },
+                        HistoryItem::Error { kind, message } => CellKind::Error { kind, message },
                         HistoryItem::Compaction { summary } => CellKind::Compaction {
                             headline: "older turns above were summarised for the model here".into(),
                             summary,

@@ -156,6 +156,11 @@ fn item_parts(item: &HistoryItem, t: &Theme) -> (Span<'static>, String, Style) {
             "earlier turns summarised".into(),
             t.muted,
         ),
+        HistoryItem::Error { kind, message } => (
+            Span::styled("✗ ", t.error),
+            format!("{}: {}", kind.label(), capped(message)),
+            t.muted,
+        ),
     }
 }
 
