@@ -491,3 +491,57 @@ async fn declining_trust_is_remembered_too() {
             .any(|e| matches!(e, Event::ProjectTrustRequest { .. }))
     );
 }
+
+#[tokio::test]
+async fn a_resumed_session_stays_restricted() {
+    let dirs = Dirs::new();
+    write_skill(
+        &dirs.installed(),
+        "scraper",
+        "Scrape pages.",
+        "Fetch $ARGUMENTS.",
+    );
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["ok"], None)),
+        Reply::sse(openai_sse(&["ok"], None)),
+    ])
+    .await;
+    let db = dirs.root.join("p.db");
+    let mut s = settings(&server.url(), &dirs, Config::default());
+    s.database = Some(db.clone());
+    let mut rt = runtime::spawn(s);
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    rt.ops
+        .send(Op::UseSkill {
+            name: "scraper".into(),
+            args: "example.org".into(),
+        })
+        .unwrap();
+    until(&mut rt, finished).await;
+    let first = tool_names(&server.requests()[0].json().unwrap());
+    assert!(
+        !first.contains(&"write_file".to_string()),
+        "read-only from the first request: {first:?}"
+    );
+    rt.ops.send(Op::Shutdown).unwrap();
+    until(&mut rt, |e| matches!(e, Event::ShutdownComplete)).await;
+
+    let mut s = settings(&server.url(), &dirs, Config::default());
+    s.database = Some(db);
+    s.resume = pincer::runtime::Resume::ContinueLast;
+    let mut rt = runtime::spawn(s);
+    let evs = until(&mut rt, |e| matches!(e, Event::SkillActivated { .. })).await;
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::SessionConfigured { .. }))
+    );
+    rt.ops
+        .send(Op::UserMessage {
+            text: "more".into(),
+        })
+        .unwrap();
+    until(&mut rt, finished).await;
+    let again = tool_names(&server.requests()[1].json().unwrap());
+    assert!(!again.contains(&"write_file".to_string()), "{again:?}");
+    assert!(again.contains(&"read_file".to_string()), "{again:?}");
+}

@@ -185,6 +185,8 @@ pub(crate) struct Runtime {
     /// The scope of the last `ListSessions`, for lists sent again after a change.
     list_scope: crate::protocol::SessionScope,
     skills: Option<skills::Skills>,
+    /// Skills the loaded session activated (a restricted one keeps it read-only).
+    session_skills: Vec<String>,
 }
 
 impl Runtime {
@@ -221,6 +223,7 @@ impl Runtime {
             after_configured: Vec::new(),
             list_scope: crate::protocol::SessionScope::default(),
             skills: None,
+            session_skills: Vec::new(),
         }
     }
 
@@ -293,6 +296,7 @@ impl Runtime {
                 self.reported_context = 0;
                 self.session_tokens = 0;
                 self.reset_restricted();
+                self.session_skills.clear();
                 self.configured().await;
             }
             Op::SetModel { name } => self.set_model(name.trim()),

@@ -134,6 +134,8 @@ impl Runtime {
         self.session_tokens = loaded.total_tokens;
         self.session_id = Some(id);
         self.reset_restricted();
+        self.session_skills = super::skills::skills_used(&loaded.items);
+        self.apply_session_restriction(true);
         true
     }
 

@@ -36,6 +36,25 @@ impl Skills {
     }
 }
 
+/// Skills a stored session activated: `activate_skill` calls and `/name` of restricted ones.
+pub(super) fn skills_used(items: &[crate::store::StoredItem]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let v: serde_json::Value = serde_json::from_str(&item.content).ok()?;
+            match item.kind {
+                crate::store::ItemKind::ToolCall if v["name"] == super::skill_tool::NAME => {
+                    let args: serde_json::Value =
+                        serde_json::from_str(v["arguments"].as_str()?).ok()?;
+                    Some(args["name"].as_str()?.to_string())
+                }
+                crate::store::ItemKind::Notice => Some(v["restricted_skill"].as_str()?.to_string()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 pub(super) fn scan(roots: &SkillRoots) -> Catalog {
     Catalog::scan(roots, &env_var, &has_binary_on_path)
 }
@@ -108,6 +127,7 @@ impl Runtime {
             budget: self.settings.config.skills.catalog_tokens,
         });
         self.announce_skill_problems();
+        self.apply_session_restriction(false);
         self.emit_skills();
     }
 
@@ -227,11 +247,16 @@ impl Runtime {
         let restricted = entry.trust == Trust::Restricted;
         match tokio::task::spawn_blocking(move || activate(&entry)).await {
             Ok(Ok(a)) => {
-                if restricted {
-                    self.mark_restricted(&name);
-                }
                 let text = expand_arguments(&a.body, &args);
+                if restricted && let Some(skills) = &self.skills {
+                    // Before the turn starts: its first request already gets read-only tools.
+                    skills.restricted.store(true, Ordering::Relaxed);
+                }
                 self.user_message(text).await;
+                if restricted {
+                    // After the message, so the session row exists to record it in.
+                    self.mark_restricted(&name).await;
+                }
             }
             Ok(Err(e)) => self.error(ErrorKind::Config, format!("skill {name}: {e}")),
             Err(e) => self.error(ErrorKind::Internal, e.to_string()),
@@ -259,14 +284,42 @@ impl Runtime {
         }
     }
 
-    pub(super) fn mark_restricted(&self, name: &str) {
-        if let Some(skills) = &self.skills {
-            skills.restricted.store(true, Ordering::Relaxed);
-        }
+    pub(super) async fn mark_restricted(&mut self, name: &str) {
+        // Kept in the session, so resuming it keeps the restriction.
+        self.persist(
+            crate::store::ItemKind::Notice,
+            &serde_json::json!({ "restricted_skill": name }),
+        )
+        .await;
         self.emit(Event::SkillActivated {
             name: name.to_string(),
             restricted: true,
         });
+    }
+
+    /// A resumed session that had activated a restricted skill (by the model's
+    /// `activate_skill` call or by `/name`) stays restricted. `defer`: the session's
+    /// `SessionConfigured` is still to come, so the event waits for it.
+    pub(super) fn apply_session_restriction(&mut self, defer: bool) {
+        let Some(skills) = &self.skills else { return };
+        let found = self.session_skills.iter().find(|name| {
+            skills
+                .catalog
+                .entries()
+                .iter()
+                .any(|e| &e.name == *name && e.trust == Trust::Restricted)
+        });
+        let Some(name) = found.cloned() else { return };
+        skills.restricted.store(true, Ordering::Relaxed);
+        let event = Event::SkillActivated {
+            name,
+            restricted: true,
+        };
+        if defer {
+            self.after_configured.push(event);
+        } else {
+            self.emit(event);
+        }
     }
 
     /// A new session: restricted skills are no longer active.
