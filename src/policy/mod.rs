@@ -54,6 +54,8 @@ mod suggest;
 mod url;
 
 #[cfg(test)]
+mod decide_tests;
+#[cfg(test)]
 mod tests;
 
 use crate::protocol::{ApprovalMode, RiskLevel};

@@ -8,6 +8,7 @@ mod gate;
 mod history;
 mod model_call;
 mod models;
+mod queue;
 mod reply_writer;
 mod sessions;
 mod skill_tool;
@@ -27,13 +28,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Permissions, ResolveError, ResolvedProvider};
-use crate::protocol::{ApprovalMode, ErrorKind, Event, Finding, Op, TurnOutcome};
-use crate::provider::retry::RetryPolicy;
+use crate::protocol::{ApprovalMode, ErrorKind, Event, Finding, Op};
 use crate::provider::{ChatMessage, ProviderClient};
-use crate::store::{ItemKind, NewSession, title_from};
 use crate::tools::registry::ToolBox;
-use crate::tools::shell::ShellEnv;
-use crate::tools::{ToolContext, ToolLimits};
 
 pub use history::{Rebuilt, StoredCall, StoredResult, rebuild};
 pub use model_call::estimate_tokens;
@@ -343,29 +340,6 @@ impl Runtime {
         }
     }
 
-    /// A message from the user (or a skill's body sent by `/name`): queued, then started.
-    async fn user_message(&mut self, text: String) {
-        if text.trim().is_empty() {
-            return;
-        }
-        if self.provider.is_none() {
-            self.error(
-                ErrorKind::NoProvider,
-                format!(
-                    "{} — your message was not sent",
-                    self.unconfigured_reason
-                        .as_deref()
-                        .unwrap_or("no model provider configured")
-                ),
-            );
-            return;
-        }
-        self.queue.push_back(text);
-        if self.active.is_none() {
-            self.start_next().await;
-        }
-    }
-
     async fn input_history(&self) -> Vec<String> {
         match &self.store {
             Some(store) => store
@@ -373,197 +347,6 @@ impl Runtime {
                 .await
                 .unwrap_or_default(),
             None => Vec::new(),
-        }
-    }
-
-    /// Start the next queued message, if any and if idle.
-    async fn start_next(&mut self) {
-        if self.active.is_some() {
-            return;
-        }
-        let Some(text) = self.queue.pop_front() else {
-            return;
-        };
-        let client = match self.client() {
-            Ok(c) => c,
-            Err(e) => {
-                self.error(ErrorKind::Internal, e);
-                return;
-            }
-        };
-        let item_id = self.persist_user(&text).await;
-        self.emit(Event::UserMessage {
-            text: text.clone(),
-            item_id,
-        });
-        self.conversation.push(ChatMessage::user(text));
-        self.maybe_compact(context::Trigger::Full).await;
-        let turn_id = self.next_turn_id;
-        self.next_turn_id += 1;
-        let cancel = CancellationToken::new();
-        let s = &self.settings;
-        let limits = s.config.limits.clone();
-        let env = turn::TurnEnv {
-            turn_id,
-            client,
-            system: self.system(),
-            toolbox: if s.tools_enabled {
-                Arc::clone(&self.toolbox)
-            } else {
-                Arc::new(ToolBox::empty())
-            },
-            tool_ctx: ToolContext {
-                workspace: s.workspace.clone(),
-                temp_dir: s.temp_dir.clone(),
-                limits: ToolLimits {
-                    shell_timeout: std::time::Duration::from_secs(limits.shell_timeout_secs),
-                    ..ToolLimits::default()
-                },
-                outside_workspace_approved: false,
-            },
-            shell_env: ShellEnv {
-                exe: s.exe.clone(),
-                sandboxed: self.gate.lock().sandbox_available,
-                default_timeout: std::time::Duration::from_secs(limits.shell_timeout_secs),
-            },
-            gate: self.gate.clone(),
-            approvals: self.approvals.clone(),
-            interactive: s.interactive,
-            limits,
-            retry: RetryPolicy::from(&s.config.network),
-            cancel: cancel.clone(),
-            events: self.events.clone(),
-            store: self.store.clone(),
-            session_id: self.session_id.clone(),
-            base_system: self.base_system(),
-            summary: self.summary.clone(),
-            window: self.window(),
-            context: s.config.context.clone(),
-            skills: self.skills.as_ref().map(|k| Arc::clone(&k.catalog)),
-            restricted: self
-                .skills
-                .as_ref()
-                .map(|k| Arc::clone(&k.restricted))
-                .unwrap_or_default(),
-        };
-        self.emit(Event::TurnStarted { turn_id });
-        self.active = Some(ActiveTurn {
-            id: turn_id,
-            cancel,
-            task: tokio::spawn(turn::run(env, self.conversation.clone())),
-            started: Instant::now(),
-        });
-    }
-
-    async fn stop_active(&mut self) {
-        if let Some(mut active) = self.active.take() {
-            active.cancel.cancel();
-            let result = (&mut active.task).await;
-            self.finish_turn(active, result).await;
-        }
-    }
-
-    async fn finish_turn(
-        &mut self,
-        active: ActiveTurn,
-        result: Result<turn::TurnResult, tokio::task::JoinError>,
-    ) {
-        let result = match result {
-            Ok(r) => r,
-            Err(e) => {
-                self.error(
-                    ErrorKind::Internal,
-                    format!("the turn stopped unexpectedly: {e}"),
-                );
-                turn::TurnResult {
-                    conversation: self.conversation.clone(),
-                    compacted: None,
-                    context_tokens: None,
-                    outcome: TurnOutcome::Failed,
-                    usage: None,
-                    resolved_client: None,
-                    storage_error: None,
-                }
-            }
-        };
-        // The turn already announced the model the server chose; remember it.
-        if let Some(client) = result.resolved_client {
-            if let Some(p) = self.provider.as_mut() {
-                p.model = client.provider().model.clone();
-            }
-            self.client = Some(client);
-        }
-        if let Some(e) = result.storage_error {
-            self.storage_failed(e);
-        }
-        self.conversation = result.conversation;
-        if let Some(summary) = result.compacted {
-            self.summary = Some(summary);
-            self.reported_context = 0;
-        }
-        if let Some(tokens) = result.context_tokens {
-            self.reported_context = tokens;
-        }
-        tracing::info!(
-            turn = active.id,
-            outcome = ?result.outcome,
-            ms = active.started.elapsed().as_millis() as u64,
-            "turn finished"
-        );
-        self.emit(Event::TurnFinished {
-            turn_id: active.id,
-            outcome: result.outcome,
-            usage: result.usage,
-            duration_ms: active.started.elapsed().as_millis() as u64,
-        });
-        self.emit_context_usage();
-    }
-
-    /// Store a user message (creating the session row first); returns its row id.
-    async fn persist_user(&mut self, text: &str) -> Option<i64> {
-        let store = self.store.clone()?;
-        if self.session_id.is_none() {
-            let id = crate::store::new_session_id();
-            let provider = self.provider.as_ref();
-            let row = NewSession {
-                id: id.clone(),
-                title: title_from(text),
-                cwd: self.settings.workspace.display().to_string(),
-                provider: provider.map(|p| p.profile.clone()).unwrap_or_default(),
-                model: provider.map(|p| p.model.clone()).unwrap_or_default(),
-            };
-            match store.call(move |s| s.create_session(&row)).await {
-                Ok(()) => self.session_id = Some(id),
-                Err(e) => {
-                    self.storage_failed(e);
-                    return None;
-                }
-            }
-        }
-        let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
-            return None;
-        };
-        let text = text.to_string();
-        match store
-            .call(move |s| s.append_item(&id, ItemKind::User, &text, false, None))
-            .await
-        {
-            Ok(item_id) => Some(item_id),
-            Err(e) => {
-                self.storage_failed(e);
-                None
-            }
-        }
-    }
-
-    /// Stop writing after the first failure (what is stored stays stored) and say so once.
-    fn storage_failed(&mut self, e: crate::store::StoreError) {
-        tracing::error!(%e, "storage failed");
-        if self.store.take().is_some() {
-            self.error(
-                ErrorKind::Storage,
-                format!("{e} — the rest of this session is kept in memory only"),
-            );
         }
     }
 }

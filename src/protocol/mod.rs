@@ -1,0 +1,269 @@
+//! The only contract between front ends (TUI, headless, later MCP/web) and the agent runtime.
+//!
+//! Front ends send [`Op`]s and receive [`Event`]s over in-process tokio channels. Both types are
+//! plain serde data so `pincer -p --json` can print every event as one JSON line.
+
+mod types;
+
+use serde::{Deserialize, Serialize};
+
+pub use types::*;
+
+/// What a front end asks the runtime to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Send a user message. Queued when a turn is already running.
+    UserMessage {
+        text: String,
+    },
+    /// Stop the running turn; the partial reply is kept and marked interrupted.
+    Interrupt,
+    /// Start a fresh session (the old one stays stored).
+    NewSession,
+    /// Switch model: a provider profile name, or a model id for the current profile.
+    /// An empty name asks for the list of profiles.
+    SetModel {
+        name: String,
+    },
+    /// Answer an `ApprovalRequested` event.
+    ApprovalDecision {
+        request_id: u64,
+        decision: ApprovalDecision,
+    },
+    /// Change how tool calls are gated from now on.
+    SetMode {
+        mode: ApprovalMode,
+    },
+    /// Ask for the stored sessions (answered by `SessionList`).
+    ListSessions {
+        scope: SessionScope,
+    },
+    /// Ask for the last messages of a stored session (answered by `SessionPreview`).
+    PreviewSession {
+        id: String,
+    },
+    /// Switch to a stored session; its transcript comes back in `SessionConfigured`.
+    ResumeSession {
+        id: String,
+    },
+    /// Start a child session sharing the history of `id` before item `before_item`
+    /// (the whole session when `None`) and switch to it.
+    ForkSession {
+        id: String,
+        before_item: Option<i64>,
+    },
+    RenameSession {
+        id: String,
+        title: String,
+    },
+    ArchiveSession {
+        id: String,
+        archived: bool,
+    },
+    /// Delete a session and its items (its forks are kept, detached).
+    DeleteSession {
+        id: String,
+    },
+    /// Write a session to a file under the data dir's `exports/`; answered by a `Notice`.
+    ExportSession {
+        id: String,
+        format: ExportFormat,
+    },
+    /// Compact the conversation now (older turns → a summary item).
+    Compact,
+    /// Send a skill's body (read fresh, `$ARGUMENTS` replaced) as a user message: `/name args`.
+    UseSkill {
+        name: String,
+        args: String,
+    },
+    /// Ask for a skill's body for a preview (answered by `SkillPreview`).
+    PreviewSkill {
+        name: String,
+    },
+    /// Scan the skill folders again now (after the editor closed, or on request).
+    ReloadSkills,
+    /// Create a skill from the template in the per-user skills folder (answered by
+    /// `SkillCreated`, after which the front end opens it in the editor).
+    CreateSkill {
+        name: String,
+    },
+    /// Answer a `ProjectTrustRequest`: load (and remember) this project's skills and rules, or not.
+    TrustProject {
+        trust: bool,
+    },
+    /// Stop the runtime.
+    Shutdown,
+}
+
+/// What the runtime tells front ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Sent once at start and after `NewSession` / a resumed session.
+    SessionConfigured {
+        /// `None` until the first message is stored.
+        session_id: Option<String>,
+        provider: Option<ProviderInfo>,
+        /// Earlier messages when a session was resumed.
+        history: Vec<HistoryItem>,
+        /// Recent prompts (newest last) for the composer's Up/Down history.
+        input_history: Vec<String>,
+        /// Token totals of the (resumed) session.
+        session_tokens: u64,
+    },
+    /// The active provider or model changed.
+    ProviderChanged {
+        provider: ProviderInfo,
+    },
+    /// No usable provider: what the start-up probe found and how to configure.
+    Onboarding {
+        report: OnboardingReport,
+    },
+    /// Sent once at start: how tool calls are gated and whether shell commands are sandboxed.
+    PolicyConfigured {
+        mode: ApprovalMode,
+        workspace: String,
+        sandbox: String,
+    },
+    /// A user message was accepted and is about to be sent.
+    UserMessage {
+        text: String,
+        /// Its stored row (for forking from it); `None` when nothing is stored.
+        #[serde(default)]
+        item_id: Option<i64>,
+    },
+    TurnStarted {
+        turn_id: u64,
+    },
+    AssistantDelta {
+        turn_id: u64,
+        text: String,
+    },
+    /// The assistant message is complete (or was cut short).
+    AssistantMessageDone {
+        turn_id: u64,
+        text: String,
+        interrupted: bool,
+    },
+    /// A request failed transiently and is retried; any partial reply of this turn is discarded.
+    Retrying {
+        turn_id: u64,
+        attempt: u32,
+        max_attempts: u32,
+        delay_ms: u64,
+        reason: String,
+    },
+    TurnFinished {
+        turn_id: u64,
+        outcome: TurnOutcome,
+        usage: Option<TokenUsage>,
+        duration_ms: u64,
+    },
+    Error {
+        kind: ErrorKind,
+        message: String,
+        retryable: bool,
+    },
+    /// Informational message for the user (config warnings, model switched, …).
+    Notice {
+        level: NoticeLevel,
+        message: String,
+    },
+    /// The model called a tool; it is being checked against the policy.
+    ToolCallStarted {
+        turn_id: u64,
+        call_id: String,
+        tool: String,
+        /// One line: "Run `cargo test` in ~/proj", "Edit src/main.rs".
+        summary: String,
+        risk: RiskLevel,
+    },
+    /// The policy asks the user. Answer with `Op::ApprovalDecision`.
+    ApprovalRequested {
+        request_id: u64,
+        call_id: String,
+        tool: String,
+        summary: String,
+        /// Why this asks ("mode ask: exec tools ask", "rule ask: shell: git push*").
+        reason: String,
+        preview: ApprovalPreview,
+        decisions: Vec<DecisionKind>,
+        /// The rule "always" would save; the user may edit it.
+        suggested_rule: String,
+    },
+    /// A pending approval no longer needs an answer (an earlier answer covers it, or the
+    /// turn stopped).
+    ApprovalWithdrawn {
+        request_id: u64,
+    },
+    ToolCallFinished {
+        turn_id: u64,
+        call_id: String,
+        tool: String,
+        status: ToolStatus,
+        /// Who decided: "rule allow: shell: git status*", "mode yolo", "user", …
+        decided_by: String,
+        /// The whole output for the UI (capped); the model gets a compressed form.
+        output: String,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+    },
+    ModeChanged {
+        mode: ApprovalMode,
+    },
+    /// The stored sessions, newest first (answer to `ListSessions`, and again after a change).
+    SessionList {
+        scope: SessionScope,
+        sessions: Vec<SessionSummary>,
+        /// The session this runtime is in, if stored.
+        current: Option<String>,
+    },
+    /// The last messages of a stored session (answer to `PreviewSession`).
+    SessionPreview {
+        id: String,
+        items: Vec<HistoryItem>,
+    },
+    /// How full the model's context window is (after each turn and after compaction).
+    ContextUsage {
+        used_tokens: u64,
+        window_tokens: u64,
+    },
+    /// Older turns were replaced by a summary for the model; the transcript keeps them.
+    Compacted {
+        summary: String,
+        replaced_messages: usize,
+        tokens_before: u64,
+        tokens_after: u64,
+    },
+    /// The skills as they are now (at start and after every change).
+    SkillsChanged {
+        skills: Vec<SkillInfo>,
+        /// Where `n` creates a new skill (the per-user skills folder).
+        user_dir: String,
+        /// A restricted (installed) skill is active in this session: read-only tools only.
+        restricted_active: bool,
+    },
+    /// The model activated a skill (restricted: read-only tools from now on in this session).
+    SkillActivated {
+        name: String,
+        restricted: bool,
+    },
+    /// A new skill's SKILL.md was written (answer to `CreateSkill`).
+    SkillCreated {
+        name: String,
+        path: String,
+    },
+    /// A skill's body (answer to `PreviewSkill`).
+    SkillPreview {
+        name: String,
+        body: String,
+    },
+    /// The workspace has project skills (or rules) and is not trusted yet: ask once.
+    ProjectTrustRequest {
+        path: String,
+        skill_folders: Vec<String>,
+    },
+    /// The runtime stopped; no more events follow.
+    ShutdownComplete,
+}

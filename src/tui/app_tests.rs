@@ -1,0 +1,129 @@
+//! The reducer: runtime events → UI state.
+
+use super::*;
+use crate::protocol::{ErrorKind, ProviderKind, TokenUsage};
+
+pub(crate) fn configured() -> App {
+    let mut app = App::new(Theme::dark());
+    app.on_event(Event::SessionConfigured {
+        session_id: None,
+        provider: Some(ProviderInfo {
+            profile: "local".into(),
+            kind: ProviderKind::Openai,
+            model: "m".into(),
+            base_url: "http://127.0.0.1:1/v1".into(),
+        }),
+        history: vec![HistoryItem::User {
+            text: "old".into(),
+            item_id: None,
+        }],
+        input_history: vec!["old".into()],
+        session_tokens: 10,
+    });
+    app
+}
+
+#[test]
+fn model_names_fit_a_line() {
+    assert_eq!(display_model(""), "server default");
+    assert_eq!(
+        display_model("/models/smol/SmolLM2.Q4.gguf"),
+        "SmolLM2.Q4.gguf"
+    );
+    assert_eq!(
+        display_model("meta-llama/llama-3.3-70b"),
+        "meta-llama/llama-3.3-70b"
+    );
+    let long = display_model(&"x".repeat(100));
+    assert_eq!(long.chars().count(), 40);
+}
+
+#[test]
+fn a_turn_streams_then_finishes() {
+    let mut app = configured();
+    app.on_event(Event::UserMessage {
+        text: "hi".into(),
+        item_id: None,
+    });
+    app.on_event(Event::TurnStarted { turn_id: 1 });
+    assert!(matches!(app.turn, TurnState::Thinking { .. }));
+    app.on_event(Event::AssistantDelta {
+        turn_id: 1,
+        text: "Hel".into(),
+    });
+    app.on_event(Event::AssistantDelta {
+        turn_id: 1,
+        text: "lo".into(),
+    });
+    assert!(matches!(app.turn, TurnState::Streaming { .. }));
+    app.on_event(Event::AssistantMessageDone {
+        turn_id: 1,
+        text: "Hello".into(),
+        interrupted: false,
+    });
+    app.on_event(Event::TurnFinished {
+        turn_id: 1,
+        outcome: TurnOutcome::Completed,
+        usage: Some(TokenUsage {
+            input_tokens: 5,
+            output_tokens: 2,
+            estimated: false,
+        }),
+        duration_ms: 1500,
+    });
+    assert_eq!(app.turn, TurnState::Idle);
+    assert_eq!(app.session_tokens, 17);
+    assert_eq!(app.transcript.cells.len(), 3);
+    assert!(
+        matches!(&app.transcript.cells[2].kind, CellKind::Assistant { text, streaming: false, .. } if text == "Hello")
+    );
+}
+
+#[test]
+fn retry_discards_partial_reply() {
+    let mut app = configured();
+    app.on_event(Event::TurnStarted { turn_id: 1 });
+    app.on_event(Event::AssistantDelta {
+        turn_id: 1,
+        text: "par".into(),
+    });
+    app.on_event(Event::Retrying {
+        turn_id: 1,
+        attempt: 1,
+        max_attempts: 3,
+        delay_ms: 10,
+        reason: "reset".into(),
+    });
+    assert!(
+        app.transcript
+            .cells
+            .iter()
+            .all(|c| !matches!(c.kind, CellKind::Assistant { .. }))
+    );
+    assert!(matches!(app.turn, TurnState::Thinking { .. }));
+}
+
+#[test]
+fn errors_and_provider_changes_show_in_transcript() {
+    let mut app = configured();
+    app.on_event(Event::Error {
+        kind: ErrorKind::Auth,
+        message: "set KEY".into(),
+        retryable: false,
+    });
+    assert!(matches!(
+        app.transcript.cells.last().unwrap().kind,
+        CellKind::Error { .. }
+    ));
+    app.onboarding = Some(OnboardingReport::default());
+    app.on_event(Event::ProviderChanged {
+        provider: ProviderInfo {
+            profile: "p".into(),
+            kind: ProviderKind::Anthropic,
+            model: "x".into(),
+            base_url: "u".into(),
+        },
+    });
+    assert!(app.onboarding.is_none());
+    assert_eq!(app.provider.as_ref().unwrap().profile, "p");
+}
