@@ -66,6 +66,11 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
             Err(e) => (Theme::dark(), Some(e.to_string())),
         };
 
+    let signals = Signals {
+        sigterm: signal(SignalKind::terminate())?,
+        sighup: signal(SignalKind::hangup())?,
+        sigint: signal(SignalKind::interrupt())?,
+    };
     terminal::install_panic_hook();
     let mut guard =
         TerminalGuard::enter().context("cannot switch the terminal to full-screen mode")?;
@@ -91,7 +96,7 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
     if let Some(e) = theme_error {
         app.push_error(ErrorKind::Config, e);
     }
-    let result = event_loop(&mut guard, &mut app, &mut rt).await;
+    let result = event_loop(signals, &mut guard, &mut app, &mut rt).await;
 
     // Let the runtime stop the turn and store what it has.
     let _ = rt.ops.send(Op::Shutdown);
@@ -106,15 +111,26 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
     result
 }
 
+/// Installed before the terminal is taken over, so a signal in the first milliseconds still
+/// goes through the loop that restores it.
+struct Signals {
+    sigterm: tokio::signal::unix::Signal,
+    sighup: tokio::signal::unix::Signal,
+    sigint: tokio::signal::unix::Signal,
+}
+
 async fn event_loop(
+    signals: Signals,
     guard: &mut TerminalGuard,
     app: &mut App,
     rt: &mut runtime::RuntimeHandle,
 ) -> anyhow::Result<()> {
     let mut input = EventStream::new();
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
+    let Signals {
+        mut sigterm,
+        mut sighup,
+        mut sigint,
+    } = signals;
     let mut spinner = tokio::time::interval(SPINNER_TICK);
     spinner.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_draw = Instant::now();
