@@ -410,10 +410,16 @@ async fn a_profile_without_model_asks_the_server() {
         Reply::sse(openai_sse(&["hi"], None)),
     ])
     .await;
-    let mut rt = runtime::spawn(settings(Ok(provider(&server.url(), "")), None));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut rt = runtime::spawn(settings(Ok(provider(&server.url(), "")), Some(db.clone())));
     next(&mut rt).await;
     say(&rt, "x");
     let events = until(&mut rt, finished).await;
+    // The session row learns the model the server chose (the pane and `sessions list` show it).
+    let store = Store::open(&db).unwrap();
+    let listed = store.list_sessions(None, true, 10).unwrap();
+    assert_eq!(listed[0].model, "smol");
     assert!(
         events
             .iter()

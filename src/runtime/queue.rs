@@ -151,10 +151,16 @@ impl Runtime {
         };
         // The turn already announced the model the server chose; remember it.
         if let Some(client) = result.resolved_client {
+            let model = client.provider().model.clone();
             if let Some(p) = self.provider.as_mut() {
-                p.model = client.provider().model.clone();
+                p.model = model.clone();
             }
             self.client = Some(client);
+            if let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone())
+                && let Err(e) = store.call(move |s| s.set_session_model(&id, &model)).await
+            {
+                tracing::warn!(%e, "storing the session's model failed");
+            }
         }
         if let Some(e) = result.storage_error {
             self.storage_failed(e);

@@ -194,6 +194,16 @@ impl Store {
         Ok(())
     }
 
+    /// The model that answered, when it was only known after the session row was written
+    /// (a profile without a model: the server chose).
+    pub fn set_session_model(&self, id: &str, model: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE sessions SET model = ?2 WHERE id = ?1 AND model = ''",
+            params![id, model],
+        )?;
+        Ok(())
+    }
+
     pub fn set_archived(&self, id: &str, archived: bool) -> Result<(), StoreError> {
         let changed = self.conn.execute(
             "UPDATE sessions SET archived = ?2 WHERE id = ?1",
