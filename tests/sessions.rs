@@ -586,3 +586,30 @@ async fn an_error_the_user_saw_is_in_the_resumed_transcript() {
         "{history:?}"
     );
 }
+
+#[tokio::test]
+async fn a_full_window_that_cannot_be_compacted_is_said_once() {
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["a"], None)),
+        Reply::sse(openai_sse(&["b"], None)),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rt = runtime::spawn(settings(
+        &server.url(),
+        dir.path().join("p.db"),
+        "/w",
+        Some(2048),
+    ));
+    configured(&mut rt).await;
+    let huge = "word ".repeat(1_600);
+    let evs = chat(&mut rt, &huge).await;
+    let warned = |evs: &[Event]| {
+        evs.iter().any(|e| {
+            matches!(e, Event::Notice { message, .. } if message.contains("nothing can be compacted"))
+        })
+    };
+    assert!(warned(&evs), "{evs:?}");
+    let evs = chat(&mut rt, "more").await;
+    assert!(!warned(&evs), "said once");
+}

@@ -102,6 +102,16 @@ impl Runtime {
                     window,
                     "context nearly full but nothing older to compact"
                 );
+                if !std::mem::replace(&mut self.warned_full, true) {
+                    self.emit(Event::Notice {
+                        level: NoticeLevel::Warning,
+                        message: format!(
+                            "the context window is {}% full ({before} of {window} tokens) and the last {} turn(s) are kept whole, so nothing can be compacted; /new starts a fresh session, or lower [context] keep_turns",
+                            before * 100 / window.max(1),
+                            cfg.keep_turns
+                        ),
+                    });
+                }
             }
             return false;
         };

@@ -184,6 +184,8 @@ pub(crate) struct Runtime {
     skills: Option<skills::Skills>,
     /// Skills the loaded session activated (a restricted one keeps it read-only).
     session_skills: Vec<String>,
+    /// The user was told the window is full and nothing can be compacted (once a session).
+    warned_full: bool,
 }
 
 impl Runtime {
@@ -221,6 +223,7 @@ impl Runtime {
             list_scope: crate::protocol::SessionScope::default(),
             skills: None,
             session_skills: Vec::new(),
+            warned_full: false,
         }
     }
 
@@ -294,6 +297,7 @@ impl Runtime {
                 self.session_tokens = 0;
                 self.reset_restricted();
                 self.session_skills.clear();
+                self.warned_full = false;
                 self.configured().await;
             }
             Op::SetModel { name } => self.set_model(name.trim()),

@@ -135,6 +135,7 @@ impl Runtime {
         self.session_id = Some(id);
         self.reset_restricted();
         self.session_skills = super::skills::skills_used(&loaded.items);
+        self.warned_full = false;
         self.apply_session_restriction(true);
         true
     }
