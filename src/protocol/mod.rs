@@ -179,6 +179,11 @@ pub enum Event {
         summary: String,
         risk: RiskLevel,
     },
+    /// A call the gate let through starts running now (until then it waits its turn).
+    ToolCallRunning {
+        turn_id: u64,
+        call_id: String,
+    },
     /// The policy asks the user. Answer with `Op::ApprovalDecision`.
     ApprovalRequested {
         request_id: u64,

@@ -265,6 +265,10 @@ async fn execute(
     decided_by: String,
     decision: &'static str,
 ) -> Finish {
+    let _ = env.events.send(Event::ToolCallRunning {
+        turn_id: env.turn_id,
+        call_id: p.call_id.clone(),
+    });
     let mut ctx = env.tool_ctx.clone();
     ctx.outside_workspace_approved = !p.inside_workspace;
     let output = tokio::select! {

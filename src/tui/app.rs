@@ -426,6 +426,21 @@ impl App {
                     cell.invalidate();
                 }
             }
+            Event::ToolCallRunning { call_id, .. } => {
+                let found = self
+                    .transcript
+                    .cells
+                    .iter_mut()
+                    .rev()
+                    .find(|c| matches!(&c.kind, CellKind::Tool(t) if t.call_id == call_id));
+                if let Some(cell) = found {
+                    if let CellKind::Tool(t) = &mut cell.kind {
+                        t.awaiting_approval = false;
+                        t.running = true;
+                    }
+                    cell.invalidate();
+                }
+            }
             Event::Error { kind, message, .. } => self.push_error(kind, message),
             Event::Notice { level, message } => self.push_notice(level, message),
             Event::ShutdownComplete => self.runtime_gone = true,

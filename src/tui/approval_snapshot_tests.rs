@@ -232,6 +232,18 @@ fn tool_cells_collapsed_and_expanded() {
         summary: "Write src/lib.rs".into(),
         risk: RiskLevel::Write,
     });
+    app.on_event(Event::ToolCallRunning {
+        turn_id: 1,
+        call_id: "c".into(),
+    });
+    // Allowed, waiting behind "c".
+    app.on_event(Event::ToolCallStarted {
+        turn_id: 1,
+        call_id: "d".into(),
+        tool: "shell".into(),
+        summary: "Run `cargo test` in ~/proj".into(),
+        risk: RiskLevel::Exec,
+    });
     insta::assert_snapshot!("tool_cells_collapsed", draw(&mut app, 80, 22));
     app.toggle_tool_output();
     insta::assert_snapshot!("tool_cells_expanded", draw(&mut app, 80, 34));

@@ -30,6 +30,8 @@ pub struct ToolCell {
     pub expanded: bool,
     /// A question about this call waits in the approval overlay.
     pub awaiting_approval: bool,
+    /// The call runs now (before this it waits its turn behind earlier calls).
+    pub running: bool,
 }
 
 impl ToolCell {
@@ -45,6 +47,7 @@ impl ToolCell {
             duration_ms: 0,
             expanded: false,
             awaiting_approval: false,
+            running: false,
         }
     }
 }
@@ -60,7 +63,8 @@ fn seconds(ms: u64) -> String {
 pub fn layout(cell: &ToolCell, width: u16, t: &Theme) -> Vec<Line<'static>> {
     let (mark, mark_style, state) = match cell.status {
         None if cell.awaiting_approval => ("?", t.warning, "waiting for your approval".to_string()),
-        None => ("◌", t.muted, "running".to_string()),
+        None if cell.running => ("◌", t.muted, "running".to_string()),
+        None => ("◌", t.muted, "queued".to_string()),
         Some(ToolStatus::Ok) => ("✓", t.success, seconds(cell.duration_ms)),
         Some(ToolStatus::Error) => (
             "✗",
@@ -193,7 +197,12 @@ mod tests {
 
     #[test]
     fn running_and_denied_headers() {
-        let running = ToolCell::started("c".into(), "write_file".into(), "Write a.txt".into());
+        let mut running = ToolCell::started("c".into(), "write_file".into(), "Write a.txt".into());
+        assert_eq!(
+            text(&layout(&running, 60, &Theme::dark())),
+            vec!["◌ write_file Write a.txt  queued"]
+        );
+        running.running = true;
         assert_eq!(
             text(&layout(&running, 60, &Theme::dark())),
             vec!["◌ write_file Write a.txt  running"]
