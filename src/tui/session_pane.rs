@@ -23,6 +23,9 @@ pub use fit::{one_line, relative_time, truncate};
 
 use crate::protocol::{ExportFormat, HistoryItem, SessionScope, SessionSummary};
 
+/// Longest filter or title the pane takes (more is cut, e.g. from a huge paste).
+const MAX_TYPED: usize = 200;
+
 /// What the caller should do after a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaneAction {
@@ -342,7 +345,9 @@ impl SessionPane {
                 text.pop();
             }
             KeyCode::Char('u') if ctrl => text.clear(),
-            KeyCode::Char(c) if !ctrl && !c.is_control() => text.push(c),
+            KeyCode::Char(c) if !ctrl && !c.is_control() && text.chars().count() < MAX_TYPED => {
+                text.push(c)
+            }
             _ => {}
         }
         PaneAction::None
@@ -373,21 +378,27 @@ impl SessionPane {
 
     /// Paste into the filter (or the rename line); newlines become spaces.
     pub fn paste(&mut self, text: &str) -> PaneAction {
-        let clean = one_line(text);
+        // A huge paste (10 MB) keeps only what a filter or a title can use.
+        let head: String = text.chars().take(MAX_TYPED * 4).collect();
+        let clean = one_line(&head);
         match &mut self.mode {
             Mode::Browse => {
                 let f = format!("{}{clean}", self.filter);
                 self.set_filter(f)
             }
             Mode::Rename { text, .. } => {
-                text.push_str(&clean);
+                let room = MAX_TYPED.saturating_sub(text.chars().count());
+                text.extend(clean.chars().take(room));
                 PaneAction::None
             }
             Mode::ConfirmDelete { .. } => PaneAction::None,
         }
     }
 
-    fn set_filter(&mut self, filter: String) -> PaneAction {
+    fn set_filter(&mut self, mut filter: String) -> PaneAction {
+        if filter.chars().count() > MAX_TYPED {
+            filter = filter.chars().take(MAX_TYPED).collect();
+        }
         self.filter = filter;
         self.refresh_rows(false);
         self.preview_request()

@@ -21,6 +21,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::session_pane::one_line;
 use crate::protocol::{SkillInfo, SkillState};
 
+/// Longest filter the pane takes.
+const MAX_FILTER: usize = 200;
 /// Longest skill name (the Agent Skills naming rule).
 pub const MAX_NAME: usize = 64;
 /// Paths of skills shipped inside the binary start with this; they cannot be edited.
@@ -370,9 +372,12 @@ impl SkillsPane {
 
     /// Paste into the filter (or the name editor); newlines become spaces.
     pub fn paste(&mut self, text: &str) -> SkillsAction {
-        let clean = one_line(text);
+        // A huge paste keeps only what a filter or a name can use.
+        let head: String = text.chars().take(MAX_FILTER * 4).collect();
+        let clean = one_line(&head);
         match &mut self.mode {
             SkillsMode::Browse => {
+                self.filtering = true;
                 let f = format!("{}{clean}", self.filter);
                 self.set_filter(f)
             }
@@ -388,7 +393,10 @@ impl SkillsPane {
         self.notice = Some(Notice { text, error });
     }
 
-    fn set_filter(&mut self, filter: String) -> SkillsAction {
+    fn set_filter(&mut self, mut filter: String) -> SkillsAction {
+        if filter.chars().count() > MAX_FILTER {
+            filter = filter.chars().take(MAX_FILTER).collect();
+        }
         self.filter = filter;
         self.refresh_rows();
         self.selected = 0;

@@ -343,3 +343,11 @@ fn filters_ten_thousand_sessions() {
     let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 120, 40));
     p.render(buf.area, &mut buf, &crate::tui::theme::Theme::dark(), NOW);
 }
+
+#[test]
+fn a_ten_megabyte_paste_is_cut_to_a_usable_filter() {
+    let mut p = SessionPane::new(SessionScope::All);
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let _ = p.paste(&huge);
+    assert_eq!(p.filter().chars().count(), 200);
+}

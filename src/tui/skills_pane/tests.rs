@@ -360,3 +360,11 @@ fn forget_previews_asks_again_once() {
     );
     assert_eq!(p.handle_key(key(KeyCode::Up)), SkillsAction::None);
 }
+
+#[test]
+fn a_ten_megabyte_paste_is_cut_to_a_usable_filter() {
+    let mut p = pane(three());
+    p.handle_key(key(KeyCode::Char('/')));
+    let _ = p.paste(&"y".repeat(10 * 1024 * 1024));
+    assert_eq!(p.filter().chars().count(), 200);
+}
