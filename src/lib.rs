@@ -19,5 +19,6 @@ pub mod skills;
 pub mod startup;
 pub mod store;
 pub mod text;
+pub mod time;
 pub mod tools;
 pub mod tui;

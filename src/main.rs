@@ -391,7 +391,7 @@ fn audit_command(paths: &Paths, json: bool, limit: usize) -> anyhow::Result<Exit
         println!("the audit log is empty");
     }
     for r in &rows {
-        let when = utc_time(r.time);
+        let when = pincer::time::utc_seconds(r.time);
         let exit = r.exit_code.map(|c| format!("exit {c}")).unwrap_or_default();
         println!(
             "{when} UTC  {tool:<10} {decision:<8} {status:<11} {exit:<8} {ms:>6} ms  by {by}\n    {args}",
@@ -404,36 +404,4 @@ fn audit_command(paths: &Paths, json: bool, limit: usize) -> anyhow::Result<Exit
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `2026-11-23 21:06:48` (UTC) from milliseconds since 1970.
-fn utc_time(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn utc_times() {
-        assert_eq!(super::utc_time(0), "1970-01-01 00:00:00");
-        assert_eq!(super::utc_time(1_795_468_008_000), "2026-11-23 21:06:48");
-        assert_eq!(super::utc_time(951_782_400_000), "2000-02-29 00:00:00");
-    }
 }

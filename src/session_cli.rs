@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::protocol::{ExportFormat, SessionSummary};
 use crate::store::{Store, StoreError};
+use crate::time::utc_minutes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionCliError {
@@ -27,27 +28,6 @@ pub enum SessionCliError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// Milliseconds since 1970 → "2026-11-23 21:06" (UTC).
-pub fn utc_minutes(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
 }
 
 fn line(s: &SessionSummary) -> String {
@@ -186,16 +166,5 @@ pub fn resolve_resume(db: &Path, query: &str) -> Result<ResumeTarget, SessionCli
         Ok(s) => Ok(ResumeTarget::One(s.id)),
         Err(SessionCliError::Ambiguous { .. }) => Ok(ResumeTarget::Pick(query.to_string())),
         Err(e) => Err(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn minutes_format() {
-        assert_eq!(utc_minutes(0), "1970-01-01 00:00");
-        assert_eq!(utc_minutes(1_795_000_000_000), "2026-11-18 11:06");
     }
 }

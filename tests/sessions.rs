@@ -9,25 +9,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pincer::config::{Config, NetworkConfig, Profile, ResolvedProvider};
+use pincer::config::{Config, NetworkConfig, Profile};
 use pincer::protocol::{
     Event, ExportFormat, HistoryItem, Op, ProviderKind, SessionScope, SessionSummary,
 };
 use pincer::runtime::{self, Resume, RuntimeHandle, RuntimeSettings};
 use pincer::store::{ItemKind, Store};
+use support::events::{finished, mock_provider, until};
 use support::mock_server::*;
-
-fn provider(url: &str) -> ResolvedProvider {
-    ResolvedProvider {
-        profile: "mock".into(),
-        kind: ProviderKind::Openai,
-        base_url: format!("{url}/v1"),
-        model: "m".into(),
-        api_key: None,
-        api_key_env: None,
-        max_tokens: 256,
-    }
-}
 
 fn settings(url: &str, db: PathBuf, workspace: &str, window: Option<u64>) -> RuntimeSettings {
     let mut config = Config {
@@ -52,34 +41,11 @@ fn settings(url: &str, db: PathBuf, workspace: &str, window: Option<u64>) -> Run
             context_window: window,
         },
     );
-    let mut s = RuntimeSettings::new(config, Ok(provider(url)), PathBuf::from(workspace));
+    let mut s = RuntimeSettings::new(config, Ok(mock_provider(url)), PathBuf::from(workspace));
     s.database = Some(db);
     s.env = Arc::new(|_: &str| None);
     s.tools_enabled = false;
     s
-}
-
-async fn next(rt: &mut RuntimeHandle) -> Event {
-    tokio::time::timeout(Duration::from_secs(10), rt.events.recv())
-        .await
-        .expect("an event within 10 s")
-        .expect("runtime alive")
-}
-
-async fn until(rt: &mut RuntimeHandle, stop: impl Fn(&Event) -> bool) -> Vec<Event> {
-    let mut seen = Vec::new();
-    loop {
-        let ev = next(rt).await;
-        let done = stop(&ev);
-        seen.push(ev);
-        if done {
-            return seen;
-        }
-    }
-}
-
-fn finished(e: &Event) -> bool {
-    matches!(e, Event::TurnFinished { .. })
 }
 
 async fn chat(rt: &mut RuntimeHandle, text: &str) -> Vec<Event> {

@@ -8,12 +8,12 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use pincer::config::{Config, NetworkConfig, ResolvedProvider};
-use pincer::protocol::{Event, NoticeLevel, Op, ProviderKind, SkillState};
-use pincer::runtime::{self, RuntimeHandle, RuntimeSettings};
+use pincer::config::{Config, NetworkConfig};
+use pincer::protocol::{Event, NoticeLevel, Op, SkillState};
+use pincer::runtime::{self, RuntimeSettings};
 use pincer::skills::SkillRoots;
+use support::events::{finished, mock_provider, until};
 use support::mock_server::*;
 
 struct Dirs {
@@ -55,15 +55,6 @@ fn write_skill(dir: &Path, name: &str, description: &str, body: &str) {
 }
 
 fn settings(url: &str, dirs: &Dirs, config: Config) -> RuntimeSettings {
-    let provider = ResolvedProvider {
-        profile: "mock".into(),
-        kind: ProviderKind::Openai,
-        base_url: format!("{url}/v1"),
-        model: "m".into(),
-        api_key: None,
-        api_key_env: None,
-        max_tokens: 256,
-    };
     let config = Config {
         network: NetworkConfig {
             stream_idle_timeout_ms: 2_000,
@@ -73,7 +64,7 @@ fn settings(url: &str, dirs: &Dirs, config: Config) -> RuntimeSettings {
         },
         ..config
     };
-    let mut s = RuntimeSettings::new(config, Ok(provider), dirs.ws());
+    let mut s = RuntimeSettings::new(config, Ok(mock_provider(url)), dirs.ws());
     s.env = Arc::new(|_: &str| None);
     s.config_path = dirs.config();
     s.skill_roots = Some(SkillRoots {
@@ -85,29 +76,6 @@ fn settings(url: &str, dirs: &Dirs, config: Config) -> RuntimeSettings {
         bundled: false,
     });
     s
-}
-
-async fn next(rt: &mut RuntimeHandle) -> Event {
-    tokio::time::timeout(Duration::from_secs(10), rt.events.recv())
-        .await
-        .expect("an event within 10 s")
-        .expect("runtime alive")
-}
-
-async fn until(rt: &mut RuntimeHandle, stop: impl Fn(&Event) -> bool) -> Vec<Event> {
-    let mut seen = Vec::new();
-    loop {
-        let ev = next(rt).await;
-        let done = stop(&ev);
-        seen.push(ev);
-        if done {
-            return seen;
-        }
-    }
-}
-
-fn finished(e: &Event) -> bool {
-    matches!(e, Event::TurnFinished { .. })
 }
 
 fn tool_names(body: &serde_json::Value) -> Vec<String> {

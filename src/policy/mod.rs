@@ -56,6 +56,8 @@ mod url;
 #[cfg(test)]
 mod decide_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 
 use crate::protocol::{ApprovalMode, RiskLevel};

@@ -42,39 +42,36 @@ pub enum SaveError {
 /// the link (the link stays).
 pub fn save_rule(path: &Path, list: RuleList, rule: &str) -> Result<(), SaveError> {
     let rule = Rule::parse(rule)?;
-    let target = resolve_link(path);
-    let original = match fs::read_to_string(&target) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(source) => {
-            return Err(SaveError::Io {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let text = original.as_deref().unwrap_or_default();
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let (line, column) = line_column(text, e.span().map_or(0, |s| s.start));
-        SaveError::Parse {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: e.message().trim().to_string(),
-        }
-    })?;
-    if !add_rule(&mut doc, list, rule.text(), path)? {
-        return Ok(());
-    }
-    write_atomic(&target, doc.to_string().as_bytes()).map_err(|source| SaveError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    edit(path, |doc| add_rule(doc, list, rule.text(), path))
 }
 
 /// Add `value` to the top-level string array `key` (e.g. `trusted_projects`) of the TOML file
 /// at `path`, keeping everything else as it was; no duplicate. Same guarantees as `save_rule`.
 pub fn save_list_entry(path: &Path, key: &str, value: &str) -> Result<(), SaveError> {
+    edit(path, |doc| {
+        let item = doc
+            .as_table_mut()
+            .entry(key)
+            .or_insert(Item::Value(Value::Array(Array::new())));
+        let array = item.as_array_mut().ok_or_else(|| SaveError::NotAnArray {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+        })?;
+        if array.iter().any(|v| v.as_str() == Some(value)) {
+            return Ok(false);
+        }
+        array.push(value);
+        Ok(true)
+    })
+}
+
+/// Read the TOML file at `path` (a missing file is empty), let `change` edit the document
+/// (`false`: nothing to write), then write it back atomically through any symlink. A file
+/// that does not parse is never overwritten.
+fn edit(
+    path: &Path,
+    change: impl FnOnce(&mut DocumentMut) -> Result<bool, SaveError>,
+) -> Result<(), SaveError> {
     let target = resolve_link(path);
     let text = match fs::read_to_string(&target) {
         Ok(text) => text,
@@ -95,19 +92,9 @@ pub fn save_list_entry(path: &Path, key: &str, value: &str) -> Result<(), SaveEr
             message: e.message().trim().to_string(),
         }
     })?;
-    let not_an_array = || SaveError::NotAnArray {
-        path: path.to_path_buf(),
-        key: key.to_string(),
-    };
-    let item = doc
-        .as_table_mut()
-        .entry(key)
-        .or_insert(Item::Value(Value::Array(Array::new())));
-    let array = item.as_array_mut().ok_or_else(not_an_array)?;
-    if array.iter().any(|v| v.as_str() == Some(value)) {
+    if !change(&mut doc)? {
         return Ok(());
     }
-    array.push(value);
     write_atomic(&target, doc.to_string().as_bytes()).map_err(|source| SaveError::Io {
         path: path.to_path_buf(),
         source,

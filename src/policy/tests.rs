@@ -1,33 +1,7 @@
 //! Rule parsing and matching: shell commands, URLs, paths.
 
+use super::test_support::*;
 use super::*;
-
-fn rule(text: &str) -> Rule {
-    match Rule::parse(text) {
-        Ok(rule) => rule,
-        Err(e) => panic!("{text}: {e}"),
-    }
-}
-
-fn shell(command: &str) -> CallSubject {
-    CallSubject::new("shell", SubjectKind::Command, command)
-}
-
-fn file(tool: &str, path: &str) -> CallSubject {
-    CallSubject::new(tool, SubjectKind::Path, path)
-}
-
-fn fetch(url: &str) -> CallSubject {
-    CallSubject::new("web_fetch", SubjectKind::Url, url)
-}
-
-fn allows(rule_text: &str, subject: &CallSubject) -> bool {
-    rule(rule_text).matches_allow(subject)
-}
-
-fn denies(rule_text: &str, subject: &CallSubject) -> bool {
-    rule(rule_text).matches_deny(subject)
-}
 
 // ---------------------------------------------------------------- parsing
 

@@ -40,7 +40,7 @@ impl Runtime {
 
     /// The system prompt without the compaction summary.
     pub(super) fn base_system(&self) -> Option<String> {
-        start::system_prompt(&self.settings, self.skills_prompt().as_deref())
+        start::system_prompt(&self.settings, self.skills_prompt())
     }
 
     /// Estimated tokens of the next request, or what the provider reported for the last one

@@ -175,8 +175,6 @@ pub(crate) struct Runtime {
     reported_context: u64,
     /// Token total of the loaded session (shown in the status line).
     session_tokens: u64,
-    /// The transcript of a loaded session, until `SessionConfigured` carries it out.
-    shown_history: Vec<crate::protocol::HistoryItem>,
     /// Notices about a loaded session, sent right after its `SessionConfigured`.
     after_configured: Vec<Event>,
     /// The scope of the last `ListSessions`, for lists sent again after a change.
@@ -218,7 +216,6 @@ impl Runtime {
             summary: None,
             reported_context: 0,
             session_tokens: 0,
-            shown_history: Vec::new(),
             after_configured: Vec::new(),
             list_scope: crate::protocol::SessionScope::default(),
             skills: None,
@@ -298,7 +295,7 @@ impl Runtime {
                 self.reset_restricted();
                 self.session_skills.clear();
                 self.warned_full = false;
-                self.configured().await;
+                self.configured(Vec::new()).await;
             }
             Op::SetModel { name } => self.set_model(name.trim()),
             Op::ApprovalDecision {

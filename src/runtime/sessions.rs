@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{Runtime, history};
 use crate::config::ResolvedProvider;
-use crate::protocol::{ErrorKind, Event, ExportFormat, NoticeLevel, SessionScope};
+use crate::protocol::{ErrorKind, Event, ExportFormat, HistoryItem, NoticeLevel, SessionScope};
 
 /// Sessions a list returns at most (far more than a person scrolls through).
 const LIST_LIMIT: usize = 50_000;
@@ -73,10 +73,9 @@ impl Runtime {
         }
         self.stop_active().await;
         self.queue.clear();
-        if self.load_session(id).await {
-            self.configured().await;
-        } else {
-            self.flush_after_configured();
+        match self.load_session(id).await {
+            Some(history) => self.configured(history).await,
+            None => self.flush_after_configured(),
         }
     }
 
@@ -86,12 +85,10 @@ impl Runtime {
         }
     }
 
-    /// Load a stored session into the conversation (sealing a reply cut short by a crash).
-    /// Returns false (and says why) when it cannot be read.
-    pub(super) async fn load_session(&mut self, id: String) -> bool {
-        let Some(store) = self.store.clone() else {
-            return false;
-        };
+    /// Load a stored session into the conversation (sealing a reply cut short by a crash);
+    /// returns the transcript to show. `None` (and why) when it cannot be read.
+    pub(super) async fn load_session(&mut self, id: String) -> Option<Vec<HistoryItem>> {
+        let store = self.store.clone()?;
         let key = id.clone();
         let loaded = store
             .call(move |s| {
@@ -108,7 +105,7 @@ impl Runtime {
                     message: format!("cannot load session {id}: {e}"),
                     retryable: false,
                 });
-                return false;
+                return None;
             }
         };
         if sealed > 0 {
@@ -130,20 +127,18 @@ impl Runtime {
         self.conversation = rebuilt.messages;
         self.summary = rebuilt.summary;
         self.reported_context = 0;
-        self.shown_history = rebuilt.history;
         self.session_tokens = loaded.total_tokens;
         self.session_id = Some(id);
         self.reset_restricted();
         self.session_skills = super::skills::skills_used(&loaded.items);
         self.warned_full = false;
         self.apply_session_restriction(true);
-        true
+        Some(rebuilt.history)
     }
 
     /// Tell the front end which session it is in, with its transcript.
-    pub(super) async fn configured(&mut self) {
+    pub(super) async fn configured(&mut self, history: Vec<HistoryItem>) {
         let input_history = self.input_history().await;
-        let history = std::mem::take(&mut self.shown_history);
         self.emit(Event::SessionConfigured {
             session_id: self.session_id.clone(),
             provider: self.provider.as_ref().map(ResolvedProvider::info),
@@ -170,10 +165,8 @@ impl Runtime {
             .await
         {
             Ok(summary) => {
-                if !self.load_session(new_id).await {
-                    self.flush_after_configured();
-                } else {
-                    self.configured().await;
+                if let Some(history) = self.load_session(new_id).await {
+                    self.configured(history).await;
                     self.emit(Event::Notice {
                         level: NoticeLevel::Info,
                         message: format!(
@@ -181,6 +174,8 @@ impl Runtime {
                             summary.title
                         ),
                     });
+                } else {
+                    self.flush_after_configured();
                 }
             }
             Err(e) => self.error(ErrorKind::Storage, format!("cannot fork: {e}")),
@@ -228,7 +223,7 @@ impl Runtime {
                     self.conversation.clear();
                     self.summary = None;
                     self.session_tokens = 0;
-                    self.configured().await;
+                    self.configured(Vec::new()).await;
                 }
                 self.emit(Event::Notice {
                     level: NoticeLevel::Info,

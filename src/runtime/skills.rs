@@ -26,9 +26,20 @@ pub(super) struct Skills {
     pub wake: UnboundedSender<()>,
     /// The catalog's token budget in the system prompt.
     pub budget: usize,
+    /// The prompt's catalog section for `catalog` (computed once per scan), and the skills
+    /// that did not fit the budget.
+    pub prompt: Option<String>,
+    pub dropped: Vec<String>,
 }
 
 impl Skills {
+    fn set_catalog(&mut self, catalog: Catalog) {
+        let (text, dropped) = catalog.prompt_section(self.budget);
+        self.prompt = (!text.is_empty()).then_some(text);
+        self.dropped = dropped;
+        self.catalog = Arc::new(catalog);
+    }
+
     /// Watch the roots again (after the project folder was trusted).
     pub fn restart_watcher(&mut self) {
         drop(self.watcher.take());
@@ -112,20 +123,24 @@ impl Runtime {
                 self.emit(Event::Notice {
                     level: NoticeLevel::Warning,
                     message: format!(
-                        "skill folders are not watched ({e}); edits to skills take effect after /skills → Ctrl+R"
+                        "skill folders are not watched ({e}); edits to skills take effect after /skills → r"
                     ),
                 });
                 None
             }
         };
-        self.skills = Some(Skills {
+        let mut skills = Skills {
             roots,
-            catalog: Arc::new(catalog),
+            catalog: Arc::default(),
             restricted: Arc::new(AtomicBool::new(false)),
             watcher,
             wake,
             budget: self.settings.config.skills.catalog_tokens,
-        });
+            prompt: None,
+            dropped: Vec::new(),
+        };
+        skills.set_catalog(catalog);
+        self.skills = Some(skills);
         self.announce_skill_problems();
         self.apply_session_restriction(false);
         self.emit_skills();
@@ -148,7 +163,7 @@ impl Runtime {
                 });
             }
         }
-        let (_, dropped) = skills.catalog.prompt_section(skills.budget);
+        let dropped = &skills.dropped;
         if !dropped.is_empty() {
             self.emit(Event::Notice {
                 level: NoticeLevel::Warning,
@@ -181,7 +196,7 @@ impl Runtime {
             .unwrap_or_default();
         let changes = diff(&old, &new);
         if let Some(skills) = self.skills.as_mut() {
-            skills.catalog = Arc::new(new);
+            skills.set_catalog(new);
         }
         for change in &changes {
             let level = match change {
@@ -204,11 +219,9 @@ impl Runtime {
         }
     }
 
-    /// The catalog section of the system prompt ("" without skills).
-    pub(super) fn skills_prompt(&self) -> Option<String> {
-        let skills = self.skills.as_ref()?;
-        let (text, _) = skills.catalog.prompt_section(skills.budget);
-        (!text.is_empty()).then_some(text)
+    /// The catalog section of the system prompt (`None` without usable skills).
+    pub(super) fn skills_prompt(&self) -> Option<&str> {
+        self.skills.as_ref()?.prompt.as_deref()
     }
 
     pub(super) async fn preview_skill(&mut self, name: String) {

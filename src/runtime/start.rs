@@ -100,17 +100,18 @@ impl Runtime {
                 retryable: false,
             }),
         }
+        let mut history = Vec::new();
         match self.settings.resume.clone() {
             Resume::New => {}
             Resume::Id(id) => {
-                self.load_session(id).await;
+                history = self.load_session(id).await.unwrap_or_default();
             }
             Resume::ContinueLast => {
                 let cwd = self.settings.workspace.display().to_string();
                 if let Some(store) = &self.store {
                     match store.call(move |s| s.latest_session_in(&cwd)).await {
                         Ok(Some(id)) => {
-                            self.load_session(id).await;
+                            history = self.load_session(id).await.unwrap_or_default();
                         }
                         Ok(None) => self.after_configured.push(Event::Notice {
                             level: NoticeLevel::Info,
@@ -126,7 +127,7 @@ impl Runtime {
                 }
             }
         }
-        self.configured().await;
+        self.configured(history).await;
         self.announce_policy();
         self.start_skills(skills_tx).await;
         self.ask_project_trust();

@@ -407,40 +407,18 @@ impl App {
                 exit_code,
                 duration_ms,
                 ..
-            } => {
-                let found = self
-                    .transcript
-                    .cells
-                    .iter_mut()
-                    .rev()
-                    .find(|c| matches!(&c.kind, CellKind::Tool(t) if t.call_id == call_id));
-                if let Some(cell) = found {
-                    if let CellKind::Tool(t) = &mut cell.kind {
-                        t.awaiting_approval = false;
-                        t.status = Some(status);
-                        t.decided_by = decided_by;
-                        t.output = output;
-                        t.exit_code = exit_code;
-                        t.duration_ms = duration_ms;
-                    }
-                    cell.invalidate();
-                }
-            }
-            Event::ToolCallRunning { call_id, .. } => {
-                let found = self
-                    .transcript
-                    .cells
-                    .iter_mut()
-                    .rev()
-                    .find(|c| matches!(&c.kind, CellKind::Tool(t) if t.call_id == call_id));
-                if let Some(cell) = found {
-                    if let CellKind::Tool(t) = &mut cell.kind {
-                        t.awaiting_approval = false;
-                        t.running = true;
-                    }
-                    cell.invalidate();
-                }
-            }
+            } => self.update_tool(&call_id, |t| {
+                t.awaiting_approval = false;
+                t.status = Some(status);
+                t.decided_by = decided_by;
+                t.output = output;
+                t.exit_code = exit_code;
+                t.duration_ms = duration_ms;
+            }),
+            Event::ToolCallRunning { call_id, .. } => self.update_tool(&call_id, |t| {
+                t.awaiting_approval = false;
+                t.running = true;
+            }),
             Event::Error { kind, message, .. } => self.push_error(kind, message),
             Event::Notice { level, message } => self.push_notice(level, message),
             Event::ShutdownComplete => self.runtime_gone = true,
@@ -489,6 +467,11 @@ impl App {
     }
 
     fn set_tool_waiting(&mut self, call_id: &str, waiting: bool) {
+        self.update_tool(call_id, |t| t.awaiting_approval = waiting);
+    }
+
+    /// Change the (latest) tool cell of `call_id` and lay it out again.
+    fn update_tool(&mut self, call_id: &str, change: impl FnOnce(&mut ToolCell)) {
         let found = self
             .transcript
             .cells
@@ -497,7 +480,7 @@ impl App {
             .find(|c| matches!(&c.kind, CellKind::Tool(t) if t.call_id == call_id));
         if let Some(cell) = found {
             if let CellKind::Tool(t) = &mut cell.kind {
-                t.awaiting_approval = waiting;
+                change(t);
             }
             cell.invalidate();
         }

@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Widget};
 
 use super::markdown::wrap_spans;
 use super::session_pane::render::{legend, padded};
-use super::session_pane::{one_line, truncate};
+use super::session_pane::{keep_visible, one_line, truncate};
 use super::theme::Theme;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,12 +151,7 @@ impl ForkPicker {
         }
         let h = usize::from(list_h);
         self.page.set(h);
-        let mut scroll = self.scroll.get();
-        if self.selected < scroll {
-            scroll = self.selected;
-        } else if self.selected >= scroll + h {
-            scroll = self.selected + 1 - h;
-        }
+        let scroll = keep_visible(self.selected, self.scroll.get(), self.messages.len(), h);
         self.scroll.set(scroll);
         for (k, (_, text)) in self.messages.iter().enumerate().skip(scroll).take(h) {
             let selected = k == self.selected;

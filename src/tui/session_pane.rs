@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 use nucleo_matcher::{Config, Matcher, Utf32String};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-pub use fit::{one_line, relative_time, truncate};
+pub use fit::{keep_visible, one_line, relative_time, truncate};
 
 use crate::protocol::{ExportFormat, HistoryItem, SessionScope, SessionSummary};
 

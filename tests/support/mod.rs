@@ -2,5 +2,6 @@
 // Test support: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod events;
 pub mod mock_server;
 pub mod pty;

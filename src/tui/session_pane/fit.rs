@@ -115,20 +115,22 @@ pub fn relative_time(ms: i64, now_ms: i64) -> String {
     }
 }
 
+/// The first visible row of a list of `len` rows in `height` rows, moved as little as possible
+/// from `scroll` so that `selected` is on screen.
+pub fn keep_visible(selected: usize, scroll: usize, len: usize, height: usize) -> usize {
+    let scroll = if selected < scroll {
+        selected
+    } else if selected >= scroll + height {
+        selected + 1 - height
+    } else {
+        scroll
+    };
+    scroll.min(len.saturating_sub(height))
+}
+
 /// "YYYY-MM-DD" (UTC) of a time in milliseconds since 1970.
 pub fn date(ms: i64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let days = ms.div_euclid(1000 * DAY);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    crate::time::utc_date(ms)
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Widget};
 use unicode_width::UnicodeWidthStr;
 
-use super::fit::{one_line, pad, pad_left, relative_time, shorten_home, truncate, truncate_left};
+use super::fit::{
+    keep_visible, one_line, pad, pad_left, relative_time, shorten_home, truncate, truncate_left,
+};
 use super::{Mode, Row, SessionPane};
 use crate::protocol::{SessionScope, SessionSummary};
 use crate::tui::theme::Theme;
@@ -45,6 +47,18 @@ pub(crate) fn padded(inner: Rect) -> Rect {
         Rect::new(inner.x + 1, inner.y, inner.width - 2, inner.height)
     } else {
         inner
+    }
+}
+
+/// Draw `foot` at the bottom of `body` and take its rows off `body` (when it fits).
+pub(crate) fn draw_footer(foot: &[Line<'_>], body: &mut Rect, buf: &mut Buffer) {
+    let foot_h = foot.len() as u16;
+    if body.height > foot_h {
+        for (k, line) in foot.iter().enumerate() {
+            let y = body.bottom() - foot_h + k as u16;
+            buf.set_line(body.x, y, line, body.width);
+        }
+        body.height -= foot_h;
     }
 }
 
@@ -167,14 +181,7 @@ impl SessionPane {
 
         let max_legend = if body.height >= 10 { 3 } else { 1 };
         let foot = self.footer(theme, inner.width, max_legend);
-        let foot_h = foot.len() as u16;
-        if body.height > foot_h {
-            for (k, line) in foot.iter().enumerate() {
-                let y = body.bottom() - foot_h + k as u16;
-                buf.set_line(body.x, y, line, body.width);
-            }
-            body.height -= foot_h;
-        }
+        draw_footer(&foot, &mut body, buf);
         if body.is_empty() {
             return;
         }
@@ -283,13 +290,7 @@ impl SessionPane {
         }
         let h = usize::from(area.height);
         self.page.set(h);
-        let mut scroll = self.scroll.get();
-        if self.selected < scroll {
-            scroll = self.selected;
-        } else if self.selected >= scroll + h {
-            scroll = self.selected + 1 - h;
-        }
-        scroll = scroll.min(self.rows.len().saturating_sub(h));
+        let scroll = keep_visible(self.selected, self.scroll.get(), self.rows.len(), h);
         self.scroll.set(scroll);
 
         let cols = Columns::fit(area.width);

@@ -13,7 +13,7 @@ use unicode_width::UnicodeWidthStr;
 use super::detail::status_line;
 use super::{SkillsMode, SkillsPane, name_problem};
 use crate::tui::markdown::wrap_spans;
-use crate::tui::session_pane::render::{legend, modal_area, padded};
+use crate::tui::session_pane::render::{draw_footer, legend, modal_area, padded};
 use crate::tui::session_pane::{one_line, truncate};
 use crate::tui::theme::Theme;
 
@@ -77,14 +77,7 @@ impl SkillsPane {
 
         let max_legend = if body.height >= 10 { 2 } else { 1 };
         let foot = self.footer(t, inner.width, max_legend);
-        let foot_h = foot.len() as u16;
-        if body.height > foot_h {
-            for (k, line) in foot.iter().enumerate() {
-                let y = body.bottom() - foot_h + k as u16;
-                buf.set_line(body.x, y, line, body.width);
-            }
-            body.height -= foot_h;
-        }
+        draw_footer(&foot, &mut body, buf);
         if body.is_empty() {
             return;
         }

@@ -9,7 +9,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::SkillsPane;
 use crate::protocol::{SkillInfo, SkillState};
-use crate::tui::session_pane::{one_line, truncate};
+use crate::tui::session_pane::{keep_visible, one_line, truncate};
 use crate::tui::theme::Theme;
 
 /// The description keeps at least this many columns before source and tag are dropped.
@@ -100,13 +100,7 @@ impl SkillsPane {
             return;
         }
         self.page.set(h);
-        let mut scroll = self.scroll.get();
-        if self.selected < scroll {
-            scroll = self.selected;
-        } else if self.selected >= scroll + h {
-            scroll = self.selected + 1 - h;
-        }
-        scroll = scroll.min(self.rows.len().saturating_sub(h));
+        let scroll = keep_visible(self.selected, self.scroll.get(), self.rows.len(), h);
         self.scroll.set(scroll);
 
         let cols = Columns::fit(area.width, &self.skills);
