@@ -187,7 +187,7 @@ pub fn popup_items(app: &App) -> Vec<slash::PopupItem> {
     if app.slash_dismissed || app.composer.text().contains('\n') {
         return Vec::new();
     }
-    slash::matches_with_skills(&app.composer.text(), &app.skill_names())
+    slash::matches_with_skills(&app.composer.text(), &app.skills)
 }
 
 fn ctrl_c(app: &mut App, was_armed: bool) -> Vec<Op> {

@@ -19,15 +19,6 @@ pub struct TrustRequest {
 }
 
 impl App {
-    /// Usable skills as `(name, description)`, for the slash popup.
-    pub fn skill_names(&self) -> Vec<(String, String)> {
-        self.skills
-            .iter()
-            .filter(|s| s.status.usable())
-            .map(|s| (s.name.clone(), s.description.clone()))
-            .collect()
-    }
-
     pub fn on_skills_changed(
         &mut self,
         skills: Vec<SkillInfo>,

@@ -142,8 +142,8 @@ pub struct PopupItem {
     pub help: String,
 }
 
-/// Commands and then usable skills (`(name, description)`) matching the composer text.
-pub fn matches_with_skills(text: &str, skills: &[(String, String)]) -> Vec<PopupItem> {
+/// Commands and then usable skills matching the composer text.
+pub fn matches_with_skills(text: &str, skills: &[crate::protocol::SkillInfo]) -> Vec<PopupItem> {
     let mut items: Vec<PopupItem> = matches(text)
         .into_iter()
         .map(|c| PopupItem {
@@ -160,7 +160,8 @@ pub fn matches_with_skills(text: &str, skills: &[(String, String)]) -> Vec<Popup
     }
     let mut prefix = Vec::new();
     let mut inner = Vec::new();
-    for (name, description) in skills {
+    for skill in skills.iter().filter(|s| s.status.usable()) {
+        let (name, description) = (&skill.name, &skill.description);
         if COMMANDS.iter().any(|c| c.name == name) {
             continue;
         }
