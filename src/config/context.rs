@@ -2,8 +2,9 @@
 //! turns are compacted into a summary, and the window sizes assumed when a profile names none.
 
 use serde::Deserialize;
+use toml::Spanned;
 
-use super::Profile;
+use super::{ConfigError, Profile};
 use crate::protocol::ProviderKind;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,23 +30,45 @@ impl Default for ContextConfig {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FileContext {
-    compact_at: Option<f64>,
-    keep_turns: Option<usize>,
+    compact_at: Option<Spanned<f64>>,
+    keep_turns: Option<Spanned<usize>>,
     model_summary: Option<bool>,
 }
 
 impl FileContext {
-    pub(super) fn resolve(self) -> ContextConfig {
+    /// Values out of range are errors at their place in the file (not silently changed).
+    pub(super) fn resolve(
+        self,
+        at: &dyn Fn(usize, String, &str) -> ConfigError,
+    ) -> Result<ContextConfig, ConfigError> {
         let d = ContextConfig::default();
-        ContextConfig {
-            compact_at: self
-                .compact_at
-                .filter(|v| v.is_finite())
-                .unwrap_or(d.compact_at)
-                .clamp(0.1, 0.95),
-            keep_turns: self.keep_turns.unwrap_or(d.keep_turns).max(1),
+        let compact_at = match self.compact_at {
+            Some(v) if !(0.1..=0.95).contains(v.get_ref()) => {
+                return Err(at(
+                    v.span().start,
+                    format!("compact_at = {} is out of range", v.get_ref()),
+                    "use a share of the window between 0.1 and 0.95, e.g. compact_at = 0.8",
+                ));
+            }
+            Some(v) => v.into_inner(),
+            None => d.compact_at,
+        };
+        let keep_turns = match self.keep_turns {
+            Some(v) if *v.get_ref() == 0 => {
+                return Err(at(
+                    v.span().start,
+                    "keep_turns must be at least 1".into(),
+                    "use keep_turns = 3 (the last turns kept verbatim when compacting)",
+                ));
+            }
+            Some(v) => v.into_inner(),
+            None => d.keep_turns,
+        };
+        Ok(ContextConfig {
+            compact_at,
+            keep_turns,
             model_summary: self.model_summary.unwrap_or(d.model_summary),
-        }
+        })
     }
 }
 
@@ -103,14 +126,14 @@ mod tests {
     }
 
     #[test]
-    fn file_values_are_clamped() {
-        let c = FileContext {
-            compact_at: Some(3.0),
-            keep_turns: Some(0),
-            model_summary: None,
-        }
-        .resolve();
-        assert_eq!(c.compact_at, 0.95);
-        assert_eq!(c.keep_turns, 1);
+    fn out_of_range_values_are_located_errors() {
+        let parse = |text: &str| super::super::Config::parse(text, std::path::Path::new("c.toml"));
+        let e = parse("[context]\ncompact_at = 3.0\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 14));
+        assert!(e.message.contains("out of range"), "{e:?}");
+        let e = parse("[context]\nkeep_turns = 0\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        let ok = parse("[context]\ncompact_at = 0.5\nkeep_turns = 2\n").unwrap();
+        assert_eq!((ok.context.compact_at, ok.context.keep_turns), (0.5, 2));
     }
 }

@@ -484,7 +484,7 @@ impl Config {
                 .unwrap_or(dl.tool_output_max_bytes)
                 .max(1024),
         };
-        config.context = file.context.resolve();
+        config.context = file.context.resolve(&at)?;
         config.skills = file.skills.resolve();
         config.untrusted_projects = file.untrusted_projects.unwrap_or_default();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();

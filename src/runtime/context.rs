@@ -59,13 +59,13 @@ impl Runtime {
         }
     }
 
-    /// Compact when asked, or when the conversation passed the threshold. Returns whether it did.
-    pub(super) async fn maybe_compact(&mut self, trigger: Trigger) -> bool {
+    /// Compact when asked, or when the conversation passed the threshold.
+    pub(super) async fn maybe_compact(&mut self, trigger: Trigger) {
         let window = self.window();
         let before = self.context_used();
         let cfg = self.settings.config.context.clone();
         if trigger == Trigger::Full && !over_threshold(before, window, cfg.compact_at) {
-            return false;
+            return;
         }
         let base = self.base_system();
         let plan = compact::compact(self.summary.as_deref(), &self.conversation, cfg.keep_turns);
@@ -113,7 +113,7 @@ impl Runtime {
                     });
                 }
             }
-            return false;
+            return;
         };
         if trigger == Trigger::Full {
             self.emit(full_notice(before, window));
@@ -122,7 +122,6 @@ impl Runtime {
         self.persist(ItemKind::Compaction, &stored).await;
         self.emit(compacted_event(&stored));
         self.emit_context_usage();
-        true
     }
 
     /// `/compact` with `[context] model_summary = true`: the model summarises the older turns
