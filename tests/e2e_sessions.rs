@@ -38,6 +38,13 @@ fn pane_filters_resumes_and_forks_then_continue_shows_the_same_transcript() {
     });
     app.type_text("beta topic\r");
     app.wait_for("Beta reply.");
+    // A brand-new session can be forked from its own messages at once.
+    app.type_text("/fork\r");
+    app.wait_for("Fork from a message");
+    app.send(b"\x1b");
+    app.wait_until("the picker closed", Duration::from_secs(10), |s| {
+        !s.contains("Fork from a message")
+    });
 
     // The pane lists both, newest first; typing filters; Enter resumes.
     app.send(F2);

@@ -123,6 +123,7 @@ fn json_prints_one_event_per_line() {
             "context_usage",
             "policy_configured",
             "skills_changed",
+            "session_stored",
             "user_message",
             "turn_started",
             "assistant_delta",
@@ -133,8 +134,8 @@ fn json_prints_one_event_per_line() {
             "shutdown_complete"
         ]
     );
-    assert_eq!(events[9]["usage"]["output_tokens"], 2);
-    assert!(events[10]["window_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(events[10]["usage"]["output_tokens"], 2);
+    assert!(events[11]["window_tokens"].as_u64().unwrap() > 0);
 }
 
 #[test]

@@ -47,7 +47,8 @@ fn settings(
     s
 }
 
-/// The next event, skipping the informational `PolicyConfigured` and `ContextUsage`.
+/// The next event, skipping the informational `PolicyConfigured`, `ContextUsage` and
+/// `SessionStored`.
 async fn next(rt: &mut RuntimeHandle) -> Event {
     loop {
         let ev = tokio::time::timeout(Duration::from_secs(10), rt.events.recv())
@@ -56,7 +57,9 @@ async fn next(rt: &mut RuntimeHandle) -> Event {
             .expect("runtime alive");
         if !matches!(
             ev,
-            Event::PolicyConfigured { .. } | Event::ContextUsage { .. }
+            Event::PolicyConfigured { .. }
+                | Event::ContextUsage { .. }
+                | Event::SessionStored { .. }
         ) {
             return ev;
         }

@@ -126,6 +126,11 @@ pub enum Event {
         workspace: String,
         sandbox: String,
     },
+    /// The session got its stored row (with its first message): from now on it can be
+    /// renamed, forked and exported by this id.
+    SessionStored {
+        session_id: String,
+    },
     /// A user message was accepted and is about to be sent.
     UserMessage {
         text: String,

@@ -202,7 +202,12 @@ impl Runtime {
                 model: provider.map(|p| p.model.clone()).unwrap_or_default(),
             };
             match store.call(move |s| s.create_session(&row)).await {
-                Ok(()) => self.session_id = Some(id),
+                Ok(()) => {
+                    self.emit(Event::SessionStored {
+                        session_id: id.clone(),
+                    });
+                    self.session_id = Some(id);
+                }
                 Err(e) => {
                     self.storage_failed(e);
                     return None;

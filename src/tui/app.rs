@@ -258,6 +258,7 @@ impl App {
                 self.onboarding = None;
             }
             Event::Onboarding { report } => self.onboarding = Some(report),
+            Event::SessionStored { session_id } => self.session_id = Some(session_id),
             Event::UserMessage { text, item_id } => {
                 self.queued = self.queued.saturating_sub(1);
                 if let Some(id) = item_id {

@@ -127,3 +127,26 @@ fn errors_and_provider_changes_show_in_transcript() {
     assert!(app.onboarding.is_none());
     assert_eq!(app.provider.as_ref().unwrap().profile, "p");
 }
+
+#[test]
+fn a_new_session_learns_its_id_so_fork_rename_and_export_work() {
+    let mut app = App::new(Theme::dark());
+    app.on_event(Event::SessionConfigured {
+        session_id: None,
+        provider: None,
+        history: vec![],
+        input_history: vec![],
+        session_tokens: 0,
+    });
+    assert!(app.export_current("md").is_empty(), "nothing stored yet");
+    app.on_event(Event::SessionStored {
+        session_id: "s1".into(),
+    });
+    app.on_event(Event::UserMessage {
+        text: "first".into(),
+        item_id: Some(7),
+    });
+    app.open_fork_picker();
+    assert!(app.fork_picker.is_some());
+    assert_eq!(app.export_current("md").len(), 1);
+}
