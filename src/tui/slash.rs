@@ -201,6 +201,15 @@ pub fn render_popup(
     // Keep the selected command visible when the list is taller than the popup.
     let visible = (height - 2) as usize;
     let first = selected.saturating_sub(visible.saturating_sub(1));
+    // The name column fits the longest name shown (skills can be long), at least 18 wide.
+    let name_w = items
+        .iter()
+        .skip(first)
+        .take(visible)
+        .map(|c| c.name.chars().count() + c.args.chars().count() + 4)
+        .max()
+        .unwrap_or(0)
+        .max(18);
     let lines: Vec<Line> = items
         .iter()
         .enumerate()
@@ -209,7 +218,7 @@ pub fn render_popup(
         .map(|(i, c)| {
             let name = format!(" /{} {}", c.name, c.args);
             let line = Line::from(vec![
-                Span::styled(format!("{name:<18}"), theme.accent),
+                Span::styled(format!("{name:<name_w$}"), theme.accent),
                 Span::styled(c.help.clone(), theme.muted),
             ]);
             if i == selected {

@@ -246,3 +246,28 @@ fn project_trust_question() {
     });
     insta::assert_snapshot!(draw(&mut app, 100, 20));
 }
+
+#[test]
+fn slash_popup_offers_skills() {
+    let mut app = configured();
+    app.on_event(Event::SkillsChanged {
+        skills: vec![crate::protocol::SkillInfo {
+            name: "explain-error".into(),
+            description: "Explain a compiler error in plain words.".into(),
+            source: "bundled".into(),
+            path: "bundled:explain-error/SKILL.md".into(),
+            restricted: false,
+            status: crate::protocol::SkillState::Ok,
+            detail: String::new(),
+        }],
+        user_dir: "/home/me/.config/pincer/skills".into(),
+        restricted_active: false,
+    });
+    for c in "/ex".chars() {
+        handle_key(
+            &mut app,
+            KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+        );
+    }
+    insta::assert_snapshot!(draw(&mut app, 80, 10));
+}
