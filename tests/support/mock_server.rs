@@ -7,6 +7,10 @@
 //! Two flavours: [`MockServer::start`] runs on the caller's tokio runtime (use a multi-thread
 //! runtime if the test blocks its own thread); [`MockServer::start_blocking`] runs on a private
 //! thread with its own current-thread runtime. Dropping the server stops it in both cases.
+// Both pty.rs and mock_server.rs include it: benches and examples load either alone.
+#[allow(clippy::duplicate_mod)]
+#[path = "patience.rs"]
+mod patience;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -212,14 +216,14 @@ impl MockServer {
     pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> bool {
         let mut rx = self.shared.count.subscribe();
         matches!(
-            tokio::time::timeout(timeout, rx.wait_for(|&c| c >= n)).await,
+            tokio::time::timeout(patience::patience(timeout), rx.wait_for(|&c| c >= n)).await,
             Ok(Ok(_))
         )
     }
 
     /// Blocking version of [`wait_for_requests`](Self::wait_for_requests) (polls every 5 ms).
     pub fn wait_for_requests_blocking(&self, n: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + patience::patience(timeout);
         while *self.shared.count.borrow() < n {
             if Instant::now() >= deadline {
                 return false;

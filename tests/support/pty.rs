@@ -1,4 +1,9 @@
 //! Drive the real `pincer` binary in a pseudo-terminal and read its screen through vt100.
+// Both pty.rs and mock_server.rs include it: benches and examples load either alone.
+#[allow(clippy::duplicate_mod)]
+#[path = "patience.rs"]
+mod patience;
+use patience::patience;
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -135,6 +140,7 @@ impl PtyApp {
         every: Duration,
         pred: impl Fn(&str) -> bool,
     ) {
+        let timeout = patience(timeout);
         let start = Instant::now();
         loop {
             let screen = self.screen();
@@ -156,6 +162,7 @@ impl PtyApp {
 
     /// Wait for the process to exit; `None` if it did not within `timeout`.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<portable_pty::ExitStatus> {
+        let timeout = patience(timeout);
         let start = Instant::now();
         while start.elapsed() < timeout {
             if let Ok(Some(status)) = self.child.try_wait() {
