@@ -287,6 +287,10 @@ impl App {
                 waiting,
             } => {
                 if waiting {
+                    // Shown as a running turn, so Esc stops waiting.
+                    self.turn = TurnState::Thinking {
+                        since: Instant::now(),
+                    };
                     let who = holder_pid.map_or_else(String::new, |pid| format!(" (pid {pid})"));
                     self.push_notice(
                         NoticeLevel::Info,
@@ -296,6 +300,7 @@ impl App {
                     );
                 } else {
                     self.queued = 0;
+                    self.turn = TurnState::Idle;
                 }
             }
             Event::UserMessage { text, item_id } => {
