@@ -131,6 +131,20 @@ pub enum Event {
     SessionStored {
         session_id: String,
     },
+    /// Another pincer (process or runtime) wrote to this session since this runtime last
+    /// looked; the model's conversation was reloaded from the store before this turn, and
+    /// `items` are the new ones for the transcript (`count` stored rows).
+    SessionItemsAppended {
+        items: Vec<HistoryItem>,
+        count: usize,
+    },
+    /// Another pincer runs a turn on this session (`holder_pid` when known). `waiting: true`:
+    /// queued messages run once it finishes; `waiting: false`: the wait was given up and the
+    /// queued messages were dropped.
+    SessionBusy {
+        holder_pid: Option<u32>,
+        waiting: bool,
+    },
     /// A user message was accepted and is about to be sent.
     UserMessage {
         text: String,

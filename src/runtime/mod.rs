@@ -144,7 +144,12 @@ enum Wake {
     Skills,
     Probe(Vec<Finding>),
     TurnDone(Result<turn::TurnResult, tokio::task::JoinError>),
+    /// The session's lease, waited for because another pincer held it.
+    Lease(LeaseWaited),
 }
+
+type LeaseWaited =
+    Result<Result<crate::store::SessionLease, crate::store::StoreError>, tokio::task::JoinError>;
 
 struct ActiveTurn {
     id: u64,
@@ -184,6 +189,15 @@ pub(crate) struct Runtime {
     session_skills: Vec<String>,
     /// The user was told the window is full and nothing can be compacted (once a session).
     warned_full: bool,
+    /// The session's lease, held from storing a message until its turn finished (`queue.rs`).
+    lease: Option<crate::store::SessionLease>,
+    /// Waiting for the lease while another pincer runs a turn on this session.
+    lease_wait: Option<JoinHandle<Result<crate::store::SessionLease, crate::store::StoreError>>>,
+    /// The newest item of the session this runtime has taken in (items after it written by
+    /// another pincer are loaded before the next turn).
+    seen_item: i64,
+    /// The id a new session will get (its lease is taken before its row is written).
+    planned_session: Option<String>,
 }
 
 impl Runtime {
@@ -221,6 +235,10 @@ impl Runtime {
             skills: None,
             session_skills: Vec::new(),
             warned_full: false,
+            lease: None,
+            lease_wait: None,
+            seen_item: 0,
+            planned_session: None,
         }
     }
 
@@ -241,6 +259,8 @@ impl Runtime {
         let (skills_tx, mut skills_rx) = mpsc::unbounded_channel::<()>();
         self.start(probe_tx, skills_tx).await;
         loop {
+            let active = self.active.as_mut();
+            let lease_wait = self.lease_wait.as_mut();
             let wake = tokio::select! {
                 op = ops.recv() => Wake::Op(op),
                 Some(findings) = probe_rx.recv() => Wake::Probe(findings),
@@ -250,11 +270,17 @@ impl Runtime {
                     Wake::Skills
                 }
                 result = async {
-                    match self.active.as_mut() {
+                    match active {
                         Some(a) => (&mut a.task).await,
                         None => std::future::pending().await,
                     }
                 } => Wake::TurnDone(result),
+                result = async {
+                    match lease_wait {
+                        Some(w) => w.await,
+                        None => std::future::pending().await,
+                    }
+                } => Wake::Lease(result),
             };
             match wake {
                 Wake::Op(None | Some(Op::Shutdown)) => break,
@@ -267,6 +293,7 @@ impl Runtime {
                     }
                     self.start_next().await;
                 }
+                Wake::Lease(result) => self.lease_waited(result).await,
             }
             if self.events.is_closed() {
                 break;
@@ -282,11 +309,14 @@ impl Runtime {
             Op::Interrupt => {
                 if let Some(active) = &self.active {
                     active.cancel.cancel();
+                } else {
+                    self.stop_waiting();
                 }
             }
             Op::NewSession => {
                 self.stop_active().await;
                 self.queue.clear();
+                self.leave_session();
                 self.session_id = None;
                 self.conversation.clear();
                 self.summary = None;

@@ -1,5 +1,12 @@
 //! Messages in, turns out: the queue of user messages, starting a turn with everything it
 //! needs, finishing it (conversation, usage, storage errors), and storing the user's message.
+//!
+//! Several pincer processes may share a session. A turn runs only while this runtime holds
+//! the session's lease (`store::LeaseDir`): taken before the user's message is stored,
+//! released when the turn has finished. When another pincer holds it, the front end is told
+//! (`SessionBusy`) and the queued messages wait — in `flock` on the blocking pool, woken when
+//! the holder lets go or dies. Once the lease is held, items another pincer wrote since this
+//! runtime last looked are loaded first (`sessions.rs`, `sync_session`), so the model sees them.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,10 +14,10 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{ActiveTurn, Runtime, context, turn};
-use crate::protocol::{ErrorKind, Event, TurnOutcome};
+use crate::protocol::{ErrorKind, Event, NoticeLevel, TurnOutcome};
 use crate::provider::ChatMessage;
 use crate::provider::retry::RetryPolicy;
-use crate::store::{ItemKind, NewSession, title_from};
+use crate::store::{ItemKind, LeaseAttempt, NewSession, title_from};
 use crate::tools::registry::ToolBox;
 use crate::tools::shell::ShellEnv;
 use crate::tools::{ToolContext, ToolLimits};
@@ -41,7 +48,10 @@ impl Runtime {
 
     /// Start the next queued message, if any and if idle.
     pub(super) async fn start_next(&mut self) {
-        if self.active.is_some() {
+        if self.active.is_some() || self.lease_wait.is_some() || self.queue.is_empty() {
+            return;
+        }
+        if !self.take_lease().await {
             return;
         }
         let Some(text) = self.queue.pop_front() else {
@@ -50,10 +60,12 @@ impl Runtime {
         let client = match self.client() {
             Ok(c) => c,
             Err(e) => {
+                self.lease = None;
                 self.error(ErrorKind::Internal, e);
                 return;
             }
         };
+        self.sync_session().await;
         let item_id = self.persist_user(&text).await;
         self.emit(Event::UserMessage {
             text: text.clone(),
@@ -179,6 +191,8 @@ impl Runtime {
             ms = active.started.elapsed().as_millis() as u64,
             "turn finished"
         );
+        // The turn's items are all stored: another pincer may go on with this session.
+        self.lease = None;
         self.emit(Event::TurnFinished {
             turn_id: active.id,
             outcome: result.outcome,
@@ -192,7 +206,10 @@ impl Runtime {
     pub(super) async fn persist_user(&mut self, text: &str) -> Option<i64> {
         let store = self.store.clone()?;
         if self.session_id.is_none() {
-            let id = crate::store::new_session_id();
+            let id = self
+                .planned_session
+                .take()
+                .unwrap_or_else(crate::store::new_session_id);
             let provider = self.provider.as_ref();
             let row = NewSession {
                 id: id.clone(),
@@ -228,6 +245,102 @@ impl Runtime {
                 None
             }
         }
+    }
+
+    /// Hold the session's lease (true), or start waiting for it (false). Without a store
+    /// there is nothing to share; a lease file that cannot be used is reported and the turn
+    /// runs without one.
+    async fn take_lease(&mut self) -> bool {
+        let Some(store) = self.store.clone() else {
+            return true;
+        };
+        if self.lease.is_some() {
+            return true;
+        }
+        let id = match &self.session_id {
+            Some(id) => id.clone(),
+            None => self
+                .planned_session
+                .get_or_insert_with(crate::store::new_session_id)
+                .clone(),
+        };
+        match store.try_lease(id.clone()).await {
+            Ok(LeaseAttempt::Acquired(lease)) => {
+                self.lease = Some(lease);
+                true
+            }
+            Ok(LeaseAttempt::Held { pid }) => {
+                self.emit(Event::SessionBusy {
+                    holder_pid: pid,
+                    waiting: true,
+                });
+                self.lease_wait = Some(store.wait_lease(id));
+                false
+            }
+            Err(e) => {
+                tracing::warn!(%e, "session lease unavailable");
+                self.emit(Event::Notice {
+                    level: NoticeLevel::Warning,
+                    message: format!(
+                        "{e} — this turn runs without checking for other pincer processes on the session"
+                    ),
+                });
+                true
+            }
+        }
+    }
+
+    /// The lease waited for arrived (or waiting failed): go on with the queue.
+    pub(super) async fn lease_waited(&mut self, result: super::LeaseWaited) {
+        self.lease_wait = None;
+        match result {
+            Ok(Ok(lease)) => self.lease = Some(lease),
+            Ok(Err(e)) => {
+                tracing::warn!(%e, "waiting for the session lease failed");
+                self.emit(Event::Notice {
+                    level: NoticeLevel::Warning,
+                    message: format!(
+                        "{e} — this turn runs without checking for other pincer processes on the session"
+                    ),
+                });
+            }
+            Err(e) => {
+                self.error(
+                    ErrorKind::Internal,
+                    format!("waiting for the session failed: {e}"),
+                );
+                return;
+            }
+        }
+        if self.queue.is_empty() {
+            self.lease = None;
+        }
+        self.start_next().await;
+    }
+
+    /// Give up waiting for another pincer (Esc while waiting): the queued messages are dropped.
+    pub(super) fn stop_waiting(&mut self) {
+        if self.lease_wait.take().is_none() {
+            return;
+        }
+        let dropped = self.queue.len();
+        self.queue.clear();
+        self.emit(Event::SessionBusy {
+            holder_pid: None,
+            waiting: false,
+        });
+        self.emit(Event::Notice {
+            level: NoticeLevel::Info,
+            message: format!("stopped waiting for the other pincer: {dropped} message(s) not sent"),
+        });
+    }
+
+    /// Forget the session's lease and any wait for it (the runtime moves to another session).
+    pub(super) fn leave_session(&mut self) {
+        self.lease = None;
+        self.lease_wait = None;
+        self.planned_session = None;
+        self.seen_item = 0;
     }
 
     /// Stop writing after the first failure (what is stored stays stored) and say so once.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::{Runtime, history};
 use crate::config::ResolvedProvider;
 use crate::protocol::{ErrorKind, Event, ExportFormat, HistoryItem, NoticeLevel, SessionScope};
+use crate::store::{LeaseAttempt, StoredItem};
 
 /// Sessions a list returns at most (far more than a person scrolls through).
 const LIST_LIMIT: usize = 50_000;
@@ -87,16 +88,33 @@ impl Runtime {
 
     /// Load a stored session into the conversation (sealing a reply cut short by a crash);
     /// returns the transcript to show. `None` (and why) when it cannot be read.
+    ///
+    /// A reply still incomplete is sealed only when no other pincer holds the session's lease
+    /// (else it is that pincer's reply, still streaming: it is shown as it is so far).
     pub(super) async fn load_session(&mut self, id: String) -> Option<Vec<HistoryItem>> {
         let store = self.store.clone()?;
+        self.leave_session();
+        let lease = match store.try_lease(id.clone()).await {
+            Ok(LeaseAttempt::Acquired(lease)) => Some(lease),
+            Ok(LeaseAttempt::Held { .. }) => None,
+            Err(e) => {
+                tracing::warn!(%e, "session lease unavailable; not sealing");
+                None
+            }
+        };
         let key = id.clone();
         let loaded = store
             .call(move |s| {
-                let sealed = s.seal_incomplete(&key)?;
-                Ok((sealed, s.load_session(&key)?))
+                let sealed = match lease {
+                    Some(_) => s.seal_incomplete(&key)?,
+                    None => 0,
+                };
+                let seen = s.settled_item_id(&key)?;
+                drop(lease);
+                Ok((sealed, seen, s.load_session(&key)?))
             })
             .await;
-        let (sealed, loaded) = match loaded {
+        let (sealed, seen, loaded) = match loaded {
             Ok(v) => v,
             Err(e) => {
                 // Shown after the transcript when this happens at start.
@@ -129,11 +147,64 @@ impl Runtime {
         self.reported_context = 0;
         self.session_tokens = loaded.total_tokens;
         self.session_id = Some(id);
+        self.seen_item = seen;
         self.reset_restricted();
         self.session_skills = super::skills::skills_used(&loaded.items);
         self.warned_full = false;
         self.apply_session_restriction(true);
         Some(rebuilt.history)
+    }
+
+    /// Before a turn, holding the lease: take in what another pincer wrote to this session
+    /// since this runtime last looked. The conversation is rebuilt from the store (so the model
+    /// sees those items, a compaction included), and the new items go to the transcript.
+    pub(super) async fn sync_session(&mut self) {
+        let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
+            return;
+        };
+        let after = self.seen_item;
+        let found = store
+            .call(move |s| {
+                let foreign = s.foreign_items_after(&id, after)?;
+                if foreign.is_empty() {
+                    return Ok(None);
+                }
+                // Holding the lease: an incomplete item now is one whose writer is gone.
+                s.seal_incomplete(&id)?;
+                Ok(Some((foreign, s.load_session(&id)?)))
+            })
+            .await;
+        let (foreign, loaded) = match found {
+            Ok(Some(found)) => found,
+            Ok(None) => return,
+            Err(e) => {
+                self.error(
+                    ErrorKind::Storage,
+                    format!("cannot read what another pincer wrote to this session: {e}"),
+                );
+                return;
+            }
+        };
+        let rebuilt = history::rebuild(&loaded.items);
+        let new_items: Vec<StoredItem> = loaded
+            .items
+            .iter()
+            .filter(|item| foreign.binary_search(&item.id).is_ok())
+            .cloned()
+            .collect();
+        tracing::info!(
+            count = foreign.len(),
+            "session changed in another pincer; reloaded"
+        );
+        self.conversation = rebuilt.messages;
+        self.summary = rebuilt.summary;
+        self.session_tokens = loaded.total_tokens;
+        self.reported_context = 0;
+        self.seen_item = loaded.items.last().map_or(after, |item| item.id.max(after));
+        self.emit(Event::SessionItemsAppended {
+            items: history::rebuild(&new_items).history,
+            count: foreign.len(),
+        });
     }
 
     /// Tell the front end which session it is in, with its transcript.
@@ -218,7 +289,9 @@ impl Runtime {
         let key = id.clone();
         match store.call(move |s| s.delete_session(&key)).await {
             Ok(()) => {
+                store.remove_lease(id.clone()).await;
                 if current {
+                    self.leave_session();
                     self.session_id = None;
                     self.conversation.clear();
                     self.summary = None;

@@ -9,6 +9,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::migrations::FIRST_PROMPT_CHARS;
+use super::write::write;
 use super::{ItemKind, LoadedSession, Store, StoreError, StoredItem, now_ms, title_from};
 use crate::protocol::TokenUsage;
 
@@ -117,24 +118,25 @@ impl Store {
         usage: Option<TokenUsage>,
     ) -> Result<i64, StoreError> {
         let now = now_ms();
-        let tx = self.conn.unchecked_transaction()?;
-        count_item(&tx, session_id, kind.as_str(), content, now)?;
-        tx.prepare_cached(
-            "INSERT INTO items (session_id, kind, content, interrupted, input_tokens, output_tokens, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            session_id,
-            kind.as_str(),
-            content,
-            interrupted,
-            usage.map(|u| u.input_tokens as i64),
-            usage.map(|u| u.output_tokens as i64),
-            now
-        ])?;
-        let id = tx.last_insert_rowid();
-        tx.commit()?;
-        Ok(id)
+        write(&self.conn, |tx| {
+            count_item(tx, session_id, kind.as_str(), content, now)?;
+            tx.prepare_cached(
+                "INSERT INTO items (session_id, kind, content, interrupted, input_tokens,
+                                    output_tokens, created_at, writer)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                session_id,
+                kind.as_str(),
+                content,
+                interrupted,
+                usage.map(|u| u.input_tokens as i64),
+                usage.map(|u| u.output_tokens as i64),
+                now,
+                self.writer
+            ])?;
+            Ok(tx.last_insert_rowid())
+        })
     }
 
     /// Start an item that arrives in parts (a streamed reply); returns its id. Until
@@ -152,38 +154,39 @@ impl Store {
         first: &str,
     ) -> Result<i64, StoreError> {
         let now = now_ms();
-        let tx = self.conn.unchecked_transaction()?;
-        let changed = tx.execute(
-            "UPDATE sessions SET updated_at = MAX(updated_at, ?2) WHERE id = ?1",
-            params![session_id, now],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NoSuchSession(session_id.to_string()));
-        }
-        tx.execute(
-            "INSERT INTO items (session_id, kind, content, interrupted, created_at, complete)
-             VALUES (?1, ?2, ?4, 0, ?3, 0)",
-            params![session_id, kind.as_str(), now, first],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.commit()?;
-        Ok(id)
+        write(&self.conn, |tx| {
+            let changed = tx.execute(
+                "UPDATE sessions SET updated_at = MAX(updated_at, ?2) WHERE id = ?1",
+                params![session_id, now],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NoSuchSession(session_id.to_string()));
+            }
+            tx.execute(
+                "INSERT INTO items (session_id, kind, content, interrupted, created_at, complete,
+                                    writer)
+                 VALUES (?1, ?2, ?4, 0, ?3, 0, ?5)",
+                params![session_id, kind.as_str(), now, first, self.writer],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
     }
 
     /// Store the next part of an item started with `begin_item`: one small INSERT.
     pub fn append_part(&self, item_id: i64, text: &str) -> Result<(), StoreError> {
-        let inserted = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO item_parts (item_id, seq, text)
-                 SELECT ?1, COALESCE((SELECT MAX(seq) FROM item_parts WHERE item_id = ?1), -1) + 1, ?2
-                 WHERE EXISTS (SELECT 1 FROM items WHERE id = ?1 AND complete = 0)",
-            )?
-            .execute(params![item_id, text])?;
-        if inserted == 0 {
-            return Err(not_streaming(&self.conn, item_id));
-        }
-        Ok(())
+        write(&self.conn, |tx| {
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO item_parts (item_id, seq, text)
+                     SELECT ?1, COALESCE((SELECT MAX(seq) FROM item_parts WHERE item_id = ?1), -1) + 1, ?2
+                     WHERE EXISTS (SELECT 1 FROM items WHERE id = ?1 AND complete = 0)",
+                )?
+                .execute(params![item_id, text])?;
+            if inserted == 0 {
+                return Err(not_streaming(tx, item_id));
+            }
+            Ok(())
+        })
     }
 
     /// Finish an item started with `begin_item`: the final content replaces the parts, and
@@ -196,67 +199,70 @@ impl Store {
         usage: Option<TokenUsage>,
     ) -> Result<(), StoreError> {
         let now = now_ms();
-        let tx = self.conn.unchecked_transaction()?;
-        let row: Option<(String, String, bool)> = tx
-            .query_row(
-                "SELECT session_id, kind, complete FROM items WHERE id = ?1",
-                params![item_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let Some((session_id, kind, complete)) = row else {
-            return Err(StoreError::NoSuchItem(item_id));
-        };
-        if complete {
-            return Err(StoreError::ItemFinished(item_id));
-        }
-        tx.execute(
-            "UPDATE items SET content = ?2, interrupted = ?3, input_tokens = ?4,
+        write(&self.conn, |tx| {
+            let row: Option<(String, String, bool)> = tx
+                .query_row(
+                    "SELECT session_id, kind, complete FROM items WHERE id = ?1",
+                    params![item_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((session_id, kind, complete)) = row else {
+                return Err(StoreError::NoSuchItem(item_id));
+            };
+            if complete {
+                return Err(StoreError::ItemFinished(item_id));
+            }
+            tx.execute(
+                "UPDATE items SET content = ?2, interrupted = ?3, input_tokens = ?4,
                 output_tokens = ?5, complete = 1
              WHERE id = ?1",
-            params![
-                item_id,
-                content,
-                interrupted,
-                usage.map(|u| u.input_tokens as i64),
-                usage.map(|u| u.output_tokens as i64)
-            ],
-        )?;
-        tx.execute(
-            "DELETE FROM item_parts WHERE item_id = ?1",
-            params![item_id],
-        )?;
-        count_item(&tx, &session_id, &kind, content, now)?;
-        tx.commit()?;
-        Ok(())
+                params![
+                    item_id,
+                    content,
+                    interrupted,
+                    usage.map(|u| u.input_tokens as i64),
+                    usage.map(|u| u.output_tokens as i64)
+                ],
+            )?;
+            tx.execute(
+                "DELETE FROM item_parts WHERE item_id = ?1",
+                params![item_id],
+            )?;
+            count_item(tx, &session_id, &kind, content, now)?;
+            Ok(())
+        })
     }
 
     /// Make the session's incomplete items (left by a crash) permanent: content + parts,
     /// interrupted, counted. Returns how many there were. Call it when resuming a session.
+    ///
+    /// Only a process holding the session's lease may call it (`lease.rs`): an incomplete
+    /// item of a session nobody holds was left by a writer that is gone.
     pub fn seal_incomplete(&self, session_id: &str) -> Result<usize, StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
-        super::sessions::require_session(&tx, session_id)?;
-        let open: Vec<(i64, String, String)> = tx
-            .prepare(
-                "SELECT id, kind, content FROM items
+        write(&self.conn, |tx| {
+            super::sessions::require_session(tx, session_id)?;
+            let open: Vec<(i64, String, String)> = tx
+                .prepare(
+                    "SELECT id, kind, content FROM items
                  WHERE session_id = ?1 AND complete = 0 ORDER BY id",
-            )?
-            .query_map(params![session_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        for (id, kind, mut content) in open.iter().cloned() {
-            content.push_str(&parts_text(&tx, id)?);
-            tx.execute(
-                "UPDATE items SET content = ?2, complete = 1, interrupted = 1 WHERE id = ?1",
-                params![id, content],
-            )?;
-            tx.execute("DELETE FROM item_parts WHERE item_id = ?1", params![id])?;
-            // 0: sealing does not make the session newer than its last real activity.
-            count_item(&tx, session_id, &kind, &content, 0)?;
-        }
-        tx.commit()?;
-        Ok(open.len())
+                )?
+                .query_map(params![session_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, kind, mut content) in open.iter().cloned() {
+                content.push_str(&parts_text(tx, id)?);
+                tx.execute(
+                    "UPDATE items SET content = ?2, complete = 1, interrupted = 1 WHERE id = ?1",
+                    params![id, content],
+                )?;
+                tx.execute("DELETE FROM item_parts WHERE item_id = ?1", params![id])?;
+                // 0: sealing does not make the session newer than its last real activity.
+                count_item(tx, session_id, &kind, &content, 0)?;
+            }
+            Ok(open.len())
+        })
     }
 
     /// Every item of a session, oldest first; an unknown session loads as empty.
@@ -309,18 +315,49 @@ impl Store {
     /// Drop an incomplete item and its parts (a retried request discards its partial reply).
     /// Finished items are never deleted this way; an unknown or finished id changes nothing.
     pub fn delete_item(&self, item_id: i64) -> Result<(), StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
-            "DELETE FROM item_parts WHERE item_id = ?1
+        write(&self.conn, |tx| {
+            tx.execute(
+                "DELETE FROM item_parts WHERE item_id = ?1
                AND EXISTS (SELECT 1 FROM items WHERE id = ?1 AND complete = 0)",
-            params![item_id],
+                params![item_id],
+            )?;
+            tx.execute(
+                "DELETE FROM items WHERE id = ?1 AND complete = 0",
+                params![item_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Ids of the items of `session_id` after item `after` that another `Store` (another
+    /// process or runtime) wrote, oldest first.
+    pub fn foreign_items_after(
+        &self,
+        session_id: &str,
+        after: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM items WHERE session_id = ?1 AND id > ?2
+               AND (writer IS NULL OR writer <> ?3) ORDER BY id",
         )?;
-        tx.execute(
-            "DELETE FROM items WHERE id = ?1 AND complete = 0",
-            params![item_id],
-        )?;
-        tx.commit()?;
-        Ok(())
+        let ids = stmt
+            .query_map(params![session_id, after, self.writer], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok(ids)
+    }
+
+    /// The newest item id of a session up to which every item is finished: just before its
+    /// first incomplete item (a reply another process is still streaming), else its last item
+    /// (0 when it has none). Items after it are taken in again once they are finished.
+    pub fn settled_item_id(&self, session_id: &str) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(
+                (SELECT MIN(id) - 1 FROM items WHERE session_id = ?1 AND complete = 0),
+                (SELECT MAX(id) FROM items WHERE session_id = ?1),
+                0)",
+            params![session_id],
+            |r| r.get(0),
+        )?)
     }
 }
 

@@ -69,6 +69,8 @@ const MIGRATIONS: &[&str] = &[
                                  WHERE items.session_id = sessions.id AND items.kind = 'user'
                                    AND items.content <> ''
                                  ORDER BY items.id LIMIT 1), '');",
+    // 4: which opened store wrote an item (several processes share one database)
+    "ALTER TABLE items ADD COLUMN writer TEXT;",
 ];
 
 /// How many characters of the first user message a session row keeps.
@@ -76,7 +78,9 @@ pub const FIRST_PROMPT_CHARS: usize = 500;
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
-pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// Bring the schema to `LATEST`. Each step is its own write transaction that reads the
+/// version inside it, so two processes opening a new database at once migrate it once.
+pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > LATEST {
         return Err(StoreError::TooNew {
@@ -85,11 +89,19 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", index as i64 + 1)?;
-        tx.commit()?;
-        tracing::info!(version = index + 1, "database migrated");
+        let target = index as i64 + 1;
+        let migrated = super::write::write(conn, |tx| {
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now >= target {
+                return Ok(false);
+            }
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", target)?;
+            Ok(true)
+        })?;
+        if migrated {
+            tracing::info!(version = target, "database migrated");
+        }
     }
     Ok(())
 }
@@ -100,9 +112,9 @@ mod tests {
 
     #[test]
     fn from_empty_to_latest_and_idempotent() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        migrate(&mut conn).unwrap();
-        migrate(&mut conn).unwrap();
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn).unwrap();
+        migrate(&conn).unwrap();
         let v: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
@@ -121,7 +133,7 @@ mod tests {
             [],
         )
         .unwrap();
-        migrate(&mut conn).unwrap();
+        migrate(&conn).unwrap();
         let n: i64 = conn
             .query_row("SELECT COUNT(*) FROM sessions", [], |r| r.get(0))
             .unwrap();
@@ -194,8 +206,8 @@ mod tests {
 
     #[test]
     fn audit_rows_cannot_be_changed() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        migrate(&mut conn).unwrap();
+        let conn = Connection::open_in_memory().unwrap();
+        migrate(&conn).unwrap();
         conn.execute(
             "INSERT INTO audit (time, tool, arguments, decision, decided_by, status, duration_ms)
              VALUES (1, 'shell', '{}', 'allowed', 'mode yolo', 'ok', 3)",
@@ -208,9 +220,9 @@ mod tests {
 
     #[test]
     fn newer_schema_is_refused_untouched() {
-        let mut conn = Connection::open_in_memory().unwrap();
+        let conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "user_version", LATEST + 1)
             .unwrap();
-        assert!(matches!(migrate(&mut conn), Err(StoreError::TooNew { .. })));
+        assert!(matches!(migrate(&conn), Err(StoreError::TooNew { .. })));
     }
 }

@@ -3,18 +3,33 @@
 //! The session row is written before its first item; each item is written when it completes,
 //! or, for a reply being streamed, as an incomplete row plus small parts (`items.rs`).
 //!
+//! Several processes share one store (two TUIs, a TUI and headless runs). The model:
+//! - every write is one short `BEGIN IMMEDIATE` transaction through `write::write`, which
+//!   waits for the lock (busy timeout) and retries a bounded number of times — no write path
+//!   reads a stale snapshot and fails with "database is locked";
+//! - every item row records which `Store` wrote it (`writer`), so a runtime can find items of
+//!   its session written by someone else since it last looked (`foreign_items_after`);
+//! - one process at a time runs a turn on a session: it holds the session's lease (`lease.rs`,
+//!   an `flock` released by the kernel when the holder dies). Only the lease holder seals
+//!   incomplete items, so a live writer's streaming reply is never cut off by another process.
+//!
 //! Files: `items.rs` (append, stream, load), `sessions.rs` (list, find, rename, archive,
 //! delete, fork), `transfer.rs` (Markdown / JSONL export, JSONL import), `integrity.rs`
-//! (the open-time check that sets a damaged file aside), `audit.rs`, `migrations.rs`.
+//! (the open-time check that sets a damaged file aside), `write.rs` (the write transaction
+//! every writer goes through), `lease.rs` (session leases), `audit.rs`, `migrations.rs`.
 
 mod audit;
 mod integrity;
 mod items;
+mod lease;
 mod migrations;
 mod sessions;
 #[cfg(test)]
 mod test_support;
 mod transfer;
+mod write;
+
+pub use lease::{LeaseAttempt, LeaseDir, SessionLease};
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -43,6 +58,18 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error(
+        "the session database stayed busy for {waited_ms} ms (another pincer is writing to it); nothing was written — try again, or close the other pincer"
+    )]
+    Busy { waited_ms: u64 },
+    #[error(
+        "cannot use the session lock file {path}: {source}. Check the folder's permissions and free space"
+    )]
+    Lease {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the storage worker stopped: {0}")]
     Worker(String),
     #[error("no stored session has the id {0}; list the sessions to see the ids there are")]
@@ -158,6 +185,9 @@ pub struct LoadedSession {
 
 pub struct Store {
     conn: Connection,
+    /// Marks the item rows this `Store` writes (process id + random), so items written by
+    /// another process or runtime can be told apart.
+    writer: String,
     /// What the open-time integrity check found and did (see `integrity.rs`).
     integrity: Option<String>,
 }
@@ -167,6 +197,11 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// This process's id and a random part: unique per opened `Store`.
+fn new_writer_id() -> String {
+    format!("{}-{:08x}", std::process::id(), fastrand::u32(..))
 }
 
 /// A sortable, short session id: milliseconds since 1970 in hex, then 4 random hex digits.
@@ -201,33 +236,40 @@ impl Store {
                 source,
             })?;
         }
-        let (conn, report) = integrity::open_checked(path)?;
-        let mut store = Store::init(conn).map_err(|e| match e {
-            StoreError::Sql(source) => StoreError::Open {
-                path: path.display().to_string(),
-                source,
-            },
-            other => other,
-        })?;
-        store.integrity = report;
+        let (conn, report) = write::retry_busy(|| integrity::open_checked(path))?;
+        let store = write::retry_busy(|| Store::init(&conn))
+            .map_err(|e| match e {
+                StoreError::Sql(source) => StoreError::Open {
+                    path: path.display().to_string(),
+                    source,
+                },
+                other => other,
+            })
+            .map(|()| Store {
+                conn,
+                writer: new_writer_id(),
+                integrity: report,
+            })?;
         Ok(store)
     }
 
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Store::init(Connection::open_in_memory()?)
+        let conn = Connection::open_in_memory()?;
+        Store::init(&conn)?;
+        Ok(Store {
+            conn,
+            writer: new_writer_id(),
+            integrity: None,
+        })
     }
 
-    fn init(conn: Connection) -> Result<Store, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    /// Connection settings and migrations; safe to run again when the database was busy.
+    fn init(conn: &Connection) -> Result<(), StoreError> {
+        conn.busy_timeout(write::BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut store = Store {
-            conn,
-            integrity: None,
-        };
-        migrations::migrate(&mut store.conn)?;
-        Ok(store)
+        migrations::migrate(conn)
     }
 
     /// A user-facing message when the open-time check found a damaged database (the copy's
@@ -244,17 +286,21 @@ impl Store {
 
     pub fn create_session(&self, s: &NewSession) -> Result<(), StoreError> {
         let now = now_ms();
-        let inserted = self.conn.execute(
-            "INSERT INTO sessions (id, title, cwd, provider, model, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-            params![s.id, s.title, s.cwd, s.provider, s.model, now],
-        );
+        let inserted = write::write(&self.conn, |tx| {
+            Ok(tx.execute(
+                "INSERT INTO sessions (id, title, cwd, provider, model, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                params![s.id, s.title, s.cwd, s.provider, s.model, now],
+            )?)
+        });
         match inserted {
             Ok(_) => Ok(()),
-            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+            Err(StoreError::Sql(e))
+                if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) =>
+            {
                 Err(StoreError::SessionExists(s.id.clone()))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 

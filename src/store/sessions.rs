@@ -6,6 +6,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::migrations::FIRST_PROMPT_CHARS;
+use super::write::write;
 use super::{Store, StoreError, now_ms};
 use crate::protocol::SessionSummary;
 
@@ -184,10 +185,12 @@ impl Store {
     }
 
     pub fn rename_session(&self, id: &str, title: &str) -> Result<(), StoreError> {
-        let changed = self.conn.execute(
-            "UPDATE sessions SET title = ?2 WHERE id = ?1",
-            params![id, title],
-        )?;
+        let changed = write(&self.conn, |tx| {
+            Ok(tx.execute(
+                "UPDATE sessions SET title = ?2 WHERE id = ?1",
+                params![id, title],
+            )?)
+        })?;
         if changed == 0 {
             return Err(StoreError::NoSuchSession(id.to_string()));
         }
@@ -197,18 +200,22 @@ impl Store {
     /// The model that answered, when it was only known after the session row was written
     /// (a profile without a model: the server chose).
     pub fn set_session_model(&self, id: &str, model: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE sessions SET model = ?2 WHERE id = ?1 AND model = ''",
-            params![id, model],
-        )?;
-        Ok(())
+        write(&self.conn, |tx| {
+            tx.execute(
+                "UPDATE sessions SET model = ?2 WHERE id = ?1 AND model = ''",
+                params![id, model],
+            )?;
+            Ok(())
+        })
     }
 
     pub fn set_archived(&self, id: &str, archived: bool) -> Result<(), StoreError> {
-        let changed = self.conn.execute(
-            "UPDATE sessions SET archived = ?2 WHERE id = ?1",
-            params![id, archived],
-        )?;
+        let changed = write(&self.conn, |tx| {
+            Ok(tx.execute(
+                "UPDATE sessions SET archived = ?2 WHERE id = ?1",
+                params![id, archived],
+            )?)
+        })?;
         if changed == 0 {
             return Err(StoreError::NoSuchSession(id.to_string()));
         }
@@ -218,21 +225,21 @@ impl Store {
     /// Delete a session with its items and their parts. Forks of it stay, with no parent.
     /// The audit log keeps its rows (it is append-only).
     pub fn delete_session(&self, id: &str) -> Result<(), StoreError> {
-        let tx = self.conn.unchecked_transaction()?;
-        require_session(&tx, id)?;
-        tx.execute(
-            "DELETE FROM item_parts WHERE item_id IN
+        write(&self.conn, |tx| {
+            require_session(tx, id)?;
+            tx.execute(
+                "DELETE FROM item_parts WHERE item_id IN
                 (SELECT id FROM items WHERE session_id = ?1 AND complete = 0)",
-            params![id],
-        )?;
-        tx.execute("DELETE FROM items WHERE session_id = ?1", params![id])?;
-        tx.execute(
-            "UPDATE sessions SET parent_id = NULL WHERE parent_id = ?1",
-            params![id],
-        )?;
-        tx.execute("DELETE FROM sessions WHERE id = ?1", params![id])?;
-        tx.commit()?;
-        Ok(())
+                params![id],
+            )?;
+            tx.execute("DELETE FROM items WHERE session_id = ?1", params![id])?;
+            tx.execute(
+                "UPDATE sessions SET parent_id = NULL WHERE parent_id = ?1",
+                params![id],
+            )?;
+            tx.execute("DELETE FROM sessions WHERE id = ?1", params![id])?;
+            Ok(())
+        })
     }
 
     /// A new session `new_id` continuing session `id` from just before item `before_item`
@@ -245,71 +252,71 @@ impl Store {
         new_id: &str,
     ) -> Result<SessionSummary, StoreError> {
         let now = now_ms();
-        let tx = self.conn.unchecked_transaction()?;
-        let parent = summary(&tx, id)?.ok_or_else(|| StoreError::NoSuchSession(id.to_string()))?;
-        let fork_item = match before_item {
-            Some(item) => {
-                let owner: Option<String> = tx
-                    .query_row(
-                        "SELECT session_id FROM items WHERE id = ?1",
-                        params![item],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                match owner {
-                    None => return Err(StoreError::NoSuchItem(item)),
-                    Some(owner) if owner != id => {
-                        return Err(StoreError::ItemNotInSession {
-                            item,
-                            session: id.to_string(),
-                        });
+        write(&self.conn, |tx| {
+            let parent =
+                summary(tx, id)?.ok_or_else(|| StoreError::NoSuchSession(id.to_string()))?;
+            let fork_item = match before_item {
+                Some(item) => {
+                    let owner: Option<String> = tx
+                        .query_row(
+                            "SELECT session_id FROM items WHERE id = ?1",
+                            params![item],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    match owner {
+                        None => return Err(StoreError::NoSuchItem(item)),
+                        Some(owner) if owner != id => {
+                            return Err(StoreError::ItemNotInSession {
+                                item,
+                                session: id.to_string(),
+                            });
+                        }
+                        Some(_) => Some(item),
                     }
-                    Some(_) => Some(item),
                 }
+                None => tx.query_row(
+                    "SELECT MAX(id) FROM items WHERE session_id = ?1",
+                    params![id],
+                    |r| r.get::<_, Option<i64>>(0),
+                )?,
+            };
+            if summary(tx, new_id)?.is_some() {
+                return Err(StoreError::SessionExists(new_id.to_string()));
             }
-            None => tx.query_row(
-                "SELECT MAX(id) FROM items WHERE session_id = ?1",
-                params![id],
-                |r| r.get::<_, Option<i64>>(0),
-            )?,
-        };
-        if summary(&tx, new_id)?.is_some() {
-            return Err(StoreError::SessionExists(new_id.to_string()));
-        }
-        tx.execute(
-            "INSERT INTO sessions (id, title, cwd, provider, model, created_at, updated_at,
+            tx.execute(
+                "INSERT INTO sessions (id, title, cwd, provider, model, created_at, updated_at,
                                    parent_id, fork_item_id, archived)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, 0)",
-            params![
-                new_id,
-                parent.title,
-                parent.cwd,
-                parent.provider,
-                parent.model,
-                now,
-                id,
-                fork_item
-            ],
-        )?;
-        // A reply still being streamed in the parent is copied as what has arrived so far.
-        tx.execute(
+                params![
+                    new_id,
+                    parent.title,
+                    parent.cwd,
+                    parent.provider,
+                    parent.model,
+                    now,
+                    id,
+                    fork_item
+                ],
+            )?;
+            // A reply still being streamed in the parent is copied as what has arrived so far.
+            tx.execute(
             "INSERT INTO items (session_id, kind, content, interrupted, input_tokens,
-                                output_tokens, created_at, complete)
+                                output_tokens, created_at, complete, writer)
              SELECT ?1, kind,
                     CASE WHEN complete THEN content
                          ELSE content || COALESCE((SELECT group_concat(p.text, '' ORDER BY p.seq)
                                                    FROM item_parts p WHERE p.item_id = items.id), '')
                     END,
                     CASE WHEN complete THEN interrupted ELSE 1 END,
-                    input_tokens, output_tokens, created_at, 1
+                    input_tokens, output_tokens, created_at, 1, ?4
              FROM items WHERE session_id = ?2 AND (?3 IS NULL OR id < ?3)
              ORDER BY id",
-            params![new_id, id, before_item],
+            params![new_id, id, before_item, self.writer],
         )?;
-        recount(&tx, new_id)?;
-        let fork = summary(&tx, new_id)?.ok_or_else(|| StoreError::NoSuchSession(new_id.into()))?;
-        tx.commit()?;
-        Ok(fork)
+            recount(tx, new_id)?;
+            summary(tx, new_id)?.ok_or_else(|| StoreError::NoSuchSession(new_id.into()))
+        })
     }
 }
 

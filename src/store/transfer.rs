@@ -318,57 +318,58 @@ impl Store {
     /// database is dropped from the link.
     pub fn import_jsonl(&self, text: &str) -> Result<String, StoreError> {
         let (header, lines) = parse_jsonl(text)?;
-        let tx = self.conn.unchecked_transaction()?;
-        let id = if summary(&tx, &header.id)?.is_some() {
-            let mut fresh = new_session_id();
-            while summary(&tx, &fresh)?.is_some() {
-                fresh = new_session_id();
-            }
-            fresh
-        } else {
-            header.id.clone()
-        };
-        let parent = match &header.parent_id {
-            Some(p) if summary(&tx, p)?.is_some() => Some(p.clone()),
-            _ => None,
-        };
-        tx.execute(
-            "INSERT INTO sessions (id, title, cwd, provider, model, created_at, updated_at,
+        super::write::write(&self.conn, |tx| {
+            let id = if summary(tx, &header.id)?.is_some() {
+                let mut fresh = new_session_id();
+                while summary(tx, &fresh)?.is_some() {
+                    fresh = new_session_id();
+                }
+                fresh
+            } else {
+                header.id.clone()
+            };
+            let parent = match &header.parent_id {
+                Some(p) if summary(tx, p)?.is_some() => Some(p.clone()),
+                _ => None,
+            };
+            tx.execute(
+                "INSERT INTO sessions (id, title, cwd, provider, model, created_at, updated_at,
                                    parent_id, archived)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                id,
-                header.title,
-                header.cwd,
-                header.provider,
-                header.model,
-                header.created_ms,
-                header.updated_ms,
-                parent,
-                header.archived
-            ],
-        )?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO items (session_id, kind, content, interrupted, input_tokens,
-                                    output_tokens, created_at, complete)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)",
-            )?;
-            for l in &lines {
-                insert.execute(params![
+                params![
                     id,
-                    l.kind,
-                    l.content,
-                    l.interrupted,
-                    l.input_tokens,
-                    l.output_tokens,
-                    l.created_ms
-                ])?;
+                    header.title,
+                    header.cwd,
+                    header.provider,
+                    header.model,
+                    header.created_ms,
+                    header.updated_ms,
+                    parent,
+                    header.archived
+                ],
+            )?;
+            {
+                let mut insert = tx.prepare(
+                    "INSERT INTO items (session_id, kind, content, interrupted, input_tokens,
+                                    output_tokens, created_at, complete, writer)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)",
+                )?;
+                for l in &lines {
+                    insert.execute(params![
+                        id,
+                        l.kind,
+                        l.content,
+                        l.interrupted,
+                        l.input_tokens,
+                        l.output_tokens,
+                        l.created_ms,
+                        self.writer
+                    ])?;
+                }
             }
-        }
-        recount(&tx, &id)?;
-        tx.commit()?;
-        Ok(id)
+            recount(tx, &id)?;
+            Ok(id)
+        })
     }
 }
 

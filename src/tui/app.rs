@@ -178,6 +178,46 @@ impl App {
         });
     }
 
+    /// Stored items as transcript cells (a resumed session, or items another pincer wrote).
+    fn push_history(&mut self, history: Vec<HistoryItem>) {
+        for item in history {
+            let cell = match item {
+                HistoryItem::User { text, .. } => CellKind::User { text },
+                HistoryItem::Error { kind, message } => CellKind::Error { kind, message },
+                HistoryItem::Compaction { summary } => CellKind::Compaction {
+                    headline: "older turns above were summarised for the model here".into(),
+                    summary,
+                    expanded: self.tools_expanded,
+                },
+                HistoryItem::Assistant { text, interrupted } => CellKind::Assistant {
+                    turn_id: None,
+                    text,
+                    streaming: false,
+                    interrupted,
+                },
+                HistoryItem::Tool {
+                    call_id,
+                    tool,
+                    summary,
+                    status,
+                    decided_by,
+                    output,
+                    exit_code,
+                    duration_ms,
+                } => CellKind::Tool(ToolCell {
+                    status: Some(status),
+                    decided_by,
+                    output,
+                    exit_code,
+                    duration_ms,
+                    expanded: self.tools_expanded,
+                    ..ToolCell::started(call_id, tool, summary)
+                }),
+            };
+            self.transcript.push(cell);
+        }
+    }
+
     /// Apply one runtime event to the state.
     pub fn on_event(&mut self, event: Event) {
         match event {
@@ -203,41 +243,7 @@ impl App {
                     })
                     .collect();
                 self.context = None;
-                for item in history {
-                    self.transcript.push(match item {
-                        HistoryItem::User { text, .. } => CellKind::User { text },
-                        HistoryItem::Error { kind, message } => CellKind::Error { kind, message },
-                        HistoryItem::Compaction { summary } => CellKind::Compaction {
-                            headline: "older turns above were summarised for the model here".into(),
-                            summary,
-                            expanded: self.tools_expanded,
-                        },
-                        HistoryItem::Assistant { text, interrupted } => CellKind::Assistant {
-                            turn_id: None,
-                            text,
-                            streaming: false,
-                            interrupted,
-                        },
-                        HistoryItem::Tool {
-                            call_id,
-                            tool,
-                            summary,
-                            status,
-                            decided_by,
-                            output,
-                            exit_code,
-                            duration_ms,
-                        } => CellKind::Tool(ToolCell {
-                            status: Some(status),
-                            decided_by,
-                            output,
-                            exit_code,
-                            duration_ms,
-                            expanded: self.tools_expanded,
-                            ..ToolCell::started(call_id, tool, summary)
-                        }),
-                    });
-                }
+                self.push_history(history);
                 self.composer.set_history(input_history);
                 self.session_tokens = session_tokens;
                 self.session_tokens_estimated = false;
@@ -259,6 +265,44 @@ impl App {
             }
             Event::Onboarding { report } => self.onboarding = Some(report),
             Event::SessionStored { session_id } => self.session_id = Some(session_id),
+            Event::SessionItemsAppended { items, count } => {
+                self.push_notice(
+                    NoticeLevel::Info,
+                    format!(
+                        "another pincer wrote to this session: {count} item(s) loaded (below); the model sees them"
+                    ),
+                );
+                self.user_items.extend(items.iter().filter_map(|h| match h {
+                    HistoryItem::User {
+                        text,
+                        item_id: Some(id),
+                    } => Some((*id, text.clone())),
+                    _ => None,
+                }));
+                self.push_history(items);
+                self.transcript.end();
+            }
+            Event::SessionBusy {
+                holder_pid,
+                waiting,
+            } => {
+                if waiting {
+                    // Shown as a running turn, so Esc stops waiting.
+                    self.turn = TurnState::Thinking {
+                        since: Instant::now(),
+                    };
+                    let who = holder_pid.map_or_else(String::new, |pid| format!(" (pid {pid})"));
+                    self.push_notice(
+                        NoticeLevel::Info,
+                        format!(
+                            "this session is busy in another pincer{who}: your message is queued and runs when that turn ends (Esc stops waiting)"
+                        ),
+                    );
+                } else {
+                    self.queued = 0;
+                    self.turn = TurnState::Idle;
+                }
+            }
             Event::UserMessage { text, item_id } => {
                 self.queued = self.queued.saturating_sub(1);
                 if let Some(id) = item_id {

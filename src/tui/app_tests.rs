@@ -150,3 +150,51 @@ fn a_new_session_learns_its_id_so_fork_rename_and_export_work() {
     assert!(app.fork_picker.is_some());
     assert_eq!(app.export_current("md").len(), 1);
 }
+
+#[test]
+fn items_from_another_pincer_are_appended_with_a_notice() {
+    let mut app = configured();
+    let before = app.transcript.cells.len();
+    app.on_event(Event::SessionItemsAppended {
+        items: vec![
+            HistoryItem::User {
+                text: "from elsewhere".into(),
+                item_id: Some(7),
+            },
+            HistoryItem::Assistant {
+                text: "answer".into(),
+                interrupted: false,
+            },
+        ],
+        count: 2,
+    });
+    let cells = &app.transcript.cells[before..];
+    assert_eq!(cells.len(), 3, "a notice and the two items");
+    assert!(matches!(&cells[1].kind, CellKind::User { text } if text == "from elsewhere"));
+    assert!(matches!(&cells[2].kind, CellKind::Assistant { text, .. } if text == "answer"));
+    assert_eq!(
+        app.user_items.last(),
+        Some(&(7, "from elsewhere".to_string()))
+    );
+}
+
+#[test]
+fn a_busy_session_shows_waiting_and_esc_can_stop_it() {
+    let mut app = configured();
+    app.queued = 1;
+    app.on_event(Event::SessionBusy {
+        holder_pid: Some(42),
+        waiting: true,
+    });
+    assert!(app.turn.running(), "waiting looks like a running turn");
+    assert!(matches!(
+        &app.transcript.cells.last().unwrap().kind,
+        CellKind::Notice { message, .. } if message.contains("pid 42")
+    ));
+    app.on_event(Event::SessionBusy {
+        holder_pid: None,
+        waiting: false,
+    });
+    assert!(!app.turn.running());
+    assert_eq!(app.queued, 0);
+}
