@@ -344,8 +344,9 @@ struct Seen {
     /// An event of the API (not only skipped events and end markers).
     content: bool,
     skipped: u32,
-    /// The start of the first skipped event's data, for the error message.
-    first_skipped: Option<String>,
+    /// The start of a skipped event's data, for the error message: the first that is not
+    /// JSON (an error page says most), else the first of any kind.
+    sample: Option<(Skip, String)>,
 }
 
 impl Seen {
@@ -363,8 +364,12 @@ impl Seen {
                 tracing::warn!(event = ?ev.event, data = %snippet, "skipped SSE data that is not JSON");
             }
         }
-        if self.first_skipped.is_none() && !snippet.is_empty() {
-            self.first_skipped = Some(snippet);
+        let better = match &self.sample {
+            None => true,
+            Some((kept, _)) => *kept != Skip::NotJson && why == Skip::NotJson,
+        };
+        if better && !snippet.is_empty() {
+            self.sample = Some((why, snippet));
         }
     }
 
@@ -376,8 +381,8 @@ impl Seen {
             });
         }
         if !self.content {
-            let sample = match &self.first_skipped {
-                Some(s) => format!(", e.g. `{s}`"),
+            let sample = match &self.sample {
+                Some((_, s)) => format!(", e.g. `{s}`"),
                 None => String::new(),
             };
             return Some(ProviderError::BadResponse {
