@@ -68,7 +68,7 @@ fn head_through(body: &[u8], upto: &str) -> Vec<u8> {
     let text = String::from_utf8(body.to_vec()).unwrap();
     let at = text.find(upto).unwrap();
     let end = at + text[at..].find("\n\n").unwrap() + 2;
-    text[..end].as_bytes().to_vec()
+    text.as_bytes()[..end].to_vec()
 }
 
 const DISCARDED: [&str; 2] = ["DISCARDED-", "partial"];
@@ -275,9 +275,8 @@ fn headless_turn_stops_when_stdout_is_closed_mid_stream() {
             if json {
                 // Read until the partial text was shown, so it is known to have arrived.
                 let mut lines = std::io::BufReader::new(stdout).lines();
-                lines
-                    .find(|l| l.as_ref().unwrap().contains("partial"))
-                    .expect("the partial text as an event");
+                let shown = lines.find(|l| l.as_ref().unwrap().contains("partial"));
+                assert!(shown.is_some(), "the partial text as an event");
             } else {
                 drop(stdout); // the reader goes away while the reply streams (unread)
             }
