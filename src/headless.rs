@@ -1,115 +1,81 @@
 //! `pincer -p "prompt"`: one turn, reply on stdout, errors on stderr, never waits for input.
+//!
+//! Stdout carries only the reply the user finally gets. A stream that breaks after partial
+//! output is retried by the runtime (`Event::Retrying { discard_partial: true }`), so:
+//! - text mode, stdout a terminal: text streams as it arrives; a discarded partial reply is
+//!   ended with a newline and marked on stderr (a screen cannot be unwritten);
+//! - text mode, stdout a pipe or file: each reply is written once it is final
+//!   (`AssistantMessageDone` carries the final attempt's text only);
+//! - `--json`: every event as it comes; a reader drops the deltas before a `retrying` event
+//!   with `discard_partial` and can take `assistant_message_done.text` as the reply.
+//!
+//! When the reader of stdout goes away (`pincer -p … | head`) the turn is interrupted, nothing
+//! more is printed (no error message, no panic) and the exit status is 141, as after SIGPIPE.
+//! The closed pipe is noticed on the next write, or at once through the fd's error readiness.
+
+mod output;
 
 use std::io::Write;
 
 use crate::protocol::{Event, Op, TurnOutcome};
 use crate::runtime::{self, RuntimeSettings};
 use crate::text::sanitize;
+use output::{Output, Written};
 
-/// Run one prompt and return the process exit code (0 ok, 1 failed, 130 interrupted).
+/// Exit status when stdout was closed under us: what a shell reports after SIGPIPE.
+pub const EXIT_OUTPUT_CLOSED: i32 = 141;
+
+/// Run one prompt and return the process exit code (0 ok, 1 failed, 130 interrupted, 141
+/// stdout closed).
 pub async fn run(settings: RuntimeSettings, prompt: String, json: bool) -> i32 {
     if let Err(e) = &settings.provider {
-        eprintln!("pincer: {e}");
+        let _ = writeln!(std::io::stderr(), "pincer: {e}");
         return 1;
     }
     let mut rt = runtime::spawn(settings);
-    let mut stdout = std::io::stdout().lock();
-    let mut stderr = std::io::stderr();
-    let mut sent = false;
-    let mut code = 1;
-    let mut ends_with_newline = true;
+    let mut out = Output::new(json);
+    let closed = output::stdout_closed();
+    tokio::pin!(closed);
+    let mut run = Run::default();
     loop {
         let event = tokio::select! {
             ev = rt.events.recv() => ev,
             _ = tokio::signal::ctrl_c() => {
                 let _ = rt.ops.send(Op::Interrupt);
-                code = 130;
+                run.code.get_or_insert(130);
+                continue;
+            }
+            () = &mut closed, if !out.is_closed() => {
+                out.mark_closed();
+                run.stop(&rt.ops);
                 continue;
             }
         };
         let Some(event) = event else { break };
-        if json {
-            match serde_json::to_string(&event) {
-                Ok(line) => {
-                    if writeln!(stdout, "{line}")
-                        .and_then(|_| stdout.flush())
-                        .is_err()
-                    {
-                        break; // stdout closed (e.g. piped into head)
-                    }
-                }
-                Err(e) => tracing::error!("cannot serialise event: {e}"),
-            }
+        if out.show(&event) == Written::Closed {
+            run.stop(&rt.ops);
+        }
+        if !out.is_closed() {
+            report_on_stderr(&event, json);
         }
         match event {
-            Event::SessionConfigured { .. } if !sent => {
-                sent = true;
-                let _ = rt.ops.send(Op::UserMessage {
-                    text: prompt.clone(),
-                });
-            }
-            Event::AssistantDelta { text, .. } if !json => {
-                ends_with_newline = text.ends_with('\n');
-                if write!(stdout, "{text}")
-                    .and_then(|_| stdout.flush())
-                    .is_err()
-                {
-                    let _ = rt.ops.send(Op::Interrupt);
-                }
-            }
-            Event::Error { kind, message, .. } if !json => {
-                let _ = writeln!(stderr, "pincer: {}: {}", kind.label(), sanitize(&message));
-            }
-            Event::ToolCallStarted { summary, .. } if !json => {
-                let _ = writeln!(stderr, "pincer: ⚙ {}", sanitize(&summary));
-            }
-            Event::ToolCallFinished {
-                tool,
-                status,
-                decided_by,
-                output,
-                ..
-            } if !json => {
-                let first = output.lines().next().unwrap_or("");
-                let _ = writeln!(
-                    stderr,
-                    "pincer: {tool}: {} ({}){}",
-                    crate::runtime::status_label(status),
-                    sanitize(&decided_by),
-                    if status == crate::protocol::ToolStatus::Ok {
-                        String::new()
-                    } else {
-                        format!(" — {}", sanitize(first))
+            Event::SessionConfigured { .. } if !run.sent => {
+                run.sent = true;
+                let op = if out.is_closed() {
+                    Op::Shutdown
+                } else {
+                    Op::UserMessage {
+                        text: prompt.clone(),
                     }
-                );
-            }
-            Event::Notice { message, .. } if !json => {
-                let _ = writeln!(stderr, "pincer: {}", sanitize(&message));
-            }
-            Event::Retrying {
-                attempt,
-                max_attempts,
-                delay_ms,
-                reason,
-                ..
-            } if !json => {
-                let _ = writeln!(
-                    stderr,
-                    "pincer: {} — retry {attempt}/{max_attempts} in {:.1} s",
-                    sanitize(&reason),
-                    delay_ms as f64 / 1000.0
-                );
+                };
+                let _ = rt.ops.send(op);
             }
             Event::TurnFinished { outcome, .. } => {
-                if !json && !ends_with_newline {
-                    let _ = writeln!(stdout);
-                }
-                if code != 130 {
-                    code = match outcome {
-                        TurnOutcome::Completed => 0,
-                        TurnOutcome::Interrupted | TurnOutcome::Failed => 1,
-                    };
-                }
+                out.end_line();
+                run.code.get_or_insert(match outcome {
+                    TurnOutcome::Completed => 0,
+                    TurnOutcome::Interrupted | TurnOutcome::Failed => 1,
+                });
                 let _ = rt.ops.send(Op::Shutdown);
             }
             Event::ShutdownComplete => break,
@@ -117,5 +83,87 @@ pub async fn run(settings: RuntimeSettings, prompt: String, json: bool) -> i32 {
         }
     }
     let _ = rt.join.await;
-    code
+    match out.closed_code() {
+        Some(code) => code,
+        None => run.code.unwrap_or(1),
+    }
+}
+
+#[derive(Default)]
+struct Run {
+    /// The prompt was sent (the session is configured).
+    sent: bool,
+    /// Set by the first thing that decides it (Ctrl+C, the turn's outcome).
+    code: Option<i32>,
+    stopping: bool,
+}
+
+impl Run {
+    /// Stdout is gone: stop the turn (or never start it) and shut down.
+    fn stop(&mut self, ops: &tokio::sync::mpsc::UnboundedSender<Op>) {
+        if self.stopping {
+            return;
+        }
+        self.stopping = true;
+        tracing::info!("stdout was closed: stopping the turn");
+        if self.sent {
+            let _ = ops.send(Op::Interrupt);
+        }
+    }
+}
+
+/// Text mode: what is not the reply goes to stderr.
+fn report_on_stderr(event: &Event, json: bool) {
+    if json {
+        return;
+    }
+    let mut stderr = std::io::stderr();
+    let _ = match event {
+        Event::Error { kind, message, .. } => {
+            writeln!(stderr, "pincer: {}: {}", kind.label(), sanitize(message))
+        }
+        Event::ToolCallStarted { summary, .. } => {
+            writeln!(stderr, "pincer: ⚙ {}", sanitize(summary))
+        }
+        Event::ToolCallFinished {
+            tool,
+            status,
+            decided_by,
+            output,
+            ..
+        } => {
+            let first = output.lines().next().unwrap_or("");
+            writeln!(
+                stderr,
+                "pincer: {tool}: {} ({}){}",
+                crate::runtime::status_label(*status),
+                sanitize(decided_by),
+                if *status == crate::protocol::ToolStatus::Ok {
+                    String::new()
+                } else {
+                    format!(" — {}", sanitize(first))
+                }
+            )
+        }
+        Event::Notice { message, .. } => writeln!(stderr, "pincer: {}", sanitize(message)),
+        Event::Retrying {
+            attempt,
+            max_attempts,
+            delay_ms,
+            reason,
+            discard_partial,
+            ..
+        } => writeln!(
+            stderr,
+            "pincer: {} — retry {attempt}/{max_attempts} in {:.1} s{}",
+            sanitize(reason),
+            *delay_ms as f64 / 1000.0,
+            if *discard_partial {
+                " (the partial reply is discarded; the retry starts over)"
+            } else {
+                ""
+            }
+        ),
+        _ => Ok(()),
+    };
 }

@@ -1,6 +1,6 @@
 //! The binary edge: parse arguments, pick a front end, turn errors into exit codes.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -165,15 +165,49 @@ fn main() -> ExitCode {
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
     let cli = Cli::parse();
+    if cli.command.is_some() {
+        end_quietly_when_the_reader_goes_away();
+    }
     match run(cli) {
         Ok(code) => code,
+        Err(e) if e.chain().any(is_broken_pipe) => ExitCode::from(EXIT_OUTPUT_CLOSED),
         Err(e) => {
             // Not eprintln!: after a hang-up the terminal is gone and printing must not panic.
-            use std::io::Write;
             let _ = writeln!(std::io::stderr(), "pincer: {e:#}");
             ExitCode::from(1)
         }
     }
+}
+
+/// What a shell reports for a command ended by SIGPIPE (`pincer sessions list | head`).
+const EXIT_OUTPUT_CLOSED: u8 = pincer::headless::EXIT_OUTPUT_CLOSED as u8;
+
+/// The subcommands (`sessions`, `config`, `audit`, `skills`) behave like Unix filters: when the
+/// reader of their output goes away they end at once by SIGPIPE, quietly (status 141), whatever
+/// code is writing. The TUI and `-p` keep SIGPIPE ignored, as Rust sets it (they write to tool
+/// pipes), and handle EPIPE as an error they act on.
+fn end_quietly_when_the_reader_goes_away() {
+    // SAFETY: called before any other thread exists; restores the default disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// An error caused by writing to a pipe whose reader went away.
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+fn caused_by_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(is_broken_pipe)
+}
+
+/// Writes a line to stdout; a failure (the reader went away) ends the command via `?`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout(), $($arg)*)
+    };
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -188,7 +222,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Err(e) = pincer::logging::init(&paths.log_file())
         && cli.prompt.is_some()
     {
-        eprintln!("pincer: {e} (continuing without logs)");
+        let _ = writeln!(std::io::stderr(), "pincer: {e} (continuing without logs)");
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "start");
     let overrides = Overrides {
@@ -265,30 +299,30 @@ fn config_command(action: &ConfigAction, paths: &Paths) -> anyhow::Result<ExitCo
     let file = paths.config_file();
     match action {
         ConfigAction::Path => {
-            println!("{}", file.display());
-            println!("# data:  {}", paths.data_dir.display());
-            println!("# logs:  {}", paths.log_file().display());
-            println!("# cache: {}", paths.cache_dir.display());
+            out!("{}", file.display())?;
+            out!("# data:  {}", paths.data_dir.display())?;
+            out!("# logs:  {}", paths.log_file().display())?;
+            out!("# cache: {}", paths.cache_dir.display())?;
         }
         ConfigAction::Show => match config::Config::load(&file) {
             Ok(c) => {
                 if !file.exists() {
-                    println!(
+                    out!(
                         "# no config file yet: these are the defaults (`pincer config init` writes one)"
-                    );
+                    )?;
                 }
-                print!("{}", c.describe(&file));
+                write!(std::io::stdout(), "{}", c.describe(&file))?;
             }
             Err(e) => {
-                eprintln!("{e}");
+                let _ = writeln!(std::io::stderr(), "{e}");
                 return Ok(ExitCode::from(2));
             }
         },
         ConfigAction::Init => match config::init_file(&file)
             .with_context(|| format!("cannot write {}", file.display()))?
         {
-            Some(p) => println!("wrote {}", p.display()),
-            None => println!("{} exists already; left unchanged", file.display()),
+            Some(p) => out!("wrote {}", p.display())?,
+            None => out!("{} exists already; left unchanged", file.display())?,
         },
     }
     Ok(ExitCode::SUCCESS)
@@ -309,7 +343,7 @@ fn sessions_command(action: &SessionsAction, paths: &Paths, cli: &Cli) -> anyhow
                 let mut f = std::fs::File::create(file)
                     .with_context(|| format!("cannot create {}", file.display()))?;
                 session_cli::export(&db, id, *format, &mut f)
-                    .map(|()| println!("wrote {}", file.display()))
+                    .and_then(|()| Ok(writeln!(out, "wrote {}", file.display())?))
             }
             None => session_cli::export(&db, id, *format, &mut out),
         },
@@ -318,9 +352,10 @@ fn sessions_command(action: &SessionsAction, paths: &Paths, cli: &Cli) -> anyhow
     };
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if caused_by_broken_pipe(&e) => Ok(ExitCode::from(EXIT_OUTPUT_CLOSED)),
         Err(e) => {
             drop(out);
-            eprintln!("pincer: {e}");
+            let _ = writeln!(std::io::stderr(), "pincer: {e}");
             Ok(ExitCode::from(2))
         }
     }
@@ -340,7 +375,7 @@ fn skills_command(action: &SkillsAction, paths: &Paths, cli: &Cli) -> anyhow::Re
     );
     let mut out = std::io::stdout().lock();
     let failed = |e: &dyn std::fmt::Display| {
-        eprintln!("pincer: {e}");
+        let _ = writeln!(std::io::stderr(), "pincer: {e}");
         Ok(ExitCode::from(2))
     };
     match action {
@@ -376,24 +411,24 @@ fn skills_command(action: &SkillsAction, paths: &Paths, cli: &Cli) -> anyhow::Re
 fn audit_command(paths: &Paths, json: bool, limit: usize) -> anyhow::Result<ExitCode> {
     let db = paths.database_file();
     if !db.exists() {
-        println!("no audit log yet ({} does not exist)", db.display());
+        out!("no audit log yet ({} does not exist)", db.display())?;
         return Ok(ExitCode::SUCCESS);
     }
     let store = pincer::store::Store::open(&db)?;
     let rows = store.list_audit(limit)?;
     if json {
         for r in &rows {
-            println!("{}", serde_json::to_string(r)?);
+            out!("{}", serde_json::to_string(r)?)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        println!("the audit log is empty");
+        out!("the audit log is empty")?;
     }
     for r in &rows {
         let when = pincer::time::utc_seconds(r.time);
         let exit = r.exit_code.map(|c| format!("exit {c}")).unwrap_or_default();
-        println!(
+        out!(
             "{when} UTC  {tool:<10} {decision:<8} {status:<11} {exit:<8} {ms:>6} ms  by {by}\n    {args}",
             tool = r.tool,
             decision = r.decision,
@@ -401,7 +436,7 @@ fn audit_command(paths: &Paths, json: bool, limit: usize) -> anyhow::Result<Exit
             ms = r.duration_ms,
             by = r.decided_by,
             args = pincer::text::sanitize(&r.arguments)
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -165,13 +165,19 @@ pub enum Event {
         text: String,
         interrupted: bool,
     },
-    /// A request failed transiently and is retried; any partial reply of this turn is discarded.
+    /// A request failed transiently and is retried. The reply streaming in this turn (the
+    /// `AssistantDelta`s since the last `AssistantMessageDone`) is discarded: front ends drop
+    /// what they showed of it, and the retry's reply starts from the beginning.
     Retrying {
         turn_id: u64,
         attempt: u32,
         max_attempts: u32,
         delay_ms: u64,
         reason: String,
+        /// True when text of the failed attempt was already sent as `AssistantDelta`s and must
+        /// be dropped (a stream that broke after partial output).
+        #[serde(default)]
+        discard_partial: bool,
     },
     TurnFinished {
         turn_id: u64,

@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, VecDeque};
 use serde_json::{Value, json};
 
 use super::sse::SseEvent;
-use super::{ChatMessage, ChatRequest, EventParser, ProviderError, StreamItem, ToolCall};
+use super::{
+    ChatMessage, ChatRequest, EventParser, Parsed, ProviderError, Skip, StreamItem, ToolCall,
+};
 
 /// `https://api.anthropic.com` and `https://api.anthropic.com/v1` both work as base_url.
 pub(super) fn api_root(base_url: &str) -> String {
@@ -116,9 +118,15 @@ impl EventParser for Parser {
         &mut self,
         ev: &SseEvent,
         out: &mut VecDeque<StreamItem>,
-    ) -> Result<(), ProviderError> {
+    ) -> Result<Parsed, ProviderError> {
         let data = ev.data.trim();
-        let v: Value = serde_json::from_str(data).map_err(|_| bad_data(data))?;
+        if data.is_empty() {
+            let ping = ev.event.as_deref() == Some("ping");
+            return Ok(Parsed::Skipped(if ping { Skip::Ping } else { Skip::Empty }));
+        }
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            return Ok(Parsed::Skipped(Skip::NotJson));
+        };
         let kind = v
             .get("type")
             .and_then(Value::as_str)
@@ -210,12 +218,16 @@ impl EventParser for Parser {
                     });
                 }
             }
-            "message_stop" => self.stopped = true,
+            "message_stop" => {
+                self.stopped = true;
+                return Ok(Parsed::Marker);
+            }
             "error" => return Err(stream_error(&v)),
-            "ping" => {}
-            _ => {} // new event types are ignored, as the API asks
+            "ping" => return Ok(Parsed::Skipped(Skip::Ping)),
+            "content_block_start" => {} // a text block starts
+            _ => return Ok(Parsed::Skipped(Skip::Unknown)), // new event types are ignored, as the API asks
         }
-        Ok(())
+        Ok(Parsed::Content)
     }
 
     fn complete(&self) -> bool {
@@ -307,7 +319,7 @@ mod tests {
 
     fn feed(p: &mut Parser, event: &str, data: &str) -> Result<Vec<StreamItem>, ProviderError> {
         let mut out = VecDeque::new();
-        p.on_event(
+        let _ = p.on_event(
             &SseEvent {
                 event: Some(event.into()),
                 data: data.into(),
@@ -457,6 +469,36 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.retryable());
-        assert!(feed(&mut p, "x", "garbage").is_err());
+    }
+
+    #[test]
+    fn odd_events_are_skipped_not_errors() {
+        let mut p = Parser::default();
+        let mut parsed = |event: &str, data: &str| {
+            let ev = SseEvent {
+                event: Some(event.into()),
+                data: data.into(),
+            };
+            p.on_event(&ev, &mut VecDeque::new()).unwrap()
+        };
+        assert_eq!(parsed("x", "garbage"), Parsed::Skipped(Skip::NotJson));
+        assert_eq!(parsed("ping", ""), Parsed::Skipped(Skip::Ping));
+        assert_eq!(
+            parsed("content_block_delta", ""),
+            Parsed::Skipped(Skip::Empty)
+        );
+        assert_eq!(
+            parsed("ping", r#"{"type": "ping"}"#),
+            Parsed::Skipped(Skip::Ping)
+        );
+        assert_eq!(
+            parsed("future_event", r#"{"type":"future_event"}"#),
+            Parsed::Skipped(Skip::Unknown)
+        );
+        assert_eq!(parsed("x", "[DONE]"), Parsed::Skipped(Skip::NotJson));
+        assert_eq!(
+            parsed("message_stop", r#"{"type":"message_stop"}"#),
+            Parsed::Marker
+        );
     }
 }

@@ -115,13 +115,37 @@ pub enum StreamItem {
     ToolCall(ToolCall),
 }
 
+/// What one SSE event was to a parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parsed {
+    /// An event of the API (text, tool call, usage, start or finish of the message).
+    Content,
+    /// Only the end-of-stream marker (`[DONE]`, `message_stop`): not content by itself.
+    Marker,
+    /// Nothing pincer can use; skipped and logged.
+    Skipped(Skip),
+}
+
+/// Why an event was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Skip {
+    /// `data:` with nothing in it.
+    Empty,
+    /// A keep-alive (`event: ping`, `{"type":"ping"}`).
+    Ping,
+    /// Data that is not JSON (an HTML error page, a stray line).
+    NotJson,
+    /// JSON of an event type this API parser does not know.
+    Unknown,
+}
+
 /// Turns SSE events of one API into stream items.
 trait EventParser: Send {
     fn on_event(
         &mut self,
         ev: &SseEvent,
         out: &mut VecDeque<StreamItem>,
-    ) -> Result<(), ProviderError>;
+    ) -> Result<Parsed, ProviderError>;
     /// True once the API's end marker was seen: stop reading.
     fn complete(&self) -> bool;
     /// True when the reply is whole even if the connection closes now.
@@ -309,7 +333,73 @@ pub struct ReplyStream {
     pending: VecDeque<StreamItem>,
     idle: Duration,
     state: StreamState,
-    saw_event: bool,
+    seen: Seen,
+}
+
+/// What a stream brought so far: decides how its end is reported.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Any SSE event at all.
+    event: bool,
+    /// An event of the API (not only skipped events and end markers).
+    content: bool,
+    skipped: u32,
+    /// The start of a skipped event's data, for the error message: the first that is not
+    /// JSON (an error page says most), else the first of any kind.
+    sample: Option<(Skip, String)>,
+}
+
+impl Seen {
+    fn skip(&mut self, why: Skip, ev: &SseEvent) {
+        self.skipped += 1;
+        let snippet: String = ev.data.trim().chars().take(80).collect();
+        match why {
+            Skip::Empty | Skip::Ping => {
+                tracing::debug!(event = ?ev.event, ?why, "skipped a keep-alive or empty SSE event");
+            }
+            Skip::Unknown => {
+                tracing::debug!(event = ?ev.event, data = %snippet, "skipped an SSE event of an unknown type");
+            }
+            Skip::NotJson => {
+                tracing::warn!(event = ?ev.event, data = %snippet, "skipped SSE data that is not JSON");
+            }
+        }
+        let better = match &self.sample {
+            None => true,
+            Some((kept, _)) => *kept != Skip::NotJson && why == Skip::NotJson,
+        };
+        if better && !snippet.is_empty() {
+            self.sample = Some((why, snippet));
+        }
+    }
+
+    /// The error for a stream that ended: `None` when it was a whole reply.
+    fn end_error(&self, whole_reply: bool) -> Option<ProviderError> {
+        if !self.event {
+            return Some(ProviderError::BadResponse {
+                message: "the provider closed the stream without sending a reply; check that base_url points at the API of the provider kind configured".into(),
+            });
+        }
+        if !self.content {
+            let sample = match &self.sample {
+                Some((_, s)) => format!(", e.g. `{s}`"),
+                None => String::new(),
+            };
+            return Some(ProviderError::BadResponse {
+                message: format!(
+                    "the provider's stream held nothing pincer can use ({} event(s) skipped{sample}); check that base_url points at the API of the provider kind configured",
+                    self.skipped
+                ),
+            });
+        }
+        if whole_reply {
+            return None;
+        }
+        // A broken stream: retried like a dropped connection (bounded by [network] max_retries).
+        Some(ProviderError::Network {
+            message: "the stream ended before the reply was complete (no end marker such as [DONE] or message_stop)".into(),
+        })
+    }
 }
 
 impl ReplyStream {
@@ -321,7 +411,7 @@ impl ReplyStream {
             pending: VecDeque::new(),
             idle,
             state: StreamState::Open,
-            saw_event: false,
+            seen: Seen::default(),
         }
     }
 
@@ -343,7 +433,11 @@ impl ReplyStream {
             pending: items.into(),
             idle,
             state: StreamState::Ended,
-            saw_event: true,
+            seen: Seen {
+                event: true,
+                content: true,
+                ..Seen::default()
+            },
         }
     }
 
@@ -375,21 +469,13 @@ impl ReplyStream {
                     if let Err(e) = self.handle(events) {
                         return Some(Err(e));
                     }
-                    if self.parser.whole_reply() {
-                        continue; // drain pending, then None
+                    match self.seen.end_error(self.parser.whole_reply()) {
+                        None => continue, // drain pending, then None
+                        Some(err) => {
+                            self.pending.clear();
+                            return Some(Err(err));
+                        }
                     }
-                    let err = if self.saw_event {
-                        ProviderError::Network {
-                            message: "the connection closed before the reply was complete".into(),
-                        }
-                    } else {
-                        ProviderError::BadResponse {
-                            message: "the provider closed the stream without sending a reply"
-                                .into(),
-                        }
-                    };
-                    self.pending.clear();
-                    return Some(Err(err));
                 }
             };
             let mut events = Vec::new();
@@ -405,14 +491,22 @@ impl ReplyStream {
             }
             if self.parser.complete() {
                 self.state = StreamState::Ended;
+                if let Some(err) = self.seen.end_error(true) {
+                    self.pending.clear();
+                    return Some(Err(err));
+                }
             }
         }
     }
 
     fn handle(&mut self, events: Vec<SseEvent>) -> Result<(), ProviderError> {
         for ev in events {
-            self.saw_event = true;
-            self.parser.on_event(&ev, &mut self.pending)?;
+            self.seen.event = true;
+            match self.parser.on_event(&ev, &mut self.pending)? {
+                Parsed::Content => self.seen.content = true,
+                Parsed::Marker => {}
+                Parsed::Skipped(why) => self.seen.skip(why, &ev),
+            }
         }
         Ok(())
     }

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use super::error::error_message;
 use super::sse::SseEvent;
-use super::{ChatMessage, ChatRequest, EventParser, ProviderError, StreamItem, ToolCall};
+use super::{
+    ChatMessage, ChatRequest, EventParser, Parsed, ProviderError, Skip, StreamItem, ToolCall,
+};
 
 pub(super) fn endpoint(base_url: &str) -> String {
     format!("{}/chat/completions", base_url.trim_end_matches('/'))
@@ -90,6 +92,38 @@ pub(super) struct Parser {
 }
 
 impl Parser {
+    fn on_choice(&mut self, choice: &Value, out: &mut VecDeque<StreamItem>) {
+        if let Some(text) = choice
+            .pointer("/delta/content")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        {
+            out.push_back(StreamItem::Text(text.to_string()));
+        }
+        if let Some(deltas) = choice
+            .pointer("/delta/tool_calls")
+            .and_then(Value::as_array)
+        {
+            for (pos, d) in deltas.iter().enumerate() {
+                let index = d.get("index").and_then(Value::as_u64).unwrap_or(pos as u64);
+                let call = self.calls.entry(index).or_default();
+                if let Some(id) = d.get("id").and_then(Value::as_str) {
+                    call.id = id.to_string();
+                }
+                if let Some(name) = d.pointer("/function/name").and_then(Value::as_str) {
+                    call.name.push_str(name);
+                }
+                if let Some(args) = d.pointer("/function/arguments").and_then(Value::as_str) {
+                    call.arguments.push_str(args);
+                }
+            }
+        }
+        if choice.get("finish_reason").is_some_and(|f| !f.is_null()) {
+            self.finished = true;
+            self.flush_calls(out);
+        }
+    }
+
     fn flush_calls(&mut self, out: &mut VecDeque<StreamItem>) {
         for (index, c) in std::mem::take(&mut self.calls) {
             out.push_back(StreamItem::ToolCall(ToolCall {
@@ -114,60 +148,43 @@ impl EventParser for Parser {
         &mut self,
         ev: &SseEvent,
         out: &mut VecDeque<StreamItem>,
-    ) -> Result<(), ProviderError> {
+    ) -> Result<Parsed, ProviderError> {
         let data = ev.data.trim();
         if data == "[DONE]" {
             self.flush_calls(out);
             self.done = true;
-            return Ok(());
+            return Ok(Parsed::Marker);
         }
         if data.is_empty() {
-            return Ok(());
+            return Ok(Parsed::Skipped(Skip::Empty));
         }
-        let v: Value = serde_json::from_str(data).map_err(|_| bad_data(data))?;
-        if let Some(err) = v.get("error") {
+        let Ok(v) = serde_json::from_str::<Value>(data) else {
+            return Ok(Parsed::Skipped(Skip::NotJson));
+        };
+        if let Some(err) = v.get("error").filter(|e| !e.is_null()) {
             return Err(in_stream_error(err, data));
         }
-        if let Some(choice) = v.pointer("/choices/0") {
-            if let Some(text) = choice
-                .pointer("/delta/content")
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-            {
-                out.push_back(StreamItem::Text(text.to_string()));
-            }
-            if let Some(deltas) = choice
-                .pointer("/delta/tool_calls")
-                .and_then(Value::as_array)
-            {
-                for (pos, d) in deltas.iter().enumerate() {
-                    let index = d.get("index").and_then(Value::as_u64).unwrap_or(pos as u64);
-                    let call = self.calls.entry(index).or_default();
-                    if let Some(id) = d.get("id").and_then(Value::as_str) {
-                        call.id = id.to_string();
-                    }
-                    if let Some(name) = d.pointer("/function/name").and_then(Value::as_str) {
-                        call.name.push_str(name);
-                    }
-                    if let Some(args) = d.pointer("/function/arguments").and_then(Value::as_str) {
-                        call.arguments.push_str(args);
-                    }
-                }
-            }
-            if choice.get("finish_reason").is_some_and(|f| !f.is_null()) {
-                self.finished = true;
-                self.flush_calls(out);
-            }
-        } else if v.get("choices").is_none() && v.get("usage").is_none() {
-            return Err(bad_data(data));
+        let choice = v.pointer("/choices/0");
+        let usage = v.get("usage").filter(|u| !u.is_null());
+        if v.get("choices").is_none() && usage.is_none() {
+            let ping = ev.event.as_deref() == Some("ping")
+                || v.get("type").and_then(Value::as_str) == Some("ping");
+            return Ok(Parsed::Skipped(if ping {
+                Skip::Ping
+            } else {
+                Skip::Unknown
+            }));
         }
-        if let Some(usage) = v.get("usage").filter(|u| !u.is_null()) {
+        if let Some(choice) = choice {
+            self.on_choice(choice, out);
+        }
+        if let Some(usage) = usage {
             out.push_back(StreamItem::Usage {
                 input: usage.get("prompt_tokens").and_then(Value::as_u64),
                 output: usage.get("completion_tokens").and_then(Value::as_u64),
             });
         }
-        Ok(())
+        Ok(Parsed::Content)
     }
 
     fn complete(&self) -> bool {
@@ -262,7 +279,7 @@ mod tests {
 
     fn feed(p: &mut Parser, data: &str) -> Result<Vec<StreamItem>, ProviderError> {
         let mut out = VecDeque::new();
-        p.on_event(
+        let _ = p.on_event(
             &SseEvent {
                 event: None,
                 data: data.into(),
@@ -376,17 +393,41 @@ mod tests {
         assert!(feed(&mut p, "[DONE]").unwrap().is_empty(), "flushed once");
     }
 
+    fn parsed(p: &mut Parser, event: Option<&str>, data: &str) -> Parsed {
+        let ev = SseEvent {
+            event: event.map(Into::into),
+            data: data.into(),
+        };
+        p.on_event(&ev, &mut VecDeque::new()).unwrap()
+    }
+
     #[test]
-    fn garbage_and_errors() {
+    fn odd_events_are_skipped_not_errors() {
         let mut p = Parser::default();
-        assert!(matches!(
-            feed(&mut p, "not json"),
-            Err(ProviderError::BadResponse { .. })
-        ));
-        assert!(matches!(
-            feed(&mut p, r#"{"foo":1}"#),
-            Err(ProviderError::BadResponse { .. })
-        ));
+        assert_eq!(
+            parsed(&mut p, None, "not json"),
+            Parsed::Skipped(Skip::NotJson)
+        );
+        assert_eq!(parsed(&mut p, None, " "), Parsed::Skipped(Skip::Empty));
+        assert_eq!(
+            parsed(&mut p, None, r#"{"foo":1}"#),
+            Parsed::Skipped(Skip::Unknown)
+        );
+        assert_eq!(parsed(&mut p, None, "42"), Parsed::Skipped(Skip::Unknown));
+        assert_eq!(
+            parsed(&mut p, Some("ping"), r#"{"type":"ping"}"#),
+            Parsed::Skipped(Skip::Ping)
+        );
+        assert_eq!(
+            parsed(&mut p, None, r#"{"choices":[],"error":null}"#),
+            Parsed::Content
+        );
+        assert_eq!(parsed(&mut p, None, "[DONE]"), Parsed::Marker);
+    }
+
+    #[test]
+    fn in_stream_errors() {
+        let mut p = Parser::default();
         let e = feed(&mut p, r#"{"error":{"message":"Overloaded","code":503}}"#).unwrap_err();
         assert!(e.retryable());
     }

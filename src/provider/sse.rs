@@ -3,6 +3,8 @@
 //! Lines end in LF, CRLF or CR (a CR at the end of one chunk and the LF at the start of the next
 //! count as one line end). Bytes are collected per line and decoded only when the line is
 //! complete, so a UTF-8 character split across chunks survives; invalid UTF-8 becomes U+FFFD.
+//! A byte-order mark at the start of the stream is dropped (also when split across chunks);
+//! lines with unknown fields and comment lines (`: ping`) are skipped.
 
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +22,14 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 #[error("the provider sent a single event line over {MAX_LINE_BYTES} bytes")]
 pub struct LineTooLong;
 
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 #[derive(Debug, Default)]
 pub struct SseDecoder {
+    /// Past the start of the stream, where a byte-order mark may be.
+    started: bool,
+    /// How many bytes of a byte-order mark were seen so far (held back).
+    bom_bytes: usize,
     line: Vec<u8>,
     skip_lf: bool,
     event: Option<String>,
@@ -35,7 +43,31 @@ impl SseDecoder {
     }
 
     /// Feed a chunk; complete events are appended to `out`.
-    pub fn push(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), LineTooLong> {
+    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), LineTooLong> {
+        if self.started {
+            return self.push_lines(chunk, out);
+        }
+        let matched = chunk
+            .iter()
+            .zip(&BOM[self.bom_bytes..])
+            .take_while(|(a, b)| a == b)
+            .count();
+        if self.bom_bytes + matched == BOM.len() {
+            self.started = true;
+            return self.push_lines(&chunk[matched..], out);
+        }
+        if matched == chunk.len() {
+            self.bom_bytes += matched; // maybe a BOM split across chunks: wait for more
+            return Ok(());
+        }
+        // Not a BOM: the bytes held back were data.
+        self.started = true;
+        let held = BOM[..self.bom_bytes].to_vec();
+        self.push_lines(&held, out)?;
+        self.push_lines(chunk, out)
+    }
+
+    fn push_lines(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), LineTooLong> {
         if self.skip_lf {
             if let Some(rest) = chunk.strip_prefix(b"\n") {
                 chunk = rest;
@@ -73,6 +105,11 @@ impl SseDecoder {
 
     /// End of stream: a last event without its blank line is still delivered.
     pub fn finish(&mut self, out: &mut Vec<SseEvent>) {
+        if !self.started {
+            self.started = true;
+            let held = BOM[..self.bom_bytes].to_vec();
+            self.line.extend_from_slice(&held);
+        }
         if !self.line.is_empty() {
             let line = std::mem::take(&mut self.line);
             self.process_line(&line, out);
@@ -104,7 +141,11 @@ impl SseDecoder {
                 self.has_data = true;
             }
             b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
-            _ => {} // id, retry and unknown fields do not matter for a one-shot POST
+            b"id" | b"retry" => {} // do not matter for a one-shot POST
+            _ => {
+                let start: String = String::from_utf8_lossy(line).chars().take(80).collect();
+                tracing::debug!(line = %start, "skipped an SSE line with an unknown field");
+            }
         }
     }
 
@@ -199,6 +240,22 @@ mod tests {
     #[test]
     fn garbage_without_fields_yields_nothing() {
         assert!(decode_in_pieces(b"<html>oops</html>\n\n", &[3]).is_empty());
+    }
+
+    #[test]
+    fn byte_order_mark_is_dropped_however_split() {
+        let with_bom = [BOM, STREAM.as_bytes()].concat();
+        for sizes in [&[1usize][..], &[2], &[3], &[4], &[5, 1], &[1000]] {
+            assert_eq!(decode_in_pieces(&with_bom, sizes), expected(), "{sizes:?}");
+        }
+        // Only a leading BOM is special; bytes that start like one are data.
+        let out = decode_in_pieces(b"\xEF\xBBdata: x\n\n", &[1]);
+        assert!(
+            out.is_empty(),
+            "a broken BOM glued to the field name is an unknown field"
+        );
+        assert_eq!(decode_in_pieces(b"\xEF", &[1]), vec![]);
+        assert_eq!(decode_in_pieces(b"data: a\n\n", &[1])[0].data, "a");
     }
 
     #[test]

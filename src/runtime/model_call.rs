@@ -110,7 +110,8 @@ pub async fn call_model(
                     reply.outcome = CallOutcome::Failed;
                     break;
                 };
-                tracing::warn!(%e, retry, ?delay, "retrying");
+                let discard_partial = !reply.text.is_empty();
+                tracing::warn!(%e, retry, ?delay, discard_partial, "retrying");
                 reply.text.clear();
                 writer.reset();
                 reply.tool_calls.clear();
@@ -122,6 +123,7 @@ pub async fn call_model(
                     max_attempts: policy.max_retries,
                     delay_ms: delay.as_millis() as u64,
                     reason: e.to_string(),
+                    discard_partial,
                 });
                 tokio::select! {
                     _ = cancel.cancelled() => {

@@ -360,15 +360,22 @@ impl App {
                 max_attempts,
                 delay_ms,
                 reason,
+                discard_partial,
             } => {
+                // The retry's reply starts over: what streamed of the failed attempt goes.
                 self.transcript.remove_streaming_reply(turn_id);
                 if let Some(since) = self.turn.since() {
                     self.turn = TurnState::Thinking { since };
                 }
+                let discarded = if discard_partial {
+                    " (the partial reply was dropped)"
+                } else {
+                    ""
+                };
                 self.push_notice(
                     NoticeLevel::Warning,
                     format!(
-                        "{reason} — retry {attempt}/{max_attempts} in {:.1} s",
+                        "{reason} — retry {attempt}/{max_attempts} in {:.1} s{discarded}",
                         delay_ms as f64 / 1000.0
                     ),
                 );

@@ -93,6 +93,7 @@ fn retry_discards_partial_reply() {
         max_attempts: 3,
         delay_ms: 10,
         reason: "reset".into(),
+        discard_partial: true,
     });
     assert!(
         app.transcript

@@ -97,6 +97,9 @@ struct Shared {
     state: Mutex<State>,
     /// Number of requests recorded so far.
     count: watch::Sender<usize>,
+    /// Number of SSE replies the client abandoned (closed its end while the reply was being
+    /// sent or was stalled).
+    abandoned: watch::Sender<usize>,
 }
 
 impl Shared {
@@ -107,6 +110,7 @@ impl Shared {
                 requests: Vec::new(),
             }),
             count: watch::Sender::new(0),
+            abandoned: watch::Sender::new(0),
         })
     }
 
@@ -233,6 +237,19 @@ impl MockServer {
         true
     }
 
+    /// Blocking wait (polls every 5 ms, up to `timeout`) until the client abandoned at least `n`
+    /// SSE replies: closed the connection while a reply was still being sent or stalled.
+    pub fn wait_for_abandoned_blocking(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while *self.shared.abandoned.borrow() < n {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
     /// Append a reply to the script while running.
     pub fn push(&self, reply: Reply) {
         self.shared.lock().script.push_back(reply);
@@ -316,18 +333,24 @@ async fn handle_conn(stream: TcpStream, shared: Arc<Shared>) {
             }
         }
         Reply::Sse(steps) => {
-            let _ = send_sse(stream, steps).await;
+            if let Err(Abandoned) = send_sse(stream, steps).await {
+                shared.abandoned.send_modify(|n| *n += 1);
+            }
         }
     }
 }
 
-async fn send_sse(mut stream: TcpStream, steps: Vec<Step>) -> std::io::Result<()> {
+/// The client closed its end before the SSE reply was complete.
+struct Abandoned;
+
+async fn send_sse(mut stream: TcpStream, steps: Vec<Step>) -> Result<(), Abandoned> {
     stream
         .write_all(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
               transfer-encoding: chunked\r\nconnection: close\r\n\r\n",
         )
-        .await?;
+        .await
+        .map_err(|_| Abandoned)?;
     for step in steps {
         match step {
             Step::Bytes(bytes) if bytes.is_empty() => {}
@@ -335,25 +358,27 @@ async fn send_sse(mut stream: TcpStream, steps: Vec<Step>) -> std::io::Result<()
                 let mut chunk = format!("{:x}\r\n", bytes.len()).into_bytes();
                 chunk.extend_from_slice(&bytes);
                 chunk.extend_from_slice(b"\r\n");
-                stream.write_all(&chunk).await?;
-                stream.flush().await?;
+                stream.write_all(&chunk).await.map_err(|_| Abandoned)?;
+                stream.flush().await.map_err(|_| Abandoned)?;
             }
             Step::Pause(d) => tokio::time::sleep(d).await,
             Step::Stall => {
                 // Keep the socket open; finish only when the client goes away.
                 let mut sink = [0u8; 1024];
                 while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
-                return Ok(());
+                return Err(Abandoned);
             }
             Step::Reset => {
-                stream.set_zero_linger()?;
-                drop(stream); // close() with SO_LINGER 0 sends RST
+                if stream.set_zero_linger().is_ok() {
+                    drop(stream); // close() with SO_LINGER 0 sends RST
+                }
                 return Ok(());
             }
         }
     }
-    stream.write_all(b"0\r\n\r\n").await?;
-    stream.shutdown().await
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let _ = stream.shutdown().await;
+    Ok(())
 }
 
 fn reason(status: u16) -> &'static str {
