@@ -4,6 +4,7 @@
 //! frame. See `docs/ARCHITECTURE.md` for the module map.
 
 pub mod config;
+pub mod fsread;
 pub mod headless;
 pub mod logging;
 pub mod paths;

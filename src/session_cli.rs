@@ -22,12 +22,9 @@ pub enum SessionCliError {
         count: usize,
         list: String,
     },
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The import file: not a regular file, over the cap, not UTF-8, unreadable.
+    #[error("{0}")]
+    Read(#[from] crate::fsread::ReadError),
 }
 
 fn line(s: &SessionSummary) -> String {
@@ -125,10 +122,7 @@ pub fn export(
 }
 
 pub fn import(db: &Path, file: &Path, out: &mut impl Write) -> Result<(), SessionCliError> {
-    let text = std::fs::read_to_string(file).map_err(|source| SessionCliError::Read {
-        path: file.display().to_string(),
-        source,
-    })?;
+    let text = crate::fsread::read_text(file, crate::fsread::SESSION_IMPORT_MAX)?;
     let store = Store::open(db)?;
     let id = store.import_jsonl(&text)?;
     writeln!(out, "imported as {id} — `pincer --resume {id}` opens it")?;

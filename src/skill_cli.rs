@@ -19,6 +19,10 @@ pub fn list(roots: &SkillRoots, json: bool, out: &mut impl Write) -> std::io::Re
         for e in catalog.entries() {
             writeln!(out, "{}", serde_json::to_string(e).unwrap_or_default())?;
         }
+        for c in catalog.capped() {
+            let line = serde_json::json!({ "capped": c, "message": c.message() });
+            writeln!(out, "{line}")?;
+        }
         return Ok(());
     }
     if catalog.entries().is_empty() {
@@ -32,6 +36,9 @@ pub fn list(roots: &SkillRoots, json: bool, out: &mut impl Write) -> std::io::Re
         if !detail.is_empty() {
             writeln!(out, "  {}: {detail}", e.name)?;
         }
+    }
+    for c in catalog.capped() {
+        writeln!(out, "warning: {}", c.message())?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `config.toml`: provider profiles, theme, network limits. Errors carry file:line:column and a fix.
 
 mod context;
+mod ranges;
 mod resolve;
 mod skills;
 mod template;
@@ -222,11 +223,11 @@ struct FilePermissions {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct FileLimits {
-    max_rounds: Option<u32>,
-    max_tool_calls_per_round: Option<u32>,
-    max_consecutive_tool_errors: Option<u32>,
-    shell_timeout_secs: Option<u64>,
-    tool_output_max_bytes: Option<usize>,
+    max_rounds: Option<Spanned<u32>>,
+    max_tool_calls_per_round: Option<Spanned<u32>>,
+    max_consecutive_tool_errors: Option<Spanned<u32>>,
+    shell_timeout_secs: Option<Spanned<u64>>,
+    tool_output_max_bytes: Option<Spanned<usize>>,
 }
 
 /// `<project>/.pincer/config.toml`: only permissions.
@@ -280,11 +281,133 @@ struct FileProfile {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct FileNetwork {
-    connect_timeout_ms: Option<u64>,
-    stream_idle_timeout_ms: Option<u64>,
-    max_retries: Option<u32>,
-    retry_base_delay_ms: Option<u64>,
-    retry_max_delay_ms: Option<u64>,
+    connect_timeout_ms: Option<Spanned<u64>>,
+    stream_idle_timeout_ms: Option<Spanned<u64>>,
+    max_retries: Option<Spanned<u32>>,
+    retry_base_delay_ms: Option<Spanned<u64>>,
+    retry_max_delay_ms: Option<Spanned<u64>>,
+}
+
+/// `[limits]`, each value checked against its range (see `ranges.rs`).
+fn resolve_limits(l: FileLimits, at: ranges::At<'_>) -> Result<Limits, ConfigError> {
+    use ranges::in_range;
+    let d = Limits::default();
+    Ok(Limits {
+        max_rounds: in_range(
+            l.max_rounds,
+            d.max_rounds,
+            "max_rounds",
+            ranges::MAX_ROUNDS,
+            at,
+        )?,
+        max_tool_calls_per_round: in_range(
+            l.max_tool_calls_per_round,
+            d.max_tool_calls_per_round,
+            "max_tool_calls_per_round",
+            ranges::MAX_TOOL_CALLS_PER_ROUND,
+            at,
+        )?,
+        max_consecutive_tool_errors: in_range(
+            l.max_consecutive_tool_errors,
+            d.max_consecutive_tool_errors,
+            "max_consecutive_tool_errors",
+            ranges::MAX_CONSECUTIVE_TOOL_ERRORS,
+            at,
+        )?,
+        shell_timeout_secs: in_range(
+            l.shell_timeout_secs,
+            d.shell_timeout_secs,
+            "shell_timeout_secs",
+            ranges::SHELL_TIMEOUT_SECS,
+            at,
+        )?,
+        tool_output_max_bytes: in_range(
+            l.tool_output_max_bytes,
+            d.tool_output_max_bytes,
+            "tool_output_max_bytes",
+            ranges::TOOL_OUTPUT_MAX_BYTES,
+            at,
+        )?,
+    })
+}
+
+/// `[network]`, each value checked against its range; the base delay may not pass the maximum.
+fn resolve_network(n: FileNetwork, at: ranges::At<'_>) -> Result<NetworkConfig, ConfigError> {
+    use ranges::in_range;
+    let d = NetworkConfig::default();
+    let max_delay_offset = n.retry_max_delay_ms.as_ref().map(|v| v.span().start);
+    let base_delay_offset = n.retry_base_delay_ms.as_ref().map(|v| v.span().start);
+    let network = NetworkConfig {
+        connect_timeout_ms: in_range(
+            n.connect_timeout_ms,
+            d.connect_timeout_ms,
+            "connect_timeout_ms",
+            ranges::CONNECT_TIMEOUT_MS,
+            at,
+        )?,
+        stream_idle_timeout_ms: in_range(
+            n.stream_idle_timeout_ms,
+            d.stream_idle_timeout_ms,
+            "stream_idle_timeout_ms",
+            ranges::STREAM_IDLE_TIMEOUT_MS,
+            at,
+        )?,
+        max_retries: in_range(
+            n.max_retries,
+            d.max_retries,
+            "max_retries",
+            ranges::MAX_RETRIES,
+            at,
+        )?,
+        retry_base_delay_ms: in_range(
+            n.retry_base_delay_ms,
+            d.retry_base_delay_ms,
+            "retry_base_delay_ms",
+            ranges::RETRY_DELAY_MS,
+            at,
+        )?,
+        retry_max_delay_ms: in_range(
+            n.retry_max_delay_ms,
+            d.retry_max_delay_ms,
+            "retry_max_delay_ms",
+            ranges::RETRY_DELAY_MS,
+            at,
+        )?,
+    };
+    if network.retry_base_delay_ms > network.retry_max_delay_ms {
+        return Err(at(
+            max_delay_offset.or(base_delay_offset).unwrap_or(0),
+            format!(
+                "retry_max_delay_ms = {} is below retry_base_delay_ms = {}",
+                network.retry_max_delay_ms, network.retry_base_delay_ms
+            ),
+            "make retry_max_delay_ms at least retry_base_delay_ms",
+        ));
+    }
+    Ok(network)
+}
+
+/// A config file's text through [`crate::fsread`] (`None`: the file does not exist).
+fn read_config_file(path: &Path) -> Result<Option<String>, ConfigError> {
+    crate::fsread::read_text_if_exists(path, crate::fsread::CONFIG_MAX).map_err(|e| {
+        let fix = match e {
+            crate::fsread::ReadError::NotUtf8 { .. } => "save the file as UTF-8",
+            crate::fsread::ReadError::TooLarge { .. } => {
+                "a config file is a few kilobytes; remove what does not belong in it"
+            }
+            crate::fsread::ReadError::NotRegular { .. } => {
+                "replace it with a regular file (`pincer config init` writes one)"
+            }
+            _ => "check the file's permissions",
+        };
+        ConfigError {
+            path: path.display().to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.reason(),
+            fix: fix.into(),
+        }
+    })
 }
 
 /// 1-based (line, column) of a byte offset in `text`.
@@ -305,33 +428,12 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 impl Config {
-    /// Read `path`. A missing file is not an error (defaults); anything malformed is.
+    /// Read `path`. A missing file is not an error (defaults); anything malformed is, and so is
+    /// a file that is not a regular file, is over [`crate::fsread::CONFIG_MAX`] or not UTF-8.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8(bytes).map_err(|e| {
-                    let (line, column) = line_col(
-                        &String::from_utf8_lossy(e.as_bytes()),
-                        e.utf8_error().valid_up_to(),
-                    );
-                    ConfigError {
-                        path: path.display().to_string(),
-                        line,
-                        column,
-                        message: "the file is not valid UTF-8".into(),
-                        fix: "save config.toml as UTF-8".into(),
-                    }
-                })?;
-                Config::parse(&text, path)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(ConfigError {
-                path: path.display().to_string(),
-                line: 1,
-                column: 1,
-                message: format!("cannot read the file: {e}"),
-                fix: "check the file's permissions".into(),
-            }),
+        match read_config_file(path)? {
+            Some(text) => Config::parse(&text, path),
+            None => Ok(Config::default()),
         }
     }
 
@@ -400,26 +502,21 @@ impl Config {
                     ));
                 }
             };
-            let max_tokens = match fp.max_tokens {
-                Some(m) if *m.get_ref() == 0 => {
-                    return Err(at(
-                        m.span().start,
-                        "max_tokens must be at least 1".into(),
-                        "use a value such as 4096",
-                    ));
-                }
-                Some(m) => m.into_inner(),
-                None => base.as_ref().map(|b| b.max_tokens).unwrap_or(4096),
-            };
+            let max_tokens = ranges::in_range(
+                fp.max_tokens,
+                base.as_ref().map(|b| b.max_tokens).unwrap_or(4096),
+                "max_tokens",
+                ranges::MAX_TOKENS,
+                &at,
+            )?;
             let context_window = match fp.context_window {
-                Some(w) if *w.get_ref() < 1024 => {
-                    return Err(at(
-                        w.span().start,
-                        format!("context_window {} is too small", w.get_ref()),
-                        "give the model's window in tokens, e.g. context_window = 32768",
-                    ));
-                }
-                Some(w) => Some(w.into_inner()),
+                Some(w) => Some(ranges::in_range(
+                    Some(w),
+                    0,
+                    "context_window",
+                    ranges::CONTEXT_WINDOW,
+                    &at,
+                )?),
                 None => base.as_ref().and_then(|b| b.context_window),
             };
             let profile = Profile {
@@ -466,54 +563,19 @@ impl Config {
             })?;
         }
         config.permissions = check_rules(file.permissions, &at)?;
-        let l = file.limits;
-        let dl = Limits::default();
-        config.limits = Limits {
-            max_rounds: l.max_rounds.unwrap_or(dl.max_rounds).max(1),
-            max_tool_calls_per_round: l
-                .max_tool_calls_per_round
-                .unwrap_or(dl.max_tool_calls_per_round)
-                .max(1),
-            max_consecutive_tool_errors: l
-                .max_consecutive_tool_errors
-                .unwrap_or(dl.max_consecutive_tool_errors)
-                .max(1),
-            shell_timeout_secs: l.shell_timeout_secs.unwrap_or(dl.shell_timeout_secs).max(1),
-            tool_output_max_bytes: l
-                .tool_output_max_bytes
-                .unwrap_or(dl.tool_output_max_bytes)
-                .max(1024),
-        };
+        config.limits = resolve_limits(file.limits, &at)?;
         config.context = file.context.resolve(&at)?;
-        config.skills = file.skills.resolve();
+        config.skills = file.skills.resolve(&at)?;
         config.untrusted_projects = file.untrusted_projects.unwrap_or_default();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
-        let n = file.network;
-        let d = NetworkConfig::default();
-        config.network = NetworkConfig {
-            connect_timeout_ms: n.connect_timeout_ms.unwrap_or(d.connect_timeout_ms),
-            stream_idle_timeout_ms: n.stream_idle_timeout_ms.unwrap_or(d.stream_idle_timeout_ms),
-            max_retries: n.max_retries.unwrap_or(d.max_retries).min(10),
-            retry_base_delay_ms: n.retry_base_delay_ms.unwrap_or(d.retry_base_delay_ms),
-            retry_max_delay_ms: n.retry_max_delay_ms.unwrap_or(d.retry_max_delay_ms),
-        };
+        config.network = resolve_network(file.network, &at)?;
         Ok(config)
     }
 
     /// Rules from a project's `.pincer/config.toml` (missing file: none).
     pub fn load_project(path: &Path) -> Result<Permissions, ConfigError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Permissions::default()),
-            Err(e) => {
-                return Err(ConfigError {
-                    path: path.display().to_string(),
-                    line: 1,
-                    column: 1,
-                    message: format!("cannot read the file: {e}"),
-                    fix: "check the file's permissions".into(),
-                });
-            }
+        let Some(text) = read_config_file(path)? else {
+            return Ok(Permissions::default());
         };
         let at = |offset: usize, message: String, fix: &str| {
             let (line, column) = line_col(&text, offset);

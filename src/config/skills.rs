@@ -1,6 +1,10 @@
 //! `[skills]`: how skills are found and how much of the prompt their catalog may take.
 
 use serde::Deserialize;
+use toml::Spanned;
+
+use super::ConfigError;
+use super::ranges::{At, CATALOG_TOKENS, in_range};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkillsConfig {
@@ -22,16 +26,22 @@ impl Default for SkillsConfig {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FileSkills {
-    catalog_tokens: Option<usize>,
+    catalog_tokens: Option<Spanned<usize>>,
     include_claude: Option<bool>,
 }
 
 impl FileSkills {
-    pub(super) fn resolve(self) -> SkillsConfig {
+    pub(super) fn resolve(self, at: At<'_>) -> Result<SkillsConfig, ConfigError> {
         let d = SkillsConfig::default();
-        SkillsConfig {
-            catalog_tokens: self.catalog_tokens.unwrap_or(d.catalog_tokens),
+        Ok(SkillsConfig {
+            catalog_tokens: in_range(
+                self.catalog_tokens,
+                d.catalog_tokens,
+                "catalog_tokens",
+                CATALOG_TOKENS,
+                at,
+            )?,
             include_claude: self.include_claude.unwrap_or(d.include_claude),
-        }
+        })
     }
 }

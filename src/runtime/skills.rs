@@ -163,6 +163,12 @@ impl Runtime {
                 });
             }
         }
+        for c in skills.catalog.capped() {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Warning,
+                message: c.message(),
+            });
+        }
         let dropped = &skills.dropped;
         if !dropped.is_empty() {
             self.emit(Event::Notice {
@@ -195,12 +201,25 @@ impl Runtime {
             .await
             .unwrap_or_default();
         let changes = diff(&old, &new);
+        let newly_capped: Vec<String> = new
+            .capped()
+            .iter()
+            .filter(|c| !old.capped().contains(c))
+            .map(|c| c.message())
+            .collect();
         if let Some(skills) = self.skills.as_mut() {
             skills.set_catalog(new);
         }
+        for message in &newly_capped {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Warning,
+                message: message.clone(),
+            });
+        }
         for change in &changes {
             let level = match change {
-                crate::skills::SkillChange::Broken { .. } => NoticeLevel::Warning,
+                crate::skills::SkillChange::Broken { .. }
+                | crate::skills::SkillChange::Warned { .. } => NoticeLevel::Warning,
                 _ => NoticeLevel::Info,
             };
             self.emit(Event::Notice {
@@ -208,7 +227,7 @@ impl Runtime {
                 message: change.notice(),
             });
         }
-        if changes.is_empty() && announce_unchanged {
+        if changes.is_empty() && newly_capped.is_empty() && announce_unchanged {
             self.emit(Event::Notice {
                 level: NoticeLevel::Info,
                 message: "skills scanned again: nothing changed".into(),

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::bundled::bundled_text;
 use super::catalog::{SkillEntry, Source, Trust};
+use super::load::load_skill_md;
 use super::parse::parse_skill_md;
 use super::{SKILL_FILE, SkillError};
 
@@ -37,17 +38,19 @@ pub fn activate(entry: &SkillEntry) -> Result<Activation, SkillError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (text, files, truncated) = if entry.source == Source::Bundled {
+    let (parsed, files, truncated) = if entry.source == Source::Bundled {
         let name = folder.strip_prefix("bundled:").unwrap_or(&folder);
         let text = bundled_text(name).ok_or_else(|| SkillError::NotFound(entry.name.clone()))?;
-        (text.to_string(), Vec::new(), false)
+        (
+            parse_skill_md(text, &entry.file, &folder),
+            Vec::new(),
+            false,
+        )
     } else {
-        let text =
-            fs::read_to_string(&entry.file).map_err(|e| SkillError::io("read", &entry.file, e))?;
+        let (parsed, _) = load_skill_md(&entry.file, &folder);
         let (files, truncated) = list_files(&entry.dir);
-        (text, files, truncated)
+        (parsed, files, truncated)
     };
-    let parsed = parse_skill_md(&text, &entry.file, &folder);
     let skill = parsed.result.map_err(SkillError::Invalid)?;
     Ok(Activation {
         name: entry.name.clone(),

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::bundled::BUNDLED;
-use super::discover::find_skill_dirs;
+use super::discover::{MAX_SKILLS_PER_ROOT, discover};
 use super::gate::gate;
+use super::load::load_skill_md;
 use super::parse::{Parsed, Skill, parse_skill_md};
 use super::{Diagnostic, SKILL_FILE};
 
@@ -227,9 +228,6 @@ pub struct SkillEntry {
     pub fingerprint: Fingerprint,
 }
 
-/// SKILL.md files larger than this are refused (reference material belongs in other files).
-const MAX_SKILL_MD: u64 = 1024 * 1024;
-
 impl SkillEntry {
     fn from_parsed(
         source: Source,
@@ -282,31 +280,7 @@ impl SkillEntry {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let read = match std::fs::metadata(&file) {
-            Ok(m) if m.len() > MAX_SKILL_MD => Err(format!(
-                "SKILL.md is {} KiB, over the 1024 KiB allowed; move reference material into \
-                 other files in the folder",
-                m.len() / 1024
-            )),
-            _ => std::fs::read(&file)
-                .map_err(|e| format!("cannot read SKILL.md: {e}; check its permissions")),
-        };
-        let (parsed, fingerprint) = match read {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                (
-                    parse_skill_md(&text, &file, &folder),
-                    Fingerprint::of(&bytes),
-                )
-            }
-            Err(msg) => (
-                Parsed {
-                    result: Err(Diagnostic::error(&file, 1, msg)),
-                    warnings: Vec::new(),
-                },
-                Fingerprint::of(&[]),
-            ),
-        };
+        let (parsed, fingerprint) = load_skill_md(&file, &folder);
         SkillEntry::from_parsed(
             source,
             dir.to_path_buf(),
@@ -329,6 +303,30 @@ impl SkillEntry {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Catalog {
     pub(crate) entries: Vec<SkillEntry>,
+    /// Roots holding more skills than are loaded (the rest are left out, and said so).
+    pub(crate) capped: Vec<CappedRoot>,
+}
+
+/// A root with more than [`MAX_SKILLS_PER_ROOT`] skill folders: only the first ones (by path)
+/// are loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CappedRoot {
+    pub source: Source,
+    pub root: PathBuf,
+    pub limit: usize,
+}
+
+impl CappedRoot {
+    /// One line for a notice, `skills list` and `skills validate`.
+    pub fn message(&self) -> String {
+        format!(
+            "{} holds more than {} skills; only the first {} (by path) are loaded — move the \
+             others elsewhere",
+            self.root.display(),
+            self.limit,
+            self.limit
+        )
+    }
 }
 
 impl Catalog {
@@ -340,8 +338,17 @@ impl Catalog {
         has_binary: &dyn Fn(&str) -> bool,
     ) -> Catalog {
         let mut entries: Vec<SkillEntry> = Vec::new();
+        let mut capped = Vec::new();
         for (source, root) in roots.dirs() {
-            for dir in find_skill_dirs(&root) {
+            let found = discover(&root);
+            if found.capped {
+                capped.push(CappedRoot {
+                    source,
+                    root: root.clone(),
+                    limit: MAX_SKILLS_PER_ROOT,
+                });
+            }
+            for dir in found.dirs {
                 entries.push(SkillEntry::load_dir(source, &dir));
             }
         }
@@ -350,7 +357,12 @@ impl Catalog {
         }
         gate(&mut entries, env_lookup, has_binary);
         shadow(&mut entries);
-        Catalog { entries }
+        Catalog { entries, capped }
+    }
+
+    /// Roots whose skills were not all loaded (see [`CappedRoot`]).
+    pub fn capped(&self) -> &[CappedRoot] {
+        &self.capped
     }
 
     /// Every entry, in precedence order (for a pane and `skills list`).

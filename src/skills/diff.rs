@@ -21,6 +21,13 @@ pub enum SkillChange {
     Removed {
         name: String,
     },
+    /// The entry loads, with warnings (the first one is named).
+    Warned {
+        name: String,
+        file: PathBuf,
+        line: usize,
+        message: String,
+    },
     /// The entry is now an Error.
     Broken {
         name: String,
@@ -37,17 +44,28 @@ impl SkillChange {
             SkillChange::Added { name } => format!("added skill {name}"),
             SkillChange::Changed { name } => format!("reloaded {name}"),
             SkillChange::Removed { name } => format!("removed skill {name}"),
+            SkillChange::Warned {
+                name,
+                line,
+                message,
+                ..
+            } => format!(
+                "{name}: line {line}: {} — loaded with a warning",
+                short(message)
+            ),
             SkillChange::Broken {
                 name,
                 line,
                 message,
                 ..
-            } => {
-                let short = message.split(" — ").next().unwrap_or(message);
-                format!("{name}: line {line}: {short} — disabled")
-            }
+            } => format!("{name}: line {line}: {} — disabled", short(message)),
         }
     }
+}
+
+/// A diagnostic's message without its advice (the part before ` — `).
+fn short(message: &str) -> &str {
+    message.split(" — ").next().unwrap_or(message)
 }
 
 /// Changes from `old` to `new`, entries matched by folder. A name both removed and added (a
@@ -91,7 +109,33 @@ pub fn diff(old: &Catalog, new: &Catalog) -> Vec<SkillChange> {
             });
         }
     }
-    merge_renames(changes)
+    with_warnings(merge_renames(changes), new)
+}
+
+/// An added or changed skill that loads with warnings is announced with its first warning,
+/// as `skills list`, `skills validate` and the pane show it.
+fn with_warnings(changes: Vec<SkillChange>, new: &Catalog) -> Vec<SkillChange> {
+    changes
+        .into_iter()
+        .map(|c| {
+            let (SkillChange::Added { name } | SkillChange::Changed { name }) = &c else {
+                return c;
+            };
+            let first = new.entries.iter().find_map(|e| match &e.status {
+                Status::Warning { warnings } if &e.name == name => warnings.first(),
+                _ => None,
+            });
+            match first {
+                Some(w) => SkillChange::Warned {
+                    name: name.clone(),
+                    file: w.file.clone(),
+                    line: w.line,
+                    message: w.message.clone(),
+                },
+                None => c,
+            }
+        })
+        .collect()
 }
 
 fn merge_renames(changes: Vec<SkillChange>) -> Vec<SkillChange> {

@@ -10,21 +10,48 @@ use super::SKILL_FILE;
 /// Levels below a root that are searched (`root/a/b/c/d/SKILL.md` is the deepest found).
 pub const MAX_DEPTH: usize = 4;
 
-/// More than this many skills under one root are ignored (a runaway folder, not a library).
-const MAX_SKILLS_PER_ROOT: usize = 1000;
+/// Skills loaded from one root; more is a runaway folder, not a library. The ones over the cap
+/// are left out and the catalog says so ([`Discovery::capped`]).
+pub const MAX_SKILLS_PER_ROOT: usize = 1000;
 
 const SKIP: [&str; 3] = [".git", "node_modules", "target"];
 
+/// The skill folders found under one root.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discovery {
+    /// Sorted by path, at most [`MAX_SKILLS_PER_ROOT`].
+    pub dirs: Vec<PathBuf>,
+    /// More skill folders were there than [`MAX_SKILLS_PER_ROOT`].
+    pub capped: bool,
+}
+
 /// Skill folders under `root`, sorted by path. A missing or unreadable root yields none.
 pub fn find_skill_dirs(root: &Path) -> Vec<PathBuf> {
+    discover(root).dirs
+}
+
+/// Skill folders under `root` and whether some were left out over the cap. The walk stops
+/// at the first folder over the cap (it is counted, not loaded).
+pub fn discover(root: &Path) -> Discovery {
     let mut found = Vec::new();
     walk(root, 1, &mut found);
+    let capped = found.len() > MAX_SKILLS_PER_ROOT;
+    found.truncate(MAX_SKILLS_PER_ROOT);
     found.sort();
-    found
+    Discovery {
+        dirs: found,
+        capped,
+    }
+}
+
+/// A folder is a skill when it holds a SKILL.md of any type: a FIFO or a directory called
+/// SKILL.md is a broken skill (reported when read), not a folder to descend into.
+fn holds_skill_md(dir: &Path) -> bool {
+    fs::symlink_metadata(dir.join(SKILL_FILE)).is_ok()
 }
 
 fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
-    if depth > MAX_DEPTH || found.len() >= MAX_SKILLS_PER_ROOT {
+    if depth > MAX_DEPTH || found.len() > MAX_SKILLS_PER_ROOT {
         return;
     }
     let Ok(read) = fs::read_dir(dir) else {
@@ -43,10 +70,10 @@ fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
         .collect();
     children.sort();
     for child in children {
-        if found.len() >= MAX_SKILLS_PER_ROOT {
+        if found.len() > MAX_SKILLS_PER_ROOT {
             return;
         }
-        if child.join(SKILL_FILE).is_file() {
+        if holds_skill_md(&child) {
             found.push(child);
         } else {
             walk(&child, depth + 1, found);

@@ -9,12 +9,12 @@ use serde::Serialize;
 
 use super::catalog::{Catalog, SkillRoots, Source};
 use super::discover::find_skill_dirs;
-use super::parse::{Skill, parse_skill_md, validate_name};
+use super::parse::{Skill, validate_name};
 use super::scan::{Finding, scan_dangerous};
 use super::{Diagnostic, SKILL_FILE, SkillError};
 
 /// Files larger than this are not scanned (and count as binary).
-const MAX_SCANNED: u64 = 1024 * 1024;
+const MAX_SCANNED: u64 = crate::fsread::SKILL_FILE_MAX;
 /// A skill folder bigger than this is refused.
 const MAX_FILES: usize = 2000;
 
@@ -76,12 +76,11 @@ pub fn prepare_install(
     };
     let skill_dir = pick_skill_dir(&root)?;
     let file = skill_dir.join(SKILL_FILE);
-    let text = fs::read_to_string(&file).map_err(|e| SkillError::io("read", &file, e))?;
     let folder = skill_dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let parsed = parse_skill_md(&text, &file, &folder);
+    let (parsed, _) = super::load::load_skill_md(&file, &folder);
     let skill = parsed.result.map_err(SkillError::Invalid)?;
     validate_name(&skill.name).map_err(|reason| SkillError::InvalidName {
         name: skill.name.clone(),
@@ -170,7 +169,8 @@ fn git_clone(url: &str, temp_dir: &Path) -> Result<(PathBuf, TempClone), SkillEr
 
 /// `root` itself when it holds SKILL.md, else its only skill folder.
 fn pick_skill_dir(root: &Path) -> Result<PathBuf, SkillError> {
-    if root.join(SKILL_FILE).is_file() {
+    // Any type counts: a FIFO or directory SKILL.md is then refused, with its type, when read.
+    if root.join(SKILL_FILE).symlink_metadata().is_ok() {
         return Ok(root.to_path_buf());
     }
     if !root.is_dir() {
@@ -198,11 +198,11 @@ fn scan_folder(dir: &Path) -> Result<(Vec<FileFindings>, Vec<String>), SkillErro
     let mut out = Vec::new();
     for rel in files {
         let path = dir.join(&rel);
-        let big = fs::metadata(&path)
-            .map(|m| m.len() > MAX_SCANNED)
-            .unwrap_or(true);
-        let Ok(bytes) = fs::read(&path) else { continue };
-        if big || bytes.iter().take(8192).any(|b| *b == 0) {
+        // Over the cap, not a regular file, unreadable: not scanned (and never blocking).
+        let Ok(bytes) = crate::fsread::read_bytes(&path, MAX_SCANNED) else {
+            continue;
+        };
+        if bytes.iter().take(8192).any(|b| *b == 0) {
             continue;
         }
         let findings = scan_dangerous(&String::from_utf8_lossy(&bytes));

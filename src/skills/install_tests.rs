@@ -1,4 +1,5 @@
 use super::*;
+use crate::skills::parse_skill_md;
 
 fn skill_folder(parent: &Path, name: &str, body: &str) -> PathBuf {
     let d = parent.join(name);

@@ -15,6 +15,7 @@ mod diff;
 mod discover;
 mod gate;
 mod install;
+mod load;
 mod parse;
 mod scan;
 mod watch;
@@ -26,11 +27,14 @@ use serde::Serialize;
 
 pub use activate::{Activation, MAX_LISTED_FILES, activate, expand_arguments, render_activation};
 pub use bundled::{BUNDLED, bundled_text};
-pub use catalog::{Catalog, Fingerprint, SkillEntry, SkillRoots, Source, Status, Trust};
+pub use catalog::{
+    CappedRoot, Catalog, Fingerprint, SkillEntry, SkillRoots, Source, Status, Trust,
+};
 pub use diff::{SkillChange, diff};
-pub use discover::{MAX_DEPTH, find_skill_dirs};
+pub use discover::{MAX_DEPTH, MAX_SKILLS_PER_ROOT, discover, find_skill_dirs};
 pub use gate::{env_var, has_binary_on_path};
 pub use install::{FileFindings, PendingInstall, new_skill, prepare_install, remove};
+pub use load::load_skill_md;
 pub use parse::{Parsed, Requirements, Skill, parse_skill_md, validate_name};
 pub use scan::{Finding, scan_dangerous};
 pub use watch::SkillWatcher;
@@ -146,17 +150,31 @@ impl SkillError {
 }
 
 /// Diagnostics for `skills validate PATH`: PATH is a SKILL.md, a skill folder, or a folder of
-/// skills (searched like a root). Nothing found is itself an error diagnostic.
+/// skills (searched like a root). Nothing found is itself an error diagnostic. Each SKILL.md is
+/// read by [`load_skill_md`], as the catalog reads it, so both report the same problems.
 pub fn validate_path(path: &Path) -> Vec<Diagnostic> {
-    let files: Vec<PathBuf> = if path.is_file() {
+    let is_dir = path.is_dir();
+    let mut out = Vec::new();
+    let files: Vec<PathBuf> = if path.symlink_metadata().is_ok() && !is_dir {
+        // A file of any type: a FIFO or device is refused by the reader, never opened blocking.
         vec![path.to_path_buf()]
-    } else if path.join(SKILL_FILE).is_file() {
+    } else if path.join(SKILL_FILE).symlink_metadata().is_ok() {
         vec![path.join(SKILL_FILE)]
-    } else if path.is_dir() {
-        find_skill_dirs(path)
-            .into_iter()
-            .map(|d| d.join(SKILL_FILE))
-            .collect()
+    } else if is_dir {
+        let found = discover(path);
+        if found.capped {
+            out.push(Diagnostic::error(
+                path,
+                1,
+                CappedRoot {
+                    source: Source::User,
+                    root: path.to_path_buf(),
+                    limit: MAX_SKILLS_PER_ROOT,
+                }
+                .message(),
+            ));
+        }
+        found.dirs.into_iter().map(|d| d.join(SKILL_FILE)).collect()
     } else {
         return vec![Diagnostic::error(
             path,
@@ -171,21 +189,9 @@ pub fn validate_path(path: &Path) -> Vec<Diagnostic> {
             "no SKILL.md found here (searched 4 levels deep); a skill is a folder holding SKILL.md",
         )];
     }
-    let mut out = Vec::new();
     for file in files {
-        let folder = file
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match std::fs::read_to_string(&file) {
-            Ok(text) => out.extend(parse_skill_md(&text, &file, &folder).diagnostics()),
-            Err(e) => out.push(Diagnostic::error(
-                &file,
-                1,
-                format!("cannot read the file: {e}"),
-            )),
-        }
+        let folder = load::folder_of(&file);
+        out.extend(load_skill_md(&file, &folder).0.diagnostics());
     }
     out
 }

@@ -63,7 +63,12 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
     let (theme, theme_error) =
         match Theme::load(&startup.config.theme, &startup.paths.themes_dir(), no_color) {
             Ok(t) => (t, None),
-            Err(e) => (Theme::dark(), Some(e.to_string())),
+            Err(e) => (
+                Theme::dark(),
+                Some(format!(
+                    "{e}\n  (using the default dark theme until this is fixed)"
+                )),
+            ),
         };
 
     let signals = Signals {
@@ -76,6 +81,10 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
         TerminalGuard::enter().context("cannot switch the terminal to full-screen mode")?;
     let mut app = App::new(theme);
     app.provider = startup.provider.as_ref().ok().map(|p| p.info());
+    if let Some(e) = theme_error {
+        // Before the first frame: the user sees why the colours are not theirs at once.
+        app.push_error(ErrorKind::Config, e);
+    }
     guard.terminal.draw(|f| view::render(&mut app, f))?;
     tracing::info!("first frame drawn");
     debug_panic_hook();
@@ -92,9 +101,6 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
         for op in app.open_sessions(scope, &filter) {
             let _ = rt.ops.send(op);
         }
-    }
-    if let Some(e) = theme_error {
-        app.push_error(ErrorKind::Config, e);
     }
     let result = event_loop(signals, &mut guard, &mut app, &mut rt).await;
 

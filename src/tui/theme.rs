@@ -5,6 +5,7 @@ use std::path::Path;
 
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
+use toml::Spanned;
 
 const BUNDLED: &[(&str, &str)] = &[
     ("dark", include_str!("../../themes/dark.toml")),
@@ -45,6 +46,8 @@ pub struct Theme {
 pub enum ThemeError {
     #[error("theme `{name}` not found: bundled themes are dark and light; put your own in {dir}")]
     NotFound { name: String, dir: String },
+    #[error("{path}: {reason}")]
+    Read { path: String, reason: String },
     #[error("{path}:{line}:{column}: {message}")]
     Parse {
         path: String,
@@ -67,25 +70,25 @@ struct ThemeFile {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Colors {
-    text: Option<String>,
-    muted: Option<String>,
-    accent: Option<String>,
-    user: Option<String>,
-    assistant: Option<String>,
-    heading: Option<String>,
-    link: Option<String>,
-    inline_code: Option<String>,
-    code_bg: Option<String>,
-    quote: Option<String>,
-    border: Option<String>,
-    error: Option<String>,
-    warning: Option<String>,
-    success: Option<String>,
-    status_bg: Option<String>,
-    status_fg: Option<String>,
-    selection_bg: Option<String>,
-    diff_add_bg: Option<String>,
-    diff_del_bg: Option<String>,
+    text: Option<Spanned<String>>,
+    muted: Option<Spanned<String>>,
+    accent: Option<Spanned<String>>,
+    user: Option<Spanned<String>>,
+    assistant: Option<Spanned<String>>,
+    heading: Option<Spanned<String>>,
+    link: Option<Spanned<String>>,
+    inline_code: Option<Spanned<String>>,
+    code_bg: Option<Spanned<String>>,
+    quote: Option<Spanned<String>>,
+    border: Option<Spanned<String>>,
+    error: Option<Spanned<String>>,
+    warning: Option<Spanned<String>>,
+    success: Option<Spanned<String>>,
+    status_bg: Option<Spanned<String>>,
+    status_fg: Option<Spanned<String>>,
+    selection_bg: Option<Spanned<String>>,
+    diff_add_bg: Option<Spanned<String>>,
+    diff_del_bg: Option<Spanned<String>>,
 }
 
 impl Theme {
@@ -96,8 +99,27 @@ impl Theme {
             return Ok(Theme::monochrome());
         }
         let user_file = themes_dir.join(format!("{name}.toml"));
-        if let Ok(text) = std::fs::read_to_string(&user_file) {
-            return Theme::parse(name, &text, &user_file.display().to_string());
+        let path = user_file.display().to_string();
+        match crate::fsread::read_text_if_exists(&user_file, crate::fsread::THEME_MAX) {
+            Ok(Some(text)) => return Theme::parse(name, &text, &path),
+            Ok(None) => {}
+            Err(e @ crate::fsread::ReadError::NotUtf8 { .. }) => {
+                return Err(ThemeError::Parse {
+                    path,
+                    line: e.line(),
+                    column: e.column(),
+                    message: format!("{}; save the theme as UTF-8", e.reason()),
+                });
+            }
+            Err(e) => {
+                return Err(ThemeError::Read {
+                    path,
+                    reason: format!(
+                        "{}; a theme is a small TOML file of colours (see the bundled dark.toml)",
+                        e.reason()
+                    ),
+                });
+            }
         }
         match BUNDLED.iter().find(|(n, _)| *n == name) {
             Some((_, text)) => Theme::parse(name, text, &format!("themes/{name}.toml")),
@@ -128,30 +150,45 @@ impl Theme {
             }
         })?;
         let c = &file.colors;
-        let fg = |v: &Option<String>| Style::default().fg(parse_color(v.as_deref()));
-        let bg = |v: &Option<String>| Style::default().bg(parse_color(v.as_deref()));
+        let color = |v: &Option<Spanned<String>>| -> Result<Color, ThemeError> {
+            let Some(v) = v else { return Ok(Color::Reset) };
+            v.get_ref().parse::<Color>().map_err(|_| {
+                let (line, column) = crate::config::line_col(text, v.span().start);
+                ThemeError::Parse {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message: format!(
+                        "`{}` is not a colour: use \"#rrggbb\", a colour name such as \"blue\", or an index 0–255",
+                        v.get_ref()
+                    ),
+                }
+            })
+        };
+        let fg = |v: &Option<Spanned<String>>| color(v).map(|c| Style::default().fg(c));
+        let bg = |v: &Option<Spanned<String>>| color(v).map(|c| Style::default().bg(c));
         Ok(Theme {
             name: name.to_string(),
             color: true,
             syntax_theme: file.syntax_theme,
-            text: fg(&c.text),
-            muted: fg(&c.muted),
-            accent: fg(&c.accent),
-            user: fg(&c.user).add_modifier(Modifier::BOLD),
-            assistant: fg(&c.assistant),
-            heading: fg(&c.heading).add_modifier(Modifier::BOLD),
-            link: fg(&c.link).add_modifier(Modifier::UNDERLINED),
-            inline_code: fg(&c.inline_code),
-            code_block: bg(&c.code_bg),
-            quote: fg(&c.quote).add_modifier(Modifier::ITALIC),
-            border: fg(&c.border),
-            error: fg(&c.error).add_modifier(Modifier::BOLD),
-            warning: fg(&c.warning),
-            success: fg(&c.success),
-            status: fg(&c.status_fg).bg(parse_color(c.status_bg.as_deref())),
-            selection: bg(&c.selection_bg),
-            diff_added: bg(&c.diff_add_bg),
-            diff_removed: bg(&c.diff_del_bg),
+            text: fg(&c.text)?,
+            muted: fg(&c.muted)?,
+            accent: fg(&c.accent)?,
+            user: fg(&c.user)?.add_modifier(Modifier::BOLD),
+            assistant: fg(&c.assistant)?,
+            heading: fg(&c.heading)?.add_modifier(Modifier::BOLD),
+            link: fg(&c.link)?.add_modifier(Modifier::UNDERLINED),
+            inline_code: fg(&c.inline_code)?,
+            code_block: bg(&c.code_bg)?,
+            quote: fg(&c.quote)?.add_modifier(Modifier::ITALIC),
+            border: fg(&c.border)?,
+            error: fg(&c.error)?.add_modifier(Modifier::BOLD),
+            warning: fg(&c.warning)?,
+            success: fg(&c.success)?,
+            status: fg(&c.status_fg)?.bg(color(&c.status_bg)?),
+            selection: bg(&c.selection_bg)?,
+            diff_added: bg(&c.diff_add_bg)?,
+            diff_removed: bg(&c.diff_del_bg)?,
         })
     }
 
@@ -187,13 +224,6 @@ impl Theme {
     pub fn bundled_names() -> impl Iterator<Item = &'static str> {
         BUNDLED.iter().map(|(n, _)| *n)
     }
-}
-
-/// `#rrggbb`, a ratatui colour name, or anything else → terminal default.
-fn parse_color(value: Option<&str>) -> Color {
-    value
-        .and_then(|v| v.parse::<Color>().ok())
-        .unwrap_or(Color::Reset)
 }
 
 #[cfg(test)]
