@@ -50,6 +50,7 @@ mod command;
 mod path;
 mod rule;
 pub mod save;
+mod shell;
 mod suggest;
 mod url;
 

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use globset::{GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
-use super::command::{self, PreparedCommand, Wildcard};
+use super::command::{self, CommandPattern, PreparedCommand};
 use super::url::{self, ParsedUrl};
 use super::{CallSubject, SubjectKind, path};
 
@@ -65,7 +65,7 @@ pub struct Rule {
 enum Matcher {
     /// Bare `TOOL`: any arguments.
     Any,
-    Command(Wildcard),
+    Command(CommandPattern),
     Path(PathGlob),
     Url(UrlPattern),
     /// `*` and unknown tools: the subject's kind picks the matcher.
@@ -74,7 +74,7 @@ enum Matcher {
 
 #[derive(Debug, Clone)]
 struct EveryKind {
-    command: Wildcard,
+    command: CommandPattern,
     path: PathGlob,
     url: UrlPattern,
     other: GlobMatcher,
@@ -178,7 +178,7 @@ impl Rule {
         let (pattern, matcher) = match tool_subject_kind(tool) {
             Some(SubjectKind::Command) => {
                 let pattern = command::normalize(pattern);
-                let matcher = Matcher::Command(Wildcard::new(&pattern));
+                let matcher = Matcher::Command(CommandPattern::new(&pattern));
                 (pattern, matcher)
             }
             Some(SubjectKind::Path) => {
@@ -196,7 +196,7 @@ impl Rule {
             }
             Some(SubjectKind::Other) | None => {
                 let every = EveryKind {
-                    command: Wildcard::new(&command::normalize(pattern)),
+                    command: CommandPattern::new(&command::normalize(pattern)),
                     path: compile_path(trimmed, strip_dot_slash(pattern))?,
                     url: compile_url(trimmed, pattern)?,
                     other: compile_glob(trimmed, pattern, false)?,
