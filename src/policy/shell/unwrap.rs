@@ -309,6 +309,7 @@ fn step(program: &str, args: &[Word]) -> Step {
                 None => Step::Unknown,
             }
         }
+        "eval" => Step::Line(join(args)),
         "xargs" => xargs_step(args),
         "find" => find_step(args),
         _ => Step::Leaf,
