@@ -249,6 +249,7 @@ fn check_rules(
                 let span = r.span();
                 let text = r.into_inner();
                 crate::policy::Rule::parse(&text)
+                    .and_then(|rule| crate::policy::check_known_tool(&rule).map(|()| rule))
                     .map(|rule| rule.text().to_string())
                     .map_err(|e| {
                         at(

@@ -89,7 +89,7 @@ fn permissions_mode_and_limits() {
     assert_eq!(c.limits.max_rounds, 3);
     let e = parse("mode = \"wild\"\n").unwrap_err();
     assert!(e.fix.contains("auto-edit"));
-    let e = parse("[permissions]\nallow = [\"ok\", \": no tool\"]\n").unwrap_err();
+    let e = parse("[permissions]\nallow = [\"shell\", \": no tool\"]\n").unwrap_err();
     assert_eq!((e.line, e.column), (2, 16), "{e}");
 }
 

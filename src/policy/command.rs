@@ -1,10 +1,9 @@
-//! Shell command patterns: whitespace normalisation, control-syntax detection, segment
-//! splitting and the `*`/`?` wildcard matcher.
-//!
-//! Splitting is deliberately *not* quote-aware: `git commit -m "a; b"` counts as compound. A
-//! quote-aware tokenizer that is wrong once (ANSI-C `$'…'` quoting, nested substitutions,
-//! here-documents) would let an allow rule run a hidden command; treating a quoted operator as
-//! real only makes the call ask.
+//! Shell command patterns: whitespace normalisation, the `*`/`?` wildcard matcher, and a
+//! command prepared once per call: parsed into the simple commands it runs ([`super::shell`])
+//! plus a quote-unaware split kept for deny rules (an operator inside quotes still counts, so a
+//! parse that is wrong once cannot hide a command from a deny rule).
+
+use super::shell::{self, Analysis, FlagPattern};
 
 /// Characters that end a segment for allow rules.
 fn is_list_operator(c: char) -> bool {
@@ -62,13 +61,11 @@ pub(crate) struct PreparedCommand {
     pub(crate) mask: Vec<bool>,
     /// Any control syntax at all.
     pub(crate) compound: bool,
-    /// Command substitution, backticks or redirection: segments alone can never allow it.
-    pub(crate) substitution_or_redirect: bool,
-    /// Non-empty segments split on `;`, `&`, `|`, newline (allow semantics).
-    pub(crate) segments: Vec<Vec<char>>,
-    /// Extra candidates for deny rules: finer segments (also split on substitutions, groups and
-    /// redirections) and the same with leading wrappers (`sudo`, `env`, `VAR=1`, `then`, …) and
-    /// program directories (`/bin/rm` → `rm`) removed.
+    /// The simple commands the shell would run, each with its unwrapped forms.
+    pub(crate) analysis: Analysis,
+    /// Extra candidates for deny rules from a quote-unaware split: segments split on list
+    /// operators, substitutions, groups and redirections, also without leading wrappers and
+    /// program directories.
     pub(crate) deny_candidates: Vec<Vec<char>>,
 }
 
@@ -78,25 +75,19 @@ impl PreparedCommand {
         let chars: Vec<char> = normalized.chars().collect();
         let mask = control_mask(&chars);
         let compound = mask.iter().any(|&m| m);
-        let substitution_or_redirect = chars.windows(2).any(|w| w == ['$', '('])
-            || chars.iter().any(|&c| matches!(c, '`' | '<' | '>'));
-        let segments = if compound {
+        let mut deny_candidates = if compound {
             split(&chars, is_list_operator)
         } else {
             Vec::new()
         };
-        let deny_candidates = if chars.iter().any(|&c| is_deny_separator(c)) || needs_unwrap(&chars)
-        {
-            deny_candidates(&chars)
-        } else {
-            Vec::new()
-        };
+        if chars.iter().any(|&c| is_deny_separator(c)) || needs_unwrap(&chars) {
+            deny_candidates.extend(crude_deny_candidates(&chars));
+        }
         PreparedCommand {
+            analysis: shell::analyze(command),
             chars,
             mask,
             compound,
-            substitution_or_redirect,
-            segments,
             deny_candidates,
         }
     }
@@ -177,7 +168,7 @@ fn is_deny_separator(c: char) -> bool {
     )
 }
 
-fn deny_candidates(chars: &[char]) -> Vec<Vec<char>> {
+fn crude_deny_candidates(chars: &[char]) -> Vec<Vec<char>> {
     let fine = split(chars, is_deny_separator);
     let mut out = Vec::with_capacity(fine.len() * 2 + 1);
     if let Some(whole) = unwrap_segment(chars) {
@@ -195,8 +186,10 @@ fn deny_candidates(chars: &[char]) -> Vec<Vec<char>> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Token {
     Literal(Vec<char>),
-    /// `*`: any run of characters (including spaces and `/`).
-    Star,
+    /// `*`: any run of characters (including spaces and `/`). `true`: a word-final star
+    /// after a literal (`git status*`) that, for allow rules, matches nothing or a run starting
+    /// with a space, so `git status*` does not match `git statusx`.
+    Star(bool),
     /// `?`: exactly one character.
     One,
 }
@@ -236,8 +229,8 @@ impl Wildcard {
                 },
                 '*' => {
                     flush(&mut literal, &mut tokens);
-                    if tokens.last() != Some(&Token::Star) {
-                        tokens.push(Token::Star);
+                    if !matches!(tokens.last(), Some(Token::Star(_))) {
+                        tokens.push(Token::Star(false));
                     }
                 }
                 '?' => {
@@ -248,6 +241,7 @@ impl Wildcard {
             }
         }
         flush(&mut literal, &mut tokens);
+        mark_word_final_stars(&mut tokens);
         let prefix = match tokens.first() {
             Some(Token::Literal(l)) => l.clone(),
             _ => Vec::new(),
@@ -276,9 +270,29 @@ impl Wildcard {
         self.has_control
     }
 
-    /// Whether the pattern matches all of `text`. With a `mask`, wildcards never match a
-    /// masked character: control syntax must be spelled out literally in the pattern.
+    /// The pattern has no wildcard: it names one exact text.
+    pub(crate) fn is_literal(&self) -> bool {
+        !self
+            .tokens
+            .iter()
+            .any(|t| matches!(t, Token::Star(_) | Token::One))
+    }
+
+    /// Whether the pattern matches all of `text`, with free `*` (deny semantics).
+    #[cfg(test)]
     pub(crate) fn matches(&self, text: &[char], mask: Option<&[bool]>) -> bool {
+        self.matches_with(text, mask, false)
+    }
+
+    /// Whether the pattern matches all of `text`. With a `mask`, wildcards never match a
+    /// masked character: control syntax must be spelled out literally in the pattern. With
+    /// `word_bounded`, a word-final `*` keeps its word boundary (allow semantics).
+    pub(crate) fn matches_with(
+        &self,
+        text: &[char],
+        mask: Option<&[bool]>,
+        word_bounded: bool,
+    ) -> bool {
         if !text.starts_with(&self.prefix) || !text.ends_with(&self.suffix) {
             return false;
         }
@@ -311,7 +325,18 @@ impl Wildcard {
                         }
                     }
                 }
-                Token::Star => {
+                Token::Star(true) if word_bounded => {
+                    // A run that starts with a space at a reachable position.
+                    let mut run = false;
+                    for i in 0..=n {
+                        if i > 0 {
+                            let j = i - 1;
+                            run = !blocked(j) && (run || (reach[j] && text[j] == ' '));
+                        }
+                        next[i] = reach[i] || run;
+                    }
+                }
+                Token::Star(_) => {
                     for i in 0..=n {
                         next[i] = reach[i] || (i > 0 && next[i - 1] && !blocked(i - 1));
                     }
@@ -323,6 +348,22 @@ impl Wildcard {
             }
         }
         reach[n]
+    }
+}
+
+/// Marks stars that end a word after a literal (`status*` at the end or before a space).
+fn mark_word_final_stars(tokens: &mut [Token]) {
+    for i in 1..tokens.len() {
+        let after_word =
+            matches!(&tokens[i - 1], Token::Literal(l) if l.last().is_some_and(|&c| c != ' '));
+        let word_ends = match tokens.get(i + 1) {
+            None => true,
+            Some(Token::Literal(l)) => l.first() == Some(&' '),
+            Some(_) => false,
+        };
+        if let Token::Star(bounded) = &mut tokens[i] {
+            *bounded = after_word && word_ends;
+        }
     }
 }
 
@@ -338,31 +379,128 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
-/// Allow/ask semantics: see the module documentation of [`crate::policy`].
-pub(crate) fn matches_allow(pattern: &Wildcard, command: &PreparedCommand) -> bool {
-    if !command.compound {
-        return pattern.matches(&command.chars, None);
-    }
-    if pattern.has_control() && pattern.matches(&command.chars, Some(&command.mask)) {
-        return true;
-    }
-    if command.substitution_or_redirect || command.segments.is_empty() {
-        return false;
-    }
-    command
-        .segments
-        .iter()
-        .all(|segment| pattern.matches(segment, None))
+/// A compiled shell rule pattern: the wildcard text, and the flag-set reading when it names a
+/// command from the flag table (`rm -rf *`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CommandPattern {
+    /// As written: matched against the whole line.
+    whole: Wildcard,
+    /// With shell quotes removed (quoted `*`/`?` literal): matched against one command's
+    /// words, which have had their quotes removed too.
+    words: Wildcard,
+    flags: Option<FlagPattern>,
 }
 
-/// Deny semantics: the whole command or any segment.
-pub(crate) fn matches_deny(pattern: &Wildcard, command: &PreparedCommand) -> bool {
-    pattern.matches(&command.chars, None)
+impl CommandPattern {
+    /// Compiles an already normalised pattern.
+    pub(crate) fn new(pattern: &str) -> CommandPattern {
+        let unquoted = remove_pattern_quotes(pattern);
+        CommandPattern {
+            whole: Wildcard::new(pattern),
+            words: Wildcard::new(&unquoted),
+            flags: FlagPattern::new(&unquoted),
+        }
+    }
+
+    fn matches_form(&self, form: &shell::Form, deny: bool) -> bool {
+        self.words.matches_with(&form.text, None, !deny)
+            || self
+                .flags
+                .as_ref()
+                .zip(form.flags.as_ref())
+                .is_some_and(|(p, f)| p.matches(f, deny))
+    }
+}
+
+/// Shell quote removal for a pattern: `'…'` and `"…"` lose their quotes and their `*`, `?`
+/// and `\\` become literal; `\\x` escapes stay for the wildcard compiler. Unbalanced quotes
+/// are kept as written.
+fn remove_pattern_quotes(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(&next) = chars.get(i + 1) {
+                    out.push(next);
+                }
+                i += 2;
+            }
+            '\'' | '"' => match chars[i + 1..].iter().position(|&q| q == c) {
+                Some(len) => {
+                    for &inner in &chars[i + 1..i + 1 + len] {
+                        if matches!(inner, '*' | '?' | '\\') {
+                            out.push('\\');
+                        }
+                        out.push(inner);
+                    }
+                    i += len + 2;
+                }
+                None => {
+                    out.push(c);
+                    i += 1;
+                }
+            },
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Allow/ask semantics: see the module documentation of [`crate::policy`].
+pub(crate) fn matches_allow(pattern: &CommandPattern, command: &PreparedCommand) -> bool {
+    let whole = &pattern.whole;
+    // The rule spells out this exact line: the user approved these very characters.
+    if whole.is_literal() && whole.matches_with(&command.chars, None, true) {
+        return true;
+    }
+    let analysis = &command.analysis;
+    if analysis.uncertain.is_some() || analysis.commands.is_empty() {
+        return false;
+    }
+    if whole.has_control() {
+        return whole.matches_with(&command.chars, Some(&command.mask), true);
+    }
+    analysis
+        .commands
+        .iter()
+        .all(|c| command_allowed(pattern, c))
+}
+
+/// One command of a line is allowed by `pattern`.
+pub(crate) fn command_allowed(pattern: &CommandPattern, command: &shell::CommandForms) -> bool {
+    if command.redirect {
+        return false;
+    }
+    // An assignment alone (to a harmless name) runs nothing.
+    command.forms.is_empty()
         || command
-            .segments
+            .forms
             .iter()
-            .chain(&command.deny_candidates)
-            .any(|segment| pattern.matches(segment, None))
+            .any(|f| f.allow_ok && pattern.matches_form(f, false))
+}
+
+/// Deny semantics: the whole line, any command the shell would run in any of its forms, or any
+/// segment of the quote-unaware split.
+pub(crate) fn matches_deny(pattern: &CommandPattern, command: &PreparedCommand) -> bool {
+    let whole = &pattern.whole;
+    whole.matches_with(&command.chars, None, false)
+        || command
+            .analysis
+            .commands
+            .iter()
+            .flat_map(|c| &c.forms)
+            .any(|f| pattern.matches_form(f, true))
+        || command.deny_candidates.iter().any(|segment| {
+            whole.matches_with(segment, None, false)
+                || pattern.words.matches_with(segment, None, false)
+        })
 }
 
 #[cfg(test)]
@@ -418,19 +556,6 @@ mod tests {
         let cmd = PreparedCommand::new("echo $(id)");
         assert!(!wc("echo $*").matches(&cmd.chars, Some(&cmd.mask)));
         assert!(wc("echo $(*)").matches(&cmd.chars, Some(&cmd.mask)));
-    }
-
-    #[test]
-    fn prepared_segments() {
-        let c = PreparedCommand::new("a && b || c | d ; e & f\ng");
-        let segs: Vec<String> = c.segments.iter().map(|s| s.iter().collect()).collect();
-        assert_eq!(segs, ["a", "b", "c", "d", "e", "f", "g"]);
-        assert!(c.compound);
-        assert!(!c.substitution_or_redirect);
-        assert!(PreparedCommand::new("a > b").substitution_or_redirect);
-        assert!(PreparedCommand::new("a `b`").substitution_or_redirect);
-        assert!(PreparedCommand::new("a $(b)").substitution_or_redirect);
-        assert!(!PreparedCommand::new("echo $HOME").compound);
     }
 
     #[test]

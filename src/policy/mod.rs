@@ -50,6 +50,7 @@ mod command;
 mod path;
 mod rule;
 pub mod save;
+mod shell;
 mod suggest;
 mod url;
 
@@ -62,8 +63,9 @@ mod tests;
 
 use crate::protocol::{ApprovalMode, RiskLevel};
 
-pub use rule::{Rule, RuleError, tool_subject_kind};
+pub use rule::{KNOWN_TOOLS, Rule, RuleError, check_known_tool, tool_subject_kind};
 pub use save::{SaveError, save_list_entry, save_rule};
+pub use suggest::rule_covers;
 pub use suggest::suggest_rule;
 
 /// What a call's arguments are about, as far as rules are concerned.
@@ -219,6 +221,28 @@ pub enum Verdict {
 const PLAN_DENY: &str = "plan mode: only read-only tools run";
 const NO_SANDBOX: &str = "no sandbox on this system: every shell command asks";
 
+/// A shell line whose every command is allowed by some allow rule (`git status && ls` under
+/// `git status*` and `ls*`): "rules allow: …" naming each rule once.
+fn allowed_command_by_command(
+    rules: &RuleSet,
+    prepared: &rule::Prepared,
+    outside_ok: &dyn Fn(&RuleEntry) -> bool,
+) -> Option<String> {
+    let count = Rule::command_count(prepared)?;
+    let mut used: Vec<&RuleEntry> = Vec::new();
+    for index in 0..count {
+        let entry = rules
+            .allow
+            .iter()
+            .find(|e| outside_ok(e) && e.rule.allows_command(prepared, index))?;
+        if !used.iter().any(|u| std::ptr::eq(*u, entry)) {
+            used.push(entry);
+        }
+    }
+    let names: Vec<String> = used.iter().map(|e| e.describe()).collect();
+    Some(format!("rules allow: {}", names.join(", ")))
+}
+
 /// Decides one call; the order is documented in the [module docs](self).
 pub fn decide(rules: &RuleSet, mode: ApprovalMode, facts: &CallFacts) -> Verdict {
     let subject = facts.subject;
@@ -269,6 +293,9 @@ pub fn decide(rules: &RuleSet, mode: ApprovalMode, facts: &CallFacts) -> Verdict
         return Verdict::Allow {
             by: format!("rule allow: {}", entry.describe()),
         };
+    }
+    if let Some(by) = allowed_command_by_command(rules, &prepared, &outside_ok) {
+        return Verdict::Allow { by };
     }
 
     // 5. outside the workspace

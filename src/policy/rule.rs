@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use globset::{GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
-use super::command::{self, PreparedCommand, Wildcard};
+use super::command::{self, CommandPattern, PreparedCommand};
 use super::url::{self, ParsedUrl};
 use super::{CallSubject, SubjectKind, path};
 
@@ -38,6 +38,71 @@ pub enum RuleError {
         domain: String,
         reason: String,
     },
+    #[error(
+        "rule `{rule}`: there is no tool `{tool}`{hint}; known tools: {known}, `*` for every tool, or `mcp__SERVER__TOOL`"
+    )]
+    UnknownTool {
+        rule: String,
+        tool: String,
+        hint: String,
+        known: String,
+    },
+}
+
+/// The tools a rule may name today (besides `*` and `mcp__…` names).
+pub const KNOWN_TOOLS: &[&str] = &[
+    "shell",
+    "read_file",
+    "write_file",
+    "edit_file",
+    "list_dir",
+    "glob",
+    "grep",
+    "web_fetch",
+    "activate_skill",
+];
+
+/// Refuses a rule naming a tool that does not exist: a typo in a deny rule must not silently
+/// protect nothing. `*` and `mcp__SERVER__TOOL` names (tools of MCP servers) pass.
+pub fn check_known_tool(rule: &Rule) -> Result<(), RuleError> {
+    let tool = rule.tool();
+    let mcp = tool
+        .strip_prefix("mcp__")
+        .is_some_and(|rest| !rest.is_empty());
+    if tool == "*" || mcp || KNOWN_TOOLS.contains(&tool) {
+        return Ok(());
+    }
+    let hint = KNOWN_TOOLS
+        .iter()
+        .map(|known| (edit_distance(tool, known), known))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, known)| format!(" (did you mean `{known}`?)"))
+        .unwrap_or_default();
+    Err(RuleError::UnknownTool {
+        rule: rule.text().to_string(),
+        tool: tool.to_string(),
+        hint,
+        known: KNOWN_TOOLS.join(", "),
+    })
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// The subject kind a known tool's calls have; `None` for `*` and unknown tools.
@@ -65,7 +130,7 @@ pub struct Rule {
 enum Matcher {
     /// Bare `TOOL`: any arguments.
     Any,
-    Command(Wildcard),
+    Command(CommandPattern),
     Path(PathGlob),
     Url(UrlPattern),
     /// `*` and unknown tools: the subject's kind picks the matcher.
@@ -74,7 +139,7 @@ enum Matcher {
 
 #[derive(Debug, Clone)]
 struct EveryKind {
-    command: Wildcard,
+    command: CommandPattern,
     path: PathGlob,
     url: UrlPattern,
     other: GlobMatcher,
@@ -178,7 +243,7 @@ impl Rule {
         let (pattern, matcher) = match tool_subject_kind(tool) {
             Some(SubjectKind::Command) => {
                 let pattern = command::normalize(pattern);
-                let matcher = Matcher::Command(Wildcard::new(&pattern));
+                let matcher = Matcher::Command(CommandPattern::new(&pattern));
                 (pattern, matcher)
             }
             Some(SubjectKind::Path) => {
@@ -196,7 +261,7 @@ impl Rule {
             }
             Some(SubjectKind::Other) | None => {
                 let every = EveryKind {
-                    command: Wildcard::new(&command::normalize(pattern)),
+                    command: CommandPattern::new(&command::normalize(pattern)),
                     path: compile_path(trimmed, strip_dot_slash(pattern))?,
                     url: compile_url(trimmed, pattern)?,
                     other: compile_glob(trimmed, pattern, false)?,
@@ -247,6 +312,36 @@ impl Rule {
 
     fn applies_to_tool(&self, tool: &str) -> bool {
         self.tool == "*" || self.tool == tool
+    }
+
+    /// For a shell call: how many commands its line runs, when a different allow rule may
+    /// cover each (`None` for other calls, or a line that cannot be parsed with certainty).
+    pub(crate) fn command_count(p: &Prepared) -> Option<usize> {
+        match &p.data {
+            PreparedData::Command(cmd) if cmd.analysis.uncertain.is_none() => {
+                Some(cmd.analysis.commands.len()).filter(|&n| n > 0)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether this rule allows command `index` of a prepared shell call on its own.
+    pub(crate) fn allows_command(&self, p: &Prepared, index: usize) -> bool {
+        if !self.applies_to_tool(&p.subject.tool) {
+            return false;
+        }
+        let PreparedData::Command(cmd) = &p.data else {
+            return false;
+        };
+        let Some(command) = cmd.analysis.commands.get(index) else {
+            return false;
+        };
+        match &self.matcher {
+            Matcher::Any => true,
+            Matcher::Command(pattern) => command::command_allowed(pattern, command),
+            Matcher::Every(every) => command::command_allowed(&every.command, command),
+            _ => false,
+        }
     }
 
     pub(crate) fn matches_allow_prepared(&self, p: &Prepared) -> bool {

@@ -1,7 +1,25 @@
 //! The rule an "always" / "this session" answer would add.
 
 use super::command::{self, PreparedCommand};
-use super::{CallSubject, Rule, SubjectKind, path, url};
+use super::{CallSubject, Rule, SubjectKind, check_known_tool, path, url};
+
+/// Checks a rule the user is about to save for the call being approved: it must parse, name a
+/// tool that exists, and cover that call (a rule that would not apply to it would run this
+/// call once and ask again next time). The message says what to change.
+pub fn rule_covers(rule_text: &str, subject: &CallSubject) -> Result<Rule, String> {
+    let rule = Rule::parse(rule_text).map_err(|e| e.to_string())?;
+    check_known_tool(&rule).map_err(|e| e.to_string())?;
+    if rule.matches_allow(subject) {
+        return Ok(rule);
+    }
+    Err(format!(
+        "rule `{}` does not cover this call ({}: {}); widen it, e.g. `{}`",
+        rule.text(),
+        subject.tool,
+        subject.text,
+        suggest_rule(subject)
+    ))
+}
 
 /// The rule an "always"/"this session" answer would add, for the user to edit.
 ///
@@ -25,7 +43,7 @@ pub fn suggest_rule(s: &CallSubject) -> String {
 fn suggest_command(text: &str) -> String {
     let prepared = PreparedCommand::new(text);
     let normalized = command::normalize(text);
-    if prepared.compound {
+    if prepared.compound || prepared.analysis.uncertain.is_some() {
         return command::escape(&normalized);
     }
     let mut words = normalized.split(' ');

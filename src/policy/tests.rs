@@ -241,10 +241,14 @@ fn allow_matches_compound_when_every_segment_does() {
     // Substitution and redirection are never allowed segment by segment.
     assert!(!allows("shell: echo *", &shell("echo a; echo `id`")));
     assert!(!allows("shell: echo *", &shell("echo a > b; echo c")));
-    // Quotes are not parsed: an operator in quotes makes the command compound.
-    assert!(!allows(
+    // Quotes are parsed: an operator in quotes is text, not a second command.
+    assert!(allows(
         "shell: git commit*",
         &shell("git commit -m \"a; b\"")
+    ));
+    assert!(!allows(
+        "shell: git commit*",
+        &shell("git commit -m \"a\"; b")
     ));
 }
 

@@ -14,6 +14,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::markdown::{Highlighter, wrap_spans};
 use super::theme::Theme;
+use crate::policy::{self, CallSubject, SubjectKind};
 use crate::protocol::{ApprovalDecision, ApprovalPreview, DecisionKind};
 use crate::text::sanitize;
 
@@ -29,6 +30,20 @@ pub struct Request {
     pub suggested_rule: String,
 }
 
+/// Why the overlay refuses to save `rule` for this request: it must cover the call being
+/// approved (checked by the policy, which is pure). `None` when it may be saved, or when the
+/// preview does not carry what the rule would be matched against.
+fn refuse_rule(request: &Request, rule: &str) -> Option<String> {
+    let kind = policy::tool_subject_kind(&request.tool)?;
+    let text = match (&request.preview, kind) {
+        (ApprovalPreview::Command { command, .. }, SubjectKind::Command) => command.clone(),
+        (ApprovalPreview::Diff { path, .. }, SubjectKind::Path) => path.clone(),
+        _ => return None,
+    };
+    let subject = CallSubject::new(request.tool.clone(), kind, text);
+    policy::rule_covers(rule, &subject).err()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EditorKind {
     /// The rule "always" saves.
@@ -42,6 +57,8 @@ pub struct Approvals {
     pub queue: VecDeque<Request>,
     pub scroll: usize,
     pub editor: Option<(EditorKind, String)>,
+    /// Why the rule in the editor was refused (cleared on the next edit).
+    pub editor_error: Option<String>,
     /// Preview lines laid out for (request id, width).
     layout: Option<(u64, u16, Vec<Line<'static>>)>,
 }
@@ -60,6 +77,7 @@ impl Approvals {
         self.queue.clear();
         self.scroll = 0;
         self.editor = None;
+        self.editor_error = None;
         self.layout = None;
     }
 
@@ -73,6 +91,7 @@ impl Approvals {
         if was_front {
             self.scroll = 0;
             self.editor = None;
+            self.editor_error = None;
         }
     }
 
@@ -92,7 +111,10 @@ impl Approvals {
         let front_id = self.queue.front()?.request_id;
         if let Some((kind, text)) = &mut self.editor {
             match key.code {
-                KeyCode::Esc => self.editor = None,
+                KeyCode::Esc => {
+                    self.editor = None;
+                    self.editor_error = None;
+                }
                 KeyCode::Enter => {
                     let decision = match kind {
                         EditorKind::Rule => ApprovalDecision::ApproveAlways {
@@ -102,17 +124,30 @@ impl Approvals {
                             reason: Some(text.trim().to_string()).filter(|r| !r.is_empty()),
                         },
                     };
-                    if matches!(&decision, ApprovalDecision::ApproveAlways { rule } if rule.is_empty())
-                    {
-                        return None;
+                    if let ApprovalDecision::ApproveAlways { rule } = &decision {
+                        if rule.is_empty() {
+                            return None;
+                        }
+                        let refusal = self.queue.front().and_then(|r| refuse_rule(r, rule));
+                        if refusal.is_some() {
+                            self.editor_error = refusal;
+                            return None;
+                        }
                     }
                     return self.answer(front_id, decision);
                 }
                 KeyCode::Backspace => {
                     text.pop();
+                    self.editor_error = None;
                 }
-                KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+                KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    text.clear();
+                    self.editor_error = None;
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    text.push(c);
+                    self.editor_error = None;
+                }
                 _ => {}
             }
             return None;
@@ -172,6 +207,7 @@ impl Approvals {
         self.queue.pop_front();
         self.scroll = 0;
         self.editor = None;
+        self.editor_error = None;
         Some((id, decision))
     }
 
@@ -274,14 +310,19 @@ impl Approvals {
                 EditorKind::Rule => "Enter saves the rule to your config and runs · Esc back",
                 EditorKind::Reason => "Enter denies and tells the model · Esc back",
             };
-            return vec![
-                Line::from(vec![
-                    Span::styled(label, t.accent),
-                    Span::styled(text.clone(), t.text),
-                    Span::styled("▏", t.accent),
-                ]),
-                Line::from(Span::styled(hint, t.muted)),
-            ];
+            let mut lines = vec![Line::from(vec![
+                Span::styled(label, t.accent),
+                Span::styled(text.clone(), t.text),
+                Span::styled("▏", t.accent),
+            ])];
+            if let Some(error) = &self.editor_error {
+                lines.push(Line::from(Span::styled(
+                    sanitize(error).to_string(),
+                    t.warning,
+                )));
+            }
+            lines.push(Line::from(Span::styled(hint, t.muted)));
+            return lines;
         }
         let key = |k: &'static str, what: &'static str| {
             vec![
@@ -460,6 +501,39 @@ mod tests {
                 7,
                 ApprovalDecision::ApproveAlways {
                     rule: "shell: cargo *".into()
+                }
+            ))
+        );
+    }
+
+    #[test]
+    fn the_rule_editor_refuses_a_rule_that_does_not_cover_the_call() {
+        let mut a = Approvals::default();
+        a.push(request(3));
+        a.handle_key(key(KeyCode::Char('a')));
+        a.editor = Some((EditorKind::Rule, String::new()));
+        for c in "shell: cargo build*".chars() {
+            a.handle_key(key(KeyCode::Char(c)));
+        }
+        assert_eq!(a.handle_key(key(KeyCode::Enter)), None);
+        let error = a.editor_error.clone().unwrap_or_default();
+        assert!(error.contains("does not cover"), "{error}");
+        assert!(a.is_open() && a.editor.is_some());
+        // A typo in the tool name is refused too.
+        a.editor = Some((EditorKind::Rule, "shel: cargo test*".into()));
+        assert_eq!(a.handle_key(key(KeyCode::Enter)), None);
+        let error = a.editor_error.clone().unwrap_or_default();
+        assert!(error.contains("no tool `shel`"), "{error}");
+        // Editing clears the message; a covering rule is sent.
+        a.editor = Some((EditorKind::Rule, "shell: cargo test".into()));
+        a.handle_key(key(KeyCode::Char('*')));
+        assert!(a.editor_error.is_none());
+        assert_eq!(
+            a.handle_key(key(KeyCode::Enter)),
+            Some((
+                3,
+                ApprovalDecision::ApproveAlways {
+                    rule: "shell: cargo test*".into()
                 }
             ))
         );
