@@ -287,6 +287,7 @@ impl Runtime {
             Op::NewSession => {
                 self.stop_active().await;
                 self.queue.clear();
+                self.gate.lock().end_session();
                 self.session_id = None;
                 self.conversation.clear();
                 self.summary = None;

@@ -129,6 +129,8 @@ impl Runtime {
         self.reported_context = 0;
         self.session_tokens = loaded.total_tokens;
         self.session_id = Some(id);
+        // Session grants belong to the session they were given in (resume and fork too).
+        self.gate.lock().end_session();
         self.reset_restricted();
         self.session_skills = super::skills::skills_used(&loaded.items);
         self.warned_full = false;

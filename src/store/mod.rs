@@ -8,6 +8,7 @@
 //! (the open-time check that sets a damaged file aside), `audit.rs`, `migrations.rs`.
 
 mod audit;
+pub use audit::{AuditVerification, BrokenRow, CHAIN_SINCE_VERSION};
 mod integrity;
 mod items;
 mod migrations;

@@ -385,6 +385,8 @@ impl App {
                 preview,
                 decisions,
                 suggested_rule,
+                session_rule,
+                taint,
             } => {
                 self.set_tool_waiting(&call_id, true);
                 self.approvals.push(Request {
@@ -396,6 +398,8 @@ impl App {
                     preview,
                     decisions,
                     suggested_rule,
+                    session_rule,
+                    taint,
                 });
                 self.transcript.end();
             }
