@@ -441,10 +441,7 @@ fn audit_verify_command(paths: &Paths) -> anyhow::Result<ExitCode> {
     };
     match v.broken {
         None => {
-            println!(
-                "audit log OK: {} row(s) verified{before}",
-                v.chained
-            );
+            println!("audit log OK: {} row(s) verified{before}", v.chained);
             Ok(ExitCode::SUCCESS)
         }
         Some(b) => {

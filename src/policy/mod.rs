@@ -239,7 +239,9 @@ pub fn decide(rules: &RuleSet, mode: ApprovalMode, facts: &CallFacts) -> Verdict
 pub fn exact_rule(s: &CallSubject) -> String {
     let tool = &s.tool;
     match s.kind {
-        SubjectKind::Command => format!("{tool}: {}", command::escape(&command::normalize(&s.text))),
+        SubjectKind::Command => {
+            format!("{tool}: {}", command::escape(&command::normalize(&s.text)))
+        }
         SubjectKind::Path => format!("{tool}: {}", path::escape_glob(&path::normalize(&s.text))),
         SubjectKind::Url => format!("{tool}: {}", path::escape_glob(&s.text)),
         SubjectKind::Other => tool.clone(),
@@ -333,9 +335,11 @@ pub fn decide_with(
                     .pattern()
                     .is_some_and(|p| tight.protected.is_some_and(|pp| pp.named_by(p))))
     };
-    if let Some(entry) = rules.allow.iter().find(|e| {
-        outside_ok(e) && names_protected(e) && e.rule.matches_allow_prepared(&prepared)
-    }) {
+    if let Some(entry) = rules
+        .allow
+        .iter()
+        .find(|e| outside_ok(e) && names_protected(e) && e.rule.matches_allow_prepared(&prepared))
+    {
         return Verdict::Allow {
             by: format!("rule allow: {}", entry.describe()),
         };

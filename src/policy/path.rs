@@ -167,7 +167,10 @@ mod tests {
     fn protected(ws: &Path) -> ProtectedPaths {
         let mut p = ProtectedPaths::new(ws);
         p.add("the project's .pincer folder", Path::new(".pincer"));
-        p.add("pincer's memory", Path::new("/nonexistent-pincer-test/data/memory"));
+        p.add(
+            "pincer's memory",
+            Path::new("/nonexistent-pincer-test/data/memory"),
+        );
         p
     }
 
@@ -177,10 +180,16 @@ mod tests {
         assert!(p.covering(".pincer/config.toml").is_some());
         assert!(p.covering("./src/../.pincer").is_some());
         assert!(p.covering("/ws/.pincer/skills/x/SKILL.md").is_some());
-        assert!(p.covering("/nonexistent-pincer-test/data/memory/n.md").is_some());
+        assert!(
+            p.covering("/nonexistent-pincer-test/data/memory/n.md")
+                .is_some()
+        );
         assert!(p.covering(".pincerx/a").is_none());
         assert!(p.covering("src/.pincer").is_none());
-        assert!(p.covering("/nonexistent-pincer-test/data/memoryx").is_none());
+        assert!(
+            p.covering("/nonexistent-pincer-test/data/memoryx")
+                .is_none()
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::RuntimeSettings;
-use crate::policy::{self, CallFacts, ProtectedPaths, Rule, RuleList, RuleSet, Tightening, Verdict};
+use crate::policy::{
+    self, CallFacts, ProtectedPaths, Rule, RuleList, RuleSet, Tightening, Verdict,
+};
 use crate::protocol::ApprovalMode;
 use crate::tools::registry::Prepared;
 

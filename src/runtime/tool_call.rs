@@ -118,7 +118,8 @@ async fn skill_call(env: &TurnEnv, call: &ToolCall, started: Instant) -> Gated {
     if status == ToolStatus::Ok
         && let Some(name) = skill_tool::restricted_skill_named(env, call)
     {
-        env.taint.mark(format!("the instructions of the installed skill {name}"));
+        env.taint
+            .mark(format!("the instructions of the installed skill {name}"));
     }
     Gated {
         call: call.clone(),
@@ -557,14 +558,8 @@ fn untrusted_source(env: &TurnEnv, p: &Prepared) -> Option<String> {
         SubjectKind::Path if !p.inside_workspace && p.risk == RiskLevel::ReadOnly => {
             match skill_tool::skill_folder_of(env, &p.subject.text) {
                 Some(false) => None,
-                Some(true) => Some(format!(
-                    "a file of an installed skill: {}",
-                    p.subject.text
-                )),
-                None => Some(format!(
-                    "a file outside the workspace: {}",
-                    p.subject.text
-                )),
+                Some(true) => Some(format!("a file of an installed skill: {}", p.subject.text)),
+                None => Some(format!("a file outside the workspace: {}", p.subject.text)),
             }
         }
         SubjectKind::Command

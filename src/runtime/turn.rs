@@ -263,8 +263,7 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             conversation.push(message.clone());
         }
         for call in &reply.unrun_calls {
-            tool_call::audit_unrun(&env, call, "reply cut off before the call was complete")
-                .await;
+            tool_call::audit_unrun(&env, call, "reply cut off before the call was complete").await;
         }
         match reply.outcome {
             CallOutcome::Interrupted => {

@@ -154,7 +154,9 @@ impl Store {
                     if stored_prev.as_deref() != Some(expected_prev) {
                         Some("its link does not match the previous row (a row before it was removed, inserted or changed)".to_string())
                     } else if *hash != chain_hash(expected_prev, &record) {
-                        Some("its content does not match its hash (the row was changed)".to_string())
+                        Some(
+                            "its content does not match its hash (the row was changed)".to_string(),
+                        )
                     } else {
                         None
                     }
