@@ -58,9 +58,17 @@ fn parse_mode(s: &str) -> Result<ApprovalMode, String> {
 }
 
 #[derive(Subcommand, Debug)]
+enum AuditAction {
+    /// Check the audit log's hash chain: OK with a count (exit 0), or the first broken row (exit 1).
+    Verify,
+}
+
+#[derive(Subcommand, Debug)]
 enum Command {
-    /// List the audit log of tool calls (newest last).
+    /// List the audit log of tool calls (newest last); `pincer audit verify` checks its hash chain.
     Audit {
+        #[command(subcommand)]
+        action: Option<AuditAction>,
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
@@ -214,7 +222,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = Paths::from_env()?;
     match &cli.command {
         Some(Command::Config { action }) => return config_command(action, &paths),
-        Some(Command::Audit { json, limit }) => return audit_command(&paths, *json, *limit),
+        Some(Command::Audit {
+            action: Some(AuditAction::Verify),
+            ..
+        }) => return audit_verify_command(&paths),
+        Some(Command::Audit {
+            action: None,
+            json,
+            limit,
+        }) => return audit_command(&paths, *json, *limit),
         Some(Command::Sessions { action }) => return sessions_command(action, &paths, &cli),
         Some(Command::Skills { action }) => return skills_command(action, &paths, &cli),
         None => {}
@@ -439,4 +455,41 @@ fn audit_command(paths: &Paths, json: bool, limit: usize) -> anyhow::Result<Exit
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn audit_verify_command(paths: &Paths) -> anyhow::Result<ExitCode> {
+    let db = paths.database_file();
+    if !db.exists() {
+        println!("no audit log yet ({} does not exist)", db.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = pincer::store::Store::open(&db)?;
+    let v = store.verify_audit()?;
+    let before = if v.unchained_before > 0 {
+        format!(
+            "; {} older row(s) were written before the chain started (schema version {}) and are not covered",
+            v.unchained_before,
+            pincer::store::CHAIN_SINCE_VERSION
+        )
+    } else {
+        String::new()
+    };
+    match v.broken {
+        None => {
+            println!("audit log OK: {} row(s) verified{before}", v.chained);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(b) => {
+            println!(
+                "audit log BROKEN at row {id} ({when} UTC, {tool}): {why}.\n{ok} row(s) before it verified{before}. The log in {db} was changed outside pincer: keep a copy of the file and find out who changed it.",
+                id = b.id,
+                when = pincer::time::utc_seconds(b.time),
+                tool = b.tool,
+                why = b.why,
+                ok = v.chained,
+                db = db.display(),
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
 }

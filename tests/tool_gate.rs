@@ -316,7 +316,7 @@ async fn approve_for_the_session_covers_the_suggested_pattern() {
     rt.ops
         .send(Op::ApprovalDecision {
             request_id,
-            decision: ApprovalDecision::ApproveSession,
+            decision: ApprovalDecision::ApproveSession { rule: None },
         })
         .unwrap();
     until(&mut rt, finished).await;
@@ -731,11 +731,14 @@ async fn one_rounds_questions_queue_and_a_session_answer_covers_the_rest() {
             asked_ids.push(request_id);
         }
     }
-    // All three are asked before anything runs; "this session" on the first covers the second.
+    // All three are asked before anything runs; "this session", widened by the user to
+    // `cargo*`, on the first covers the second.
     rt.ops
         .send(Op::ApprovalDecision {
             request_id: asked_ids[0],
-            decision: ApprovalDecision::ApproveSession,
+            decision: ApprovalDecision::ApproveSession {
+                rule: Some("shell: cargo*".into()),
+            },
         })
         .unwrap();
     let events = until(&mut rt, |e| matches!(e, Event::ApprovalWithdrawn { .. })).await;

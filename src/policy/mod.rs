@@ -63,6 +63,7 @@ mod tests;
 
 use crate::protocol::{ApprovalMode, RiskLevel};
 
+pub use path::ProtectedPaths;
 pub use rule::{KNOWN_TOOLS, Rule, RuleError, check_known_tool, tool_subject_kind};
 pub use save::{SaveError, save_list_entry, save_rule};
 pub use suggest::rule_covers;
@@ -243,10 +244,63 @@ fn allowed_command_by_command(
     Some(format!("rules allow: {}", names.join(", ")))
 }
 
-/// Decides one call; the order is documented in the [module docs](self).
+
+/// What tightens the gate beyond rules and mode (see [`decide_with`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tightening<'a> {
+    /// pincer's own files; `None`: nothing is protected.
+    pub protected: Option<&'a ProtectedPaths>,
+    /// Set when the turn has taken in untrusted content: what it took in.
+    pub taint: Option<&'a str>,
+}
+
+/// Decides one call with nothing tightened (see [`decide_with`]).
 pub fn decide(rules: &RuleSet, mode: ApprovalMode, facts: &CallFacts) -> Verdict {
+    decide_with(rules, mode, facts, Tightening::default())
+}
+
+/// The rule that covers exactly this call and nothing else (wildcards escaped): what "this
+/// session" offers before the user widens it.
+pub fn exact_rule(s: &CallSubject) -> String {
+    let tool = &s.tool;
+    match s.kind {
+        SubjectKind::Command => {
+            format!("{tool}: {}", command::escape(&command::normalize(&s.text)))
+        }
+        SubjectKind::Path => format!("{tool}: {}", path::escape_glob(&path::normalize(&s.text))),
+        SubjectKind::Url => format!("{tool}: {}", path::escape_glob(&s.text)),
+        SubjectKind::Other => tool.clone(),
+    }
+}
+
+/// A write (not read-only) to a path under a protected root: what protects it.
+pub fn protected_write<'a>(
+    protected: Option<&'a ProtectedPaths>,
+    facts: &CallFacts,
+) -> Option<&'a str> {
+    if facts.risk == RiskLevel::ReadOnly || facts.subject.kind != SubjectKind::Path {
+        return None;
+    }
+    protected.and_then(|p| p.covering(&facts.subject.text))
+}
+
+/// Decides one call; the order is documented in the [module docs](self). On top of it:
+///
+/// - a **protected** path (pincer's configuration, `.pincer/`, skill roots, memory) written
+///   to asks in every mode, yolo included, and an allow rule covers it only when its pattern
+///   names it explicitly (no wildcard, a bare `TOOL` or `*` rule never);
+/// - in a **tainted** turn (untrusted content was taken in) no rule and no mode allows a write
+///   to a protected path or anything outside the workspace (it asks right after the deny, plan
+///   and ask-rule steps), and a shell or other exec call that only the mode would allow asks.
+pub fn decide_with(
+    rules: &RuleSet,
+    mode: ApprovalMode,
+    facts: &CallFacts,
+    tight: Tightening,
+) -> Verdict {
     let subject = facts.subject;
     let prepared = rule::Prepared::new(subject);
+    let protected = protected_write(tight.protected, facts);
 
     // 1. deny rules
     if let Some(entry) = rules
@@ -280,15 +334,36 @@ pub fn decide(rules: &RuleSet, mode: ApprovalMode, facts: &CallFacts) -> Verdict
         };
     }
 
+    // 3b. a tainted turn: protected and outside-workspace writes always ask
+    if let Some(taint) = tight.taint
+        && facts.risk != RiskLevel::ReadOnly
+        && (protected.is_some() || !facts.inside_workspace)
+    {
+        let what = protected.unwrap_or("a path outside the workspace");
+        return Verdict::Ask {
+            reason: format!(
+                "this turn has read untrusted content ({taint}); writes to {what} always ask in such a turn: {}",
+                subject.text
+            ),
+        };
+    }
+
     // 4. allow rules
     let outside_ok = |e: &RuleEntry| {
         facts.inside_workspace
             || (subject.kind == SubjectKind::Path && e.rule.can_allow_outside_workspace())
     };
+    let names_protected = |e: &RuleEntry| {
+        protected.is_none()
+            || (e.rule.tool() != "*"
+                && e.rule
+                    .pattern()
+                    .is_some_and(|p| tight.protected.is_some_and(|pp| pp.named_by(p))))
+    };
     if let Some(entry) = rules
         .allow
         .iter()
-        .find(|e| outside_ok(e) && e.rule.matches_allow_prepared(&prepared))
+        .find(|e| outside_ok(e) && names_protected(e) && e.rule.matches_allow_prepared(&prepared))
     {
         return Verdict::Allow {
             by: format!("rule allow: {}", entry.describe()),
@@ -302,6 +377,16 @@ pub fn decide(rules: &RuleSet, mode: ApprovalMode, facts: &CallFacts) -> Verdict
     if !facts.inside_workspace {
         return Verdict::Ask {
             reason: format!("outside the workspace: {}", subject.text),
+        };
+    }
+
+    // 5b. a protected path: asks in every mode
+    if let Some(what) = protected {
+        return Verdict::Ask {
+            reason: format!(
+                "{} is {what}: writes there always ask (a rule must name the path to allow it)",
+                subject.text
+            ),
         };
     }
 
@@ -321,6 +406,21 @@ pub fn decide(rules: &RuleSet, mode: ApprovalMode, facts: &CallFacts) -> Verdict
         ApprovalMode::AutoEdit => matches!(facts.risk, RiskLevel::ReadOnly | RiskLevel::Write),
     };
     let mode_name = mode.as_str();
+    let exec = subject.kind == SubjectKind::Command
+        || matches!(
+            facts.risk,
+            RiskLevel::Exec | RiskLevel::Network | RiskLevel::Destructive
+        );
+    if allowed
+        && exec
+        && let Some(taint) = tight.taint
+    {
+        return Verdict::Ask {
+            reason: format!(
+                "this turn has read untrusted content ({taint}); commands ask unless a rule allows them"
+            ),
+        };
+    }
     if allowed {
         Verdict::Allow {
             by: format!("mode {mode_name}"),

@@ -221,6 +221,14 @@ pub enum Event {
         decisions: Vec<DecisionKind>,
         /// The rule "always" would save; the user may edit it.
         suggested_rule: String,
+        /// The rule "this session" would add: exactly this call (the user may widen it).
+        #[serde(default)]
+        session_rule: String,
+        /// Set when the turn has taken in untrusted content (a web page, a file outside the
+        /// workspace, networked shell output, an installed skill): what, so the front end can
+        /// say why this asks.
+        #[serde(default)]
+        taint: Option<String>,
     },
     /// A pending approval no longer needs an answer (an earlier answer covers it, or the
     /// turn stopped).

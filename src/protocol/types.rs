@@ -323,8 +323,13 @@ impl ApprovalMode {
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum ApprovalDecision {
     ApproveOnce,
-    /// Approve this tool + pattern for the rest of the session.
-    ApproveSession,
+    /// Approve `rule` for the rest of the session (until `/new`, a resume or a fork). `None`:
+    /// the request's `session_rule` (the exact call). The front end shows the rule first and
+    /// lets the user edit (widen) it.
+    ApproveSession {
+        #[serde(default)]
+        rule: Option<String>,
+    },
     /// Save `rule` (e.g. `shell: git status*`) to the user's config and run.
     ApproveAlways {
         rule: String,

@@ -317,6 +317,7 @@ impl Runtime {
                 self.stop_active().await;
                 self.queue.clear();
                 self.leave_session();
+                self.gate.lock().end_session();
                 self.session_id = None;
                 self.conversation.clear();
                 self.summary = None;

@@ -23,6 +23,8 @@ pub enum CallOutcome {
 pub struct ModelReply {
     pub text: String,
     pub tool_calls: Vec<ToolCall>,
+    /// Tool calls received before the reply was cut off: never run, only audited.
+    pub unrun_calls: Vec<ToolCall>,
     pub usage: Option<TokenUsage>,
     pub outcome: CallOutcome,
     /// What the user was told when the call failed (kept in the session).
@@ -46,6 +48,7 @@ pub async fn call_model(
     let mut reply = ModelReply {
         text: String::new(),
         tool_calls: Vec::new(),
+        unrun_calls: Vec::new(),
         usage: None,
         outcome: CallOutcome::Completed,
         error: None,
@@ -136,8 +139,8 @@ pub async fn call_model(
         }
     }
     if reply.outcome != CallOutcome::Completed {
-        // Half-received tool calls are never run.
-        reply.tool_calls.clear();
+        // Half-received tool calls are never run (but audited).
+        reply.unrun_calls = std::mem::take(&mut reply.tool_calls);
     }
 
     let output_estimate = || {

@@ -120,6 +120,7 @@ impl Runtime {
                 .as_ref()
                 .map(|k| Arc::clone(&k.restricted))
                 .unwrap_or_default(),
+            taint: turn::Taint::default(),
         };
         self.emit(Event::TurnStarted { turn_id });
         self.active = Some(ActiveTurn {

@@ -148,6 +148,8 @@ impl Runtime {
         self.session_tokens = loaded.total_tokens;
         self.session_id = Some(id);
         self.seen_item = seen;
+        // Session grants belong to the session they were given in (resume and fork too).
+        self.gate.lock().end_session();
         self.reset_restricted();
         self.session_skills = super::skills::skills_used(&loaded.items);
         self.warned_full = false;

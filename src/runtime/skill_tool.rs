@@ -87,7 +87,8 @@ pub async fn run(env: &TurnEnv, call: &ToolCall) -> (String, Result<String, Stri
 }
 
 /// A read-only call on a path inside a usable skill's folder (the files `activate_skill`
-/// listed): allowed without asking, though outside the workspace.
+/// listed): allowed without asking, though outside the workspace. Only folders that are skill
+/// folders on disk count (see [`skill_folder_of`]).
 pub fn reads_a_skill_folder(env: &TurnEnv, p: &crate::tools::registry::Prepared) -> bool {
     use crate::policy::SubjectKind;
     if p.risk != crate::protocol::RiskLevel::ReadOnly
@@ -96,11 +97,30 @@ pub fn reads_a_skill_folder(env: &TurnEnv, p: &crate::tools::registry::Prepared)
     {
         return false;
     }
-    let Some(catalog) = env.skills.as_deref() else {
-        return false;
-    };
-    let target = std::path::Path::new(&p.subject.text);
-    catalog
-        .available()
-        .any(|e| std::fs::canonicalize(&e.dir).is_ok_and(|dir| target.starts_with(&dir)))
+    skill_folder_of(env, &p.subject.text).is_some()
+}
+
+/// Whether `path` lies in a usable skill's folder as it is on disk: the folder holds a
+/// `SKILL.md` file, and the path with every symlink resolved is beneath the folder's real
+/// path (a path that only reads like one, or a link out of the folder, does not count).
+/// `Some(restricted)` when it does: whether the skill is an installed (restricted) one.
+pub fn skill_folder_of(env: &TurnEnv, path: &str) -> Option<bool> {
+    let catalog = env.skills.as_deref()?;
+    let target = std::fs::canonicalize(path).ok()?;
+    catalog.available().find_map(|e| {
+        let dir = std::fs::canonicalize(&e.dir).ok()?;
+        let is_skill = std::fs::symlink_metadata(dir.join("SKILL.md")).is_ok_and(|m| m.is_file());
+        (is_skill && target.starts_with(&dir)).then_some(e.trust == Trust::Restricted)
+    })
+}
+
+/// The skill an `activate_skill` call names, when it is an installed (restricted) one.
+pub fn restricted_skill_named(env: &TurnEnv, call: &ToolCall) -> Option<String> {
+    let name = serde_json::from_str::<serde_json::Value>(&call.arguments)
+        .ok()?
+        .get("name")?
+        .as_str()?
+        .to_string();
+    let entry = env.skills.as_ref()?.get(&name)?;
+    (entry.trust == Trust::Restricted).then_some(name)
 }

@@ -39,6 +39,7 @@ pub(super) fn build_gate(s: &RuntimeSettings) -> SharedGate {
         mode: s.mode_override.unwrap_or(s.config.mode),
         sandbox_available: matches!(sandbox::availability(), Availability::Available { .. }),
         user_config: s.config_path.clone(),
+        protected: super::gate::protected_paths(s),
     })
 }
 

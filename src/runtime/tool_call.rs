@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use crate::policy::Verdict;
+use crate::policy::{Verdict, exact_rule};
 use crate::protocol::{ApprovalDecision, DecisionKind, Event, NoticeLevel, RiskLevel, ToolStatus};
 use crate::provider::{ChatMessage, ToolCall};
 use crate::redact::redact;
@@ -52,6 +52,8 @@ enum State {
     Allowed {
         p: Prepared,
         by: String,
+        /// The turn was already tainted when this was decided (no re-check needed).
+        tainted: bool,
     },
     Asking {
         p: Prepared,
@@ -113,6 +115,12 @@ async fn skill_call(env: &TurnEnv, call: &ToolCall, started: Instant) -> Gated {
         Ok(text) => (ToolStatus::Ok, text),
         Err(text) => (ToolStatus::Error, text),
     };
+    if status == ToolStatus::Ok
+        && let Some(name) = skill_tool::restricted_skill_named(env, call)
+    {
+        env.taint
+            .mark(format!("the instructions of the installed skill {name}"));
+    }
     Gated {
         call: call.clone(),
         summary,
@@ -137,27 +145,41 @@ async fn decide(env: &TurnEnv, p: Prepared) -> State {
             false,
         ));
     }
-    let mut verdict = env.gate.lock().decide(&p);
+    let taint = env.taint.get();
+    let mut verdict = env.gate.lock().decide(&p, taint.as_deref());
     if matches!(verdict, Verdict::Ask { .. }) && skill_tool::reads_a_skill_folder(env, &p) {
         verdict = Verdict::Allow {
             by: "skill folder (read-only)".into(),
         };
     }
     match verdict {
-        Verdict::Allow { by } => State::Allowed { p, by },
+        Verdict::Allow { by } => State::Allowed {
+            p,
+            by,
+            tainted: taint.is_some(),
+        },
         Verdict::Deny { by, reason } => State::Done(denied(
             by.clone(),
             format!("Not run: {reason} ({by}). Do not retry it unchanged."),
             false,
         )),
-        Verdict::Ask { reason } if !env.interactive => State::Done(denied(
-            "no one to ask (headless)",
-            format!(
-                "Not run: this call needs the user's approval ({reason}) and this run cannot ask. The user can allow it with --allow \"{}\" or a different --mode.",
-                p.suggested_rule
-            ),
-            false,
-        )),
+        Verdict::Ask { reason } if !env.interactive => {
+            let hint = if taint.is_some() {
+                " This turn took in untrusted content, so it is refused; run it in a turn of its own.".to_string()
+            } else {
+                format!(
+                    " The user can allow it with --allow \"{}\" or a different --mode.",
+                    exact_or_suggested(env, &p)
+                )
+            };
+            State::Done(denied(
+                "no one to ask (headless)",
+                format!(
+                    "Not run: this call needs the user's approval ({reason}) and this run cannot ask.{hint}"
+                ),
+                false,
+            ))
+        }
         Verdict::Ask { reason } => {
             let preview = env.toolbox.preview(&env.tool_ctx, &p).await;
             let (request_id, answer) = env.approvals.register();
@@ -175,7 +197,9 @@ async fn decide(env: &TurnEnv, p: Prepared) -> State {
                     DecisionKind::Deny,
                     DecisionKind::DenyAndStop,
                 ],
-                suggested_rule: p.suggested_rule.clone(),
+                suggested_rule: exact_or_suggested(env, &p),
+                session_rule: exact_rule(&p.subject),
+                taint,
             });
             State::Asking {
                 p,
@@ -183,6 +207,16 @@ async fn decide(env: &TurnEnv, p: Prepared) -> State {
                 answer,
             }
         }
+    }
+}
+
+/// The rule "always" offers: the suggested (wider) rule, or for a protected path the exact one
+/// (a wider rule would not cover it).
+fn exact_or_suggested(env: &TurnEnv, p: &Prepared) -> String {
+    if env.gate.lock().protects(p).is_some() {
+        exact_rule(&p.subject)
+    } else {
+        p.suggested_rule.clone()
     }
 }
 
@@ -194,10 +228,18 @@ pub async fn run(env: &TurnEnv, gated: Gated) -> CallDone {
         mut started,
         state,
     } = gated;
+    // A call allowed before an earlier call of the same round tainted the turn is decided
+    // again: what it may do depends on the turn as it is when it runs.
+    let state = match state {
+        State::Allowed {
+            p, tainted: false, ..
+        } if env.taint.get().is_some() => decide(env, p).await,
+        other => other,
+    };
     // Durations count the run, not the time spent waiting for its turn or for the user.
     let finish = match state {
         State::Done(f) => f,
-        State::Allowed { p, by } => {
+        State::Allowed { p, by, .. } => {
             started = Instant::now();
             execute(env, &p, by, "allowed").await
         }
@@ -207,7 +249,8 @@ pub async fn run(env: &TurnEnv, gated: Gated) -> CallDone {
             answer,
         } => {
             // An earlier answer ("this session", "always") may cover this call by now.
-            let now = env.gate.lock().decide(&p);
+            let taint = env.taint.get();
+            let now = env.gate.lock().decide(&p, taint.as_deref());
             if let Verdict::Allow { by } = now {
                 env.approvals.forget(request_id);
                 let _ = env.events.send(Event::ApprovalWithdrawn { request_id });
@@ -269,6 +312,9 @@ async fn execute(
         turn_id: env.turn_id,
         call_id: p.call_id.clone(),
     });
+    if let Some(why) = untrusted_source(env, p) {
+        env.taint.mark(why);
+    }
     let mut ctx = env.tool_ctx.clone();
     ctx.outside_workspace_approved = !p.inside_workspace;
     let output = tokio::select! {
@@ -332,11 +378,18 @@ async fn await_answer(
             stop_turn: true,
         }),
         Some(ApprovalDecision::ApproveOnce) => Answer::Run("user (once)".into()),
-        Some(ApprovalDecision::ApproveSession) => {
-            if let Err(e) = env.gate.lock().allow_for_session(&p.suggested_rule) {
-                notice(e);
+        Some(ApprovalDecision::ApproveSession { rule }) => {
+            let rule = rule
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or_else(|| exact_rule(&p.subject));
+            let result = env.gate.lock().allow_for_session(&rule);
+            match result {
+                Ok(()) => Answer::Run(format!("user (this session: {rule})")),
+                Err(e) => {
+                    notice(format!("{e}; approved this call once"));
+                    Answer::Run("user (once)".into())
+                }
             }
-            Answer::Run(format!("user (this session: {})", p.suggested_rule))
         }
         Some(ApprovalDecision::ApproveAlways { rule }) => {
             let result = env.gate.lock().allow_always(&rule);
@@ -419,22 +472,16 @@ async fn complete(
         exit_code: f.exit_code,
         duration_ms,
     });
-    if let Some(store) = &env.store {
-        let record = AuditRecord {
-            time: now_ms(),
-            session_id: env.session_id.clone(),
-            tool: call.name.clone(),
-            arguments: redact(&call.arguments),
-            decision: f.decision.into(),
-            decided_by: f.decided_by.clone(),
-            status: status_name(f.status).into(),
-            exit_code: f.exit_code,
-            duration_ms,
-        };
-        if let Err(e) = store.call(move |s| s.record_audit(&record)).await {
-            tracing::error!(%e, "audit write failed");
-        }
-    }
+    audit(
+        env,
+        call,
+        f.decision,
+        &f.decided_by,
+        f.status,
+        f.exit_code,
+        duration_ms,
+    )
+    .await;
     let stored = StoredResult {
         call_id: call.id.clone(),
         tool: call.name.clone(),
@@ -455,6 +502,75 @@ async fn complete(
         stored,
         status: f.status,
         stop_turn: f.stop_turn,
+    }
+}
+
+/// One audit row for a call the model made, whatever became of it.
+async fn audit(
+    env: &TurnEnv,
+    call: &ToolCall,
+    decision: &str,
+    decided_by: &str,
+    status: ToolStatus,
+    exit_code: Option<i32>,
+    duration_ms: u64,
+) {
+    let Some(store) = &env.store else {
+        return;
+    };
+    let record = AuditRecord {
+        time: now_ms(),
+        session_id: env.session_id.clone(),
+        tool: call.name.clone(),
+        arguments: redact(&call.arguments),
+        decision: decision.into(),
+        decided_by: decided_by.into(),
+        status: status_name(status).into(),
+        exit_code,
+        duration_ms,
+    };
+    if let Err(e) = store.call(move |s| s.record_audit(&record)).await {
+        tracing::error!(%e, "audit write failed");
+    }
+}
+
+/// The audit row of a call that was never gated (over a limit, or its reply was cut off).
+pub async fn audit_unrun(env: &TurnEnv, call: &ToolCall, decided_by: &str) {
+    audit(
+        env,
+        call,
+        "not run",
+        decided_by,
+        ToolStatus::Interrupted,
+        None,
+        0,
+    )
+    .await;
+}
+
+/// What untrusted content running this call takes into the turn, if any: a web page, a file
+/// outside the workspace (skill folders of trusted skills excepted), the output of a shell
+/// command that may use the network (it asked for it, or there is no sandbox to stop it).
+fn untrusted_source(env: &TurnEnv, p: &Prepared) -> Option<String> {
+    use crate::policy::SubjectKind;
+    match p.subject.kind {
+        SubjectKind::Url => Some(format!("a web page from {}", p.subject.text)),
+        SubjectKind::Path if !p.inside_workspace && p.risk == RiskLevel::ReadOnly => {
+            match skill_tool::skill_folder_of(env, &p.subject.text) {
+                Some(false) => None,
+                Some(true) => Some(format!("a file of an installed skill: {}", p.subject.text)),
+                None => Some(format!("a file outside the workspace: {}", p.subject.text)),
+            }
+        }
+        SubjectKind::Command
+            if crate::tools::shell::wants_network(&p.args) || !env.shell_env.sandboxed =>
+        {
+            Some(format!(
+                "the output of a shell command with network access: {}",
+                p.subject.text
+            ))
+        }
+        _ => None,
     }
 }
 

@@ -52,6 +52,28 @@ pub struct TurnEnv {
     pub skills: Option<Arc<crate::skills::Catalog>>,
     /// A restricted skill is active: read-only tools only (shared with the runtime).
     pub restricted: Arc<std::sync::atomic::AtomicBool>,
+    /// Set once the turn has taken in untrusted content; tightens the gate for the rest of it.
+    pub taint: Taint,
+}
+
+/// What untrusted content a turn has taken in (the first source), shown with approval
+/// requests. A new turn starts clean.
+#[derive(Debug, Default)]
+pub struct Taint(std::sync::Mutex<Option<String>>);
+
+impl Taint {
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Marks the turn; the first source is kept.
+    pub fn mark(&self, why: String) {
+        let mut taint = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if taint.is_none() {
+            tracing::info!(%why, "turn tainted");
+            *taint = Some(why);
+        }
+    }
 }
 
 pub struct TurnResult {
@@ -240,6 +262,9 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             };
             conversation.push(message.clone());
         }
+        for call in &reply.unrun_calls {
+            tool_call::audit_unrun(&env, call, "reply cut off before the call was complete").await;
+        }
         match reply.outcome {
             CallOutcome::Interrupted => {
                 result.outcome = TurnOutcome::Interrupted;
@@ -378,6 +403,7 @@ async fn finish_unrun(
     rec: &mut Recorder,
 ) {
     for call in calls {
+        tool_call::audit_unrun(env, call, "limit: max_tool_calls_per_round").await;
         let (message, stored) = tool_call::not_run(call, why);
         let _ = env.events.send(Event::ToolCallStarted {
             turn_id: env.turn_id,

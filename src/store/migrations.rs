@@ -71,6 +71,15 @@ const MIGRATIONS: &[&str] = &[
                                  ORDER BY items.id LIMIT 1), '');",
     // 4: which opened store wrote an item (several processes share one database)
     "ALTER TABLE items ADD COLUMN writer TEXT;",
+    // 5: the audit log's hash chain (rows from before stay unchained) and clearer refusals
+    "ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+     ALTER TABLE audit ADD COLUMN hash TEXT;
+     DROP TRIGGER audit_no_update;
+     DROP TRIGGER audit_no_delete;
+     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be changed (pincer audit verify checks the log)'); END;
+     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be deleted (pincer audit verify checks the log)'); END;",
 ];
 
 /// How many characters of the first user message a session row keeps.
@@ -216,6 +225,48 @@ mod tests {
         .unwrap();
         assert!(conn.execute("UPDATE audit SET tool = 'x'", []).is_err());
         assert!(conn.execute("DELETE FROM audit", []).is_err());
+    }
+
+    /// Audit rows from before the hash chain stay readable and unchained; new rows chain.
+    #[test]
+    fn audit_rows_from_version_3_stay_unchained() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pincer.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for (index, sql) in MIGRATIONS[..3].iter().enumerate() {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", index as i64 + 1)
+                    .unwrap();
+                tx.commit().unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO audit (time, tool, arguments, decision, decided_by, status, duration_ms)
+                 VALUES (1, 'shell', '{}', 'allowed', 'mode yolo', 'ok', 3),
+                        (2, 'read_file', '{}', 'denied', 'rule', 'denied', 0);",
+            )
+            .unwrap();
+        }
+        let store = super::super::Store::open(&path).unwrap();
+        let v = store.verify_audit().unwrap();
+        assert_eq!((v.chained, v.unchained_before, v.broken), (0, 2, None));
+        store
+            .record_audit(&super::super::AuditRecord {
+                time: 3,
+                session_id: None,
+                tool: "shell".into(),
+                arguments: "{}".into(),
+                decision: "allowed".into(),
+                decided_by: "mode yolo".into(),
+                status: "ok".into(),
+                exit_code: None,
+                duration_ms: 1,
+            })
+            .unwrap();
+        let v = store.verify_audit().unwrap();
+        assert_eq!((v.chained, v.unchained_before, v.broken), (1, 2, None));
+        assert_eq!(store.list_audit(10).unwrap().len(), 3);
     }
 
     #[test]

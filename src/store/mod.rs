@@ -19,6 +19,7 @@
 //! every writer goes through), `lease.rs` (session leases), `audit.rs`, `migrations.rs`.
 
 mod audit;
+pub use audit::{AuditVerification, BrokenRow, CHAIN_SINCE_VERSION};
 mod integrity;
 mod items;
 mod lease;

@@ -436,6 +436,8 @@ impl App {
                 preview,
                 decisions,
                 suggested_rule,
+                session_rule,
+                taint,
             } => {
                 self.set_tool_waiting(&call_id, true);
                 self.approvals.push(Request {
@@ -447,6 +449,8 @@ impl App {
                     preview,
                     decisions,
                     suggested_rule,
+                    session_rule,
+                    taint,
                 });
                 self.transcript.end();
             }

@@ -1,7 +1,8 @@
 //! The approval overlay: a modal over the transcript for each pending request, in order.
 //! Shows the one-line summary, why it asks, then the command / highlighted diff / text, with a
-//! legend of the answers the runtime offered. `a` and `n` open a one-line editor (the rule to
-//! save, or a reason for the model).
+//! legend of the answers the runtime offered. `s`, `a` and `n` open a one-line editor (the
+//! exact rule "this session" applies, the rule "always" saves — both shown before they apply and
+//! editable — or a reason for the model). A turn that has read untrusted content says so.
 
 use std::collections::VecDeque;
 
@@ -28,6 +29,10 @@ pub struct Request {
     pub preview: ApprovalPreview,
     pub decisions: Vec<DecisionKind>,
     pub suggested_rule: String,
+    /// The rule "this session" applies: the exact call unless the user widens it.
+    pub session_rule: String,
+    /// What untrusted content the turn has read, when it has.
+    pub taint: Option<String>,
 }
 
 /// Why the overlay refuses to save `rule` for this request: it must cover the call being
@@ -46,6 +51,8 @@ fn refuse_rule(request: &Request, rule: &str) -> Option<String> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EditorKind {
+    /// The rule "this session" applies.
+    SessionRule,
     /// The rule "always" saves.
     Rule,
     /// Why the call is denied (told to the model).
@@ -116,7 +123,15 @@ impl Approvals {
                     self.editor_error = None;
                 }
                 KeyCode::Enter => {
+                    if matches!(kind, EditorKind::Rule | EditorKind::SessionRule)
+                        && text.trim().is_empty()
+                    {
+                        return None;
+                    }
                     let decision = match kind {
+                        EditorKind::SessionRule => ApprovalDecision::ApproveSession {
+                            rule: Some(text.trim().to_string()),
+                        },
                         EditorKind::Rule => ApprovalDecision::ApproveAlways {
                             rule: text.trim().to_string(),
                         },
@@ -124,7 +139,12 @@ impl Approvals {
                             reason: Some(text.trim().to_string()).filter(|r| !r.is_empty()),
                         },
                     };
-                    if let ApprovalDecision::ApproveAlways { rule } = &decision {
+                    let proposed = match &decision {
+                        ApprovalDecision::ApproveAlways { rule } => Some(rule.as_str()),
+                        ApprovalDecision::ApproveSession { rule: Some(rule) } => Some(rule.as_str()),
+                        _ => None,
+                    };
+                    if let Some(rule) = proposed {
                         if rule.is_empty() {
                             return None;
                         }
@@ -158,7 +178,13 @@ impl Approvals {
                 self.answer(front_id, ApprovalDecision::ApproveOnce)
             }
             KeyCode::Char('s') if self.offers(DecisionKind::ApproveSession) => {
-                self.answer(front_id, ApprovalDecision::ApproveSession)
+                let rule = self
+                    .queue
+                    .front()
+                    .map(|r| r.session_rule.clone())
+                    .unwrap_or_default();
+                self.editor = Some((EditorKind::SessionRule, rule));
+                None
             }
             KeyCode::Char('a') if self.offers(DecisionKind::ApproveAlways) => {
                 let rule = self
@@ -248,6 +274,15 @@ impl Approvals {
             )],
             inner_width,
         ));
+        if let Some(taint) = &req.taint {
+            head.extend(wrap_spans(
+                vec![Span::styled(
+                    format!("this turn has read untrusted content: {}", sanitize(taint)),
+                    theme.warning,
+                )],
+                inner_width,
+            ));
+        }
         head.push(Line::default());
         let foot = self.footer(&req, theme, inner_width);
 
@@ -303,10 +338,14 @@ impl Approvals {
     fn footer(&self, req: &Request, t: &Theme, width: u16) -> Vec<Line<'static>> {
         if let Some((kind, text)) = &self.editor {
             let label = match kind {
+                EditorKind::SessionRule => "allow this session: ",
                 EditorKind::Rule => "always allow: ",
                 EditorKind::Reason => "reason (optional): ",
             };
             let hint = match kind {
+                EditorKind::SessionRule => {
+                    "Enter applies exactly this rule until the session ends, and runs (widen it with *) · Esc back"
+                }
                 EditorKind::Rule => "Enter saves the rule to your config and runs · Esc back",
                 EditorKind::Reason => "Enter denies and tells the model · Esc back",
             };
@@ -334,7 +373,7 @@ impl Approvals {
         for d in &req.decisions {
             spans.extend(match d {
                 DecisionKind::ApproveOnce => key("y", "yes"),
-                DecisionKind::ApproveSession => key("s", "yes, this session"),
+                DecisionKind::ApproveSession => key("s", "this session…"),
                 DecisionKind::ApproveAlways => key("a", "always…"),
                 DecisionKind::Deny => key("n", "no…"),
                 DecisionKind::DenyAndStop => key("Esc", "no, stop"),
@@ -461,6 +500,8 @@ mod tests {
                 DecisionKind::DenyAndStop,
             ],
             suggested_rule: "shell: cargo test*".into(),
+            session_rule: "shell: cargo test".into(),
+            taint: None,
         }
     }
 
@@ -477,11 +518,44 @@ mod tests {
             a.handle_key(key(KeyCode::Char('y'))),
             Some((1, ApprovalDecision::ApproveOnce))
         );
+        assert_eq!(a.handle_key(key(KeyCode::Char('s'))), None);
         assert_eq!(
-            a.handle_key(key(KeyCode::Char('s'))),
-            Some((2, ApprovalDecision::ApproveSession))
+            a.editor,
+            Some((EditorKind::SessionRule, "shell: cargo test".into()))
+        );
+        assert_eq!(
+            a.handle_key(key(KeyCode::Enter)),
+            Some((
+                2,
+                ApprovalDecision::ApproveSession {
+                    rule: Some("shell: cargo test".into())
+                }
+            ))
         );
         assert!(!a.is_open());
+    }
+
+    #[test]
+    fn this_session_shows_the_exact_rule_and_can_widen_it() {
+        let mut a = Approvals::default();
+        a.push(request(3));
+        a.handle_key(key(KeyCode::Char('s')));
+        a.handle_key(key(KeyCode::Char('*')));
+        assert_eq!(
+            a.handle_key(key(KeyCode::Enter)),
+            Some((
+                3,
+                ApprovalDecision::ApproveSession {
+                    rule: Some("shell: cargo test*".into())
+                }
+            ))
+        );
+        // An emptied rule applies nothing.
+        a.push(request(4));
+        a.handle_key(key(KeyCode::Char('s')));
+        a.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        assert_eq!(a.handle_key(key(KeyCode::Enter)), None);
+        assert!(a.is_open());
     }
 
     #[test]

@@ -76,6 +76,8 @@ fn requested(
             DecisionKind::DenyAndStop,
         ],
         suggested_rule: rule.into(),
+        session_rule: String::new(),
+        taint: None,
     });
 }
 
