@@ -289,105 +289,6 @@ struct FileNetwork {
     retry_max_delay_ms: Option<Spanned<u64>>,
 }
 
-/// `[limits]`, each value checked against its range (see `ranges.rs`).
-fn resolve_limits(l: FileLimits, at: ranges::At<'_>) -> Result<Limits, ConfigError> {
-    use ranges::in_range;
-    let d = Limits::default();
-    Ok(Limits {
-        max_rounds: in_range(
-            l.max_rounds,
-            d.max_rounds,
-            "max_rounds",
-            ranges::MAX_ROUNDS,
-            at,
-        )?,
-        max_tool_calls_per_round: in_range(
-            l.max_tool_calls_per_round,
-            d.max_tool_calls_per_round,
-            "max_tool_calls_per_round",
-            ranges::MAX_TOOL_CALLS_PER_ROUND,
-            at,
-        )?,
-        max_consecutive_tool_errors: in_range(
-            l.max_consecutive_tool_errors,
-            d.max_consecutive_tool_errors,
-            "max_consecutive_tool_errors",
-            ranges::MAX_CONSECUTIVE_TOOL_ERRORS,
-            at,
-        )?,
-        shell_timeout_secs: in_range(
-            l.shell_timeout_secs,
-            d.shell_timeout_secs,
-            "shell_timeout_secs",
-            ranges::SHELL_TIMEOUT_SECS,
-            at,
-        )?,
-        tool_output_max_bytes: in_range(
-            l.tool_output_max_bytes,
-            d.tool_output_max_bytes,
-            "tool_output_max_bytes",
-            ranges::TOOL_OUTPUT_MAX_BYTES,
-            at,
-        )?,
-    })
-}
-
-/// `[network]`, each value checked against its range; the base delay may not pass the maximum.
-fn resolve_network(n: FileNetwork, at: ranges::At<'_>) -> Result<NetworkConfig, ConfigError> {
-    use ranges::in_range;
-    let d = NetworkConfig::default();
-    let max_delay_offset = n.retry_max_delay_ms.as_ref().map(|v| v.span().start);
-    let base_delay_offset = n.retry_base_delay_ms.as_ref().map(|v| v.span().start);
-    let network = NetworkConfig {
-        connect_timeout_ms: in_range(
-            n.connect_timeout_ms,
-            d.connect_timeout_ms,
-            "connect_timeout_ms",
-            ranges::CONNECT_TIMEOUT_MS,
-            at,
-        )?,
-        stream_idle_timeout_ms: in_range(
-            n.stream_idle_timeout_ms,
-            d.stream_idle_timeout_ms,
-            "stream_idle_timeout_ms",
-            ranges::STREAM_IDLE_TIMEOUT_MS,
-            at,
-        )?,
-        max_retries: in_range(
-            n.max_retries,
-            d.max_retries,
-            "max_retries",
-            ranges::MAX_RETRIES,
-            at,
-        )?,
-        retry_base_delay_ms: in_range(
-            n.retry_base_delay_ms,
-            d.retry_base_delay_ms,
-            "retry_base_delay_ms",
-            ranges::RETRY_DELAY_MS,
-            at,
-        )?,
-        retry_max_delay_ms: in_range(
-            n.retry_max_delay_ms,
-            d.retry_max_delay_ms,
-            "retry_max_delay_ms",
-            ranges::RETRY_DELAY_MS,
-            at,
-        )?,
-    };
-    if network.retry_base_delay_ms > network.retry_max_delay_ms {
-        return Err(at(
-            max_delay_offset.or(base_delay_offset).unwrap_or(0),
-            format!(
-                "retry_max_delay_ms = {} is below retry_base_delay_ms = {}",
-                network.retry_max_delay_ms, network.retry_base_delay_ms
-            ),
-            "make retry_max_delay_ms at least retry_base_delay_ms",
-        ));
-    }
-    Ok(network)
-}
-
 /// A config file's text through [`crate::fsread`] (`None`: the file does not exist).
 fn read_config_file(path: &Path) -> Result<Option<String>, ConfigError> {
     crate::fsread::read_text_if_exists(path, crate::fsread::CONFIG_MAX).map_err(|e| {
@@ -564,12 +465,12 @@ impl Config {
             })?;
         }
         config.permissions = check_rules(file.permissions, &at)?;
-        config.limits = resolve_limits(file.limits, &at)?;
+        config.limits = ranges::resolve_limits(file.limits, &at)?;
         config.context = file.context.resolve(&at)?;
         config.skills = file.skills.resolve(&at)?;
         config.untrusted_projects = file.untrusted_projects.unwrap_or_default();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
-        config.network = resolve_network(file.network, &at)?;
+        config.network = ranges::resolve_network(file.network, &at)?;
         Ok(config)
     }
 

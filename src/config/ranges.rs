@@ -1,13 +1,13 @@
 //! Every numeric value in `config.toml` has a range; a value outside it is an error at its
 //! place in the file (never silently clamped). One table per config table, so an audit reads
-//! the bounds in one place.
+//! the bounds in one place; `[limits]` and `[network]` are resolved here.
 
 use std::fmt::Display;
 use std::ops::RangeInclusive;
 
 use toml::Spanned;
 
-use super::ConfigError;
+use super::{ConfigError, FileLimits, FileNetwork, Limits, NetworkConfig};
 
 /// Where a bad value is reported: `at(offset, message, fix)`.
 pub(super) type At<'a> = &'a dyn Fn(usize, String, &str) -> ConfigError;
@@ -55,6 +55,91 @@ pub(super) fn in_range<T: PartialOrd + Copy + Display>(
             range.end()
         ),
     ))
+}
+
+/// `[limits]`, each value checked against its range (see `ranges.rs`).
+pub(super) fn resolve_limits(l: FileLimits, at: At<'_>) -> Result<Limits, ConfigError> {
+    let d = Limits::default();
+    Ok(Limits {
+        max_rounds: in_range(l.max_rounds, d.max_rounds, "max_rounds", MAX_ROUNDS, at)?,
+        max_tool_calls_per_round: in_range(
+            l.max_tool_calls_per_round,
+            d.max_tool_calls_per_round,
+            "max_tool_calls_per_round",
+            MAX_TOOL_CALLS_PER_ROUND,
+            at,
+        )?,
+        max_consecutive_tool_errors: in_range(
+            l.max_consecutive_tool_errors,
+            d.max_consecutive_tool_errors,
+            "max_consecutive_tool_errors",
+            MAX_CONSECUTIVE_TOOL_ERRORS,
+            at,
+        )?,
+        shell_timeout_secs: in_range(
+            l.shell_timeout_secs,
+            d.shell_timeout_secs,
+            "shell_timeout_secs",
+            SHELL_TIMEOUT_SECS,
+            at,
+        )?,
+        tool_output_max_bytes: in_range(
+            l.tool_output_max_bytes,
+            d.tool_output_max_bytes,
+            "tool_output_max_bytes",
+            TOOL_OUTPUT_MAX_BYTES,
+            at,
+        )?,
+    })
+}
+
+/// `[network]`, each value checked against its range; the base delay may not pass the maximum.
+pub(super) fn resolve_network(n: FileNetwork, at: At<'_>) -> Result<NetworkConfig, ConfigError> {
+    let d = NetworkConfig::default();
+    let max_delay_offset = n.retry_max_delay_ms.as_ref().map(|v| v.span().start);
+    let base_delay_offset = n.retry_base_delay_ms.as_ref().map(|v| v.span().start);
+    let network = NetworkConfig {
+        connect_timeout_ms: in_range(
+            n.connect_timeout_ms,
+            d.connect_timeout_ms,
+            "connect_timeout_ms",
+            CONNECT_TIMEOUT_MS,
+            at,
+        )?,
+        stream_idle_timeout_ms: in_range(
+            n.stream_idle_timeout_ms,
+            d.stream_idle_timeout_ms,
+            "stream_idle_timeout_ms",
+            STREAM_IDLE_TIMEOUT_MS,
+            at,
+        )?,
+        max_retries: in_range(n.max_retries, d.max_retries, "max_retries", MAX_RETRIES, at)?,
+        retry_base_delay_ms: in_range(
+            n.retry_base_delay_ms,
+            d.retry_base_delay_ms,
+            "retry_base_delay_ms",
+            RETRY_DELAY_MS,
+            at,
+        )?,
+        retry_max_delay_ms: in_range(
+            n.retry_max_delay_ms,
+            d.retry_max_delay_ms,
+            "retry_max_delay_ms",
+            RETRY_DELAY_MS,
+            at,
+        )?,
+    };
+    if network.retry_base_delay_ms > network.retry_max_delay_ms {
+        return Err(at(
+            max_delay_offset.or(base_delay_offset).unwrap_or(0),
+            format!(
+                "retry_max_delay_ms = {} is below retry_base_delay_ms = {}",
+                network.retry_max_delay_ms, network.retry_base_delay_ms
+            ),
+            "make retry_max_delay_ms at least retry_base_delay_ms",
+        ));
+    }
+    Ok(network)
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ pub enum ThemeError {
 struct ThemeFile {
     #[allow(dead_code)]
     name: Option<String>,
-    syntax_theme: Option<String>,
+    syntax_theme: Option<Spanned<String>>,
     #[serde(default)]
     colors: Colors,
 }
@@ -89,6 +89,35 @@ struct Colors {
     selection_bg: Option<Spanned<String>>,
     diff_add_bg: Option<Spanned<String>>,
     diff_del_bg: Option<Spanned<String>>,
+}
+
+/// The syntect themes built into pincer (checked against syntect's own list in a test).
+const SYNTAX_THEMES: &[&str] = &[
+    "InspiredGitHub",
+    "Solarized (dark)",
+    "Solarized (light)",
+    "base16-eighties.dark",
+    "base16-mocha.dark",
+    "base16-ocean.dark",
+    "base16-ocean.light",
+];
+
+/// A `syntax_theme` that highlighting knows, or a located error (not silently plain text).
+fn check_syntax_theme(name: Spanned<String>, text: &str, path: &str) -> Result<String, ThemeError> {
+    if SYNTAX_THEMES.contains(&name.get_ref().as_str()) {
+        return Ok(name.into_inner());
+    }
+    let (line, column) = crate::config::line_col(text, name.span().start);
+    Err(ThemeError::Parse {
+        path: path.to_string(),
+        line,
+        column,
+        message: format!(
+            "syntax_theme `{}` is not known: use one of {}, or remove the key",
+            name.get_ref(),
+            SYNTAX_THEMES.join(", ")
+        ),
+    })
 }
 
 impl Theme {
@@ -170,7 +199,10 @@ impl Theme {
         Ok(Theme {
             name: name.to_string(),
             color: true,
-            syntax_theme: file.syntax_theme,
+            syntax_theme: file
+                .syntax_theme
+                .map(|t| check_syntax_theme(t, text, path))
+                .transpose()?,
             text: fg(&c.text)?,
             muted: fg(&c.muted)?,
             accent: fg(&c.accent)?,
@@ -255,6 +287,16 @@ mod tests {
     fn unknown_theme_names_the_dir() {
         let err = Theme::load("nope", Path::new("/x/themes"), false).unwrap_err();
         assert!(err.to_string().contains("/x/themes"));
+    }
+
+    #[test]
+    fn syntax_themes_are_syntects() {
+        let set = syntect::highlighting::ThemeSet::load_defaults();
+        let mut names: Vec<&str> = set.themes.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, SYNTAX_THEMES);
+        let err = Theme::parse("t", "syntax_theme = \"nope\"\n", "t.toml").unwrap_err();
+        assert!(err.to_string().starts_with("t.toml:1:16:"), "{err}");
     }
 
     #[test]
