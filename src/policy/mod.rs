@@ -244,7 +244,6 @@ fn allowed_command_by_command(
     Some(format!("rules allow: {}", names.join(", ")))
 }
 
-
 /// What tightens the gate beyond rules and mode (see [`decide_with`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Tightening<'a> {

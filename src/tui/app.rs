@@ -56,6 +56,8 @@ pub enum Overlay {
 }
 
 pub struct App {
+    /// Where the time comes from (frozen in unit tests, so snapshots hold no wall-clock value).
+    pub clock: super::clock::Clock,
     pub theme: Theme,
     pub highlighter: Highlighter,
     pub transcript: Transcript,
@@ -123,6 +125,7 @@ impl App {
         let highlighter = Highlighter::new(theme.syntax_theme.clone());
         let composer = Composer::new(&theme);
         App {
+            clock: super::clock::Clock::default(),
             theme,
             highlighter,
             transcript: Transcript::default(),
@@ -289,7 +292,7 @@ impl App {
                 if waiting {
                     // Shown as a running turn, so Esc stops waiting.
                     self.turn = TurnState::Thinking {
-                        since: Instant::now(),
+                        since: self.clock.now(),
                     };
                     let who = holder_pid.map_or_else(String::new, |pid| format!(" (pid {pid})"));
                     self.push_notice(
@@ -313,7 +316,7 @@ impl App {
             }
             Event::TurnStarted { .. } => {
                 self.turn = TurnState::Thinking {
-                    since: Instant::now(),
+                    since: self.clock.now(),
                 };
             }
             Event::AssistantDelta { turn_id, text } => {

@@ -141,7 +141,9 @@ impl Approvals {
                     };
                     let proposed = match &decision {
                         ApprovalDecision::ApproveAlways { rule } => Some(rule.as_str()),
-                        ApprovalDecision::ApproveSession { rule: Some(rule) } => Some(rule.as_str()),
+                        ApprovalDecision::ApproveSession { rule: Some(rule) } => {
+                            Some(rule.as_str())
+                        }
                         _ => None,
                     };
                     if let Some(rule) = proposed {

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod approval;
 pub mod cells;
+pub mod clock;
 pub mod composer;
 mod editor;
 pub mod fork_picker;

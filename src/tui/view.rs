@@ -68,9 +68,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
     );
     render_status(app, frame, status);
     if let Some(pane) = &app.sessions {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now_ms = app.clock.wall_ms();
         pane.render(area, frame.buffer_mut(), &app.theme, now_ms);
     }
     if let Some(pane) = &app.skills_pane {
@@ -306,7 +304,7 @@ pub fn status_spans(
 }
 
 fn render_status(app: &App, frame: &mut Frame, area: Rect) {
-    let (left, mut right) = status_spans(app, Instant::now(), area.width);
+    let (left, mut right) = status_spans(app, app.clock.now(), area.width);
     let left_width: usize = left.iter().map(Span::width).sum();
     let mut right_width: u16 = right.iter().map(|s| s.width() as u16).sum();
     if left_width + right_width as usize + 1 > area.width as usize {
