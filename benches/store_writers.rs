@@ -69,7 +69,7 @@ fn writer(db: &Path, name: &str, rounds: usize) -> (Vec<Duration>, usize, Vec<St
     let store = Store::open(db).unwrap();
     let mut waits = Vec::with_capacity(rounds * 6);
     let mut errors = Vec::new();
-    let mut timed = |waits: &mut Vec<Duration>, f: &mut dyn FnMut() -> Result<(), String>| {
+    let timed = |waits: &mut Vec<Duration>, f: &mut dyn FnMut() -> Result<(), String>| {
         let t = Instant::now();
         let r = f();
         waits.push(t.elapsed());
