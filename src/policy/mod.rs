@@ -71,6 +71,8 @@ mod decide_tests;
 mod test_support;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tighten_tests;
 
 use crate::protocol::{ApprovalMode, RiskLevel};
 
