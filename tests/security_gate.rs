@@ -210,7 +210,11 @@ async fn run_case(case: &Case) -> Result<(), String> {
                 taint,
                 ..
             } => {
-                let decision = if call_id == target {
+                let decision = if call_id == target && case.taint.is_some() && taint.is_none() {
+                    // Asked before the turn was tainted: a "yes" now must not carry over (the
+                    // question comes again, saying why); if it did, the canary shows it.
+                    ApprovalDecision::ApproveOnce
+                } else if call_id == target {
                     out.asked = true;
                     out.taint = taint;
                     ApprovalDecision::Deny { reason: None }
@@ -724,6 +728,34 @@ fn cases() -> Vec<Case> {
                     Asks,
                 ),
                 "{home}/out.txt",
+            ),
+            "web page",
+        ),
+        tainted(
+            canary(
+                case(
+                    "question asked before a same-round fetch is asked again",
+                    Yolo,
+                    true,
+                    &[],
+                    same(fetch(), write("{home}/out.txt")),
+                    Asks,
+                ),
+                "{home}/out.txt",
+            ),
+            "web page",
+        ),
+        tainted(
+            canary(
+                case(
+                    "same round: fetch then a protected write",
+                    AutoEdit,
+                    true,
+                    &["web_fetch"],
+                    same(fetch(), write(".pincer/config.toml")),
+                    Asks,
+                ),
+                ".pincer/config.toml",
             ),
             "web page",
         ),

@@ -45,6 +45,18 @@
 //! 6. A shell command (or any exec-risk call) and **no sandbox** → ask, whatever the mode.
 //! 7. The **mode** decides: plan and ask allow read-only calls; auto-edit allows read-only and
 //!    write calls; yolo allows everything; the rest asks.
+//!
+//! [`decide_with`] tightens this order (the runtime always uses it):
+//!
+//! - **Protected paths** ([`ProtectedPaths`]: pincer's configuration folder — config.toml with
+//!   the trust list, themes, user skills —, the project's `.pincer/`, every skill root,
+//!   installed skills, the memory folder): a write there asks in every mode, yolo included
+//!   (step 5b), and at step 4 only an allow rule that *names* the path counts — a named tool,
+//!   no wildcard, a pattern at or beneath a protected root. Headless runs deny what asks.
+//! - A **tainted turn** (it took in a web page, a file outside the workspace, output of a
+//!   shell command with network, an installed skill's text): after step 3 a write to a
+//!   protected path or outside the workspace asks whatever the rules say (3b), and an exec or
+//!   network call that only the mode would allow asks (7).
 
 mod command;
 mod path;
@@ -60,6 +72,8 @@ mod decide_tests;
 mod test_support;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tighten_tests;
 
 use crate::protocol::{ApprovalMode, RiskLevel};
 

@@ -381,3 +381,23 @@ pub enum ToolStatus {
     Interrupted,
     TimedOut,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_answer_without_a_rule_still_parses() {
+        let d: ApprovalDecision =
+            serde_json::from_str(r#"{"decision":"approve_session"}"#).unwrap();
+        assert_eq!(d, ApprovalDecision::ApproveSession { rule: None });
+        let d: ApprovalDecision =
+            serde_json::from_str(r#"{"decision":"approve_session","rule":"shell: ls"}"#).unwrap();
+        assert_eq!(
+            d,
+            ApprovalDecision::ApproveSession {
+                rule: Some("shell: ls".into())
+            }
+        );
+    }
+}

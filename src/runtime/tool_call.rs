@@ -59,6 +59,8 @@ enum State {
         p: Prepared,
         request_id: u64,
         answer: oneshot::Receiver<ApprovalDecision>,
+        /// The question already said the turn was tainted.
+        tainted: bool,
     },
 }
 
@@ -199,12 +201,13 @@ async fn decide(env: &TurnEnv, p: Prepared) -> State {
                 ],
                 suggested_rule: exact_or_suggested(env, &p),
                 session_rule: exact_rule(&p.subject),
-                taint,
+                taint: taint.clone(),
             });
             State::Asking {
                 p,
                 request_id,
                 answer,
+                tainted: taint.is_some(),
             }
         }
     }
@@ -234,6 +237,30 @@ pub async fn run(env: &TurnEnv, gated: Gated) -> CallDone {
         State::Allowed {
             p, tainted: false, ..
         } if env.taint.get().is_some() => decide(env, p).await,
+        // A question asked before the turn took in untrusted content is asked again, saying so.
+        // (A "no" given meanwhile stands.)
+        State::Asking {
+            p,
+            request_id,
+            mut answer,
+            tainted: false,
+        } if env.taint.get().is_some() => match answer.try_recv() {
+            Ok(d @ (ApprovalDecision::Deny { .. } | ApprovalDecision::DenyAndStop)) => {
+                let (tx, answer) = oneshot::channel();
+                let _ = tx.send(d);
+                State::Asking {
+                    p,
+                    request_id,
+                    answer,
+                    tainted: true,
+                }
+            }
+            _ => {
+                env.approvals.forget(request_id);
+                let _ = env.events.send(Event::ApprovalWithdrawn { request_id });
+                decide(env, p).await
+            }
+        },
         other => other,
     };
     // Durations count the run, not the time spent waiting for its turn or for the user.
@@ -247,6 +274,7 @@ pub async fn run(env: &TurnEnv, gated: Gated) -> CallDone {
             p,
             request_id,
             answer,
+            ..
         } => {
             // An earlier answer ("this session", "always") may cover this call by now.
             let taint = env.taint.get();

@@ -250,3 +250,41 @@ fn tool_cells_collapsed_and_expanded() {
     app.toggle_tool_output();
     insta::assert_snapshot!("tool_cells_expanded", draw(&mut app, 80, 34));
 }
+
+/// A question in a turn that read untrusted content says so, and "this session" shows the
+/// exact rule before it applies.
+#[test]
+fn tainted_turn_and_exact_session_rule_are_shown() {
+    let mut app = app();
+    started(&mut app, 1, "write_file", "Write ~/.bashrc");
+    app.on_event(Event::ApprovalRequested {
+        request_id: 1,
+        call_id: "c1".into(),
+        tool: "write_file".into(),
+        summary: "Write ~/.bashrc".into(),
+        reason: "this turn has read untrusted content".into(),
+        preview: ApprovalPreview::Text { text: "x".into() },
+        decisions: vec![DecisionKind::ApproveOnce, DecisionKind::ApproveSession],
+        suggested_rule: "write_file: /home/u/**".into(),
+        session_rule: "write_file: /home/u/.bashrc".into(),
+        taint: Some("a web page from http://evil.example/".into()),
+    });
+    let screen = draw(&mut app, 100, 24);
+    assert!(
+        screen
+            .contains("this turn has read untrusted content: a web page from http://evil.example/"),
+        "{screen}"
+    );
+    let key = |c| {
+        ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char(c),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        )
+    };
+    assert_eq!(app.approvals.handle_key(key('s')), None);
+    let screen = draw(&mut app, 100, 24);
+    assert!(
+        screen.contains("allow this session: write_file: /home/u/.bashrc"),
+        "{screen}"
+    );
+}
