@@ -447,13 +447,12 @@ impl Parser<'_> {
     fn dollar(&mut self, w: &mut Word, in_double_quotes: bool) {
         let start = self.pos;
         match self.peek_at(1) {
-            Some('(') if self.peek_at(2) == Some('(') => {
-                self.uncertain("arithmetic expansion");
-                self.pos += 1;
-                self.skip_balanced('(', ')');
-                w.expansion = true;
-            }
             Some('(') => {
+                if self.peek_at(2) == Some('(') {
+                    // Arithmetic, or (bash, when that fails) a substitution of a subshell:
+                    // parsed as the latter so deny rules see any command inside.
+                    self.uncertain("arithmetic expansion");
+                }
                 self.pos += 2;
                 self.list(Some(')'));
                 if self.peek() == Some(')') {

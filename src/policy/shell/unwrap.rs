@@ -310,6 +310,9 @@ fn step(program: &str, args: &[Word]) -> Step {
             }
         }
         "eval" => Step::Line(join(args)),
+        // A reserved word where a wrapper expects a program (`nice { …; }`): no such program;
+        // read on past it so deny rules still see what follows.
+        "{" | "}" | "!" | "if" | "then" | "do" => Step::Unknown,
         "xargs" => xargs_step(args),
         "find" => find_step(args),
         _ => Step::Leaf,
@@ -590,6 +593,12 @@ pub(super) fn unwrap(command: &SimpleCommand) -> Unwrapped {
         }
         push_forms(words, allow_ok, &mut out.forms);
         let args = &words[1..];
+        if first.assignment {
+            // `nohup FOO=1 rm …` runs a program named `FOO=1`; read on past it (deny only).
+            allow_ok = false;
+            words = args;
+            continue;
+        }
         match step(basename(&first.text), args) {
             Step::Inner { at, transparent } => {
                 allow_ok &= transparent;
