@@ -295,3 +295,48 @@ fn headless_turn_stops_when_stdout_is_closed_mid_stream() {
         }
     }
 }
+
+#[test]
+fn sigterm_and_sighup_interrupt_the_turn_and_keep_the_partial_reply() {
+    for (signal, code) in [
+        (libc::SIGTERM, 143),
+        (libc::SIGHUP, 129),
+        (libc::SIGINT, 130),
+    ] {
+        let partial = head_through(
+            &sse(ProviderKind::Openai, &["streaming ", "partial"]),
+            "partial",
+        );
+        let server =
+            MockServer::start_blocking(vec![Reply::Sse(vec![Step::Bytes(partial), Step::Stall])]);
+        let home = home_for(ProviderKind::Openai, &server);
+        let mut child = command(home.path(), &["-p", "hi", "--json"])
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let shown = lines.find(|l| l.as_ref().unwrap().contains("partial"));
+        assert!(
+            shown.is_some(),
+            "signal {signal}: the partial text as an event"
+        );
+        // SAFETY: signalling our own child by its pid.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+        let rest: Vec<String> = lines.map(Result::unwrap).collect();
+        assert!(
+            rest.iter()
+                .any(|l| l.contains("turn_finished") && l.contains("\"interrupted\"")),
+            "signal {signal}: the turn ends interrupted: {rest:?}"
+        );
+        assert!(
+            server.wait_for_abandoned_blocking(1, WAIT),
+            "signal {signal}"
+        );
+        let (status, stderr) = stderr_of(child);
+        assert_eq!(status.code(), Some(code), "signal {signal}: {stderr}");
+        let stored = stored_transcript(home.path());
+        assert!(
+            stored.contains("streaming partial"),
+            "signal {signal}:\n{stored}"
+        );
+    }
+}
