@@ -340,3 +340,22 @@ fn sigterm_and_sighup_interrupt_the_turn_and_keep_the_partial_reply() {
         );
     }
 }
+
+#[test]
+fn on_a_terminal_text_streams_live_and_a_discarded_partial_reply_is_marked() {
+    let server = MockServer::start_blocking(broken_then_whole(ProviderKind::Openai, "reset"));
+    let home = home_for(ProviderKind::Openai, &server);
+    let mut app = support::pty::PtyApp::spawn(&["-p", "hi"], home.path(), &[], 24, 100);
+    app.wait_until("the final reply", WAIT, |s| s.contains("Final answer"));
+    let status = app.wait_exit(WAIT).expect("pincer -p exits");
+    let screen = String::from_utf8_lossy(&app.raw_output()).into_owned();
+    assert!(status.success(), "{screen}");
+    let at = |needle: &str| {
+        screen
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} on the terminal: {screen:?}"))
+    };
+    // The partial reply was shown as it came, its line ended, the discard said, then the final.
+    assert!(at("DISCARDED-partial\r\n") < at("partial reply is discarded"));
+    assert!(at("partial reply is discarded") < at("Final answer"));
+}
