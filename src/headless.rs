@@ -12,6 +12,8 @@
 //! When the reader of stdout goes away (`pincer -p … | head`) the turn is interrupted, nothing
 //! more is printed (no error message, no panic) and the exit status is 141, as after SIGPIPE.
 //! The closed pipe is noticed on the next write, or at once through the fd's error readiness.
+//! SIGINT, SIGTERM and SIGHUP interrupt the turn too (its partial reply is stored as
+//! interrupted) and exit 130, 143, 129; a second signal ends the process at once.
 
 mod output;
 
@@ -21,6 +23,7 @@ use crate::protocol::{Event, Op, TurnOutcome};
 use crate::runtime::{self, RuntimeSettings};
 use crate::text::sanitize;
 use output::{Output, Written};
+use tokio::signal::unix::{Signal, SignalKind};
 
 /// Exit status when stdout was closed under us: what a shell reports after SIGPIPE.
 pub const EXIT_OUTPUT_CLOSED: i32 = 141;
@@ -37,12 +40,21 @@ pub async fn run(settings: RuntimeSettings, prompt: String, json: bool) -> i32 {
     let closed = output::stdout_closed();
     tokio::pin!(closed);
     let mut run = Run::default();
+    let mut term = signal(SignalKind::terminate());
+    let mut hangup = signal(SignalKind::hangup());
     loop {
         let event = tokio::select! {
             ev = rt.events.recv() => ev,
             _ = tokio::signal::ctrl_c() => {
-                let _ = rt.ops.send(Op::Interrupt);
-                run.code.get_or_insert(130);
+                run.signalled(130, &rt.ops);
+                continue;
+            }
+            () = received(&mut term) => {
+                run.signalled(143, &rt.ops);
+                continue;
+            }
+            () = received(&mut hangup) => {
+                run.signalled(129, &rt.ops);
                 continue;
             }
             () = &mut closed, if !out.is_closed() => {
@@ -61,7 +73,7 @@ pub async fn run(settings: RuntimeSettings, prompt: String, json: bool) -> i32 {
         match event {
             Event::SessionConfigured { .. } if !run.sent => {
                 run.sent = true;
-                let op = if out.is_closed() {
+                let op = if out.is_closed() || run.signalled {
                     Op::Shutdown
                 } else {
                     Op::UserMessage {
@@ -89,16 +101,47 @@ pub async fn run(settings: RuntimeSettings, prompt: String, json: bool) -> i32 {
     }
 }
 
+fn signal(kind: SignalKind) -> Option<Signal> {
+    tokio::signal::unix::signal(kind)
+        .inspect_err(|e| tracing::warn!(%e, "cannot handle a signal"))
+        .ok()
+}
+
+async fn received(signal: &mut Option<Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
 #[derive(Default)]
 struct Run {
     /// The prompt was sent (the session is configured).
     sent: bool,
-    /// Set by the first thing that decides it (Ctrl+C, the turn's outcome).
+    /// Set by the first thing that decides it (a signal, the turn's outcome).
     code: Option<i32>,
     stopping: bool,
+    signalled: bool,
 }
 
 impl Run {
+    /// A signal asks pincer to stop: interrupt the turn, exit with `code`; a second one ends
+    /// the process at once.
+    fn signalled(&mut self, code: i32, ops: &tokio::sync::mpsc::UnboundedSender<Op>) {
+        if self.signalled {
+            std::process::exit(code);
+        }
+        self.signalled = true;
+        self.code.get_or_insert(code);
+        if self.sent {
+            let _ = ops.send(Op::Interrupt);
+        } else {
+            let _ = ops.send(Op::Shutdown);
+        }
+    }
+
     /// Stdout is gone: stop the turn (or never start it) and shut down.
     fn stop(&mut self, ops: &tokio::sync::mpsc::UnboundedSender<Op>) {
         if self.stopping {

@@ -295,3 +295,67 @@ fn headless_turn_stops_when_stdout_is_closed_mid_stream() {
         }
     }
 }
+
+#[test]
+fn sigterm_and_sighup_interrupt_the_turn_and_keep_the_partial_reply() {
+    for (signal, code) in [
+        (libc::SIGTERM, 143),
+        (libc::SIGHUP, 129),
+        (libc::SIGINT, 130),
+    ] {
+        let partial = head_through(
+            &sse(ProviderKind::Openai, &["streaming ", "partial"]),
+            "partial",
+        );
+        let server =
+            MockServer::start_blocking(vec![Reply::Sse(vec![Step::Bytes(partial), Step::Stall])]);
+        let home = home_for(ProviderKind::Openai, &server);
+        let mut child = command(home.path(), &["-p", "hi", "--json"])
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let shown = lines.find(|l| l.as_ref().unwrap().contains("partial"));
+        assert!(
+            shown.is_some(),
+            "signal {signal}: the partial text as an event"
+        );
+        // SAFETY: signalling our own child by its pid.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+        let rest: Vec<String> = lines.map(Result::unwrap).collect();
+        assert!(
+            rest.iter()
+                .any(|l| l.contains("turn_finished") && l.contains("\"interrupted\"")),
+            "signal {signal}: the turn ends interrupted: {rest:?}"
+        );
+        assert!(
+            server.wait_for_abandoned_blocking(1, WAIT),
+            "signal {signal}"
+        );
+        let (status, stderr) = stderr_of(child);
+        assert_eq!(status.code(), Some(code), "signal {signal}: {stderr}");
+        let stored = stored_transcript(home.path());
+        assert!(
+            stored.contains("streaming partial"),
+            "signal {signal}:\n{stored}"
+        );
+    }
+}
+
+#[test]
+fn on_a_terminal_text_streams_live_and_a_discarded_partial_reply_is_marked() {
+    let server = MockServer::start_blocking(broken_then_whole(ProviderKind::Openai, "reset"));
+    let home = home_for(ProviderKind::Openai, &server);
+    let mut app = support::pty::PtyApp::spawn(&["-p", "hi"], home.path(), &[], 24, 100);
+    app.wait_until("the final reply", WAIT, |s| s.contains("Final answer"));
+    let status = app.wait_exit(WAIT).expect("pincer -p exits");
+    let screen = String::from_utf8_lossy(&app.raw_output()).into_owned();
+    assert!(status.success(), "{screen}");
+    let at = |needle: &str| {
+        screen
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} on the terminal: {screen:?}"))
+    };
+    // The partial reply was shown as it came, its line ended, the discard said, then the final.
+    assert!(at("DISCARDED-partial\r\n") < at("partial reply is discarded"));
+    assert!(at("partial reply is discarded") < at("Final answer"));
+}
