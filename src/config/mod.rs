@@ -37,6 +37,8 @@ pub struct Config {
     pub untrusted_projects: Vec<String>,
     /// Project folders whose `.pincer/config.toml` allow rules are honoured.
     pub trusted_projects: Vec<String>,
+    /// `[tools.shell] pass_env`: secret-looking variables the shell inherits anyway.
+    pub shell_pass_env: Vec<String>,
 }
 
 /// `[permissions]`: rule texts such as `shell: git status*` (validated when loaded).
@@ -122,6 +124,7 @@ impl Default for Config {
             skills: SkillsConfig::default(),
             untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
+            shell_pass_env: Vec::new(),
         }
     }
 }
@@ -206,6 +209,24 @@ struct FileConfig {
     skills: skills::FileSkills,
     untrusted_projects: Option<Vec<String>>,
     trusted_projects: Option<Vec<String>>,
+    #[serde(default)]
+    tools: FileTools,
+}
+
+/// `[tools]`: per-tool settings.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileTools {
+    #[serde(default)]
+    shell: FileShellTool,
+}
+
+/// `[tools.shell]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileShellTool {
+    #[serde(default)]
+    pass_env: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -488,6 +509,7 @@ impl Config {
         config.skills = file.skills.resolve();
         config.untrusted_projects = file.untrusted_projects.unwrap_or_default();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
+        config.shell_pass_env = file.tools.shell.pass_env;
         let n = file.network;
         let d = NetworkConfig::default();
         config.network = NetworkConfig {

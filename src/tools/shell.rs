@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::specs::ToolSpec;
 use super::{ToolContext, ToolOutput};
 use crate::protocol::{RiskLevel, ToolStatus};
-use crate::sandbox::{self, SandboxPolicy, ShellOutcome};
+use crate::sandbox::{self, EnvFilter, SandboxPolicy, ShellOutcome};
 
 pub const NAME: &str = "shell";
 const MAX_TIMEOUT_SECS: u64 = 600;
@@ -119,6 +119,22 @@ pub struct ShellEnv {
     /// False where Landlock is unavailable: commands then run unconfined (after approval).
     pub sandboxed: bool,
     pub default_timeout: Duration,
+    /// Variables kept out of the command's environment.
+    pub env: EnvFilter,
+}
+
+/// The environment filter for `config`: every profile's `api_key_env` is a
+/// secret besides the secret-looking names; `[tools.shell] pass_env` lets
+/// named variables through.
+pub fn env_filter(config: &crate::config::Config) -> EnvFilter {
+    EnvFilter {
+        secret_names: config
+            .providers
+            .values()
+            .filter_map(|p| p.api_key_env.clone())
+            .collect(),
+        pass: config.shell_pass_env.clone(),
+    }
 }
 
 pub async fn run(
@@ -142,6 +158,7 @@ pub async fn run(
         workspace: ctx.workspace.clone(),
         temp_dir: ctx.temp_dir.clone(),
         allow_network: a.network,
+        env: env.env.clone(),
     };
     if let Err(e) = std::fs::create_dir_all(&ctx.temp_dir) {
         return ToolOutput::error(format!(
