@@ -299,3 +299,50 @@ async fn no_unix_sockets_of_other_services() {
     assert!(!r.output.contains("connected"), "{r:?}");
     assert!(!accepted(&listener), "{r:?}");
 }
+
+/// Whether this machine lets an unprivileged helper make a mount namespace.
+fn namespaces_available(test: &str) -> bool {
+    let ok = std::process::Command::new("unshare")
+        .args(["-Urm", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("note: skipping {test}: no user/mount namespaces here");
+    }
+    ok
+}
+
+#[tokio::test]
+async fn no_metadata_changes_outside_the_writable_roots() {
+    if !needs_abi("no_metadata_changes_outside_the_writable_roots", 1)
+        || !namespaces_available("no_metadata_changes_outside_the_writable_roots")
+    {
+        return;
+    }
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let outside = tempfile::tempdir().unwrap();
+    let file = outside.path().join("canary");
+    std::fs::write(&file, "x").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let before = std::fs::metadata(&file).unwrap();
+    let c = call(true);
+    let f = file.display();
+    let r = c
+        .run(&format!(
+            "chmod 777 {f}; chown 1:1 {f}; touch -m -d @0 {f}; \
+             echo in > mine && chmod 700 mine && touch -m -d @0 mine && echo inside ok"
+        ))
+        .await;
+    assert!(r.output.contains("inside ok"), "{r:?}");
+    let after = std::fs::metadata(&file).unwrap();
+    assert_eq!(after.mode(), before.mode(), "{r:?}");
+    assert_eq!(
+        (after.uid(), after.gid()),
+        (before.uid(), before.gid()),
+        "{r:?}"
+    );
+    assert_eq!(after.mtime(), before.mtime(), "{r:?}");
+    let mine = std::fs::metadata(c.workspace.path().join("mine")).unwrap();
+    assert_eq!(mine.mode() & 0o777, 0o700);
+    assert_eq!(mine.mtime(), 0);
+}

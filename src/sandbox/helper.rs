@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
-use super::{availability, landlock, reaper, seccomp};
+use super::{availability, landlock, mounts, reaper, seccomp};
 
 const USAGE: &str = "usage: pincer __sandbox --workspace DIR --tmp DIR [--allow-network] \
      [--unconfined] -- PROGRAM [ARG...]
@@ -108,8 +108,17 @@ pub fn run_helper(args: Vec<OsString>) -> i32 {
     }
 }
 
-/// Landlock, then the seccomp filter; `Err(exit code)` after saying why.
+/// Read-only mounts outside the writable roots (best effort, see
+/// [`mounts`]), Landlock, then the seccomp filter; `Err(exit code)` after
+/// saying why.
 fn confine(args: &HelperArgs) -> Result<(), i32> {
+    if let (Ok(ws), Ok(tmp)) = (
+        std::fs::canonicalize(&args.workspace),
+        std::fs::canonicalize(&args.temp_dir),
+    ) && let Err(err) = mounts::read_only_except(&[&ws, &tmp])
+    {
+        tracing::debug!("sandbox: no read-only mount namespace: {err}");
+    }
     let abi = match landlock::restrict(availability(), &args.workspace, &args.temp_dir) {
         Ok(abi) => abi,
         Err(err) => {

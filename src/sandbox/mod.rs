@@ -20,6 +20,7 @@ mod command;
 mod env;
 mod helper;
 mod landlock;
+mod mounts;
 mod output;
 mod reaper;
 mod run;
