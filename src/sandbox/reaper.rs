@@ -62,8 +62,11 @@ pub(super) fn run_reaped(program: &OsString, args: &[OsString]) -> io::Result<En
         if ended.is_some() && grace_until.is_none() {
             grace_until = Some(Instant::now() + EXIT_GRACE);
         }
-        let grace_over = grace_until.is_some_and(|t| Instant::now() >= t);
-        if no_children || grace_over {
+        if no_children {
+            // A subreaper without children has no descendants at all.
+            return Ok(ended.unwrap_or(Ended::Signal(libc::SIGKILL)));
+        }
+        if grace_until.is_some_and(|t| Instant::now() >= t) {
             kill_descendants();
             return Ok(ended.unwrap_or(Ended::Signal(libc::SIGKILL)));
         }

@@ -28,7 +28,7 @@ struct ShellArgs {
 pub fn spec() -> ToolSpec {
     ToolSpec {
         name: NAME,
-        description: "Run a shell command (/bin/sh -c) in the workspace directory and return its combined stdout and stderr and exit code. Commands are sandboxed: they can read anywhere but write only inside the workspace and the temp dir, and have no network unless `network` is true (which the user must approve). Use it for builds, tests, git and other CLI tools; prefer the file tools for reading and editing files. Long output is shortened (test and compiler output are summarised). Default timeout 120 s.",
+        description: "Run a shell command (/bin/sh -c) in the workspace directory and return its combined stdout and stderr and exit code. Commands are sandboxed: they can read anywhere but write (and change file modes or times) only inside the workspace and the temp dir, and have no network — nor, on older kernels, UNIX sockets — unless `network` is true (which the user must approve). Secret environment variables (API keys, tokens, passwords) are not passed. Background processes are killed when the command ends. Use it for builds, tests, git and other CLI tools; prefer the file tools for reading and editing files. Long output is shortened (test and compiler output are summarised). Default timeout 120 s.",
         schema: json!({
             "type": "object",
             "properties": {
