@@ -32,6 +32,7 @@ fn run_true(bencher: Bencher, sandboxed: bool) {
         workspace: workspace.path().to_path_buf(),
         temp_dir: temp.path().to_path_buf(),
         allow_network: false,
+        env: Default::default(),
     };
     let exe = Path::new(env!("CARGO_BIN_EXE_pincer"));
     bencher.bench_local(|| {

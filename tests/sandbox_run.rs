@@ -23,6 +23,7 @@ async fn run(
         workspace: dir.path().to_path_buf(),
         temp_dir: dir.path().to_path_buf(),
         allow_network: false,
+        env: Default::default(),
     };
     let cmd = shell_command(Path::new(EXE), &policy, dir.path(), command, false);
     run_shell(cmd, timeout, max, cancel).await
@@ -227,6 +228,7 @@ async fn spawn_failure_is_reported() {
         workspace: dir.path().to_path_buf(),
         temp_dir: dir.path().to_path_buf(),
         allow_network: false,
+        env: Default::default(),
     };
     let exe = dir.path().join("no-such-pincer");
     let cmd = shell_command(&exe, &policy, dir.path(), "true", true);

@@ -719,3 +719,73 @@ async fn web_fetch_against_a_local_server() {
             .contains("Could not connect")
     );
 }
+
+/// A FIFO, a socket and a device: every file tool refuses them (or skips them
+/// in a walk) and nothing blocks.
+#[tokio::test]
+async fn special_files_are_refused_by_every_file_tool() {
+    let (dir, ctx) = workspace();
+    let fifo = std::ffi::CString::new(
+        ctx.workspace
+            .join("pipe")
+            .into_os_string()
+            .into_encoded_bytes(),
+    )
+    .unwrap();
+    // SAFETY: test: creates a FIFO at a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let _sock = std::os::unix::net::UnixListener::bind(ctx.workspace.join("sock")).unwrap();
+    write(dir.path(), "ok.txt", "needle\n");
+    let limit = Duration::from_secs(60);
+    let timed = |tool: &'static str, args: Value| {
+        let ctx = ctx.clone();
+        async move {
+            tokio::time::timeout(limit, async { call(&ctx, tool, args).await })
+                .await
+                .unwrap_or_else(|_| panic!("{tool} blocked"))
+        }
+    };
+    for name in ["pipe", "sock"] {
+        let calls = [
+            ("read_file", json!({"path": name})),
+            ("write_file", json!({"path": name, "content": "x"})),
+            (
+                "edit_file",
+                json!({"path": name, "old_text": "a", "new_text": "b"}),
+            ),
+            ("list_dir", json!({"path": name})),
+            ("glob", json!({"pattern": "*", "path": name})),
+            ("grep", json!({"pattern": "x", "path": name})),
+        ];
+        for (tool, args) in calls {
+            let out = timed(tool, args).await;
+            let text = err(&out);
+            assert!(
+                text.contains("pipe") || text.contains("socket") || text.contains("regular"),
+                "{tool} on {name}: {text}"
+            );
+        }
+    }
+    // Walks skip them and finish.
+    let out = timed("grep", json!({"pattern": "needle"})).await;
+    assert!(ok(&out).contains("ok.txt:1"), "{}", out.text);
+    let out = timed("glob", json!({"pattern": "*"})).await;
+    assert!(ok(&out).contains("pipe"), "{}", out.text);
+    ok(&timed("list_dir", json!({})).await);
+    // A device outside the workspace, even approved.
+    let approved = approved(&ctx);
+    for (tool, args) in [
+        ("read_file", json!({"path": "/dev/zero"})),
+        ("write_file", json!({"path": "/dev/null", "content": "x"})),
+        ("grep", json!({"pattern": "x", "path": "/dev/zero"})),
+    ] {
+        let out = tokio::time::timeout(limit, call(&approved, tool, args))
+            .await
+            .unwrap();
+        assert!(
+            err(&out).contains("device") || out.text.contains("regular"),
+            "{tool}: {}",
+            out.text
+        );
+    }
+}

@@ -38,6 +38,8 @@ pub struct Config {
     pub untrusted_projects: Vec<String>,
     /// Project folders whose `.pincer/config.toml` allow rules are honoured.
     pub trusted_projects: Vec<String>,
+    /// `[tools.shell] pass_env`: secret-looking variables the shell inherits anyway.
+    pub shell_pass_env: Vec<String>,
 }
 
 /// `[permissions]`: rule texts such as `shell: git status*` (validated when loaded).
@@ -123,6 +125,7 @@ impl Default for Config {
             skills: SkillsConfig::default(),
             untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
+            shell_pass_env: Vec::new(),
         }
     }
 }
@@ -207,6 +210,24 @@ struct FileConfig {
     skills: skills::FileSkills,
     untrusted_projects: Option<Vec<String>>,
     trusted_projects: Option<Vec<String>>,
+    #[serde(default)]
+    tools: FileTools,
+}
+
+/// `[tools]`: per-tool settings.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileTools {
+    #[serde(default)]
+    shell: FileShellTool,
+}
+
+/// `[tools.shell]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileShellTool {
+    #[serde(default)]
+    pass_env: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -471,6 +492,7 @@ impl Config {
         config.untrusted_projects = file.untrusted_projects.unwrap_or_default();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         config.network = ranges::resolve_network(file.network, &at)?;
+        config.shell_pass_env = file.tools.shell.pass_env;
         Ok(config)
     }
 

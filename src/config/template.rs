@@ -75,4 +75,9 @@ theme = "dark"
 # max_retries = 4                   # for 429, 5xx and dropped connections
 # retry_base_delay_ms = 1000        # doubled each attempt, ±25 % jitter
 # retry_max_delay_ms = 30000
+
+[tools.shell]
+# Provider keys and secret-looking variables (*_KEY, *_TOKEN, *_SECRET, *_PASSWORD, …)
+# never reach shell commands; name the ones a command really needs here.
+# pass_env = ["NPM_TOKEN"]
 "#;

@@ -100,6 +100,7 @@ impl Runtime {
                 exe: s.exe.clone(),
                 sandboxed: self.gate.lock().sandbox_available,
                 default_timeout: std::time::Duration::from_secs(limits.shell_timeout_secs),
+                env: crate::tools::shell::env_filter(&s.config),
             },
             gate: self.gate.clone(),
             approvals: self.approvals.clone(),

@@ -13,10 +13,13 @@ const SHELL: &str = "/bin/sh";
 /// Build the command for `command` (a shell string run by `/bin/sh -c`) with
 /// working directory `cwd`.
 ///
-/// `sandboxed = true`: `exe __sandbox --workspace W --tmp T [--allow-network]
-/// -- /bin/sh -c COMMAND`; `false`: plain `/bin/sh -c COMMAND`. Both run in
-/// their own process group with stdin null, stdout and stderr piped,
-/// `kill_on_drop(true)` and the environment kept but with `TMPDIR=temp_dir`.
+/// `exe __sandbox --workspace W --tmp T [--allow-network] [--unconfined]
+/// -- /bin/sh -c COMMAND` (`--unconfined` when `sandboxed` is false: the
+/// helper then only reaps). It runs in its own process group with stdin null,
+/// stdout and stderr piped, and the environment kept but with
+/// `TMPDIR=temp_dir` and without the secrets `policy.env` names. Not
+/// `kill_on_drop`: SIGKILL would stop the helper before it kills what the
+/// command left behind; [`super::run_shell`] sends it SIGTERM instead.
 pub fn shell_command(
     exe: &Path,
     policy: &SandboxPolicy,
@@ -24,21 +27,20 @@ pub fn shell_command(
     command: &str,
     sandboxed: bool,
 ) -> Command {
-    let mut cmd = if sandboxed {
-        let mut cmd = Command::new(exe);
-        cmd.arg("__sandbox")
-            .arg("--workspace")
-            .arg(&policy.workspace)
-            .arg("--tmp")
-            .arg(&policy.temp_dir);
-        if policy.allow_network {
-            cmd.arg("--allow-network");
-        }
-        cmd.arg("--").arg(SHELL);
-        cmd
-    } else {
-        Command::new(SHELL)
-    };
+    let mut cmd = Command::new(exe);
+    cmd.arg("__sandbox")
+        .arg("--workspace")
+        .arg(&policy.workspace)
+        .arg("--tmp")
+        .arg(&policy.temp_dir);
+    if policy.allow_network {
+        cmd.arg("--allow-network");
+    }
+    if !sandboxed {
+        cmd.arg("--unconfined");
+    }
+    cmd.arg("--").arg(SHELL);
+    policy.env.apply(&mut cmd);
     cmd.arg("-c")
         .arg(command)
         .current_dir(cwd)
@@ -46,8 +48,7 @@ pub fn shell_command(
         .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .stderr(Stdio::piped());
     cmd
 }
 
@@ -62,6 +63,7 @@ mod tests {
             workspace: PathBuf::from("/w"),
             temp_dir: PathBuf::from("/t"),
             allow_network,
+            env: Default::default(),
         }
     }
 
@@ -108,8 +110,35 @@ mod tests {
             "ls",
             false,
         );
-        assert_eq!(cmd.as_std().get_program(), "/bin/sh");
-        assert_eq!(args(&cmd), ["-c", "ls"]);
+        assert_eq!(cmd.as_std().get_program(), "/bin/pincer");
+        assert_eq!(
+            args(&cmd),
+            [
+                "__sandbox",
+                "--workspace",
+                "/w",
+                "--tmp",
+                "/t",
+                "--unconfined",
+                "--",
+                "/bin/sh",
+                "-c",
+                "ls"
+            ]
+        );
+    }
+
+    #[test]
+    fn secret_variables_are_removed() {
+        // PATH is always set; naming it a provider key must remove it.
+        let mut policy = policy(false);
+        policy.env.secret_names = vec!["PATH".into()];
+        let cmd = shell_command(Path::new("/p"), &policy, Path::new("/w"), "ls", true);
+        let removed = cmd
+            .as_std()
+            .get_envs()
+            .any(|(k, v)| k == "PATH" && v.is_none());
+        assert!(removed);
     }
 
     #[test]

@@ -2,14 +2,14 @@
 
 use std::ffi::OsString;
 use std::io::ErrorKind;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 
-use super::{availability, landlock, seccomp};
+use super::{availability, landlock, mounts, reaper, seccomp};
 
-const USAGE: &str =
-    "usage: pincer __sandbox --workspace DIR --tmp DIR [--allow-network] -- PROGRAM [ARG...]
-(internal helper: pincer starts it itself to run a command confined to DIRs)";
+const USAGE: &str = "usage: pincer __sandbox --workspace DIR --tmp DIR [--allow-network] \
+     [--unconfined] -- PROGRAM [ARG...]
+(internal helper: pincer starts it itself to run a command confined to DIRs; with \
+     --unconfined it only makes sure nothing the command started outlives it)";
 
 /// Exit code when the sandbox cannot be set up (as a shell's "cannot execute").
 const EXIT_CANNOT_CONFINE: i32 = 126;
@@ -23,6 +23,7 @@ struct HelperArgs {
     workspace: PathBuf,
     temp_dir: PathBuf,
     allow_network: bool,
+    unconfined: bool,
     program: OsString,
     args: Vec<OsString>,
 }
@@ -31,6 +32,7 @@ fn parse(args: Vec<OsString>) -> Result<HelperArgs, String> {
     let mut workspace = None;
     let mut temp_dir = None;
     let mut allow_network = false;
+    let mut unconfined = false;
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
         let slot = match arg.to_str() {
@@ -42,12 +44,17 @@ fn parse(args: Vec<OsString>) -> Result<HelperArgs, String> {
                     workspace,
                     temp_dir,
                     allow_network,
+                    unconfined,
                     program,
                     args: iter.collect(),
                 });
             }
             Some("--allow-network") => {
                 allow_network = true;
+                continue;
+            }
+            Some("--unconfined") => {
+                unconfined = true;
                 continue;
             }
             Some("--workspace") => &mut workspace,
@@ -65,12 +72,14 @@ fn parse(args: Vec<OsString>) -> Result<HelperArgs, String> {
     Err("missing `-- PROGRAM [ARG...]`".to_owned())
 }
 
-/// The hidden helper: parse its args, apply Landlock, then (unless
-/// `--allow-network`) seccomp, then exec the program after `--`.
+/// The hidden helper: parse its args, apply Landlock and seccomp (unless
+/// `--unconfined`), then run the program after `--` as its child subreaper
+/// (see [`reaper`]) and exit the way it did.
 ///
-/// Returns only on failure: 2 for bad arguments (with usage text), 126 when
-/// the sandbox cannot be fully applied (the command is then not run at all),
-/// 127 when the program does not exist and 126 when it cannot be executed.
+/// Returns only on failure or with the program's exit code: 2 for bad
+/// arguments (with usage text), 126 when the sandbox cannot be fully applied
+/// (the command is then not run at all), 127 when the program does not exist
+/// and 126 when it cannot be executed.
 pub fn run_helper(args: Vec<OsString>) -> i32 {
     let args = match parse(args) {
         Ok(args) => args,
@@ -79,34 +88,61 @@ pub fn run_helper(args: Vec<OsString>) -> i32 {
             return EXIT_USAGE;
         }
     };
-
-    if let Err(err) = landlock::restrict(availability(), &args.workspace, &args.temp_dir) {
-        eprintln!(
-            "pincer sandbox: cannot apply Landlock: {err} — refusing to run the command unsandboxed"
-        );
-        return EXIT_CANNOT_CONFINE;
-    }
-    if !args.allow_network
-        && let Err(err) = seccomp::deny_network()
+    if !args.unconfined
+        && let Err(code) = confine(&args)
     {
-        eprintln!(
-            "pincer sandbox: cannot apply the network filter (seccomp): {err} — refusing to \
-             run the command with network access; allow network for this call if it needs it"
-        );
-        return EXIT_CANNOT_CONFINE;
+        return code;
     }
+    match reaper::run_reaped(&args.program, &args.args) {
+        Ok(ended) => reaper::pass_on(ended),
+        Err(err) => {
+            let program = args.program.to_string_lossy();
+            if err.kind() == ErrorKind::NotFound {
+                eprintln!("pincer sandbox: {program}: command not found");
+                EXIT_NOT_FOUND
+            } else {
+                eprintln!("pincer sandbox: cannot execute {program}: {err}");
+                EXIT_CANNOT_CONFINE
+            }
+        }
+    }
+}
 
-    let err = std::process::Command::new(&args.program)
-        .args(&args.args)
-        .exec();
-    let program = args.program.to_string_lossy();
-    if err.kind() == ErrorKind::NotFound {
-        eprintln!("pincer sandbox: {program}: command not found");
-        EXIT_NOT_FOUND
-    } else {
-        eprintln!("pincer sandbox: cannot execute {program}: {err}");
-        EXIT_CANNOT_CONFINE
+/// Read-only mounts outside the writable roots (best effort, see
+/// [`mounts`]), Landlock, then the seccomp filter; `Err(exit code)` after
+/// saying why.
+fn confine(args: &HelperArgs) -> Result<(), i32> {
+    if let (Ok(ws), Ok(tmp)) = (
+        std::fs::canonicalize(&args.workspace),
+        std::fs::canonicalize(&args.temp_dir),
+    ) && let Err(err) = mounts::read_only_except(&[&ws, &tmp])
+    {
+        tracing::debug!("sandbox: no read-only mount namespace: {err}");
     }
+    let abi = match landlock::restrict(availability(), &args.workspace, &args.temp_dir) {
+        Ok(abi) => abi,
+        Err(err) => {
+            eprintln!(
+                "pincer sandbox: cannot apply Landlock: {err} — refusing to run the command \
+                 unsandboxed"
+            );
+            return Err(EXIT_CANNOT_CONFINE);
+        }
+    };
+    let filter = seccomp::FilterOptions {
+        deny_network: !args.allow_network,
+        // Landlock confines pathname UNIX connects from ABI 9 on; before that,
+        // UNIX sockets count as network (docker.sock, a session bus, tmux).
+        deny_unix_sockets: !args.allow_network && abi < landlock::ABI_RESOLVE_UNIX,
+    };
+    if let Err(err) = seccomp::apply(filter) {
+        eprintln!(
+            "pincer sandbox: cannot apply the system-call filter (seccomp): {err} — refusing to \
+             run the command; allow network for this call if it needs it"
+        );
+        return Err(EXIT_CANNOT_CONFINE);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -137,6 +173,7 @@ mod tests {
                 workspace: "/w".into(),
                 temp_dir: "/t".into(),
                 allow_network: true,
+                unconfined: false,
                 program: "/bin/sh".into(),
                 args: os(&["-c", "x"]),
             }

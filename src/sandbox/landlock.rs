@@ -1,12 +1,17 @@
 //! The Landlock half of the helper: read and execute everywhere, write only
-//! beneath the workspace and the temp dir.
+//! beneath the workspace and the temp dir, never create device nodes, and
+//! (ABI 6+) no abstract UNIX sockets or signals outside the sandbox; (ABI 9+)
+//! pathname UNIX sockets only beneath the workspace and the temp dir.
 
 use std::path::{Path, PathBuf};
 
 use ::landlock::{
     ABI, Access, AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
-    RulesetAttr, RulesetCreatedAttr, RulesetError, RulesetStatus, make_bitflags,
+    RulesetAttr, RulesetCreatedAttr, RulesetError, RulesetStatus, Scope, make_bitflags,
 };
+
+/// The first Landlock ABI that confines connecting to pathname UNIX sockets.
+pub(super) const ABI_RESOLVE_UNIX: u32 = 9;
 
 use super::Availability;
 
@@ -45,12 +50,12 @@ pub(super) enum LandlockError {
 }
 
 /// Confine the calling thread (the helper is single-threaded, so the whole
-/// process) and everything it execs afterwards.
+/// process) and everything it execs afterwards. Returns the ABI in force.
 pub(super) fn restrict(
     availability: &Availability,
     workspace: &Path,
     temp_dir: &Path,
-) -> Result<(), LandlockError> {
+) -> Result<u32, LandlockError> {
     let version = match availability {
         Availability::Available { abi } => *abi,
         Availability::Unavailable { reason } => {
@@ -66,24 +71,35 @@ pub(super) fn restrict(
     // FullyEnforced below is a real failure.
     let abi = ABI::from(i32::try_from(version).unwrap_or(i32::MAX));
     let all = AccessFs::from_all(abi);
-    // Beneath `/`: read and execute; connecting to pathname UNIX sockets
-    // (handled from ABI 9 on) stays allowed so AF_UNIX keeps working.
-    let everywhere = all & make_bitflags!(AccessFs::{ReadFile | ReadDir | Execute | ResolveUnix});
+    // Beneath `/`: read and execute only. Connecting to pathname UNIX sockets
+    // (handled from ABI 9 on) is allowed only in the writable roots, so the
+    // sockets of other services (docker.sock, a session bus, tmux) are out of
+    // reach; below ABI 9 seccomp refuses UNIX sockets instead (see helper).
+    let everywhere = all & make_bitflags!(AccessFs::{ReadFile | ReadDir | Execute});
     let dev_null = all & make_bitflags!(AccessFs::{ReadFile | WriteFile | Truncate});
+    // Device nodes are never created, not even in the writable roots (root
+    // could otherwise make a node for the raw disk and write through it).
+    let writable = all & !make_bitflags!(AccessFs::{MakeChar | MakeBlock});
+    // Abstract UNIX sockets and signals stay inside the sandbox's own domain.
+    let scopes = Scope::from_all(abi);
 
-    let status = Ruleset::default()
+    let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
-        .handle_access(all)?
+        .handle_access(all)?;
+    if !scopes.is_empty() {
+        ruleset = ruleset.scope(scopes)?;
+    }
+    let status = ruleset
         .create()?
         .no_new_privs(true)
         .add_rule(beneath(Path::new("/"), everywhere)?)?
         .add_rule(beneath(Path::new("/dev/null"), dev_null)?)?
-        .add_rule(beneath(&workspace, all)?)?
-        .add_rule(beneath(&temp_dir, all)?)?
+        .add_rule(beneath(&workspace, writable)?)?
+        .add_rule(beneath(&temp_dir, writable)?)?
         .restrict_self()?;
 
     match status.ruleset {
-        RulesetStatus::FullyEnforced if status.no_new_privs => Ok(()),
+        RulesetStatus::FullyEnforced if status.no_new_privs => Ok(version),
         other => Err(LandlockError::NotFullyEnforced {
             status: match other {
                 RulesetStatus::FullyEnforced => "fully",

@@ -2,16 +2,27 @@
 //!
 //! pincer re-executes itself as a small helper (`pincer __sandbox …`, see
 //! [`run_helper`]) that applies Landlock (read and execute everywhere, write
-//! only beneath the workspace and a temp dir) and, unless the call may use the
-//! network, a seccomp filter that refuses IP sockets; then it execs the
-//! command. [`shell_command`] builds that invocation (or a plain `/bin/sh -c`
-//! one when sandboxing is off) and [`run_shell`] runs it with a timeout, a
-//! cancellation token and a bounded, merged capture of stdout and stderr.
+//! only beneath the workspace and a temp dir, no device nodes; from ABI 6 no
+//! signals or abstract UNIX sockets outside the sandbox; from ABI 9 pathname
+//! UNIX sockets only in the writable roots) and a seccomp filter (no device
+//! nodes; unless the call may use the network, no IP sockets — and below
+//! Landlock ABI 9 no UNIX sockets either, as seccomp cannot see where they
+//! connect). It then runs the command as a child subreaper, so nothing the
+//! command starts (`setsid`, double forks included) outlives the call.
+//! Without Landlock (`sandboxed = false`) the helper runs `--unconfined`: the
+//! subreaper only. Signals to processes outside the call are refused only
+//! with Landlock ABI 6+; below that only the usual uid checks apply.
+//! [`shell_command`] builds that invocation and [`run_shell`] runs it with a
+//! timeout, a cancellation token and a bounded, merged capture of stdout and
+//! stderr.
 
 mod command;
+mod env;
 mod helper;
 mod landlock;
+mod mounts;
 mod output;
+mod reaper;
 mod run;
 mod seccomp;
 
@@ -20,6 +31,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 pub use command::shell_command;
+pub use env::{EnvFilter, looks_secret};
 pub use helper::run_helper;
 pub use run::run_shell;
 
@@ -30,8 +42,12 @@ pub struct SandboxPolicy {
     pub workspace: PathBuf,
     /// Writable scratch directory; exported to the command as `TMPDIR`.
     pub temp_dir: PathBuf,
-    /// When false, the command cannot create IPv4/IPv6 (or packet) sockets.
+    /// When false, the command cannot create IPv4/IPv6 (or packet) sockets,
+    /// nor UNIX sockets where Landlock cannot confine where they connect.
     pub allow_network: bool,
+    /// Environment variables kept out of the command (provider keys and
+    /// secret-looking names) and the ones passed anyway.
+    pub env: EnvFilter,
 }
 
 /// Whether Landlock can confine commands on this machine.

@@ -27,9 +27,11 @@ const READ_CHUNK: usize = 8 * 1024;
 /// Spawn `cmd` (built by [`super::shell_command`], so it leads its own
 /// process group) and wait for it, at most `timeout`, until `cancel` fires.
 ///
-/// When the command ends, times out or is cancelled, the whole process group
-/// gets SIGKILL, so background jobs never outlive the call (after a normal
-/// exit they get a short grace period to finish writing). stdout and stderr
+/// When the command times out or is cancelled (or this future is dropped),
+/// the helper gets SIGTERM and kills every descendant — it is their child
+/// subreaper, so `setsid` and double forks do not escape — then the process
+/// group gets SIGKILL as a backstop. After a normal exit the helper has done
+/// that already (background jobs get a short grace period to finish writing). stdout and stderr
 /// are merged in arrival order; beyond `max_output` bytes only the first and
 /// last halves are kept, around an omission marker.
 pub async fn run_shell(
@@ -81,6 +83,10 @@ pub async fn run_shell(
         };
         if outcome == ShellOutcome::Exited && !reading_done {
             reading_done = tokio::time::timeout(EXIT_GRACE, &mut reading).await.is_ok();
+        }
+        if outcome != ShellOutcome::Exited {
+            group.terminate_leader();
+            let _ = tokio::time::timeout(REAP_LIMIT, &mut exited).await;
         }
         group.kill_now();
         if !reading_done {
@@ -147,9 +153,9 @@ fn pidfd_open(pid: libc::pid_t) -> io::Result<AsyncFd<OwnedFd>> {
     Ok(registered?)
 }
 
-/// SIGKILLs the process group once: when asked, or when dropped (the
-/// `run_shell` future was dropped mid-run; `kill_on_drop` alone would only
-/// reach the leader).
+/// SIGKILLs the process group once when asked. When dropped unfinished (the
+/// `run_shell` future was dropped mid-run) it sends the leader — the helper —
+/// SIGTERM instead, so the helper can still kill what left the group.
 struct GroupKiller(Option<libc::pid_t>);
 
 impl GroupKiller {
@@ -158,11 +164,21 @@ impl GroupKiller {
             kill_group(pgid);
         }
     }
+
+    /// Asks the helper to kill every descendant and exit.
+    fn terminate_leader(&self) {
+        if let Some(pid) = self.0
+            && pid > 1
+        {
+            // SAFETY: plain kill(2) on our own unreaped child.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+    }
 }
 
 impl Drop for GroupKiller {
     fn drop(&mut self) {
-        self.kill_now();
+        self.terminate_leader();
     }
 }
 

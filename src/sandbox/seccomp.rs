@@ -1,4 +1,4 @@
-//! The seccomp half of the helper: refuse network sockets.
+//! The seccomp half of the helper: refuse network sockets and device nodes.
 
 use std::collections::BTreeMap;
 
@@ -17,29 +17,60 @@ const DENIED_DOMAINS: [libc::c_int; 3] = [libc::AF_INET, libc::AF_INET6, libc::A
 #[cfg(target_arch = "x86_64")]
 const X32_SYSCALL_BIT: i64 = 0x4000_0000;
 
-/// Build the filter: default Allow; `socket(AF_INET | AF_INET6 | AF_PACKET,
-/// …)` and `io_uring_setup` fail with EACCES. io_uring is refused because
-/// `IORING_OP_SOCKET` would create sockets without calling `socket(2)`.
-/// System calls of another arch (e.g. 32-bit x86) kill the process, as
-/// seccompiler's arch check does.
-pub(super) fn network_filter() -> Result<BpfProgram, String> {
+/// What the filter refuses besides device nodes (always refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FilterOptions {
+    /// Refuse IPv4/IPv6/packet sockets and io_uring.
+    pub deny_network: bool,
+    /// Refuse `socket(AF_UNIX, …)` too (`socketpair` stays allowed): used
+    /// where Landlock cannot confine connecting to pathname sockets.
+    pub deny_unix_sockets: bool,
+}
+
+/// Build the filter: default Allow; `mknod`/`mknodat` of character or block
+/// devices fail with EPERM; with `deny_network`, `socket(AF_INET | AF_INET6 |
+/// AF_PACKET, …)` and `io_uring_setup` fail with EACCES (io_uring is refused
+/// because `IORING_OP_SOCKET` would create sockets without calling
+/// `socket(2)`); with `deny_unix_sockets`, `socket(AF_UNIX, …)` too. System
+/// calls of another arch (e.g. 32-bit x86) kill the process, as seccompiler's
+/// arch check does.
+///
+/// Not expressible here: which path a UNIX socket connects to and which
+/// process a signal goes to (seccomp sees pointers and pids, not the tree);
+/// Landlock's scopes cover those where the kernel has them (ABI 6 and 9).
+pub(super) fn filter(options: FilterOptions) -> Result<BpfProgram, String> {
     let arch = TargetArch::try_from(std::env::consts::ARCH)
         .map_err(|e| format!("unsupported architecture: {e}"))?;
-    let socket_rules = DENIED_DOMAINS
+    let mut domains: Vec<libc::c_int> = Vec::new();
+    if options.deny_network {
+        domains.extend(DENIED_DOMAINS);
+    }
+    if options.deny_unix_sockets {
+        domains.push(libc::AF_UNIX);
+    }
+    let socket_rules = domains
         .iter()
         .map(|&domain| {
             let domain = u64::try_from(domain).map_err(|e| e.to_string())?;
-            let cond = SeccompCondition::new(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, domain)
-                .map_err(|e| e.to_string())?;
-            SeccompRule::new(vec![cond]).map_err(|e| e.to_string())
+            rule(0, SeccompCmpOp::Eq, domain)
         })
         .collect::<Result<Vec<_>, String>>()?;
 
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    let mut add = |nr: i64, list: Vec<SeccompRule>| {
+        #[cfg(target_arch = "x86_64")]
+        rules.insert(X32_SYSCALL_BIT | nr, list.clone());
+        rules.insert(nr, list);
+    };
+    if !socket_rules.is_empty() {
+        add(libc::SYS_socket, socket_rules);
+    }
+    if options.deny_network {
+        add(libc::SYS_io_uring_setup, Vec::new());
+    }
     #[cfg(target_arch = "x86_64")]
-    rules.insert(X32_SYSCALL_BIT | libc::SYS_socket, socket_rules.clone());
-    rules.insert(libc::SYS_socket, socket_rules);
-    rules.insert(libc::SYS_io_uring_setup, Vec::new());
+    add(libc::SYS_mknod, device_rules(1)?);
+    add(libc::SYS_mknodat, device_rules(2)?);
 
     let errno = u32::try_from(libc::EACCES).map_err(|e| e.to_string())?;
     let filter = SeccompFilter::new(
@@ -52,9 +83,25 @@ pub(super) fn network_filter() -> Result<BpfProgram, String> {
     BpfProgram::try_from(filter).map_err(|e| e.to_string())
 }
 
-/// Install [`network_filter`] on the calling thread (sets no_new_privs).
-pub(super) fn deny_network() -> Result<(), String> {
-    let program = network_filter()?;
+/// Rules matching a `mode` argument (at `index`) that creates a character or
+/// block device.
+fn device_rules(index: u8) -> Result<Vec<SeccompRule>, String> {
+    let kind = u64::from(libc::S_IFMT);
+    [libc::S_IFCHR, libc::S_IFBLK]
+        .into_iter()
+        .map(|t| rule(index, SeccompCmpOp::MaskedEq(kind), u64::from(t)))
+        .collect()
+}
+
+fn rule(index: u8, op: SeccompCmpOp, value: u64) -> Result<SeccompRule, String> {
+    let cond = SeccompCondition::new(index, SeccompCmpArgLen::Dword, op, value)
+        .map_err(|e| e.to_string())?;
+    SeccompRule::new(vec![cond]).map_err(|e| e.to_string())
+}
+
+/// Install [`filter`] on the calling thread (sets no_new_privs).
+pub(super) fn apply(options: FilterOptions) -> Result<(), String> {
+    let program = filter(options)?;
     seccompiler::apply_filter(&program).map_err(|e| e.to_string())
 }
 
@@ -64,7 +111,13 @@ mod tests {
 
     #[test]
     fn filter_compiles_for_this_arch() {
-        let program = network_filter().expect("filter");
-        assert!(program.len() > 4);
+        for (deny_network, deny_unix_sockets) in [(true, true), (true, false), (false, false)] {
+            let program = filter(FilterOptions {
+                deny_network,
+                deny_unix_sockets,
+            })
+            .expect("filter");
+            assert!(program.len() > 4);
+        }
     }
 }

@@ -1,15 +1,13 @@
 //! Small helpers shared by the builtin tools: argument parsing, blocking work, sizes,
-//! binary detection and atomic writes.
+//! binary detection.
 
-use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::tools::context::{ToolContext, ToolOutput};
+use crate::tools::fsat::{self, Anchor};
 use crate::tools::paths::{self, ResolvedPath};
 
 /// How many leading bytes are checked for NUL bytes / invalid UTF-8.
@@ -33,13 +31,21 @@ pub(crate) fn resolve_allowed(ctx: &ToolContext, raw: &str) -> Result<ResolvedPa
     Ok(resolved)
 }
 
-/// Resolves and checks `raw`, then runs `f` on it, all on tokio's blocking pool.
+/// Resolves and checks `raw`, anchors it (see [`fsat`]), then runs `f` on it,
+/// all on tokio's blocking pool. `f` must open through the anchor: that open is
+/// what keeps the checked path and the used path the same.
 pub(crate) async fn blocking_at<F>(ctx: &ToolContext, raw: String, f: F) -> ToolOutput
 where
-    F: FnOnce(ResolvedPath) -> Result<String, String> + Send + 'static,
+    F: FnOnce(ResolvedPath, Anchor) -> Result<String, String> + Send + 'static,
 {
     let ctx = ctx.clone();
-    blocking(move || f(resolve_allowed(&ctx, &raw)?)).await
+    blocking(move || {
+        let resolved = resolve_allowed(&ctx, &raw)?;
+        let anchor = Anchor::new(&ctx, &resolved)
+            .map_err(|e| fsat::open_error("open", &resolved.display, &e))?;
+        f(resolved, anchor)
+    })
+    .await
 }
 
 /// Runs blocking filesystem work on tokio's blocking pool.
@@ -138,67 +144,6 @@ pub(crate) fn cut_at_char(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// Writes `content` to `path` atomically: a temp file in the same directory, then a rename.
-/// Keeps the permissions of a file it replaces. Returns true when the file was created.
-pub(crate) fn atomic_write(path: &Path, content: &[u8]) -> io::Result<bool> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".to_string());
-    let existing = match fs::metadata(path) {
-        Ok(meta) => Some(meta),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e),
-    };
-    if existing
-        .as_ref()
-        .is_some_and(|m| m.permissions().readonly())
-    {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            "the file is read-only",
-        ));
-    }
-
-    let (tmp_path, mut file) = {
-        let mut attempt = 0;
-        loop {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let candidate: PathBuf =
-                dir.join(format!(".{name}.pincer-{}-{n}.tmp", std::process::id()));
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&candidate)
-            {
-                Ok(file) => break (candidate, file),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 16 => {
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    };
-
-    let result = (|| {
-        file.write_all(content)?;
-        file.flush()?;
-        if let Some(meta) = &existing {
-            fs::set_permissions(&tmp_path, meta.permissions())?;
-        }
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp_path, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp_path);
-        return Err(e);
-    }
-    Ok(existing.is_none())
-}
-
 /// A readable sentence for an I/O error on `what`.
 pub(crate) fn io_error(action: &str, what: &str, e: &io::Error) -> String {
     match e.kind() {
@@ -239,28 +184,5 @@ mod tests {
         assert_eq!(cut_at_char("héllo", 2), "h");
         assert_eq!(cut_at_char("héllo", 3), "hé");
         assert_eq!(cut_at_char("abc", 10), "abc");
-    }
-
-    #[test]
-    fn atomic_write_keeps_permissions() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.sh");
-        assert!(atomic_write(&path, b"one").unwrap());
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o751)).unwrap();
-            assert!(!atomic_write(&path, b"two").unwrap());
-            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o751);
-        }
-        assert_eq!(fs::read_to_string(&path).unwrap(), "two");
-        let mut perms = fs::metadata(&path).unwrap().permissions();
-        perms.set_readonly(true);
-        fs::set_permissions(&path, perms).unwrap();
-        let err = atomic_write(&path, b"three").unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
-        let leftovers = fs::read_dir(dir.path()).unwrap().count();
-        assert_eq!(leftovers, 1);
     }
 }

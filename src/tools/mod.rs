@@ -7,6 +7,7 @@ mod compress_parse;
 pub mod context;
 pub mod describe;
 pub mod fetch;
+mod fsat;
 pub mod paths;
 pub mod read;
 pub mod registry;

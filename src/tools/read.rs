@@ -1,14 +1,14 @@
 //! `read_file` and `list_dir`.
 
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::io::{BufRead, BufReader, Read, Seek};
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::tools::common::{SNIFF_BYTES, binary_kind, blocking_at, fmt_size, io_error, parse_args};
 use crate::tools::context::{ToolContext, ToolOutput};
+use crate::tools::fsat::{self, Kind, open_error};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,33 +37,31 @@ pub async fn read_file(ctx: &ToolContext, args: &Value) -> ToolOutput {
         ));
     }
     let max_bytes = ctx.limits.read_max_bytes;
-    blocking_at(ctx, args.path.clone(), move |resolved| {
-        read_lines(
-            &resolved.path,
-            &resolved.display,
-            args.start_line,
-            args.end_line,
-            max_bytes,
-        )
+    blocking_at(ctx, args.path.clone(), move |resolved, anchor| {
+        let display = &resolved.display;
+        let (file, kind) = anchor
+            .open_read()
+            .map_err(|e| open_error("read", display, &e))?;
+        if kind == Kind::Dir {
+            return Err(format!(
+                "{display} is a directory; use list_dir to see what it contains."
+            ));
+        }
+        read_lines(file, display, args.start_line, args.end_line, max_bytes)
     })
     .await
 }
 
+/// Reads lines of `file` (a regular file opened through the anchor).
 fn read_lines(
-    path: &Path,
+    mut file: File,
     display: &str,
     start: Option<u64>,
     end: Option<u64>,
     max_bytes: u64,
 ) -> Result<String, String> {
-    let meta = fs::metadata(path).map_err(|e| io_error("read", display, &e))?;
-    if meta.is_dir() {
-        return Err(format!(
-            "{display} is a directory; use list_dir to see what it contains."
-        ));
-    }
+    let meta = file.metadata().map_err(|e| io_error("read", display, &e))?;
     let size = meta.len();
-    let mut file = File::open(path).map_err(|e| io_error("open", display, &e))?;
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     (&mut file)
         .take(SNIFF_BYTES as u64)
@@ -78,7 +76,7 @@ fn read_lines(
     let ranged = start.is_some() || end.is_some();
     if !ranged && size > max_bytes {
         let lines = if size <= COUNT_LINES_UP_TO {
-            let file = File::open(path).map_err(|e| io_error("open", display, &e))?;
+            file.rewind().map_err(|e| io_error("read", display, &e))?;
             let mut reader = BufReader::with_capacity(64 * 1024, file);
             let total = count_lines(&mut reader).map_err(|e| io_error("read", display, &e))?;
             format!(", {total} lines")
@@ -223,22 +221,29 @@ pub async fn list_dir(ctx: &ToolContext, args: &Value) -> ToolOutput {
     };
     let raw = args.path.unwrap_or_else(|| ".".to_string());
     let cap = ctx.limits.max_results.max(1);
-    blocking_at(ctx, raw, move |resolved| {
-        list(&resolved.path, &resolved.display, cap)
+    blocking_at(ctx, raw, move |resolved, anchor| {
+        let display = &resolved.display;
+        let (dir, kind) = anchor
+            .open_read()
+            .map_err(|e| open_error("list", display, &e))?;
+        if kind == Kind::File {
+            let size = dir.metadata().map(|m| m.len()).unwrap_or(0);
+            return Err(format!(
+                "{display} is a file ({}), not a directory; use read_file to read it.",
+                fmt_size(size)
+            ));
+        }
+        list(&dir, display, cap)
     })
     .await
 }
 
-fn list(path: &Path, display: &str, cap: usize) -> Result<String, String> {
-    let meta = fs::metadata(path).map_err(|e| io_error("list", display, &e))?;
-    if !meta.is_dir() {
-        return Err(format!(
-            "{display} is a file ({}), not a directory; use read_file to read it.",
-            fmt_size(meta.len())
-        ));
-    }
+/// Lists the directory open as `dir` (through its descriptor, so it is the
+/// directory that was checked).
+fn list(dir: &File, display: &str, cap: usize) -> Result<String, String> {
+    let path = fsat::fd_path(dir);
     let mut entries = Vec::new();
-    for item in fs::read_dir(path).map_err(|e| io_error("list", display, &e))? {
+    for item in fs::read_dir(&path).map_err(|e| io_error("list", display, &e))? {
         let item = item.map_err(|e| io_error("list", display, &e))?;
         let name = item.file_name().to_string_lossy().into_owned();
         if name == ".git" {
@@ -320,6 +325,17 @@ fn list(path: &Path, display: &str, cap: usize) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    fn read_lines(
+        path: &Path,
+        display: &str,
+        start: Option<u64>,
+        end: Option<u64>,
+        max_bytes: u64,
+    ) -> Result<String, String> {
+        super::read_lines(File::open(path).unwrap(), display, start, end, max_bytes)
+    }
 
     #[test]
     fn ranges_and_counts() {

@@ -1,6 +1,6 @@
 //! `glob` and `grep`: walks that honour .gitignore.
 
-use std::fs;
+use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -11,9 +11,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::tools::common::{
-    SNIFF_BYTES, binary_kind, blocking_at, cut_at_char, fmt_size, io_error, parse_args,
+    SNIFF_BYTES, binary_kind, blocking_at, cut_at_char, fmt_size, parse_args,
 };
 use crate::tools::context::{ToolContext, ToolOutput};
+use crate::tools::fsat::{self, Anchor, Kind, open_error};
 
 /// Longest line shown by `grep`, in bytes.
 const MAX_LINE_BYTES: usize = 300;
@@ -69,12 +70,22 @@ pub async fn glob(ctx: &ToolContext, args: &Value) -> ToolOutput {
     };
     let cap = ctx.limits.max_results.max(1);
     let root = args.path.unwrap_or_else(|| ".".to_string());
-    blocking_at(ctx, root, move |resolved| {
-        run_glob(&resolved.path, &resolved.display, &pattern, &matcher, cap)
+    blocking_at(ctx, root, move |resolved, anchor| {
+        let display = &resolved.display;
+        let (dir, kind) = anchor
+            .open_read()
+            .map_err(|e| open_error("search", display, &e))?;
+        if kind != Kind::Dir {
+            return Err(format!(
+                "{display} is not a directory; glob searches under a directory."
+            ));
+        }
+        run_glob(&fsat::fd_path(&dir), display, &pattern, &matcher, cap)
     })
     .await
 }
 
+/// Walks `root` (the checked directory, named through its open descriptor).
 fn run_glob(
     root: &Path,
     display: &str,
@@ -82,12 +93,6 @@ fn run_glob(
     matcher: &GlobMatcher,
     cap: usize,
 ) -> Result<String, String> {
-    let meta = fs::metadata(root).map_err(|e| io_error("search", display, &e))?;
-    if !meta.is_dir() {
-        return Err(format!(
-            "{display} is not a directory; glob searches under a directory."
-        ));
-    }
     // Hidden files are skipped unless the pattern names a dot-path itself.
     let wants_hidden = pattern.starts_with('.') || pattern.contains("/.");
     let mut found = Vec::new();
@@ -200,28 +205,39 @@ pub async fn grep(ctx: &ToolContext, args: &Value) -> ToolOutput {
     };
     let pattern = args.pattern;
     let root = args.path.unwrap_or_else(|| ".".to_string());
-    blocking_at(ctx, root, move |resolved| {
-        run_grep(&resolved.path, &resolved.display, &pattern, &job)
+    blocking_at(ctx, root, move |resolved, anchor| {
+        run_grep(&anchor, &resolved.display, &pattern, &job)
     })
     .await
 }
 
-fn run_grep(root: &Path, display: &str, pattern: &str, job: &GrepJob) -> Result<String, String> {
-    let meta = fs::metadata(root).map_err(|e| io_error("search", display, &e))?;
-    let single_file = !meta.is_dir();
+/// Searches the checked path: one file, or every file of a walk, each opened
+/// through the anchor (never through a link that appeared during the walk;
+/// FIFOs, sockets and devices are skipped).
+fn run_grep(
+    anchor: &Anchor,
+    display: &str,
+    pattern: &str,
+    job: &GrepJob,
+) -> Result<String, String> {
+    let (root_file, kind) = anchor
+        .open_read()
+        .map_err(|e| open_error("search", display, &e))?;
+    let single_file = kind == Kind::File;
+    let root = fsat::fd_path(&root_file);
     let mut lines = Vec::new();
     let mut total = 0usize;
     let mut files_matched = 0usize;
     let mut files_searched = 0usize;
     let mut skipped_large = 0usize;
 
-    let mut search_file = |path: &Path, shown_path: &str| {
-        let Ok(meta) = fs::metadata(path) else { return };
+    let mut search_file = |file: File, shown_path: &str| {
+        let Ok(meta) = file.metadata() else { return };
         if meta.len() > GREP_MAX_FILE_BYTES {
             skipped_large += 1;
             return;
         }
-        let Some(text) = read_text(path) else { return };
+        let Some(text) = read_text(file) else { return };
         files_searched += 1;
         let mut matched = false;
         for (i, line) in text.lines().enumerate() {
@@ -242,14 +258,14 @@ fn run_grep(root: &Path, display: &str, pattern: &str, job: &GrepJob) -> Result<
     };
 
     if single_file {
-        search_file(root, display);
+        search_file(root_file, display);
     } else {
-        for entry in walker(root, false).build() {
+        for entry in walker(&root, false).build() {
             let Ok(entry) = entry else { continue };
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 continue;
             }
-            let rel = rel_string(entry.path(), root);
+            let rel = rel_string(entry.path(), &root);
             if let Some((matcher, full_path)) = &job.file_glob {
                 let subject = if *full_path {
                     rel.as_str()
@@ -260,7 +276,11 @@ fn run_grep(root: &Path, display: &str, pattern: &str, job: &GrepJob) -> Result<
                     continue;
                 }
             }
-            search_file(entry.path(), &shown(display, &rel));
+            let below = entry.path().strip_prefix(&root).unwrap_or(entry.path());
+            let Ok((file, Kind::File)) = anchor.open_read_below(below) else {
+                continue;
+            };
+            search_file(file, &shown(display, &rel));
         }
     }
 
@@ -297,9 +317,9 @@ fn run_grep(root: &Path, display: &str, pattern: &str, job: &GrepJob) -> Result<
 }
 
 /// Reads a file as text; `None` for binary files and files that cannot be read.
-fn read_text(path: &Path) -> Option<String> {
+fn read_text(mut file: File) -> Option<String> {
     let mut bytes = Vec::new();
-    fs::File::open(path).ok()?.read_to_end(&mut bytes).ok()?;
+    file.read_to_end(&mut bytes).ok()?;
     let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
     if head.contains(&0) || binary_kind(head).is_some_and(|k| k != "non-UTF-8 data") {
         return None;

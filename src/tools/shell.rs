@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::specs::ToolSpec;
 use super::{ToolContext, ToolOutput};
 use crate::protocol::{RiskLevel, ToolStatus};
-use crate::sandbox::{self, SandboxPolicy, ShellOutcome};
+use crate::sandbox::{self, EnvFilter, SandboxPolicy, ShellOutcome};
 
 pub const NAME: &str = "shell";
 const MAX_TIMEOUT_SECS: u64 = 600;
@@ -28,7 +28,7 @@ struct ShellArgs {
 pub fn spec() -> ToolSpec {
     ToolSpec {
         name: NAME,
-        description: "Run a shell command (/bin/sh -c) in the workspace directory and return its combined stdout and stderr and exit code. Commands are sandboxed: they can read anywhere but write only inside the workspace and the temp dir, and have no network unless `network` is true (which the user must approve). Use it for builds, tests, git and other CLI tools; prefer the file tools for reading and editing files. Long output is shortened (test and compiler output are summarised). Default timeout 120 s.",
+        description: "Run a shell command (/bin/sh -c) in the workspace directory and return its combined stdout and stderr and exit code. Commands are sandboxed: they can read anywhere but write (and change file modes or times) only inside the workspace and the temp dir, and have no network — nor, on older kernels, UNIX sockets — unless `network` is true (which the user must approve). Secret environment variables (API keys, tokens, passwords) are not passed. Background processes are killed when the command ends. Use it for builds, tests, git and other CLI tools; prefer the file tools for reading and editing files. Long output is shortened (test and compiler output are summarised). Default timeout 120 s.",
         schema: json!({
             "type": "object",
             "properties": {
@@ -119,6 +119,22 @@ pub struct ShellEnv {
     /// False where Landlock is unavailable: commands then run unconfined (after approval).
     pub sandboxed: bool,
     pub default_timeout: Duration,
+    /// Variables kept out of the command's environment.
+    pub env: EnvFilter,
+}
+
+/// The environment filter for `config`: every profile's `api_key_env` is a
+/// secret besides the secret-looking names; `[tools.shell] pass_env` lets
+/// named variables through.
+pub fn env_filter(config: &crate::config::Config) -> EnvFilter {
+    EnvFilter {
+        secret_names: config
+            .providers
+            .values()
+            .filter_map(|p| p.api_key_env.clone())
+            .collect(),
+        pass: config.shell_pass_env.clone(),
+    }
 }
 
 pub async fn run(
@@ -142,6 +158,7 @@ pub async fn run(
         workspace: ctx.workspace.clone(),
         temp_dir: ctx.temp_dir.clone(),
         allow_network: a.network,
+        env: env.env.clone(),
     };
     if let Err(e) = std::fs::create_dir_all(&ctx.temp_dir) {
         return ToolOutput::error(format!(

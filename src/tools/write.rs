@@ -1,17 +1,17 @@
 //! `write_file` and `edit_file`. The edit logic is shared with the approval preview so the
 //! diff shown is exactly what gets written.
 
-use std::fs;
-use std::io;
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::tools::common::{
-    atomic_write, binary_kind, blocking_at, fmt_size, io_error, line_count, parse_args,
-};
+use crate::tools::common::{binary_kind, blocking_at, fmt_size, io_error, line_count, parse_args};
 use crate::tools::context::{ToolContext, ToolOutput};
+use crate::tools::fsat::{Anchor, Kind, open_error};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,26 +35,25 @@ pub async fn write_file(ctx: &ToolContext, args: &Value) -> ToolOutput {
         Ok(a) => a,
         Err(e) => return ToolOutput::error(e),
     };
-    blocking_at(ctx, args.path.clone(), move |resolved| {
-        let path = &resolved.path;
+    blocking_at(ctx, args.path.clone(), move |resolved, anchor| {
         let display = &resolved.display;
-        if path.is_dir() {
-            return Err(format!("{display} is a directory; pass a file path."));
-        }
-        let previous_lines = match fs::read(path) {
-            Ok(old) => Some(line_count(&String::from_utf8_lossy(&old))),
+        let previous_lines = match anchor.open_read() {
+            Ok((_, Kind::Dir)) => {
+                return Err(format!("{display} is a directory; pass a file path."));
+            }
+            Ok((mut file, Kind::File)) => {
+                let mut old = Vec::new();
+                file.read_to_end(&mut old)
+                    .map_err(|e| io_error("read", display, &e))?;
+                Some(line_count(&String::from_utf8_lossy(&old)))
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_error("read", display, &e)),
+            Err(e) => return Err(open_error("write", display, &e)),
         };
-        if let Some(parent) = path.parent()
-            && !parent.exists()
-        {
-            // Resolution already refused outside paths unless approved.
-            fs::create_dir_all(parent)
-                .map_err(|e| io_error("create the directories for", display, &e))?;
-        }
-        let created = atomic_write(path, args.content.as_bytes())
-            .map_err(|e| io_error("write", display, &e))?;
+        // Missing directories are created through the anchor, never via a link.
+        let created = anchor
+            .write_atomic(args.content.as_bytes())
+            .map_err(|e| open_error("write", display, &e))?;
         let lines = plural(line_count(&args.content), "line");
         let bytes = plural(args.content.len(), "byte");
         Ok(match (created, previous_lines) {
@@ -192,19 +191,52 @@ fn not_found(content: &str, display: &str, old: &str) -> String {
     msg
 }
 
-/// Reads a text file for editing; errors name the problem.
+fn missing_for_edit(display: &str) -> String {
+    format!(
+        "{display} does not exist; edit_file only changes existing files (use write_file to \
+         create one)."
+    )
+}
+
+/// Reads a text file for the edit preview; errors name the problem. Opens
+/// without blocking and refuses FIFOs, sockets and devices.
 pub(crate) fn read_text_file(path: &Path, display: &str) -> Result<String, String> {
-    let meta = fs::metadata(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => format!(
-            "{display} does not exist; edit_file only changes existing files (use write_file to \
-             create one)."
-        ),
-        _ => io_error("read", display, &e),
-    })?;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => missing_for_edit(display),
+            _ => open_error("read", display, &e),
+        })?;
+    let meta = file.metadata().map_err(|e| io_error("read", display, &e))?;
     if meta.is_dir() {
         return Err(format!("{display} is a directory, not a file."));
     }
-    let bytes = fs::read(path).map_err(|e| io_error("read", display, &e))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{display} is not a regular file (a pipe, socket or device); edit_file only \
+             changes regular text files."
+        ));
+    }
+    read_text(file, display)
+}
+
+/// Reads a text file opened through the anchor, for editing.
+fn read_text_anchored(anchor: &Anchor, display: &str) -> Result<String, String> {
+    match anchor.open_read() {
+        Ok((_, Kind::Dir)) => Err(format!("{display} is a directory, not a file.")),
+        Ok((file, Kind::File)) => read_text(file, display),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(missing_for_edit(display)),
+        Err(e) => Err(open_error("edit", display, &e)),
+    }
+}
+
+fn read_text(mut file: File, display: &str) -> Result<String, String> {
+    let meta = file.metadata().map_err(|e| io_error("read", display, &e))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| io_error("read", display, &e))?;
     if let Some(kind) = binary_kind(&bytes[..bytes.len().min(8192)]) {
         return Err(format!(
             "{display} looks like a binary file ({kind}, {}); edit_file only changes text files.",
@@ -224,9 +256,9 @@ pub async fn edit_file(ctx: &ToolContext, args: &Value) -> ToolOutput {
         Ok(a) => a,
         Err(e) => return ToolOutput::error(e),
     };
-    blocking_at(ctx, args.path.clone(), move |resolved| {
+    blocking_at(ctx, args.path.clone(), move |resolved, anchor| {
         let display = &resolved.display;
-        let content = read_text_file(&resolved.path, display)?;
+        let content = read_text_anchored(&anchor, display)?;
         let plan = plan_edit(
             &content,
             display,
@@ -234,8 +266,9 @@ pub async fn edit_file(ctx: &ToolContext, args: &Value) -> ToolOutput {
             &args.new_text,
             args.replace_all,
         )?;
-        atomic_write(&resolved.path, plan.new_content.as_bytes())
-            .map_err(|e| io_error("write", display, &e))?;
+        anchor
+            .write_atomic(plan.new_content.as_bytes())
+            .map_err(|e| open_error("write", display, &e))?;
         Ok(edit_message(display, &plan, args.new_text.is_empty()))
     })
     .await
