@@ -379,7 +379,16 @@ fn sessions_command(action: &SessionsAction, paths: &Paths, cli: &Cli) -> anyhow
 
 fn skills_command(action: &SkillsAction, paths: &Paths, cli: &Cli) -> anyhow::Result<ExitCode> {
     let here = workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?;
-    let config = config::Config::load(&paths.config_file()).unwrap_or_default();
+    let config = match config::Config::load(&paths.config_file()) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "{e}\n(using the default settings for skills)"
+            );
+            config::Config::default()
+        }
+    };
     let trusted = config
         .trusted_projects
         .iter()

@@ -30,6 +30,9 @@ pub enum SaveError {
     NotAnArray { path: PathBuf, key: String },
     #[error(transparent)]
     Rule(#[from] RuleError),
+    /// The file is not a regular file, too large or not UTF-8 (it was not changed).
+    #[error("{0} (the file was not changed)")]
+    Read(crate::fsread::ReadError),
 }
 
 /// Add `rule` to `[permissions].LIST` (allow|ask|deny) in the TOML file at `path` (create the
@@ -73,15 +76,11 @@ fn edit(
     change: impl FnOnce(&mut DocumentMut) -> Result<bool, SaveError>,
 ) -> Result<(), SaveError> {
     let target = resolve_link(path);
-    let text = match fs::read_to_string(&target) {
+    // The same reader as the config loader: a FIFO or a huge file cannot hang a save.
+    let text = match crate::fsread::read_text(&target, crate::fsread::CONFIG_MAX) {
         Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
-        Err(source) => {
-            return Err(SaveError::Io {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
+        Err(e) if e.is_not_found() => String::new(),
+        Err(e) => return Err(SaveError::Read(e)),
     };
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         let (line, column) = line_column(&text, e.span().map_or(0, |s| s.start));

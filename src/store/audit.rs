@@ -2,7 +2,7 @@
 //! schema version 4 carries a SHA-256 hash chain (`hash = sha256(prev_hash "\n" canonical row)`)
 //! that [`Store::verify_audit`] checks. Rows written before version 4 stay unchained.
 
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::params;
 use sha2::{Digest, Sha256};
 
 use super::{AuditRecord, Store, StoreError};
@@ -72,38 +72,41 @@ impl Store {
     /// Append to the audit log, linked to the previous row by its hash (rows are never changed
     /// afterwards). One immediate transaction, so two processes never link to the same row.
     pub fn record_audit(&self, r: &AuditRecord) -> Result<(), StoreError> {
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let prev: String = tx
-            .query_row(
-                "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
-                [],
-                |row| row.get(0),
-            )
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(String::new()),
-                e => Err(e),
-            })?;
-        let hash = chain_hash(&prev, r);
-        tx.execute(
-            "INSERT INTO audit (time, session_id, tool, arguments, decision, decided_by, status,
-                                exit_code, duration_ms, prev_hash, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                r.time,
-                r.session_id,
-                r.tool,
-                r.arguments,
-                r.decision,
-                r.decided_by,
-                r.status,
-                r.exit_code,
-                r.duration_ms as i64,
-                prev,
-                hash
-            ],
-        )?;
-        tx.commit()?;
-        Ok(())
+        // The same short IMMEDIATE transaction with a retry while busy as every other write:
+        // the chain's previous hash is read under the write lock, so two processes never
+        // link to the same row.
+        super::write::write(&self.conn, |tx| {
+            let prev: String = tx
+                .query_row(
+                    "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
+                    [],
+                    |row| row.get(0),
+                )
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(String::new()),
+                    e => Err(e),
+                })?;
+            let hash = chain_hash(&prev, r);
+            tx.execute(
+                "INSERT INTO audit (time, session_id, tool, arguments, decision, decided_by, status,
+                                    exit_code, duration_ms, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    r.time,
+                    r.session_id,
+                    r.tool,
+                    r.arguments,
+                    r.decision,
+                    r.decided_by,
+                    r.status,
+                    r.exit_code,
+                    r.duration_ms as i64,
+                    prev,
+                    hash
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     /// The newest `limit` audit rows, oldest first.
