@@ -151,6 +151,16 @@ fn decide_shell_last_allow_rule(bencher: Bencher) {
 }
 
 #[divan::bench(sample_count = 2000)]
+fn decide_shell_wrapped_nested(bencher: Bencher) {
+    let subject = CallSubject::new(
+        "shell",
+        SubjectKind::Command,
+        "nice -n 5 timeout 60 env RUST_LOG=1 bash -c 'cargo test -q 2>&1 | tail -n 20' && git status --short; (cd docs && ls -la)",
+    );
+    bench_decide(bencher, subject, RiskLevel::Exec);
+}
+
+#[divan::bench(sample_count = 2000)]
 fn decide_path(bencher: Bencher) {
     let subject = CallSubject::new("write_file", SubjectKind::Path, "tests/policy/decide.rs");
     bench_decide(bencher, subject, RiskLevel::Write);

@@ -2,6 +2,8 @@
 //! whatever the wrapping, nesting, quoting or flag spelling, even when an allow rule covers
 //! every program in it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use pincer::policy::{CallFacts, CallSubject, RuleList, RuleSet, SubjectKind, Verdict, decide};
 use pincer::protocol::{ApprovalMode, RiskLevel};
 use proptest::prelude::*;

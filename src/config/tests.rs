@@ -90,7 +90,7 @@ fn permissions_mode_and_limits() {
     let e = parse("mode = \"wild\"\n").unwrap_err();
     assert!(e.fix.contains("auto-edit"));
     let e = parse("[permissions]\nallow = [\"shell\", \": no tool\"]\n").unwrap_err();
-    assert_eq!((e.line, e.column), (2, 16), "{e}");
+    assert_eq!((e.line, e.column), (2, 19), "{e}");
 }
 
 #[test]

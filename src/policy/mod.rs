@@ -10,18 +10,23 @@
 //! - **Command** (`shell`): `*` matches anything (spaces and `/` too), `?` one character, `\*`,
 //!   `\?`, `\\` are literal, everything else is literal (`[`, `{` are *not* special: shell
 //!   commands are full of them). Whitespace runs are collapsed and ends trimmed on both sides.
-//!   A command holding control syntax (`;`, `&&`, `||`, `|`, `&`, backtick, `$(`, `>`, `<`,
-//!   newline) is *compound*:
-//!   - an **allow/ask** rule matches it when the pattern spells that syntax out itself (the
-//!     pattern's wildcards never match control syntax, so `shell: make && make test*` does not
-//!     match `make && make test; rm -rf ~`), or when every segment (split on `;`, `&`, `|`,
-//!     newline) matches on its own and the command has no `$(`, backtick or redirection;
-//!   - a **deny** rule matches when the whole command or any segment does; segments are also
-//!     cut at substitutions, groups and redirections, and tried again without leading wrappers
-//!     (`sudo`, `env`, `VAR=1`, `then`, …) and without the program's directory (`/bin/rm`).
-//!
-//!   Splitting ignores quotes on purpose: an operator inside quotes makes the call ask instead
-//!   of risking a mis-parse that hides a second command.
+//!   The command line is parsed ([`shell`]: quotes, substitutions, pipelines, lists, subshells,
+//!   groups, redirections, assignments) into the simple commands it runs, and wrappers are
+//!   unwrapped (`env`, `nice`, `timeout`, `nohup`, `sudo`, `xargs`, `sh -c`, `find -exec`, …);
+//!   flags of common destructive commands are compared as sets (`rm -rf` = `rm -r -f` =
+//!   `rm --recursive --force`).
+//!   - an **allow/ask** rule matches when every command the line runs matches it (as written
+//!     or unwrapped through a wrapper that keeps program lookup and privileges), none has a
+//!     redirection, and the line parsed with certainty (no expansions, here-documents, control
+//!     structures, `eval`, …). A word-final `*` keeps a word boundary: `git status*` matches
+//!     `git status -s`, not `git statusx`. A pattern spelling out control syntax
+//!     (`shell: make && make test*`) is matched against the whole line (its wildcards never
+//!     match control syntax), and a pattern without wildcards equal to the line (the exact
+//!     line the user approved) matches it whatever it holds. In [`decide`], different allow
+//!     rules may cover different commands of one line.
+//!   - a **deny** rule matches when the whole line, any command in any of its forms (also past
+//!     `sudo`, assignments, program directories, `git -C/-c`), or any segment of a quote-unaware
+//!     split matches; `*` has no word boundary there.
 //! - **Path** (`read_file`, `write_file`, `edit_file`, `list_dir`, `glob`, `grep`): a glob
 //!   (`*` stays in one component, `**` crosses) over the path as given (workspace-relative, or
 //!   absolute when outside), after lexical clean-up (`./`, `//`, `..`). A pattern also matches

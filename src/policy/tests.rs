@@ -472,3 +472,33 @@ fn star_and_unknown_tools_use_the_subjects_kind() {
     let mcp_path = file("mcp__fs__read", "data/a.csv");
     assert!(allows("mcp__fs__read: data/**", &mcp_path));
 }
+
+#[test]
+fn known_tools_are_the_tools_that_exist() {
+    let mut real: Vec<&str> = crate::tools::registry::ToolBox::builtin().names();
+    // The skill tool lives in the runtime (`runtime::skill_tool::NAME`).
+    real.push("activate_skill");
+    real.sort_unstable();
+    let mut known = KNOWN_TOOLS.to_vec();
+    known.sort_unstable();
+    assert_eq!(known, real, "update KNOWN_TOOLS in policy/rule.rs");
+}
+
+#[test]
+fn rule_covers_checks_the_call_being_approved() {
+    let call = shell("cargo test --release");
+    assert!(rule_covers("shell: cargo test*", &call).is_ok());
+    let e = rule_covers("shell: cargo build*", &call).unwrap_err();
+    assert!(
+        e.contains("does not cover") && e.contains("cargo test*"),
+        "{e}"
+    );
+    assert!(rule_covers("shel: cargo*", &call).is_err());
+    // An uncertain line is covered only by its exact text (the suggestion).
+    let call = shell("echo $HOME");
+    assert!(rule_covers("shell: echo *", &call).is_err());
+    assert!(rule_covers(&suggest_rule(&call), &call).is_ok());
+    let call = file("write_file", "src/a/b.rs");
+    assert!(rule_covers("write_file: tests/**", &call).is_err());
+    assert!(rule_covers(&suggest_rule(&call), &call).is_ok());
+}
