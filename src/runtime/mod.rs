@@ -4,6 +4,7 @@
 mod approvals;
 mod compact;
 mod context;
+mod fetch_policy;
 mod gate;
 mod history;
 mod model_call;
@@ -198,6 +199,7 @@ impl Runtime {
             Err(e) => (None, Some(e.to_string())),
         };
         let gate = start::build_gate(&settings);
+        let toolbox = Arc::new(ToolBox::builtin().with_hop_policy(Arc::new(gate.clone())));
         Runtime {
             settings,
             events,
@@ -212,7 +214,7 @@ impl Runtime {
             unconfigured_reason,
             gate,
             approvals: Approvals::default(),
-            toolbox: Arc::new(ToolBox::builtin()),
+            toolbox,
             summary: None,
             reported_context: 0,
             session_tokens: 0,

@@ -7,6 +7,7 @@ use super::{AuditRecord, Store, StoreError};
 impl Store {
     /// Append to the audit log (rows are never changed afterwards).
     pub fn record_audit(&self, r: &AuditRecord) -> Result<(), StoreError> {
+        let r = &r.redacted();
         self.conn.execute(
             "INSERT INTO audit (time, session_id, tool, arguments, decision, decided_by, status, exit_code, duration_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

@@ -117,6 +117,7 @@ impl Store {
         usage: Option<TokenUsage>,
     ) -> Result<i64, StoreError> {
         let now = now_ms();
+        let content: &str = &crate::redact::redact_cow(content);
         let tx = self.conn.unchecked_transaction()?;
         count_item(&tx, session_id, kind.as_str(), content, now)?;
         tx.prepare_cached(
@@ -196,6 +197,7 @@ impl Store {
         usage: Option<TokenUsage>,
     ) -> Result<(), StoreError> {
         let now = now_ms();
+        let content: &str = &crate::redact::redact_cow(content);
         let tx = self.conn.unchecked_transaction()?;
         let row: Option<(String, String, bool)> = tx
             .query_row(
