@@ -284,15 +284,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SecretStore::in_dir(dir.path());
         store.set("A", "v").unwrap();
+        let key = dir.path().join("secrets.key");
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = store.names().unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
         let data = dir.path().join("secrets.enc");
         let mut text = fs::read_to_string(&data).unwrap();
         text.insert(MAGIC.len() + 3, 'A');
         fs::write(&data, text).unwrap();
         assert!(matches!(store.get("A"), Err(SecretError::Sealed { .. })));
-        let key = dir.path().join("secrets.key");
-        fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
-        let err = store.names().unwrap_err().to_string();
-        assert!(err.contains("chmod 600"), "{err}");
         assert!(matches!(
             store.get("bad name"),
             Err(SecretError::BadName(_))

@@ -129,7 +129,9 @@ fn redact_plain(text: &str) -> Cow<'_, str> {
             continue;
         }
         let replaced = replace(re, &out, p.name, p.check);
-        if let Cow::Owned(s) = replaced {
+        if let Cow::Owned(s) = replaced
+            && s != *out
+        {
             out = Cow::Owned(s);
         }
     }
@@ -161,9 +163,7 @@ pub fn redact(text: &str) -> String {
 /// [`redact`] without a copy when nothing was found.
 pub fn redact_cow(text: &str) -> Cow<'_, str> {
     let plain = redact_plain(text);
-    match decode::redact_encoded(&plain, |decoded| {
-        matches!(redact_plain(decoded), Cow::Owned(_))
-    }) {
+    match decode::redact_encoded(&plain, |decoded| redact_plain(decoded) != decoded) {
         Some(s) => Cow::Owned(s),
         None => plain,
     }
@@ -171,7 +171,7 @@ pub fn redact_cow(text: &str) -> Cow<'_, str> {
 
 /// Whether `text` holds anything [`redact`] would remove (for memory writes and checks).
 pub fn contains_secret(text: &str) -> bool {
-    matches!(redact_cow(text), Cow::Owned(_))
+    redact_cow(text) != text
 }
 
 /// Redacts every string inside a JSON value (keys stay).

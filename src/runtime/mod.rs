@@ -198,6 +198,9 @@ impl Runtime {
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e.to_string())),
         };
+        if let Some(key) = provider.as_ref().and_then(|p| p.api_key.as_deref()) {
+            crate::redact::add_exact(key);
+        }
         let gate = start::build_gate(&settings);
         let toolbox = Arc::new(ToolBox::builtin().with_hop_policy(Arc::new(gate.clone())));
         Runtime {

@@ -132,14 +132,14 @@ fn attr(value: &str) -> String {
 /// Lines that read like instructions to a model, role markers and chat-template tokens.
 const LINE_PATTERNS: &[&str] = &[
     // role markers: "system:", "### Assistant:", "> user:"
-    r"(?i)^[\s>#*\-_`|]*(?:system|assistant|user|developer|human|ai|tool|function)\s*(?:message|prompt)?\s*:",
+    r"(?im)^[\s>#*\-_`|]*(?:system|assistant|user|developer|human|ai|tool|function)\s*(?:message|prompt)?\s*:",
     // "ignore / disregard / forget (all) previous instructions"
     r"(?i)\b(?:ignore|disregard|forget|override|overrule|bypass)\b.{0,40}\b(?:previous|prior|above|earlier|preceding|all|any|your|the system|safety)\b.{0,30}\b(?:instructions?|prompts?|rules|messages|context|guidelines|directions)\b",
     // "### Instruction", "# New instructions", "## System prompt"
-    r"(?i)^[\s>]*#{1,6}\s*(?:new\s+|updated\s+|important\s+)?(?:instructions?|system(?:\s+prompt)?|prompt|response|task)\b",
+    r"(?im)^[\s>]*#{1,6}\s*(?:new\s+|updated\s+|important\s+)?(?:instructions?|system(?:\s+prompt)?|prompt|response|task)\b",
     r"(?i)\b(?:new|updated|real|actual|hidden)\s+(?:instructions?|system\s+prompt|task)\s*:",
     r"(?i)\byou\s+(?:are\s+now|must\s+now|will\s+now|should\s+now)\b",
-    r"(?i)^\s*(?:begin|end|start)\s+(?:system|instructions?|prompt)\b",
+    r"(?im)^\s*(?:begin|end|start)\s+(?:system|instructions?|prompt)\b",
     r"(?i)\bas\s+an?\s+(?:ai|assistant|language\s+model)\b.{0,20}\b(?:must|should|will)\b",
 ];
 

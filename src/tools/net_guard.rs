@@ -139,8 +139,11 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     // IPv4 inside IPv6: mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::a.b.c.d.
     let embedded =
         |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
-    if s[0..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || s[5] == 0) {
-        return forbidden_v4(embedded(s[6], s[7])).or(Some("an IPv4-compatible address"));
+    if s[0..6] == [0, 0, 0, 0, 0, 0xffff] {
+        return forbidden_v4(embedded(s[6], s[7]));
+    }
+    if s[0..6] == [0, 0, 0, 0, 0, 0] {
+        return Some("an IPv4-compatible (deprecated) address");
     }
     if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
         return forbidden_v4(embedded(s[6], s[7]));
