@@ -50,7 +50,10 @@ async fn redirector() -> Option<String> {
                 let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
                 let (path, query) = target.split_once("?to=").unwrap_or((&target, ""));
                 let to = percent_decode(query);
-                let location = match path.strip_prefix("/chain/").and_then(|n| n.parse::<u32>().ok()) {
+                let location = match path
+                    .strip_prefix("/chain/")
+                    .and_then(|n| n.parse::<u32>().ok())
+                {
                     Some(n) if n > 0 => format!("/chain/{}?to={}", n - 1, query),
                     _ => to,
                 };
@@ -70,7 +73,9 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() + 1 && i + 3 <= b.len() {
-            if let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+            if let Ok(v) =
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -195,9 +200,16 @@ async fn no_redirect_reaches_the_canary() {
         }
     }
     // Protocol-relative and relative hops too.
-    for to in [format!("//127.0.0.1:{port}/"), format!("//localhost:{port}/x")] {
+    for to in [
+        format!("//127.0.0.1:{port}/"),
+        format!("//localhost:{port}/x"),
+    ] {
         count += 1;
-        let (status, text) = fetch(&format!("{start}/r?to={}", percent_encode(&to)), &allow_start).await;
+        let (status, text) = fetch(
+            &format!("{start}/r?to={}", percent_encode(&to)),
+            &allow_start,
+        )
+        .await;
         if status == ToolStatus::Ok {
             opened.push(format!("{to}: {text}"));
         }
@@ -238,9 +250,16 @@ async fn rules_judge_each_hop_and_named_hosts_are_reachable() {
     };
     let policy = DenyCanaryPath(port);
     let denied = format!("http://127.0.0.1:{port}/denied");
-    let (status, text) = fetch(&format!("{start}/r?to={}", percent_encode(&denied)), &policy).await;
+    let (status, text) = fetch(
+        &format!("{start}/r?to={}", percent_encode(&denied)),
+        &policy,
+    )
+    .await;
     assert_eq!(status, ToolStatus::Error);
-    assert!(text.contains("was not followed") && text.contains("rule deny"), "{text}");
+    assert!(
+        text.contains("was not followed") && text.contains("rule deny"),
+        "{text}"
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 0);
 
     // A host a rule names explicitly is fetched, directly and through a redirect.

@@ -655,7 +655,12 @@ async fn serve() -> String {
 #[tokio::test]
 async fn web_fetch_against_a_local_server() {
     // Loopback is refused unless a rule names the host: this test names it.
-    let plain = call(&workspace().1, "web_fetch", json!({"url": "http://127.0.0.1:1/"})).await;
+    let plain = call(
+        &workspace().1,
+        "web_fetch",
+        json!({"url": "http://127.0.0.1:1/"}),
+    )
+    .await;
     assert!(err(&plain).contains("loopback"), "{}", plain.text);
     let base = serve().await;
     let (_dir, mut ctx) = workspace();
@@ -674,11 +679,7 @@ async fn web_fetch_against_a_local_server() {
     );
     assert!(!text.contains("<p>") && !text.contains("p{}"), "{text}");
 
-    let json_out = fetch_local(
-        &ctx,
-        json!({"url": format!("{base}/data.json")}),
-    )
-    .await;
+    let json_out = fetch_local(&ctx, json!({"url": format!("{base}/data.json")})).await;
     assert!(
         ok(&json_out).ends_with("\n\n{\"a\": 1}\n"),
         "{}",
@@ -700,11 +701,7 @@ async fn web_fetch_against_a_local_server() {
         &text[..200]
     );
     assert!(text.len() < 4096 + 400);
-    let png = fetch_local(
-        &ctx,
-        json!({"url": format!("{base}/logo.png")}),
-    )
-    .await;
+    let png = fetch_local(&ctx, json!({"url": format!("{base}/logo.png")})).await;
     assert!(err(&png).contains("`image/png` (8 B)"), "{}", png.text);
 
     let started = Instant::now();

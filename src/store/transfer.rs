@@ -303,7 +303,7 @@ impl Store {
             parent_id: s.parent_id,
             archived: s.archived,
         };
-        let mut out = serde_json::to_string(&header)?;
+        let mut out = crate::redact::redact(&serde_json::to_string(&header)?);
         out.push('\n');
         for line in &lines {
             out.push_str(&crate::redact::redact(&serde_json::to_string(line)?));
