@@ -188,7 +188,11 @@ fn cases() -> Vec<(String, String)> {
     all
 }
 
-fn settings(server: &MockServer, work: &PathBuf, home: &std::path::Path) -> RuntimeSettings {
+fn settings(
+    server: &MockServer,
+    work: &std::path::Path,
+    home: &std::path::Path,
+) -> RuntimeSettings {
     let config = Config {
         mode: ApprovalMode::AutoEdit,
         network: NetworkConfig {
@@ -207,7 +211,7 @@ fn settings(server: &MockServer, work: &PathBuf, home: &std::path::Path) -> Runt
         api_key_env: None,
         max_tokens: 100,
     };
-    let mut s = RuntimeSettings::new(config, Ok(provider), work.clone());
+    let mut s = RuntimeSettings::new(config, Ok(provider), work.to_path_buf());
     s.config_path = home.join("config.toml");
     s.database = Some(home.join("pincer.db"));
     s.temp_dir = home.join("tmp");
