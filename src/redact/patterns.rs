@@ -88,7 +88,8 @@ pub(super) const PATTERNS: &[Pattern] = &[
         name: "authorization header",
         regex: r"(?i)\b(?:bearer|basic|token)\s+(?P<s>[A-Za-z0-9_\-\.=~+/]{16,})",
         anchors: &["bearer", "basic", "token"],
-        check: Check::None,
+        // "unexpected token src/main.rs" is not a credential.
+        check: Check::HighEntropy,
     },
     Pattern {
         name: "connection string password",
@@ -98,7 +99,7 @@ pub(super) const PATTERNS: &[Pattern] = &[
     },
     Pattern {
         name: "password",
-        regex: r#"(?i)[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|pwd)["']?\s*(?::=|=|:)\s*["']?(?P<s>[^\s"'`,;]{6,})"#,
+        regex: r#"(?i)[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|[_.\-]pwd)["']?\s*(?::=|=|:)\s*["']?(?P<s>[^\s"'`,;]{6,})"#,
         anchors: &["password", "passwd", "passphrase", "pwd"],
         check: Check::NotPlaceholder,
     },

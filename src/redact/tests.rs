@@ -22,6 +22,8 @@ fn leaves_ordinary_text_alone() {
         "password = ${DB_PASSWORD}",
         "the monkey: bananas",
         "/usr/lib/x86_64-linux-gnu/libssl.so.3",
+        "PWD=/work/wt/e\nOLDPWD=/work/wt",
+        "error: unexpected token src/tools/compress.rs",
     ] {
         assert_eq!(redact(clean), clean);
         assert!(!contains_secret(clean), "{clean}");
