@@ -61,10 +61,13 @@ pub fn trust_of(p: &Prepared) -> Option<Trust> {
 }
 
 /// The tool-result text the model gets for `output` of call `p`, at most about `max_bytes`.
+/// `output` is the full output already passed through [`crate::redact::redact`] (the tool call
+/// does that once for the model, the store and the front end, before anything is cut); the
+/// compressed body is scanned again, which costs little.
 pub fn model_content(p: &Prepared, output: &str, max_bytes: usize) -> String {
-    let clean = redact_cow(output);
     let Some(trust) = trust_of(p) else {
-        return compress::for_model(&p.name, p.command.as_deref(), &clean, max_bytes);
+        let body = compress::for_model(&p.name, p.command.as_deref(), output, max_bytes);
+        return redact_cow(&body).into_owned();
     };
     let label_key = match p.subject.kind {
         SubjectKind::Path => "path",
@@ -74,8 +77,8 @@ pub fn model_content(p: &Prepared, output: &str, max_bytes: usize) -> String {
     };
     let open = open_tag(&p.name, Some((label_key, &p.subject.text)), trust);
     let budget = max_bytes.saturating_sub(open.len() + TAG.len() + 8);
-    let body = compress::for_model(&p.name, p.command.as_deref(), &clean, budget);
-    wrap_with(&open, &neutralise(&body, trust))
+    let body = compress::for_model(&p.name, p.command.as_deref(), output, budget);
+    wrap_with(&open, &neutralise(&redact_cow(&body), trust))
 }
 
 /// Skill text for `activate_skill`: trusted skills keep their instructions; restricted ones
