@@ -14,6 +14,8 @@ pub mod provider;
 pub mod redact;
 pub mod runtime;
 pub mod sandbox;
+pub mod secrets;
+pub mod secrets_cli;
 pub mod session_cli;
 pub mod skill_cli;
 pub mod skills;

@@ -86,11 +86,28 @@ enum Command {
         #[command(subcommand)]
         action: SessionsAction,
     },
+    /// Keep provider keys in the encrypted secrets store (`api_key = "secret:NAME"`).
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
     /// List, check, create, install or remove skills (folders with a SKILL.md).
     Skills {
         #[command(subcommand)]
         action: SkillsAction,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum SecretsAction {
+    /// Store a secret; the value is read from standard input (not echoed on a terminal).
+    Set { name: String },
+    /// Print a secret's value.
+    Get { name: String },
+    /// The names of the stored secrets.
+    List,
+    /// Remove a secret.
+    Rm { name: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -233,6 +250,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => return audit_command(&paths, *json, *limit),
         Some(Command::Sessions { action }) => return sessions_command(action, &paths, &cli),
         Some(Command::Skills { action }) => return skills_command(action, &paths, &cli),
+        Some(Command::Secrets { action }) => return secrets_command(action, &paths),
         None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
@@ -431,6 +449,23 @@ fn skills_command(action: &SkillsAction, paths: &Paths, cli: &Cli) -> anyhow::Re
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn secrets_command(action: &SecretsAction, paths: &Paths) -> anyhow::Result<ExitCode> {
+    use pincer::secrets_cli::{Action, run};
+    let action = match action {
+        SecretsAction::Set { name } => Action::Set(name.clone()),
+        SecretsAction::Get { name } => Action::Get(name.clone()),
+        SecretsAction::List => Action::List,
+        SecretsAction::Rm { name } => Action::Rm(name.clone()),
+    };
+    match run(&action, &paths.config_dir, &mut std::io::stdout()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("pincer: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 fn audit_command(paths: &Paths, json: bool, limit: usize) -> anyhow::Result<ExitCode> {

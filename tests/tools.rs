@@ -33,6 +33,11 @@ fn approved(ctx: &ToolContext) -> ToolContext {
     }
 }
 
+async fn fetch_local(ctx: &ToolContext, args: Value) -> ToolOutput {
+    let allow = pincer::tools::net_guard::AllowHosts(vec!["127.0.0.1".into()]);
+    pincer::tools::fetch::web_fetch_with(ctx, &args, &allow).await
+}
+
 async fn call(ctx: &ToolContext, tool: &str, args: Value) -> ToolOutput {
     run(tool, ctx, &args).await.unwrap()
 }
@@ -649,12 +654,20 @@ async fn serve() -> String {
 
 #[tokio::test]
 async fn web_fetch_against_a_local_server() {
+    // Loopback is refused unless a rule names the host: this test names it.
+    let plain = call(
+        &workspace().1,
+        "web_fetch",
+        json!({"url": "http://127.0.0.1:1/"}),
+    )
+    .await;
+    assert!(err(&plain).contains("loopback"), "{}", plain.text);
     let base = serve().await;
     let (_dir, mut ctx) = workspace();
     ctx.limits.fetch_timeout = Duration::from_millis(700);
     ctx.limits.fetch_max_bytes = 4096;
 
-    let page = call(&ctx, "web_fetch", json!({"url": format!("{base}/page")})).await;
+    let page = fetch_local(&ctx, json!({"url": format!("{base}/page")})).await;
     let text = ok(&page);
     assert!(
         text.starts_with(&format!("{base}/page (text/html, ")),
@@ -666,26 +679,21 @@ async fn web_fetch_against_a_local_server() {
     );
     assert!(!text.contains("<p>") && !text.contains("p{}"), "{text}");
 
-    let json_out = call(
-        &ctx,
-        "web_fetch",
-        json!({"url": format!("{base}/data.json")}),
-    )
-    .await;
+    let json_out = fetch_local(&ctx, json!({"url": format!("{base}/data.json")})).await;
     assert!(
         ok(&json_out).ends_with("\n\n{\"a\": 1}\n"),
         "{}",
         json_out.text
     );
-    let moved = call(&ctx, "web_fetch", json!({"url": format!("{base}/moved")})).await;
+    let moved = fetch_local(&ctx, json!({"url": format!("{base}/moved")})).await;
     assert!(ok(&moved).contains(&format!("redirected to {base}/page")));
 
-    let missing = call(&ctx, "web_fetch", json!({"url": format!("{base}/missing")})).await;
+    let missing = fetch_local(&ctx, json!({"url": format!("{base}/missing")})).await;
     assert_eq!(
         err(&missing),
         format!("{base}/missing answered HTTP 404 Not Found.")
     );
-    let big = call(&ctx, "web_fetch", json!({"url": format!("{base}/big")})).await;
+    let big = fetch_local(&ctx, json!({"url": format!("{base}/big")})).await;
     let text = ok(&big);
     assert!(
         text.contains("truncated") && text.contains("stopped reading after 4.0 KB"),
@@ -693,16 +701,11 @@ async fn web_fetch_against_a_local_server() {
         &text[..200]
     );
     assert!(text.len() < 4096 + 400);
-    let png = call(
-        &ctx,
-        "web_fetch",
-        json!({"url": format!("{base}/logo.png")}),
-    )
-    .await;
+    let png = fetch_local(&ctx, json!({"url": format!("{base}/logo.png")})).await;
     assert!(err(&png).contains("`image/png` (8 B)"), "{}", png.text);
 
     let started = Instant::now();
-    let stall = call(&ctx, "web_fetch", json!({"url": format!("{base}/stall")})).await;
+    let stall = fetch_local(&ctx, json!({"url": format!("{base}/stall")})).await;
     assert!(
         err(&stall).contains("timed out after 0.7 s"),
         "{}",
@@ -711,11 +714,11 @@ async fn web_fetch_against_a_local_server() {
     assert!(started.elapsed() < Duration::from_secs(5));
 
     assert!(
-        err(&call(&ctx, "web_fetch", json!({"url": "file:///etc/passwd"})).await)
+        err(&fetch_local(&ctx, json!({"url": "file:///etc/passwd"})).await)
             .contains("only fetches http")
     );
     assert!(
-        err(&call(&ctx, "web_fetch", json!({"url": "http://127.0.0.1:1/"})).await)
+        err(&fetch_local(&ctx, json!({"url": "http://127.0.0.1:1/"})).await)
             .contains("Could not connect")
     );
 }

@@ -296,6 +296,8 @@ struct FileProfile {
     base_url: Option<Spanned<String>>,
     model: Option<String>,
     api_key_env: Option<String>,
+    /// `"secret:NAME"`: the key is read from the encrypted secrets store.
+    api_key: Option<Spanned<String>>,
     max_tokens: Option<Spanned<u32>>,
     context_window: Option<Spanned<u64>>,
 }
@@ -449,10 +451,14 @@ impl Config {
                     .model
                     .or_else(|| base.as_ref().map(|b| b.model.clone()))
                     .unwrap_or_default(),
-                api_key_env: match fp.api_key_env {
-                    Some(v) if v.trim().is_empty() => None,
-                    Some(v) => Some(v),
-                    None => base.and_then(|b| b.api_key_env),
+                api_key_env: match (fp.api_key, fp.api_key_env) {
+                    // The secret reference travels in api_key_env; resolve.rs reads the store.
+                    (Some(key), _) => Some(crate::secrets::parse_reference(key.get_ref()).map_err(
+                        |e| at(key.span().start, e, "write api_key = \"secret:NAME\" and store the key with `pincer secrets set NAME`"),
+                    )?),
+                    (None, Some(v)) if v.trim().is_empty() => None,
+                    (None, Some(v)) => Some(v),
+                    (None, None) => base.and_then(|b| b.api_key_env),
                 },
                 max_tokens,
                 context_window,

@@ -64,6 +64,14 @@ pub enum ResolveError {
     )]
     MissingKey { profile: String, env: String },
     #[error(
+        "provider `{profile}` takes its key from secret `{name}`, but {reason}: store it with `pincer secrets set {name}`"
+    )]
+    Secret {
+        profile: String,
+        name: String,
+        reason: String,
+    },
+    #[error(
         "no model provider configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY, start a local server (Ollama, llama.cpp), or add a provider to {config_path}"
     )]
     NothingConfigured { config_path: String },
@@ -149,7 +157,17 @@ pub fn resolve_provider(
         .unwrap_or(profile.base_url)
         .trim_end_matches('/')
         .to_string();
-    let api_key = profile.api_key_env.as_deref().and_then(env_nonempty);
+    let api_key = match profile.api_key_env.as_deref() {
+        Some(reference) if reference.starts_with(crate::secrets::REFERENCE_PREFIX) => {
+            Some(secret_key(&name, reference, config_path)?)
+        }
+        Some(var) => env_nonempty(var),
+        None => None,
+    };
+    if let Some(key) = &api_key {
+        // The key pincer uses is redacted wherever it might appear.
+        crate::redact::add_exact(key);
+    }
     if api_key.is_none()
         && !is_local_url(&base_url)
         && let Some(var) = &profile.api_key_env
@@ -168,6 +186,26 @@ pub fn resolve_provider(
         api_key_env: profile.api_key_env,
         max_tokens: profile.max_tokens,
     })
+}
+
+/// The key behind `secret:NAME`, from the secrets store beside the config file.
+fn secret_key(profile: &str, reference: &str, config_path: &str) -> Result<String, ResolveError> {
+    let name = reference
+        .strip_prefix(crate::secrets::REFERENCE_PREFIX)
+        .unwrap_or(reference);
+    let dir = std::path::Path::new(config_path)
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let fail = |reason: String| ResolveError::Secret {
+        profile: profile.to_string(),
+        name: name.to_string(),
+        reason,
+    };
+    match crate::secrets::SecretStore::in_dir(dir).get(name) {
+        Ok(Some(key)) => Ok(key),
+        Ok(None) => Err(fail("it is not in the secrets store".into())),
+        Err(e) => Err(fail(e.to_string())),
+    }
 }
 
 /// True for loopback and private-network hosts, where servers usually need no key.

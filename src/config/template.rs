@@ -15,7 +15,8 @@ theme = "dark"
 # Built-in profiles (override any field here): openai, anthropic, ollama, llamacpp, lmstudio.
 # kind = "openai" speaks OpenAI Chat Completions (OpenAI, Ollama, llama.cpp, vLLM, LM Studio,
 # OpenRouter); kind = "anthropic" speaks Anthropic Messages. The key is read from the
-# environment variable named by api_key_env; it is never stored here.
+# environment variable named by api_key_env; it is never stored here. Or keep it encrypted:
+# `pincer secrets set OPENROUTER` and api_key = "secret:OPENROUTER" in the profile.
 
 # [providers.openai]
 # model = "gpt-4.1-mini"

@@ -4,6 +4,7 @@
 mod approvals;
 mod compact;
 mod context;
+mod fetch_policy;
 mod gate;
 mod history;
 mod model_call;
@@ -211,7 +212,11 @@ impl Runtime {
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e.to_string())),
         };
+        if let Some(key) = provider.as_ref().and_then(|p| p.api_key.as_deref()) {
+            crate::redact::add_exact(key);
+        }
         let gate = start::build_gate(&settings);
+        let toolbox = Arc::new(ToolBox::builtin().with_hop_policy(Arc::new(gate.clone())));
         Runtime {
             settings,
             events,
@@ -226,7 +231,7 @@ impl Runtime {
             unconfigured_reason,
             gate,
             approvals: Approvals::default(),
-            toolbox: Arc::new(ToolBox::builtin()),
+            toolbox,
             summary: None,
             reported_context: 0,
             session_tokens: 0,

@@ -79,7 +79,15 @@ pub async fn run(env: &TurnEnv, call: &ToolCall) -> (String, Result<String, Stri
                      this session only read-only tools are available.)\n",
                 );
             }
-            (summary, Ok(text))
+            let trust = if restricted {
+                crate::tools::envelope::Trust::Untrusted
+            } else {
+                crate::tools::envelope::Trust::Trusted
+            };
+            (
+                summary,
+                Ok(crate::tools::envelope::skill_block(&name, trust, &text)),
+            )
         }
         Ok(Err(e)) => (summary, Err(format!("Cannot load skill `{name}`: {e}"))),
         Err(e) => (summary, Err(format!("Cannot load skill `{name}`: {e}"))),

@@ -10,7 +10,7 @@ use crate::protocol::{ApprovalDecision, DecisionKind, Event, NoticeLevel, RiskLe
 use crate::provider::{ChatMessage, ToolCall};
 use crate::redact::redact;
 use crate::store::{AuditRecord, ItemKind, now_ms};
-use crate::tools::compress;
+use crate::tools::envelope;
 use crate::tools::registry::Prepared;
 
 use super::history::StoredResult;
@@ -353,12 +353,12 @@ async fn execute(
             exit_code: None,
         },
     };
-    let model_content = compress::for_model(
-        &p.name,
-        p.command.as_deref(),
-        &output.text,
-        env.limits.tool_output_max_bytes,
-    );
+    // Secrets leave neither to the model, the store nor the front end.
+    let output = crate::tools::ToolOutput {
+        text: crate::redact::redact(&output.text),
+        ..output
+    };
+    let model_content = envelope::model_content(p, &output.text, env.limits.tool_output_max_bytes);
     Finish {
         status: output.status,
         decided_by,

@@ -75,6 +75,8 @@ impl Store {
         // The same short IMMEDIATE transaction with a retry while busy as every other write:
         // the chain's previous hash is read under the write lock, so two processes never
         // link to the same row.
+        // Every field through the leak detector, after decoding escapes and encodings.
+        let r = &r.redacted();
         super::write::write(&self.conn, |tx| {
             let prev: String = tx
                 .query_row(

@@ -118,6 +118,8 @@ impl Store {
         usage: Option<TokenUsage>,
     ) -> Result<i64, StoreError> {
         let now = now_ms();
+        // Secrets never reach the database (the leak detector, `redact.rs`).
+        let content: &str = &crate::redact::redact_cow(content);
         write(&self.conn, |tx| {
             count_item(tx, session_id, kind.as_str(), content, now)?;
             tx.prepare_cached(
@@ -199,6 +201,8 @@ impl Store {
         usage: Option<TokenUsage>,
     ) -> Result<(), StoreError> {
         let now = now_ms();
+        // Secrets never reach the database (the leak detector, `redact.rs`).
+        let content: &str = &crate::redact::redact_cow(content);
         write(&self.conn, |tx| {
             let row: Option<(String, String, bool)> = tx
                 .query_row(
@@ -253,6 +257,7 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
             for (id, kind, mut content) in open.iter().cloned() {
                 content.push_str(&parts_text(tx, id)?);
+                let content = crate::redact::redact_cow(&content).into_owned();
                 tx.execute(
                     "UPDATE items SET content = ?2, complete = 1, interrupted = 1 WHERE id = ?1",
                     params![id, content],

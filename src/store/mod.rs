@@ -212,6 +212,7 @@ pub fn new_session_id() -> String {
 
 /// A title from the first user message: its first non-empty line, at most 60 characters.
 pub fn title_from(text: &str) -> String {
+    let text = &crate::redact::redact(text);
     let line = text
         .lines()
         .map(str::trim)

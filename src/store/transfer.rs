@@ -285,7 +285,7 @@ impl Store {
     /// The session as readable Markdown.
     pub fn export_markdown(&self, id: &str) -> Result<String, StoreError> {
         let (session, lines) = read_session(&self.conn, id)?;
-        Ok(markdown(&session, &lines))
+        Ok(crate::redact::redact(&markdown(&session, &lines)))
     }
 
     /// The session as JSONL: a header line, then one line per item.
@@ -303,10 +303,10 @@ impl Store {
             parent_id: s.parent_id,
             archived: s.archived,
         };
-        let mut out = serde_json::to_string(&header)?;
+        let mut out = crate::redact::redact(&serde_json::to_string(&header)?);
         out.push('\n');
         for line in &lines {
-            out.push_str(&serde_json::to_string(line)?);
+            out.push_str(&crate::redact::redact(&serde_json::to_string(line)?));
             out.push('\n');
         }
         Ok(out)

@@ -1,15 +1,18 @@
 //! `web_fetch`: GET a web page and return it as text.
 
-use std::sync::OnceLock;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::tools::common::{binary_kind, fmt_size, parse_args};
 use crate::tools::context::{ToolContext, ToolOutput};
+use crate::tools::net_guard::{HopPolicy, NoRules, checked_addrs};
 
 /// Width html2text wraps to.
 const HTML_WIDTH: usize = 100;
@@ -28,23 +31,52 @@ enum Kind {
     Unknown,
 }
 
-fn client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .user_agent(concat!(
-                    "pincer/",
-                    env!("CARGO_PKG_VERSION"),
-                    " (web_fetch tool)"
-                ))
-                .redirect(reqwest::redirect::Policy::limited(5))
-                .connect_timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| format!("Could not set up the HTTP client: {e}."))
+/// Redirects followed at most; each hop is checked again.
+const MAX_REDIRECTS: usize = 5;
+
+/// A client that connects only to `addrs` for `url`'s host: no proxy, no redirects (each hop is
+/// checked by [`fetch`]), and a resolver that answers nothing else, so no second DNS lookup can
+/// send the request elsewhere.
+fn pinned_client(url: &Url, addrs: &[SocketAddr]) -> Result<reqwest::Client, String> {
+    let host = url.host_str().unwrap_or_default().to_string();
+    reqwest::Client::builder()
+        .user_agent(concat!(
+            "pincer/",
+            env!("CARGO_PKG_VERSION"),
+            " (web_fetch tool)"
+        ))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(PinnedResolver {
+            host,
+            addrs: addrs.to_vec(),
+        }))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| format!("Could not set up the HTTP client: {e}."))
+}
+
+/// Answers only for the checked host, with the checked addresses.
+struct PinnedResolver {
+    host: String,
+    addrs: Vec<SocketAddr>,
+}
+
+impl Resolve for PinnedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let same = name
+            .as_str()
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(self.host.trim_end_matches('.'));
+        let addrs = self.addrs.clone();
+        Box::pin(async move {
+            if same {
+                Ok(Box::new(addrs.into_iter()) as Addrs)
+            } else {
+                Err("web_fetch resolves only the checked host".into())
+            }
         })
-        .as_ref()
-        .map_err(Clone::clone)
+    }
 }
 
 /// Parses and checks a URL for `web_fetch` (http/https only).
@@ -59,7 +91,14 @@ pub(crate) fn parse_url(raw: &str) -> Result<Url, String> {
     }
 }
 
+/// `web_fetch` without rules: no host is explicitly allowed, redirects are followed after the
+/// address check.
 pub async fn web_fetch(ctx: &ToolContext, args: &Value) -> ToolOutput {
+    web_fetch_with(ctx, args, &NoRules).await
+}
+
+/// `web_fetch` with the rules that decide redirects and explicitly allowed hosts.
+pub async fn web_fetch_with(ctx: &ToolContext, args: &Value, policy: &dyn HopPolicy) -> ToolOutput {
     let args: FetchArgs = match parse_args("web_fetch", args) {
         Ok(a) => a,
         Err(e) => return ToolOutput::error(e),
@@ -70,7 +109,7 @@ pub async fn web_fetch(ctx: &ToolContext, args: &Value) -> ToolOutput {
     };
     let timeout = ctx.limits.fetch_timeout;
     let max_bytes = ctx.limits.fetch_max_bytes;
-    match tokio::time::timeout(timeout, fetch(url.clone(), max_bytes)).await {
+    match tokio::time::timeout(timeout, fetch(url.clone(), max_bytes, policy)).await {
         Ok(Ok(text)) => ToolOutput::ok(text),
         Ok(Err(message)) => ToolOutput::error(message),
         Err(_) => ToolOutput::error(format!(
@@ -89,13 +128,47 @@ fn fmt_duration(d: Duration) -> String {
     }
 }
 
-async fn fetch(url: Url, max_bytes: usize) -> Result<String, String> {
-    let client = client()?;
-    let mut response = client
-        .get(url.clone())
-        .send()
-        .await
-        .map_err(|e| request_error(&url, &e))?;
+/// GETs `start`, following at most [`MAX_REDIRECTS`] redirects; every hop's target is checked
+/// against the rules and its addresses before anything connects to it.
+async fn get_checked(start: &Url, policy: &dyn HopPolicy) -> Result<reqwest::Response, String> {
+    let mut url = start.clone();
+    for hop in 0..=MAX_REDIRECTS {
+        if hop > 0 {
+            policy.may_follow(url.as_str()).map_err(|why| {
+                format!(
+                    "{start} redirected to {url}, which was not followed: {why}. Call web_fetch \
+                     on that URL if it is needed."
+                )
+            })?;
+        }
+        let addrs = checked_addrs(&url, policy).await?;
+        let response = pinned_client(&url, &addrs)?
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| request_error(&url, &e))?;
+        if !response.status().is_redirection() {
+            return Ok(response);
+        }
+        let Some(location) = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Ok(response);
+        };
+        let next = url.join(location).map_err(|e| {
+            format!("{url} redirected to `{location}`, which is not a valid URL ({e}).")
+        })?;
+        url = parse_url(next.as_str())?;
+    }
+    Err(format!(
+        "Too many redirects fetching {start}: stopped after {MAX_REDIRECTS}."
+    ))
+}
+
+async fn fetch(url: Url, max_bytes: usize, policy: &dyn HopPolicy) -> Result<String, String> {
+    let mut response = get_checked(&url, policy).await?;
     let status = response.status();
     let final_url = response.url().clone();
     if !status.is_success() {

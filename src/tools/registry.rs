@@ -2,10 +2,13 @@
 //! parse and check arguments, describe the call (summary, subject, risk, suggested rule),
 //! preview it for approval, run it.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::describe::{self, SubjectKind as ToolSubjectKind};
+use super::net_guard::{HopPolicy, NoRules};
 use super::shell::{self, ShellEnv};
 use super::specs::{ToolSpec, file_tool_specs};
 use super::{ToolContext, ToolOutput, schema};
@@ -15,6 +18,8 @@ use crate::provider::{ToolCall, ToolDef};
 
 pub struct ToolBox {
     specs: Vec<ToolSpec>,
+    /// Decides web_fetch's redirects and explicitly allowed hosts.
+    hops: Arc<dyn HopPolicy>,
 }
 
 /// A call that passed the argument check, described for the gate and the UI.
@@ -43,12 +48,24 @@ impl ToolBox {
     pub fn builtin() -> ToolBox {
         let mut specs = file_tool_specs();
         specs.push(shell::spec());
-        ToolBox { specs }
+        ToolBox {
+            specs,
+            hops: Arc::new(NoRules),
+        }
+    }
+
+    /// The rules web_fetch consults for each redirect hop.
+    pub fn with_hop_policy(mut self, hops: Arc<dyn HopPolicy>) -> ToolBox {
+        self.hops = hops;
+        self
     }
 
     /// No tools at all (chat only).
     pub fn empty() -> ToolBox {
-        ToolBox { specs: Vec::new() }
+        ToolBox {
+            specs: Vec::new(),
+            hops: Arc::new(NoRules),
+        }
     }
 
     pub fn names(&self) -> Vec<&'static str> {
@@ -182,6 +199,9 @@ impl ToolBox {
     ) -> ToolOutput {
         if p.name == shell::NAME {
             return shell::run(ctx, &p.args, shell_env, cancel).await;
+        }
+        if p.name == "web_fetch" {
+            return super::fetch::web_fetch_with(ctx, &p.args, self.hops.as_ref()).await;
         }
         match super::specs::run(&p.name, ctx, &p.args).await {
             Some(out) => out,
