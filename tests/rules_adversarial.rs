@@ -271,3 +271,22 @@ fn hidden_values_ask_instead_of_allowing() {
     let v = verdict(&set, "git push origin +main");
     assert!(matches!(v, Verdict::Deny { .. }), "{v:?}");
 }
+
+#[test]
+fn an_ask_rule_asks_for_any_command_of_a_line() {
+    let mut set = rules(&[], &["shell: git *"]);
+    set.add_text(RuleList::Ask, "shell: git push*", "test")
+        .unwrap_or_else(|e| panic!("{e}"));
+    for line in [
+        "git status && git push",
+        "git fetch; git push -f",
+        "(git push)",
+    ] {
+        let v = verdict(&set, line);
+        assert!(matches!(v, Verdict::Ask { .. }), "{line:?}: {v:?}");
+    }
+    assert!(matches!(
+        verdict(&set, "git status && git log"),
+        Verdict::Allow { .. }
+    ));
+}

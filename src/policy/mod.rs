@@ -23,7 +23,8 @@
 //!     (`shell: make && make test*`) is matched against the whole line (its wildcards never
 //!     match control syntax), and a pattern without wildcards equal to the line (the exact
 //!     line the user approved) matches it whatever it holds. In [`decide`], different allow
-//!     rules may cover different commands of one line.
+//!     rules may cover different commands of one line, and an ask rule asks when it matches
+//!     any one command of the line.
 //!   - a **deny** rule matches when the whole line, any command in any of its forms (also past
 //!     `sudo`, assignments, program directories, `git -C/-c`), or any segment of a quote-unaware
 //!     split matches; `*` has no word boundary there.
@@ -345,7 +346,7 @@ pub fn decide_with(
     if let Some(entry) = rules
         .ask
         .iter()
-        .find(|e| e.rule.matches_allow_prepared(&prepared))
+        .find(|e| e.rule.matches_ask_prepared(&prepared))
     {
         return Verdict::Ask {
             reason: format!("rule ask: {}", entry.describe()),

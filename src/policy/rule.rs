@@ -344,6 +344,20 @@ impl Rule {
         }
     }
 
+    /// Ask-list semantics: allow semantics, or any one command of a shell line matching on
+    /// its own (`ask shell: git push*` asks for `git status && git push`).
+    pub(crate) fn matches_ask_prepared(&self, p: &Prepared) -> bool {
+        if self.matches_allow_prepared(p) {
+            return true;
+        }
+        match &p.data {
+            PreparedData::Command(cmd) => {
+                (0..cmd.analysis.commands.len()).any(|i| self.allows_command(p, i))
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn matches_allow_prepared(&self, p: &Prepared) -> bool {
         self.matches(p, false)
     }
