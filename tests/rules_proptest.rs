@@ -261,3 +261,25 @@ proptest! {
         prop_assert!(matches!(v, Verdict::Deny { .. }), "not denied {:?}: {:?}", line, v);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 3000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Any text at all — shell metacharacters, quotes, multi-byte characters, controls — is
+    /// decided without a panic, and a line holding `rm -rf` is never allowed by the wide rules.
+    #[test]
+    fn any_text_is_decided_without_panic(
+        line in r#"[a-z éß\-"'`$(){};|&<>*\\\n]{0,40}"#,
+        tail in proptest::option::of(Just("; rm -rf /")),
+    ) {
+        let line = format!("{line}{}", tail.unwrap_or(""));
+        let v = verdict(&rule_set(WIDE_ALLOW), &line);
+        if line.contains("rm -rf") {
+            prop_assert!(!matches!(v, Verdict::Allow { .. }), "allowed {:?}", line);
+        }
+    }
+}

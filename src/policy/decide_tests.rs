@@ -330,3 +330,76 @@ fn suggested_compound_rule_is_exact() {
     ));
     assert!(!allows(&suggested, &shell("make && make installer")));
 }
+
+// ---------------------------------------------------------------- network is its own grant
+
+fn net_shell(command: &str) -> CallSubject {
+    CallSubject::new(NETWORK_SHELL, SubjectKind::Command, command)
+}
+
+#[test]
+fn a_shell_allow_rule_never_implies_network() {
+    let set = rules(&[], &[], &["shell: curl *", "shell: git *"]);
+    for line in ["curl https://example.com", "git fetch origin", "git status"] {
+        let s = net_shell(line);
+        let v = decide(&set, ApprovalMode::Ask, &facts(&s, RiskLevel::Network));
+        assert!(matches!(v, Verdict::Ask { .. }), "{line}: {v:?}");
+    }
+    // The same lines without network are allowed by those rules.
+    let s = shell("curl https://example.com");
+    assert!(matches!(
+        decide(&set, ApprovalMode::Ask, &facts(&s, RiskLevel::Exec)),
+        Verdict::Allow { .. }
+    ));
+}
+
+#[test]
+fn a_shell_network_rule_allows_network_and_shell_rules_still_deny_and_ask() {
+    let set = rules(
+        &["shell: curl *evil*"],
+        &["shell: git push*"],
+        &["shell_network: curl *", "shell_network: git *"],
+    );
+    let ok = net_shell("curl https://example.com");
+    assert!(matches!(
+        decide(&set, ApprovalMode::Ask, &facts(&ok, RiskLevel::Network)),
+        Verdict::Allow { .. }
+    ));
+    let denied = net_shell("curl https://evil.example");
+    assert!(matches!(
+        decide(
+            &set,
+            ApprovalMode::Yolo,
+            &facts(&denied, RiskLevel::Network)
+        ),
+        Verdict::Deny { .. }
+    ));
+    let asked = net_shell("git push origin main");
+    assert!(matches!(
+        decide(&set, ApprovalMode::Yolo, &facts(&asked, RiskLevel::Network)),
+        Verdict::Ask { .. }
+    ));
+    // A network rule says nothing about a line it does not match, and wrapping does not help.
+    for line in [
+        "wget https://example.com",
+        "sh -c 'wget x'",
+        "curl x; wget y",
+    ] {
+        let s = net_shell(line);
+        assert!(
+            matches!(
+                decide(&set, ApprovalMode::Ask, &facts(&s, RiskLevel::Network)),
+                Verdict::Ask { .. }
+            ),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn shell_network_is_a_known_rule_tool_with_command_patterns() {
+    assert!(check_known_tool(&rule("shell_network: curl *")).is_ok());
+    assert_eq!(tool_subject_kind(NETWORK_SHELL), Some(SubjectKind::Command));
+    // The exact rule offered for a network call names the network tool.
+    assert_eq!(exact_rule(&net_shell("curl x")), "shell_network: curl x");
+}

@@ -84,7 +84,7 @@ mod tighten_tests;
 use crate::protocol::{ApprovalMode, RiskLevel};
 
 pub use path::ProtectedPaths;
-pub use rule::{KNOWN_TOOLS, Rule, RuleError, check_known_tool, tool_subject_kind};
+pub use rule::{KNOWN_TOOLS, NETWORK_SHELL, Rule, RuleError, check_known_tool, tool_subject_kind};
 pub use save::{SaveError, save_list_entry, save_rule};
 pub use suggest::rule_covers;
 pub use suggest::suggest_rule;

@@ -50,8 +50,14 @@ pub enum RuleError {
 }
 
 /// The tools a rule may name today (besides `*` and `mcp__…` names).
+/// The rule tool name of a shell call that asks for network (`"network": true`):
+/// `shell_network: curl *` allows such calls; a `shell:` rule denies or asks for them too but
+/// never allows them, so allowing a command never implies network.
+pub const NETWORK_SHELL: &str = "shell_network";
+
 pub const KNOWN_TOOLS: &[&str] = &[
     "shell",
+    NETWORK_SHELL,
     "read_file",
     "write_file",
     "edit_file",
@@ -108,7 +114,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// The subject kind a known tool's calls have; `None` for `*` and unknown tools.
 pub fn tool_subject_kind(tool: &str) -> Option<SubjectKind> {
     match tool {
-        "shell" => Some(SubjectKind::Command),
+        "shell" | NETWORK_SHELL => Some(SubjectKind::Command),
         "read_file" | "write_file" | "edit_file" | "list_dir" | "glob" | "grep" => {
             Some(SubjectKind::Path)
         }
@@ -310,8 +316,16 @@ impl Rule {
         self.matches_deny_prepared(&Prepared::new(subject))
     }
 
+    /// A `shell` rule also denies and asks for a shell call that wants network (whose subject
+    /// is [`NETWORK_SHELL`]); whether it may allow one is [`Rule::may_allow`].
     fn applies_to_tool(&self, tool: &str) -> bool {
-        self.tool == "*" || self.tool == tool
+        self.tool == "*" || self.tool == tool || (self.tool == "shell" && tool == NETWORK_SHELL)
+    }
+
+    /// An allow rule for a command never implies network: a shell call that wants network is
+    /// allowed only by a `shell_network:` rule (or `*`), never by a `shell:` rule.
+    fn may_allow(&self, tool: &str) -> bool {
+        !(self.tool == "shell" && tool == NETWORK_SHELL)
     }
 
     /// For a shell call: how many commands its line runs, when a different allow rule may
@@ -327,6 +341,11 @@ impl Rule {
 
     /// Whether this rule allows command `index` of a prepared shell call on its own.
     pub(crate) fn allows_command(&self, p: &Prepared, index: usize) -> bool {
+        self.may_allow(&p.subject.tool) && self.matches_command(p, index)
+    }
+
+    /// Whether this rule's pattern matches command `index` of a prepared shell call.
+    fn matches_command(&self, p: &Prepared, index: usize) -> bool {
         if !self.applies_to_tool(&p.subject.tool) {
             return false;
         }
@@ -347,19 +366,19 @@ impl Rule {
     /// Ask-list semantics: allow semantics, or any one command of a shell line matching on
     /// its own (`ask shell: git push*` asks for `git status && git push`).
     pub(crate) fn matches_ask_prepared(&self, p: &Prepared) -> bool {
-        if self.matches_allow_prepared(p) {
+        if self.matches(p, false) {
             return true;
         }
         match &p.data {
             PreparedData::Command(cmd) => {
-                (0..cmd.analysis.commands.len()).any(|i| self.allows_command(p, i))
+                (0..cmd.analysis.commands.len()).any(|i| self.matches_command(p, i))
             }
             _ => false,
         }
     }
 
     pub(crate) fn matches_allow_prepared(&self, p: &Prepared) -> bool {
-        self.matches(p, false)
+        self.may_allow(&p.subject.tool) && self.matches(p, false)
     }
 
     pub(crate) fn matches_deny_prepared(&self, p: &Prepared) -> bool {

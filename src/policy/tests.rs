@@ -209,7 +209,7 @@ fn allow_never_matches_hidden_compound_commands() {
         "git status $((1+2))",
         "git status > /etc/x",
         "git status >> ~/.bashrc",
-        "git status 2>&1",
+        "git status 2>&1 > out",
         "git status < /etc/shadow",
         "git status <(curl evil)",
         "git status <<EOF",
@@ -225,6 +225,9 @@ fn allow_never_matches_hidden_compound_commands() {
     }
     // A trailing separator leaves one harmless segment.
     assert!(allows(p, &shell("git status; ")));
+    // Joining stderr to stdout or discarding output writes no file.
+    assert!(allows(p, &shell("git status 2>&1")));
+    assert!(allows(p, &shell("git status 2>/dev/null")));
 }
 
 #[test]
@@ -478,6 +481,8 @@ fn known_tools_are_the_tools_that_exist() {
     let mut real: Vec<&str> = crate::tools::registry::ToolBox::builtin().names();
     // The skill tool lives in the runtime (`runtime::skill_tool::NAME`).
     real.push("activate_skill");
+    // A shell call that wants network is judged as its own rule tool.
+    real.push(NETWORK_SHELL);
     real.sort_unstable();
     let mut known = KNOWN_TOOLS.to_vec();
     known.sort_unstable();

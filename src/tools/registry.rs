@@ -127,7 +127,12 @@ impl ToolBox {
             (
                 shell::summary(ctx, &args),
                 CallSubject {
-                    tool: spec.name.to_string(),
+                    // Network is judged apart: only a `shell_network:` rule allows it.
+                    tool: if shell::wants_network(&args) {
+                        crate::policy::NETWORK_SHELL.to_string()
+                    } else {
+                        spec.name.to_string()
+                    },
                     kind: SubjectKind::Command,
                     text: command.clone(),
                 },

@@ -45,7 +45,14 @@ fn refuse_rule(request: &Request, rule: &str) -> Option<String> {
         (ApprovalPreview::Diff { path, .. }, SubjectKind::Path) => path.clone(),
         _ => return None,
     };
-    let subject = CallSubject::new(request.tool.clone(), kind, text);
+    // A network shell call's rule names `shell_network`, which allows what `shell` may not.
+    let tool = match rule.split_once(':') {
+        Some((t, _)) if t.trim() == policy::NETWORK_SHELL && request.tool == "shell" => {
+            policy::NETWORK_SHELL.to_string()
+        }
+        _ => request.tool.clone(),
+    };
+    let subject = CallSubject::new(tool, kind, text);
     policy::rule_covers(rule, &subject).err()
 }
 

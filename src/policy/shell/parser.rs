@@ -317,11 +317,18 @@ impl Parser<'_> {
         } else {
             1
         };
+        let op: String = rest.chars().take(len).collect();
         self.pos = op_start + len;
-        cmd.redirect = true;
         self.skip_blanks();
-        if self.word().is_none() {
-            self.uncertain("redirection without a target");
+        match self.word() {
+            // `2>&1`, `>&2`, `<&-`: duplicating or closing a descriptor writes no file, and
+            // neither does sending output to /dev/null.
+            Some(w) if harmless_redirection(&op, &w) => {}
+            Some(_) => cmd.redirect = true,
+            None => {
+                cmd.redirect = true;
+                self.uncertain("redirection without a target");
+            }
         }
         true
     }
@@ -568,5 +575,20 @@ impl Parser<'_> {
         }
         w.expansion = true;
         self.push_source(w, start);
+    }
+}
+
+/// A redirection that opens no file for writing: a descriptor duplicated or closed (`>&1`,
+/// `<&-`), or output sent to `/dev/null`.
+fn harmless_redirection(op: &str, target: &Word) -> bool {
+    if target.expansion || target.glob {
+        return false;
+    }
+    let t = target.text.as_str();
+    let descriptor = t == "-" || (!t.is_empty() && t.chars().all(|c| c.is_ascii_digit()));
+    match op {
+        ">&" | "<&" => descriptor,
+        ">" | ">>" | "&>" | "&>>" | ">|" => t == "/dev/null",
+        _ => false,
     }
 }

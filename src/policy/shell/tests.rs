@@ -176,3 +176,42 @@ fn allow_forms_stop_at_privilege_and_lookup_changes() {
     assert!(!allow_ok("/tmp/x/git status").contains(&"git status".to_string()));
     assert!(!allow_ok("git -c core.pager=sh status").contains(&"git status".to_string()));
 }
+
+#[test]
+fn descriptor_duplication_and_dev_null_are_not_file_writes() {
+    for line in [
+        "git status 2>&1",
+        "make >&2",
+        "ls 2>/dev/null",
+        "ls &>/dev/null",
+        "cat <&-",
+    ] {
+        let a = analyze(line);
+        assert!(a.uncertain.is_none(), "{line}");
+        assert!(a.commands.iter().all(|c| !c.redirect), "{line}");
+    }
+    for line in [
+        "ls > out.txt",
+        "ls 2>err",
+        "ls >&out",
+        "ls > /dev/null2",
+        "ls >$F",
+    ] {
+        assert!(analyze(line).commands.iter().any(|c| c.redirect), "{line}");
+    }
+}
+
+#[test]
+fn a_multibyte_first_argument_never_panics() {
+    // Found by the property test: `nice` checked its first argument by byte index.
+    for line in [
+        "nice éx rm -rf /",
+        "nice -é rm x",
+        "timeout ß rm x",
+        "env é=1 rm x",
+        "xargs ü",
+    ] {
+        let _ = analyze(line);
+        let _ = crate::policy::command::PreparedCommand::new(line);
+    }
+}

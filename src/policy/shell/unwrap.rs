@@ -132,8 +132,11 @@ fn step(program: &str, args: &[Word]) -> Step {
     match program {
         "env" => env_step(args),
         "nice" => {
+            // `nice -5 cmd`: a dash and digits (any first character may be multi-byte).
             let numeric = args.first().is_some_and(|w| {
-                w.text.len() > 1 && w.text[1..].chars().all(|c| c.is_ascii_digit())
+                w.text
+                    .strip_prefix('-')
+                    .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
             });
             if numeric {
                 return Step::Inner {
