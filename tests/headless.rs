@@ -360,3 +360,37 @@ fn tool_calls_headless_deny_unless_flags_allow_them() {
             .contains("unknown mode `wild`")
     );
 }
+
+#[test]
+fn the_text_of_separate_model_rounds_is_on_separate_lines() {
+    let server = MockServer::start_blocking(vec![
+        Reply::sse(openai_tool_calls(
+            Some("Let me look."),
+            &[("c1", "read_file", r#"{"path":"notes.txt"}"#)],
+        )),
+        Reply::sse(openai_sse(&["It says hi."], None)),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("notes.txt"), "hi\n").unwrap();
+    let out = pincer(
+        home.path(),
+        &[
+            "--base-url",
+            &base(&server),
+            "--model",
+            "m",
+            "-p",
+            "read notes",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "Let me look.\nIt says hi.\n"
+    );
+}

@@ -18,6 +18,10 @@ pub struct Output {
     /// Text streams delta by delta (stdout is a terminal) instead of reply by reply.
     live: bool,
     ends_with_newline: bool,
+    /// A reply of an earlier model round was written: the next one starts on a new line.
+    reply_written: bool,
+    /// Live mode: the current reply has not written its first delta yet.
+    reply_fresh: bool,
     closed: Option<std::io::Error>,
 }
 
@@ -30,6 +34,8 @@ impl Output {
             json,
             live,
             ends_with_newline: true,
+            reply_written: false,
+            reply_fresh: true,
             closed: None,
         }
     }
@@ -71,13 +77,41 @@ impl Output {
             };
         }
         match event {
-            Event::AssistantDelta { text, .. } if self.live => self.write(text),
-            Event::AssistantMessageDone { text, .. } if !self.live => self.write(text),
+            Event::AssistantDelta { text, .. } if self.live => {
+                if self.reply_fresh && !text.is_empty() {
+                    self.reply_fresh = false;
+                    if self.separate_from_earlier_reply() == Written::Closed {
+                        return Written::Closed;
+                    }
+                }
+                self.write(text)
+            }
+            Event::AssistantMessageDone { .. } if self.live => {
+                self.reply_written |= !self.reply_fresh;
+                self.reply_fresh = true;
+                Written::Ok
+            }
+            Event::AssistantMessageDone { text, .. } if !text.is_empty() => {
+                if self.separate_from_earlier_reply() == Written::Closed {
+                    return Written::Closed;
+                }
+                self.reply_written = true;
+                self.write(text)
+            }
             Event::Retrying {
                 discard_partial: true,
                 ..
             } if self.live => self.end_line(),
             _ => Written::Ok,
+        }
+    }
+
+    /// The text of separate model rounds (text, tool calls, more text) never runs together.
+    fn separate_from_earlier_reply(&mut self) -> Written {
+        if self.reply_written {
+            self.end_line()
+        } else {
+            Written::Ok
         }
     }
 
