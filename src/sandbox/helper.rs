@@ -115,9 +115,19 @@ fn confine(args: &HelperArgs) -> Result<(), i32> {
     if let (Ok(ws), Ok(tmp)) = (
         std::fs::canonicalize(&args.workspace),
         std::fs::canonicalize(&args.temp_dir),
-    ) && let Err(err) = mounts::read_only_except(&[&ws, &tmp])
-    {
-        tracing::debug!("sandbox: no read-only mount namespace: {err}");
+    ) {
+        match mounts::read_only_except(&[&ws, &tmp]) {
+            Ok(()) => {
+                let protected: Vec<_> = mounts::PROTECTED_IN_WORKSPACE
+                    .iter()
+                    .map(|rel| ws.join(rel))
+                    .collect();
+                if let Err(err) = mounts::read_only_dirs(&protected) {
+                    tracing::debug!("sandbox: a protected folder stays writable: {err}");
+                }
+            }
+            Err(err) => tracing::debug!("sandbox: no read-only mount namespace: {err}"),
+        }
     }
     let abi = match landlock::restrict(availability(), &args.workspace, &args.temp_dir) {
         Ok(abi) => abi,

@@ -119,6 +119,53 @@ pub(super) fn read_only_except(writable: &[&Path]) -> io::Result<()> {
     std::env::set_current_dir(cwd)
 }
 
+/// Folders inside the workspace that a command must not write even though the workspace is
+/// writable: pincer's project configuration and skills (a command could plant instructions or
+/// rules there) and git hooks (they run later, outside any sandbox).
+pub(super) const PROTECTED_IN_WORKSPACE: &[&str] = &[".pincer", ".agents", ".claude", ".git/hooks"];
+
+/// Makes each existing folder of `dirs` read-only in this mount namespace (a bind mount of
+/// itself, remounted read-only). Call after [`read_only_except`]; the first failure is
+/// returned, the others are still attempted.
+pub(super) fn read_only_dirs(dirs: &[std::path::PathBuf]) -> io::Result<()> {
+    let mut first_err = None;
+    for dir in dirs {
+        // A symlink would bind its target: only real folders (the workspace's own).
+        let is_dir = std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir());
+        if !is_dir {
+            continue;
+        }
+        if let Err(e) = bind_read_only(dir) {
+            first_err.get_or_insert(e);
+        }
+    }
+    first_err.map_or(Ok(()), Err)
+}
+
+fn bind_read_only(dir: &Path) -> io::Result<()> {
+    let c_path = cstr(dir)?;
+    // SAFETY: NUL-terminated paths; a bind mount of the folder onto itself.
+    check(unsafe {
+        libc::mount(
+            c_path.as_ptr(),
+            c_path.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND | libc::MS_REC,
+            std::ptr::null(),
+        )
+    })?;
+    // SAFETY: as above; only adds the read-only flag to that bind mount.
+    check(unsafe {
+        libc::mount(
+            std::ptr::null(),
+            c_path.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY,
+            std::ptr::null(),
+        )
+    })
+}
+
 fn cstr(path: &Path) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
