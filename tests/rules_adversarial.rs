@@ -4,32 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pincer::policy::{CallFacts, CallSubject, RuleList, RuleSet, SubjectKind, Verdict, decide};
-use pincer::protocol::{ApprovalMode, RiskLevel};
+#[path = "support/rules.rs"]
+mod rules;
 
-fn rules(deny: &[&str], allow: &[&str]) -> RuleSet {
-    let mut set = RuleSet::new();
-    for text in deny {
-        set.add_text(RuleList::Deny, text, "test")
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    for text in allow {
-        set.add_text(RuleList::Allow, text, "test")
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    set
-}
-
-fn verdict(rules: &RuleSet, command: &str) -> Verdict {
-    let subject = CallSubject::new("shell", SubjectKind::Command, command);
-    let facts = CallFacts {
-        subject: &subject,
-        risk: RiskLevel::Exec,
-        inside_workspace: true,
-        sandbox_available: true,
-    };
-    decide(rules, ApprovalMode::Ask, &facts)
-}
+use pincer::policy::{RuleList, Verdict};
+use rules::{rules, verdict};
 
 /// Command lines that `git status*`, `ls*` and `echo *` must not allow.
 const ALLOW_ATTACKS: &[&str] = &[

@@ -4,32 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pincer::policy::{CallFacts, CallSubject, RuleList, RuleSet, SubjectKind, Verdict, decide};
-use pincer::protocol::{ApprovalMode, RiskLevel};
+#[path = "support/rules.rs"]
+mod rules;
+
+use pincer::policy::{RuleSet, Verdict};
 use proptest::prelude::*;
+use rules::verdict;
 
 fn rule_set(allow: &[&str]) -> RuleSet {
-    let mut set = RuleSet::new();
-    for deny in ["shell: rm -rf*", "shell: curl*", "shell: git push --force*"] {
-        set.add_text(RuleList::Deny, deny, "test")
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    for text in allow {
-        set.add_text(RuleList::Allow, text, "test")
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    set
-}
-
-fn verdict(rules: &RuleSet, command: &str) -> Verdict {
-    let subject = CallSubject::new("shell", SubjectKind::Command, command);
-    let facts = CallFacts {
-        subject: &subject,
-        risk: RiskLevel::Exec,
-        inside_workspace: true,
-        sandbox_available: true,
-    };
-    decide(rules, ApprovalMode::Ask, &facts)
+    rules::rules(
+        &["shell: rm -rf*", "shell: curl*", "shell: git push --force*"],
+        allow,
+    )
 }
 
 /// Allow rules wide enough to cover every program the generator uses.
