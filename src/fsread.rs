@@ -18,6 +18,10 @@ pub const THEME_MAX: u64 = 256 * 1024;
 pub const SKILL_MD_MAX: u64 = 1024 * 1024;
 /// Other files of a skill folder scanned before an install.
 pub const SKILL_FILE_MAX: u64 = 1024 * 1024;
+/// A memory file (`MEMORY.md`, a topic file): notes, not datasets.
+pub const MEMORY_FILE_MAX: u64 = 4 * 1024 * 1024;
+/// A project instructions file (`AGENTS.md`, `CLAUDE.md`).
+pub const INSTRUCTIONS_MAX: u64 = 1024 * 1024;
 /// A JSONL session export given to `pincer sessions import`.
 pub const SESSION_IMPORT_MAX: u64 = 256 * 1024 * 1024;
 

@@ -3,10 +3,12 @@
 //! Front ends send [`Op`]s and receive [`Event`]s over in-process tokio channels. Both types are
 //! plain serde data so `pincer -p --json` can print every event as one JSON line.
 
+mod memory;
 mod types;
 
 use serde::{Deserialize, Serialize};
 
+pub use memory::*;
 pub use types::*;
 
 /// What a front end asks the runtime to do.
@@ -91,6 +93,23 @@ pub enum Op {
     /// Answer a `ProjectTrustRequest`: load (and remember) this project's skills and rules, or not.
     TrustProject {
         trust: bool,
+    },
+    /// Ask for memory entries, filtered as the user types (answered by `MemoryList`).
+    ListMemory {
+        scope: MemoryScopeFilter,
+        query: String,
+    },
+    /// Forget one memory entry: its text leaves the files, the index and the vectors.
+    ForgetMemory {
+        id: String,
+    },
+    PinMemory {
+        id: String,
+        pinned: bool,
+    },
+    /// Undo a change announced by `MemoryChanged`.
+    UndoMemoryChange {
+        change_id: u64,
     },
     /// Stop the runtime.
     Shutdown,
@@ -302,6 +321,10 @@ pub enum Event {
         path: String,
         skill_folders: Vec<String>,
     },
+    /// Memory entries (answer to `ListMemory`, and again after a change).
+    MemoryList(MemoryListing),
+    /// Memory changed: a notice with the diff, undoable.
+    MemoryChanged(MemoryChange),
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }

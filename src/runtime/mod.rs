@@ -373,6 +373,10 @@ impl Runtime {
                     self.maybe_compact(context::Trigger::User).await;
                 }
             }
+            Op::ListMemory { .. }
+            | Op::ForgetMemory { .. }
+            | Op::PinMemory { .. }
+            | Op::UndoMemoryChange { .. } => {} // memory: wired by the memory runtime (issue 11)
             Op::Shutdown => {} // handled by the loop
         }
     }

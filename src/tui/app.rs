@@ -224,6 +224,7 @@ impl App {
     /// Apply one runtime event to the state.
     pub fn on_event(&mut self, event: Event) {
         match event {
+            Event::MemoryList(_) | Event::MemoryChanged(_) => {} // the memory pane (issue 11)
             Event::SessionConfigured {
                 session_id,
                 provider,
