@@ -7,7 +7,7 @@ pub fn encode(v: &[f32]) -> Vec<u8> {
 
 /// A BLOB back to a vector; `None` when its length is not a whole number of `f32`s.
 pub fn decode(blob: &[u8]) -> Option<Vec<f32>> {
-    if blob.len() % 4 != 0 {
+    if !blob.len().is_multiple_of(4) {
         return None;
     }
     Some(
