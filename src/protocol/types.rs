@@ -401,3 +401,13 @@ mod tests {
         );
     }
 }
+
+/// Which tier of `[routing]` answers a turn: a small (often local) model for trivial and
+/// bounded tasks, a large one for multi-step and risky ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelTier {
+    Small,
+    #[default]
+    Large,
+}
