@@ -8,6 +8,7 @@ pub mod fsread;
 pub mod headless;
 pub mod logging;
 pub mod memory;
+pub mod memory_cli;
 pub mod paths;
 pub mod policy;
 pub mod protocol;

@@ -96,6 +96,11 @@ enum Command {
         #[command(subcommand)]
         action: SkillsAction,
     },
+    /// Search, list, show, forget, pin, reindex, export or import long-term memory.
+    Memory {
+        #[command(subcommand)]
+        action: pincer::memory_cli::MemoryCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -251,6 +256,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Sessions { action }) => return sessions_command(action, &paths, &cli),
         Some(Command::Skills { action }) => return skills_command(action, &paths, &cli),
         Some(Command::Secrets { action }) => return secrets_command(action, &paths),
+        Some(Command::Memory { action }) => return memory_command(action, &paths, &cli),
         None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
@@ -387,6 +393,28 @@ fn sessions_command(action: &SessionsAction, paths: &Paths, cli: &Cli) -> anyhow
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if caused_by_broken_pipe(&e) => Ok(ExitCode::from(EXIT_OUTPUT_CLOSED)),
+        Err(e) => {
+            drop(out);
+            let _ = writeln!(std::io::stderr(), "pincer: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn memory_command(
+    action: &pincer::memory_cli::MemoryCommand,
+    paths: &Paths,
+    cli: &Cli,
+) -> anyhow::Result<ExitCode> {
+    let here = workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?;
+    let config = config::Config::load(&paths.config_file())?;
+    let dirs = pincer::memory::MemoryDirs::new(paths, &here);
+    let mut out = std::io::stdout().lock();
+    match pincer::memory_cli::run(action, &paths.database_file(), dirs, config.memory, &mut out) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(pincer::memory_cli::MemoryCliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(ExitCode::from(EXIT_OUTPUT_CLOSED))
+        }
         Err(e) => {
             drop(out);
             let _ = writeln!(std::io::stderr(), "pincer: {e}");

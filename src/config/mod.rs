@@ -3,6 +3,7 @@
 mod context;
 mod ranges;
 mod resolve;
+mod memory;
 mod skills;
 mod template;
 
@@ -16,6 +17,7 @@ use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
 pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
+pub use memory::{EmbeddingsConfig, MemoryConfig};
 pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
 
@@ -34,6 +36,7 @@ pub struct Config {
     pub limits: Limits,
     pub context: ContextConfig,
     pub skills: SkillsConfig,
+    pub memory: MemoryConfig,
     /// Projects whose skills and rules the user chose not to load (asked once).
     pub untrusted_projects: Vec<String>,
     /// Project folders whose `.pincer/config.toml` allow rules are honoured.
@@ -123,6 +126,7 @@ impl Default for Config {
             limits: Limits::default(),
             context: ContextConfig::default(),
             skills: SkillsConfig::default(),
+            memory: MemoryConfig::default(),
             untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
             shell_pass_env: Vec::new(),
@@ -208,6 +212,8 @@ struct FileConfig {
     context: context::FileContext,
     #[serde(default)]
     skills: skills::FileSkills,
+    #[serde(default)]
+    memory: memory::FileMemory,
     untrusted_projects: Option<Vec<String>>,
     trusted_projects: Option<Vec<String>>,
     #[serde(default)]
@@ -495,6 +501,7 @@ impl Config {
         config.limits = ranges::resolve_limits(file.limits, &at)?;
         config.context = file.context.resolve(&at)?;
         config.skills = file.skills.resolve(&at)?;
+        config.memory = file.memory.resolve(&at)?;
         config.untrusted_projects = file.untrusted_projects.unwrap_or_default();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         config.network = ranges::resolve_network(file.network, &at)?;

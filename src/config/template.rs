@@ -70,6 +70,19 @@ theme = "dark"
 # catalog_tokens = 2000             # prompt space for skill names and descriptions
 # include_claude = false            # also read <project>/.claude/skills/
 
+[memory]
+# enabled = true                    # memory tools, index, core MEMORY.md in the prompt
+# half_life_days = 30               # recency decay of search (core and pinned exempt)
+# core_max_lines = 200              # MEMORY.md size cap; writes beyond go to topic files
+# auto_recall = false               # add the top hits for each message to the prompt
+# auto_recall_tokens = 800
+# extract = false                   # propose durable facts after a turn
+# [memory.embeddings]               # vector leg of search (text search works without)
+# url = "http://127.0.0.1:11434/v1"
+# model = "nomic-embed-text"
+# api_key_env = "OPENAI_API_KEY"
+# batch = 64
+
 [network]
 # connect_timeout_ms = 10000
 # stream_idle_timeout_ms = 120000   # a stream silent this long counts as stalled

@@ -7,6 +7,8 @@ mod context;
 mod fetch_policy;
 mod gate;
 mod history;
+mod memory;
+mod memory_tool;
 mod model_call;
 mod models;
 mod queue;
@@ -34,6 +36,7 @@ use crate::provider::{ChatMessage, ProviderClient};
 use crate::tools::registry::ToolBox;
 
 pub use history::{Rebuilt, StoredCall, StoredResult, rebuild};
+pub use memory_tool::render_hits as render_memory_hits;
 pub use model_call::estimate_tokens;
 pub use storage::StoreHandle;
 pub use tool_call::status_name as status_label;
@@ -89,6 +92,8 @@ pub struct RuntimeSettings {
     pub tools_enabled: bool,
     /// Where skills are read from; `None`: no skills (tests, embedders).
     pub skill_roots: Option<crate::skills::SkillRoots>,
+    /// The memory folder (`<data>/memory`); `None`: no memory (tests, embedders).
+    pub memory_dir: Option<PathBuf>,
 }
 
 impl RuntimeSettings {
@@ -117,6 +122,7 @@ impl RuntimeSettings {
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("pincer")),
             tools_enabled: true,
             skill_roots: None,
+            memory_dir: None,
         }
     }
 }
@@ -143,6 +149,8 @@ enum Wake {
     Op(Option<Op>),
     /// A skill folder changed.
     Skills,
+    /// A memory folder changed.
+    Memory,
     Probe(Vec<Finding>),
     TurnDone(Result<turn::TurnResult, tokio::task::JoinError>),
     /// The session's lease, waited for because another pincer held it.
@@ -199,6 +207,9 @@ pub(crate) struct Runtime {
     seen_item: i64,
     /// The id a new session will get (its lease is taken before its row is written).
     planned_session: Option<String>,
+    memory: Option<memory::RuntimeMemory>,
+    /// The scope of the last `ListMemory`, for lists sent again after a change.
+    memory_scope: crate::protocol::MemoryScopeFilter,
 }
 
 impl Runtime {
@@ -244,6 +255,8 @@ impl Runtime {
             lease_wait: None,
             seen_item: 0,
             planned_session: None,
+            memory: None,
+            memory_scope: crate::protocol::MemoryScopeFilter::default(),
         }
     }
 
@@ -262,7 +275,9 @@ impl Runtime {
     async fn run(mut self, mut ops: UnboundedReceiver<Op>) {
         let (probe_tx, mut probe_rx) = mpsc::unbounded_channel::<Vec<Finding>>();
         let (skills_tx, mut skills_rx) = mpsc::unbounded_channel::<()>();
+        let (memory_tx, mut memory_rx) = mpsc::unbounded_channel::<()>();
         self.start(probe_tx, skills_tx).await;
+        self.start_memory(memory_tx);
         loop {
             let active = self.active.as_mut();
             let lease_wait = self.lease_wait.as_mut();
@@ -273,6 +288,10 @@ impl Runtime {
                     // One rescan for a burst of changes.
                     while skills_rx.try_recv().is_ok() {}
                     Wake::Skills
+                }
+                Some(()) = memory_rx.recv() => {
+                    while memory_rx.try_recv().is_ok() {}
+                    Wake::Memory
                 }
                 result = async {
                     match active {
@@ -292,10 +311,12 @@ impl Runtime {
                 Wake::Op(Some(op)) => self.handle(op).await,
                 Wake::Probe(findings) => self.emit_onboarding(true, findings),
                 Wake::Skills => self.rescan_skills(false).await,
+                Wake::Memory => self.sync_memory(),
                 Wake::TurnDone(result) => {
                     if let Some(active) = self.active.take() {
                         self.finish_turn(active, result).await;
                     }
+                    self.sync_memory();
                     self.start_next().await;
                 }
                 Wake::Lease(result) => self.lease_waited(result).await,
@@ -373,10 +394,10 @@ impl Runtime {
                     self.maybe_compact(context::Trigger::User).await;
                 }
             }
-            Op::ListMemory { .. }
+            op @ (Op::ListMemory { .. }
             | Op::ForgetMemory { .. }
             | Op::PinMemory { .. }
-            | Op::UndoMemoryChange { .. } => {} // memory: wired by the memory runtime (issue 11)
+            | Op::UndoMemoryChange { .. }) => self.handle_memory_op(op).await,
             Op::Shutdown => {} // handled by the loop
         }
     }

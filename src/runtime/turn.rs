@@ -54,6 +54,8 @@ pub struct TurnEnv {
     pub restricted: Arc<std::sync::atomic::AtomicBool>,
     /// Set once the turn has taken in untrusted content; tightens the gate for the rest of it.
     pub taint: Taint,
+    /// Memory tools offered when set (`[memory] enabled`).
+    pub memory: Option<Arc<crate::memory::MemoryService>>,
 }
 
 /// What untrusted content a turn has taken in (the first source), shown with approval
@@ -217,6 +219,10 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         let mut tools = env.toolbox.definitions(mode);
         if let Some(def) = env.skills.as_deref().and_then(skill_tool::definition) {
             tools.push(def);
+        }
+        if env.memory.is_some() && env.store.is_some() {
+            let read_only = mode == crate::protocol::ApprovalMode::Plan;
+            tools.extend(crate::tools::memory_specs::definitions(read_only));
         }
         let request = ChatRequest {
             system: env.system.clone(),

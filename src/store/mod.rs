@@ -265,6 +265,19 @@ impl Store {
         })
     }
 
+    /// The connection, for the memory index (`memory::index` owns its tables).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// One short write transaction (see `write.rs`), for the memory index.
+    pub fn transaction<T>(
+        &self,
+        f: impl FnMut(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        write::write(&self.conn, f)
+    }
+
     /// Connection settings and migrations; safe to run again when the database was busy.
     fn init(conn: &Connection) -> Result<(), StoreError> {
         conn.busy_timeout(write::BUSY_TIMEOUT)?;

@@ -8,6 +8,7 @@ pub mod context;
 pub mod describe;
 pub mod envelope;
 pub mod fetch;
+pub mod memory_specs;
 mod fsat;
 pub mod net_guard;
 pub mod paths;
