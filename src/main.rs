@@ -410,9 +410,17 @@ fn memory_command(
     let config = config::Config::load(&paths.config_file())?;
     let dirs = pincer::memory::MemoryDirs::new(paths, &here);
     let mut out = std::io::stdout().lock();
-    match pincer::memory_cli::run(action, &paths.database_file(), dirs, config.memory, &mut out) {
+    match pincer::memory_cli::run(
+        action,
+        &paths.database_file(),
+        dirs,
+        config.memory,
+        &mut out,
+    ) {
         Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(pincer::memory_cli::MemoryCliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+        Err(pincer::memory_cli::MemoryCliError::Io(e))
+            if e.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
             Ok(ExitCode::from(EXIT_OUTPUT_CLOSED))
         }
         Err(e) => {

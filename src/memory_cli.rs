@@ -36,12 +36,20 @@ pub enum MemoryCommand {
         json: bool,
     },
     /// One entry with its metadata (superseded ones too).
-    Show { id: String },
+    Show {
+        id: String,
+    },
     /// Remove an entry's text from its file, the index and the vectors.
-    Forget { id: String },
+    Forget {
+        id: String,
+    },
     /// Exempt an entry from recency decay.
-    Pin { id: String },
-    Unpin { id: String },
+    Pin {
+        id: String,
+    },
+    Unpin {
+        id: String,
+    },
     /// Rebuild the index from the memory files and the stored sessions.
     Reindex,
     /// Files, chunks, sessions indexed, vector state, problems.
@@ -52,7 +60,9 @@ pub enum MemoryCommand {
     /// Print the user's and this project's memory files as one JSON document.
     Export,
     /// Add the entries of an export (JSON) or of a Markdown file, marked as imported.
-    Import { file: PathBuf },
+    Import {
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -90,7 +100,13 @@ pub fn run(
         service.sync(&store)?
     };
     match command {
-        MemoryCommand::Search { query, json, k, scope, superseded } => {
+        MemoryCommand::Search {
+            query,
+            json,
+            k,
+            scope,
+            superseded,
+        } => {
             let mut q = Query::new(query.as_str());
             q.k = (*k).max(1);
             q.scope = filter(*scope);
@@ -98,7 +114,11 @@ pub fn run(
             q.half_life_days = service.config.half_life_days;
             let hits = crate::memory::search(&store, &service.dirs, &q)?;
             if *json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&hits).unwrap_or_default())?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&hits).unwrap_or_default()
+                )?;
             } else {
                 write!(out, "{}", crate::runtime::render_memory_hits(query, &hits))?;
             }
@@ -106,12 +126,26 @@ pub fn run(
         MemoryCommand::List { json } => {
             let listing = service.list(&store, MemoryScopeFilter::All, "")?;
             if *json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&listing.entries).unwrap_or_default())?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&listing.entries).unwrap_or_default()
+                )?;
             } else if listing.entries.is_empty() {
-                writeln!(out, "no memory yet — {} is where it goes", service.dirs.user.join(crate::memory::CORE_FILE).display())?;
+                writeln!(
+                    out,
+                    "no memory yet — {} is where it goes",
+                    service.dirs.user.join(crate::memory::CORE_FILE).display()
+                )?;
             }
             for e in listing.entries.iter().filter(|_| !*json) {
-                let mark = if e.superseded.is_some() { "~" } else if e.pinned { "*" } else { " " };
+                let mark = if e.superseded.is_some() {
+                    "~"
+                } else if e.pinned {
+                    "*"
+                } else {
+                    " "
+                };
                 let first = e.text.lines().next().unwrap_or("");
                 writeln!(out, "{mark} {}  {}:{}  {first}", e.id, e.path, e.lines.0)?;
             }
@@ -119,17 +153,31 @@ pub fn run(
         MemoryCommand::Show { id } => {
             let (file, _, entry) = edit::locate(&service.dirs, id)?;
             writeln!(out, "id:         {}", entry.id)?;
-            writeln!(out, "file:       {} (lines {}-{})", file.abs.display(), entry.line_start, entry.line_end)?;
+            writeln!(
+                out,
+                "file:       {} (lines {}-{})",
+                file.abs.display(),
+                entry.line_start,
+                entry.line_end
+            )?;
             writeln!(out, "scope:      {}", index::scope_name(file.scope))?;
             writeln!(out, "kind:       {}", format::kind_name(entry.kind))?;
-            writeln!(out, "provenance: {}", format::provenance_name(entry.provenance()))?;
+            writeln!(
+                out,
+                "provenance: {}",
+                format::provenance_name(entry.provenance())
+            )?;
             if let Some(at) = entry.meta.at {
                 writeln!(out, "created:    {}", crate::time::utc_date(at * 1000))?;
             }
             if let Some(sup) = entry.meta.superseded {
                 writeln!(out, "superseded: {}", crate::time::utc_date(sup * 1000))?;
             }
-            writeln!(out, "pinned:     {}", if entry.meta.pinned { "yes" } else { "no" })?;
+            writeln!(
+                out,
+                "pinned:     {}",
+                if entry.meta.pinned { "yes" } else { "no" }
+            )?;
             writeln!(out, "\n{}", entry.text)?;
         }
         MemoryCommand::Forget { id } => {
@@ -159,7 +207,11 @@ pub fn run(
                 }
             }
             if *json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&status).unwrap_or_default())?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&status).unwrap_or_default()
+                )?;
             } else {
                 writeln!(out, "memory folder: {}", service.dirs.user.display())?;
                 writeln!(out, "project folder: {}", service.dirs.project.display())?;
@@ -205,32 +257,61 @@ fn export(dirs: &MemoryDirs, out: &mut impl Write) -> Result<(), MemoryCliError>
             continue;
         };
         let name = f.rel.rsplit('/').next().unwrap_or("").to_string();
-        exported.push(ExportFile { scope: f.scope, name, text });
+        exported.push(ExportFile {
+            scope: f.scope,
+            name,
+            text,
+        });
     }
     let doc = serde_json::json!({ "pincer_memory_export": 1, "files": exported });
-    writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    )?;
     Ok(())
 }
 
-fn import(store: &Store, service: &MemoryService, file: &Path, out: &mut impl Write) -> Result<(), MemoryCliError> {
-    let text = crate::fsread::read_text(file, crate::fsread::MEMORY_FILE_MAX).map_err(MemoryError::from)?;
+fn import(
+    store: &Store,
+    service: &MemoryService,
+    file: &Path,
+    out: &mut impl Write,
+) -> Result<(), MemoryCliError> {
+    let text = crate::fsread::read_text(file, crate::fsread::MEMORY_FILE_MAX)
+        .map_err(MemoryError::from)?;
     let files: Vec<ExportFile> = if file.extension().is_some_and(|e| e == "json") {
         let doc: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| MemoryCliError::Import(format!("{} is not JSON ({e}); import an export made by `pincer memory export`, or a Markdown file", file.display())))?;
-        serde_json::from_value(doc["files"].clone())
-            .map_err(|e| MemoryCliError::Import(format!("{} is not a pincer memory export ({e})", file.display())))?
+        serde_json::from_value(doc["files"].clone()).map_err(|e| {
+            MemoryCliError::Import(format!(
+                "{} is not a pincer memory export ({e})",
+                file.display()
+            ))
+        })?
     } else {
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "imported.md".into());
-        vec![ExportFile { scope: MemoryScope::User, name, text }]
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "imported.md".into());
+        vec![ExportFile {
+            scope: MemoryScope::User,
+            name,
+            text,
+        }]
     };
     let (mut added, mut skipped) = (0, 0);
     for f in files {
         let name = edit::topic_name(&f.name)?;
         let target = edit::file_for(&service.dirs, f.scope, Some(&name))?;
-        let existing = crate::fsread::read_text_if_exists(&target.abs, crate::fsread::MEMORY_FILE_MAX)
-            .map_err(MemoryError::from)?
-            .unwrap_or_default();
-        let have: Vec<String> = format::parse(&target.rel, &existing).iter().map(|e| format::normalize(&e.text)).collect();
+        let existing =
+            crate::fsread::read_text_if_exists(&target.abs, crate::fsread::MEMORY_FILE_MAX)
+                .map_err(MemoryError::from)?
+                .unwrap_or_default();
+        let have: Vec<String> = format::parse(&target.rel, &existing)
+            .iter()
+            .map(|e| format::normalize(&e.text))
+            .collect();
         for entry in format::parse(&f.name, &f.text) {
             if entry.meta.superseded.is_some() || have.contains(&format::normalize(&entry.text)) {
                 skipped += 1;
@@ -248,11 +329,18 @@ fn import(store: &Store, service: &MemoryService, file: &Path, out: &mut impl Wr
                 Ok(_) => added += 1,
                 Err(e) => {
                     skipped += 1;
-                    writeln!(out, "skipped {:?}: {e}", entry.text.lines().next().unwrap_or(""))?;
+                    writeln!(
+                        out,
+                        "skipped {:?}: {e}",
+                        entry.text.lines().next().unwrap_or("")
+                    )?;
                 }
             }
         }
     }
-    writeln!(out, "imported {added} entries ({skipped} skipped: already there, superseded or refused)")?;
+    writeln!(
+        out,
+        "imported {added} entries ({skipped} skipped: already there, superseded or refused)"
+    )?;
     Ok(())
 }

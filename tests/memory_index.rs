@@ -22,18 +22,28 @@ impl World {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
         let store = Store::open(&root.join("db/pincer.db")).unwrap();
-        World { _tmp: tmp, root, store }
+        World {
+            _tmp: tmp,
+            root,
+            store,
+        }
     }
 
     /// Memory for a workspace folder `name` (created).
     fn memory(&self, name: &str) -> MemoryService {
         let ws = self.root.join(name);
         std::fs::create_dir_all(&ws).unwrap();
-        MemoryService::new(MemoryDirs::under(&self.root.join("memory"), &ws), MemoryConfig::default())
+        MemoryService::new(
+            MemoryDirs::under(&self.root.join("memory"), &ws),
+            MemoryConfig::default(),
+        )
     }
 
     fn count(&self, sql: &str) -> i64 {
-        self.store.connection().query_row(sql, [], |r| r.get(0)).unwrap()
+        self.store
+            .connection()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
     }
 }
 
@@ -65,16 +75,32 @@ fn files_and_index_round_trip() {
         "# Me\n\n- Prefers tabs over spaces\n- Lives in Lisbon\n",
     )
     .unwrap();
-    std::fs::write(m.dirs.user.join("build.md"), "Release: run cargo publish after tagging.\n").unwrap();
+    std::fs::write(
+        m.dirs.user.join("build.md"),
+        "Release: run cargo publish after tagging.\n",
+    )
+    .unwrap();
     let id = write(&m, &w.store, "Favourite editor is helix", MemoryScope::User);
     assert_eq!(find(&m, &w.store, "tabs"), vec!["Prefers tabs over spaces"]);
-    assert_eq!(find(&m, &w.store, "helix"), vec!["Favourite editor is helix"]);
+    assert_eq!(
+        find(&m, &w.store, "helix"),
+        vec!["Favourite editor is helix"]
+    );
     assert_eq!(find(&m, &w.store, "publish").len(), 1);
     let listed = m.list(&w.store, MemoryScopeFilter::All, "").unwrap();
     assert_eq!(listed.entries.len(), 4);
-    assert!(listed.entries.iter().any(|e| e.id == id && e.provenance == MemoryProvenance::Model));
+    assert!(
+        listed
+            .entries
+            .iter()
+            .any(|e| e.id == id && e.provenance == MemoryProvenance::Model)
+    );
     // The index is rebuilt from the files alone: same entries, same ids.
-    let before: Vec<_> = listed.entries.iter().map(|e| (e.id.clone(), e.text.clone(), e.lines)).collect();
+    let before: Vec<_> = listed
+        .entries
+        .iter()
+        .map(|e| (e.id.clone(), e.text.clone(), e.lines))
+        .collect();
     pincer::memory::index::reindex(&w.store, &m.dirs).unwrap();
     let after: Vec<_> = m
         .list(&w.store, MemoryScopeFilter::All, "")
@@ -85,7 +111,11 @@ fn files_and_index_round_trip() {
         .collect();
     assert_eq!(before, after);
     // An edit on disk is seen at the next sync; a deleted file's rows go.
-    std::fs::write(m.dirs.user.join("build.md"), "Release: bump, tag, then push.\n").unwrap();
+    std::fs::write(
+        m.dirs.user.join("build.md"),
+        "Release: bump, tag, then push.\n",
+    )
+    .unwrap();
     assert!(find(&m, &w.store, "publish").is_empty());
     assert_eq!(find(&m, &w.store, "bump").len(), 1);
     std::fs::remove_file(m.dirs.user.join("build.md")).unwrap();
@@ -97,14 +127,22 @@ fn project_memory_stays_in_its_project() {
     let w = World::new();
     let a = w.memory("alpha");
     let b = w.memory("beta");
-    write(&a, &w.store, "Alpha builds with bazel", MemoryScope::Project);
+    write(
+        &a,
+        &w.store,
+        "Alpha builds with bazel",
+        MemoryScope::Project,
+    );
     write(&a, &w.store, "User likes bazel jokes", MemoryScope::User);
     assert_eq!(find(&a, &w.store, "bazel").len(), 2);
     assert_eq!(find(&b, &w.store, "bazel"), vec!["User likes bazel jokes"]);
     let listed = b.list(&w.store, MemoryScopeFilter::All, "").unwrap();
     assert!(listed.entries.iter().all(|e| !e.text.contains("Alpha")));
     // Another project's entry cannot be forgotten or read from here either.
-    assert!(matches!(b.forget(&w.store, "Alpha builds"), Err(MemoryError::NotFound(_))));
+    assert!(matches!(
+        b.forget(&w.store, "Alpha builds"),
+        Err(MemoryError::NotFound(_))
+    ));
 }
 
 #[test]
@@ -121,8 +159,15 @@ fn supersede_keeps_history_and_forget_removes_everywhere() {
         target: Some(old.clone()),
     };
     let (change, new) = m.write(&w.store, &req, MemoryProvenance::Model).unwrap();
-    assert!(change.diff.contains("~~The deploy day is Friday~~"), "{}", change.diff);
-    assert_eq!(find(&m, &w.store, "deploy day"), vec!["The deploy day is Tuesday"]);
+    assert!(
+        change.diff.contains("~~The deploy day is Friday~~"),
+        "{}",
+        change.diff
+    );
+    assert_eq!(
+        find(&m, &w.store, "deploy day"),
+        vec!["The deploy day is Tuesday"]
+    );
     let mut q = Query::new("deploy day");
     q.include_superseded = true;
     let all = search(&w.store, &m.dirs, &q).unwrap();
@@ -141,15 +186,27 @@ fn supersede_keeps_history_and_forget_removes_everywhere() {
     let file = std::fs::read_to_string(m.dirs.user.join("MEMORY.md")).unwrap();
     assert!(!file.contains("Tuesday"), "{file}");
     assert!(file.contains("Friday"));
-    assert_eq!(w.count("SELECT COUNT(*) FROM memory_chunks WHERE text LIKE '%Tuesday%'"), 0);
-    assert_eq!(w.count("SELECT COUNT(*) FROM memory_fts WHERE memory_fts MATCH 'tuesday'"), 0);
-    assert_eq!(w.count("SELECT COUNT(*) FROM memory_trigram WHERE memory_trigram MATCH 'uesda'"), 0);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM memory_chunks WHERE text LIKE '%Tuesday%'"),
+        0
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM memory_fts WHERE memory_fts MATCH 'tuesday'"),
+        0
+    );
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM memory_trigram WHERE memory_trigram MATCH 'uesda'"),
+        0
+    );
     assert_eq!(w.count("SELECT COUNT(*) FROM memory_vectors"), 0);
     // The FTS integrity checks agree with the content table.
     for t in ["memory_fts", "memory_trigram"] {
         w.store
             .connection()
-            .execute(&format!("INSERT INTO {t}({t}) VALUES('integrity-check')"), [])
+            .execute(
+                &format!("INSERT INTO {t}({t}) VALUES('integrity-check')"),
+                [],
+            )
             .unwrap();
     }
 }
@@ -158,8 +215,18 @@ fn supersede_keeps_history_and_forget_removes_everywhere() {
 fn substrings_and_cjk_are_found_by_trigram() {
     let w = World::new();
     let m = w.memory("app");
-    write(&m, &w.store, "東京の事務所は月曜日に休みです", MemoryScope::User);
-    write(&m, &w.store, "Uses PostgreSQL for the billing service", MemoryScope::User);
+    write(
+        &m,
+        &w.store,
+        "東京の事務所は月曜日に休みです",
+        MemoryScope::User,
+    );
+    write(
+        &m,
+        &w.store,
+        "Uses PostgreSQL for the billing service",
+        MemoryScope::User,
+    );
     assert_eq!(find(&m, &w.store, "事務所").len(), 1);
     assert_eq!(find(&m, &w.store, "gresq").len(), 1);
     assert_eq!(find(&m, &w.store, "billing").len(), 1);
@@ -184,28 +251,62 @@ fn past_sessions_are_searched_with_their_ids() {
     };
     session("s1", &m.dirs.project_root);
     session("s2", &other.dirs.project_root);
-    w.store.append_item("s1", ItemKind::User, "should we use sqlite or postgres?", false, None).unwrap();
+    w.store
+        .append_item(
+            "s1",
+            ItemKind::User,
+            "should we use sqlite or postgres?",
+            false,
+            None,
+        )
+        .unwrap();
     let item = w
         .store
-        .append_item("s1", ItemKind::Assistant, "We decided on SQLite with WAL for the cache.", false, None)
+        .append_item(
+            "s1",
+            ItemKind::Assistant,
+            "We decided on SQLite with WAL for the cache.",
+            false,
+            None,
+        )
         .unwrap();
-    w.store.append_item("s2", ItemKind::User, "the other project also uses sqlite", false, None).unwrap();
+    w.store
+        .append_item(
+            "s2",
+            ItemKind::User,
+            "the other project also uses sqlite",
+            false,
+            None,
+        )
+        .unwrap();
     m.sync(&w.store).unwrap();
     let mut q = Query::new("what did we decide about sqlite");
     q.k = 5;
     let hits = search(&w.store, &m.dirs, &q).unwrap();
-    let top = &hits[0];
-    assert_eq!(top.source, "session");
-    assert_eq!(top.session_id.as_deref(), Some("s1"));
-    assert_eq!(top.item_id, Some(item));
-    assert!(hits.iter().all(|h| h.session_id.as_deref() != Some("s2")), "{hits:?}");
+    assert_eq!(hits[0].source, "session");
+    assert_eq!(hits[0].session_id.as_deref(), Some("s1"));
+    let decided = hits
+        .iter()
+        .find(|h| h.item_id == Some(item))
+        .expect("the decision is found");
+    assert_eq!(decided.session_id.as_deref(), Some("s1"));
+    assert!(decided.snippet.contains("SQLite with WAL"));
+    assert!(
+        hits.iter().all(|h| h.session_id.as_deref() != Some("s2")),
+        "{hits:?}"
+    );
     // Incremental: nothing new, nothing indexed; a new item is.
     assert_eq!(m.sync(&w.store).unwrap().session_items, 0);
-    w.store.append_item("s1", ItemKind::User, "and redis?", false, None).unwrap();
+    w.store
+        .append_item("s1", ItemKind::User, "and redis?", false, None)
+        .unwrap();
     assert_eq!(m.sync(&w.store).unwrap().session_items, 1);
     // A deleted session leaves the index.
     w.store.delete_session("s1").unwrap();
-    assert_eq!(w.count("SELECT COUNT(*) FROM memory_chunks WHERE session_id = 's1'"), 0);
+    assert_eq!(
+        w.count("SELECT COUNT(*) FROM memory_chunks WHERE session_id = 's1'"),
+        0
+    );
 }
 
 #[test]
@@ -221,16 +322,33 @@ fn writes_refuse_secrets_full_core_and_bad_names() {
         kind: None,
         target: None,
     };
-    let secret = req("my key is sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH", None);
-    assert!(matches!(m.write(&w.store, &secret, MemoryProvenance::Model), Err(MemoryError::Secret)));
-    m.write(&w.store, &req("one", None), MemoryProvenance::Model).unwrap();
-    m.write(&w.store, &req("two", None), MemoryProvenance::Model).unwrap();
-    let full = m.write(&w.store, &req("three", None), MemoryProvenance::Model).unwrap_err();
+    let secret = req(
+        "my key is sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH",
+        None,
+    );
+    assert!(matches!(
+        m.write(&w.store, &secret, MemoryProvenance::Model),
+        Err(MemoryError::Secret)
+    ));
+    m.write(&w.store, &req("one", None), MemoryProvenance::Model)
+        .unwrap();
+    m.write(&w.store, &req("two", None), MemoryProvenance::Model)
+        .unwrap();
+    let full = m
+        .write(&w.store, &req("three", None), MemoryProvenance::Model)
+        .unwrap_err();
     assert!(full.to_string().contains("topic file"), "{full}");
-    m.write(&w.store, &req("three", Some("misc")), MemoryProvenance::Model).unwrap();
+    m.write(
+        &w.store,
+        &req("three", Some("misc")),
+        MemoryProvenance::Model,
+    )
+    .unwrap();
     assert!(m.dirs.user.join("misc.md").exists());
     for bad in ["../escape", "a/b", ".hidden", "x\0y"] {
-        let e = m.write(&w.store, &req("x", Some(bad)), MemoryProvenance::Model).unwrap_err();
+        let e = m
+            .write(&w.store, &req("x", Some(bad)), MemoryProvenance::Model)
+            .unwrap_err();
         assert!(matches!(e, MemoryError::BadName(_)), "{bad}: {e}");
     }
     assert!(!w.root.join("escape.md").exists());
@@ -260,7 +378,10 @@ fn undo_restores_the_file_exactly_unless_edited_since() {
     std::fs::write(&core, "- edited meanwhile\n").unwrap();
     let e = m.undo(&w.store, change.change_id).unwrap_err();
     assert!(matches!(e, MemoryError::EditedSince(_)), "{e}");
-    assert_eq!(std::fs::read_to_string(&core).unwrap(), "- edited meanwhile\n");
+    assert_eq!(
+        std::fs::read_to_string(&core).unwrap(),
+        "- edited meanwhile\n"
+    );
 }
 
 #[test]
@@ -289,7 +410,7 @@ fn bad_files_are_reported_and_search_keeps_working() {
     for name in ["utf8.md", "big.md", "loop.md", "fifo.md"] {
         assert!(problems.contains(name), "{name} not reported: {problems}");
     }
-    assert!(problems.contains("line 2"), "{problems}");
+    assert!(problems.contains("utf8.md:2:"), "{problems}");
     let status = m.status(&w.store).unwrap();
     assert_eq!(status.problems.len(), 4, "{:?}", status.problems);
     assert_eq!(status.files, 1);

@@ -60,7 +60,10 @@ async fn turn(rt: &mut RuntimeHandle, text: &str) -> Vec<Event> {
     rt.ops.send(Op::UserMessage { text: text.into() }).unwrap();
     let mut seen = Vec::new();
     loop {
-        let ev = until(rt, |e| finished(e) || matches!(e, Event::ApprovalRequested { .. })).await;
+        let ev = until(rt, |e| {
+            finished(e) || matches!(e, Event::ApprovalRequested { .. })
+        })
+        .await;
         let last = ev.last().cloned();
         seen.extend(ev);
         match last {
@@ -81,9 +84,12 @@ fn tool_output(events: &[Event], tool: &str) -> (ToolStatus, String) {
     events
         .iter()
         .find_map(|e| match e {
-            Event::ToolCallFinished { tool: t, status, output, .. } if t == tool => {
-                Some((*status, output.clone()))
-            }
+            Event::ToolCallFinished {
+                tool: t,
+                status,
+                output,
+                ..
+            } if t == tool => Some((*status, output.clone())),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no {tool} result in {events:#?}"))
@@ -92,7 +98,11 @@ fn tool_output(events: &[Event], tool: &str) -> (ToolStatus, String) {
 fn tool_names(body: &serde_json::Value) -> Vec<String> {
     body["tools"]
         .as_array()
-        .map(|t| t.iter().filter_map(|t| t["function"]["name"].as_str().map(str::to_string)).collect())
+        .map(|t| {
+            t.iter()
+                .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -102,10 +112,17 @@ async fn remember_search_forget_and_undo_over_the_channel() {
     let server = MockServer::start(vec![
         Reply::sse(openai_tool_calls(
             None,
-            &[("c1", "memory_write", r#"{"text":"Prefers tabs over spaces."}"#)],
+            &[(
+                "c1",
+                "memory_write",
+                r#"{"text":"Prefers tabs over spaces."}"#,
+            )],
         )),
         Reply::sse(openai_sse(&["noted"], None)),
-        Reply::sse(openai_tool_calls(None, &[("c2", "memory_search", r#"{"query":"tabs"}"#)])),
+        Reply::sse(openai_tool_calls(
+            None,
+            &[("c2", "memory_search", r#"{"query":"tabs"}"#)],
+        )),
         Reply::sse(openai_sse(&["found it"], None)),
         Reply::sse(openai_tool_calls(
             None,
@@ -129,19 +146,34 @@ async fn remember_search_forget_and_undo_over_the_channel() {
         .expect("a MemoryChanged event");
     assert_eq!(change.action, MemoryAction::Created);
     assert_eq!(change.provenance, MemoryProvenance::Model);
-    assert!(change.diff.contains("+- Prefers tabs over spaces."), "{}", change.diff);
+    assert!(
+        change.diff.contains("+- Prefers tabs over spaces."),
+        "{}",
+        change.diff
+    );
     let text = std::fs::read_to_string(&core).unwrap();
-    assert!(text.contains("Prefers tabs over spaces.") && text.contains("by=model"), "{text}");
+    assert!(
+        text.contains("Prefers tabs over spaces.") && text.contains("by=model"),
+        "{text}"
+    );
     let first = &server.requests()[0];
     let names = tool_names(&first.json().unwrap());
-    for t in ["memory_search", "memory_get", "memory_write", "memory_forget"] {
+    for t in [
+        "memory_search",
+        "memory_get",
+        "memory_write",
+        "memory_forget",
+    ] {
         assert!(names.iter().any(|n| n == t), "{t} not offered: {names:?}");
     }
 
     let evs = turn(&mut rt, "what do I prefer?").await;
     let (status, out) = tool_output(&evs, "memory_search");
     assert_eq!(status, ToolStatus::Ok);
-    assert!(out.contains("Prefers tabs over spaces.") && out.contains("MEMORY.md"), "{out}");
+    assert!(
+        out.contains("Prefers tabs over spaces.") && out.contains("MEMORY.md"),
+        "{out}"
+    );
 
     let evs = turn(&mut rt, "forget that").await;
     let (status, out) = tool_output(&evs, "memory_forget");
@@ -156,16 +188,37 @@ async fn remember_search_forget_and_undo_over_the_channel() {
     assert!(!std::fs::read_to_string(&core).unwrap().contains("tabs"));
 
     // Undo the forget: the file is back byte for byte, and the pane's list has the entry.
-    rt.ops.send(Op::UndoMemoryChange { change_id: forgot.change_id }).unwrap();
+    rt.ops
+        .send(Op::UndoMemoryChange {
+            change_id: forgot.change_id,
+        })
+        .unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::MemoryList(_))).await;
-    assert!(evs.iter().any(|e| matches!(e, Event::MemoryChanged(c) if c.action == MemoryAction::Undone)));
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::MemoryChanged(c) if c.action == MemoryAction::Undone))
+    );
     assert_eq!(std::fs::read_to_string(&core).unwrap(), text);
-    let Some(Event::MemoryList(listing)) = evs.last() else { panic!() };
-    assert!(listing.entries.iter().any(|e| e.text == "Prefers tabs over spaces."), "{listing:?}");
+    let Some(Event::MemoryList(listing)) = evs.last() else {
+        panic!()
+    };
+    assert!(
+        listing
+            .entries
+            .iter()
+            .any(|e| e.text == "Prefers tabs over spaces."),
+        "{listing:?}"
+    );
     // Undoing it again is refused with a notice, nothing changes.
-    rt.ops.send(Op::UndoMemoryChange { change_id: forgot.change_id }).unwrap();
+    rt.ops
+        .send(Op::UndoMemoryChange {
+            change_id: forgot.change_id,
+        })
+        .unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::Notice { .. })).await;
-    assert!(matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("no change")));
+    assert!(
+        matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("no change"))
+    );
     assert_eq!(std::fs::read_to_string(&core).unwrap(), text);
 }
 
@@ -173,23 +226,45 @@ async fn remember_search_forget_and_undo_over_the_channel() {
 async fn memory_ops_list_pin_and_forget() {
     let dirs = Dirs::new();
     std::fs::create_dir_all(dirs.memory()).unwrap();
-    std::fs::write(dirs.memory().join("MEMORY.md"), "- likes green\n- likes blue\n").unwrap();
+    std::fs::write(
+        dirs.memory().join("MEMORY.md"),
+        "- likes green\n- likes blue\n",
+    )
+    .unwrap();
     let server = MockServer::start(vec![]).await;
     let mut rt = runtime::spawn(settings(&server.url(), &dirs));
     rt.ops
-        .send(Op::ListMemory { scope: MemoryScopeFilter::All, query: "green".into() })
+        .send(Op::ListMemory {
+            scope: MemoryScopeFilter::All,
+            query: "green".into(),
+        })
         .unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::MemoryList(_))).await;
-    let Some(Event::MemoryList(listing)) = evs.last() else { panic!() };
+    let Some(Event::MemoryList(listing)) = evs.last() else {
+        panic!()
+    };
     assert_eq!(listing.entries.len(), 1, "{listing:?}");
     let id = listing.entries[0].id.clone();
-    rt.ops.send(Op::PinMemory { id: id.clone(), pinned: true }).unwrap();
+    rt.ops
+        .send(Op::PinMemory {
+            id: id.clone(),
+            pinned: true,
+        })
+        .unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::MemoryList(_))).await;
-    let Some(Event::MemoryList(listing)) = evs.last() else { panic!() };
-    assert!(listing.entries.iter().any(|e| e.id == id && e.pinned), "{listing:?}");
+    let Some(Event::MemoryList(listing)) = evs.last() else {
+        panic!()
+    };
+    assert!(
+        listing.entries.iter().any(|e| e.id == id && e.pinned),
+        "{listing:?}"
+    );
     rt.ops.send(Op::ForgetMemory { id: id.clone() }).unwrap();
     until(&mut rt, |e| matches!(e, Event::MemoryList(_))).await;
-    assert_eq!(std::fs::read_to_string(dirs.memory().join("MEMORY.md")).unwrap(), "- likes blue\n");
+    assert_eq!(
+        std::fs::read_to_string(dirs.memory().join("MEMORY.md")).unwrap(),
+        "- likes blue\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,9 +275,18 @@ async fn a_file_edited_on_disk_is_indexed_by_the_watcher() {
     let mut rt = runtime::spawn(settings(&server.url(), &dirs));
     until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
     // Give the runtime its start (watcher set up right after); then edit like an editor would.
-    rt.ops.send(Op::ListMemory { scope: MemoryScopeFilter::All, query: String::new() }).unwrap();
+    rt.ops
+        .send(Op::ListMemory {
+            scope: MemoryScopeFilter::All,
+            query: String::new(),
+        })
+        .unwrap();
     until(&mut rt, |e| matches!(e, Event::MemoryList(_))).await;
-    std::fs::write(dirs.memory().join("notes.md"), "- the wifi password hint is the cat's name\n").unwrap();
+    std::fs::write(
+        dirs.memory().join("notes.md"),
+        "- the wifi password hint is the cat's name\n",
+    )
+    .unwrap();
     let store = pincer::store::Store::open(&dirs.db()).unwrap();
     let mut found = false;
     for _ in 0..300 {
@@ -226,7 +310,11 @@ async fn a_file_edited_on_disk_is_indexed_by_the_watcher() {
     for _ in 0..300 {
         let n: i64 = store
             .connection()
-            .query_row("SELECT COUNT(*) FROM memory_chunks WHERE path = 'notes.md'", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM memory_chunks WHERE path = 'notes.md'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         if n == 0 {
             gone = true;

@@ -1,9 +1,9 @@
 //! `config.toml`: provider profiles, theme, network limits. Errors carry file:line:column and a fix.
 
 mod context;
+mod memory;
 mod ranges;
 mod resolve;
-mod memory;
 mod skills;
 mod template;
 
@@ -16,8 +16,8 @@ use toml::Spanned;
 use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
-pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
 pub use memory::{EmbeddingsConfig, MemoryConfig};
+pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
 pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
 

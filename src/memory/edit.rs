@@ -17,7 +17,9 @@ pub const CORE_MAX_BYTES: usize = 8 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MemoryError {
-    #[error("cannot write memory file {path}: {source}; check the folder's permissions and free space")]
+    #[error(
+        "cannot write memory file {path}: {source}; check the folder's permissions and free space"
+    )]
     Io {
         path: String,
         #[source]
@@ -51,7 +53,9 @@ pub enum MemoryError {
     Exists(String),
     #[error("{0}")]
     BadText(String),
-    #[error("{0} is a symbolic link; pincer writes only regular files in the memory folder — replace the link with the file")]
+    #[error(
+        "{0} is a symbolic link; pincer writes only regular files in the memory folder — replace the link with the file"
+    )]
     Symlink(String),
     #[error(
         "cannot undo: {0} was changed after this change (by you or another write); open it and edit it by hand"
@@ -100,7 +104,11 @@ pub struct Applied {
 }
 
 /// The file for `scope` + `name` (`None`: the core file).
-pub fn file_for(dirs: &MemoryDirs, scope: MemoryScope, name: Option<&str>) -> Result<MemoryFile, MemoryError> {
+pub fn file_for(
+    dirs: &MemoryDirs,
+    scope: MemoryScope,
+    name: Option<&str>,
+) -> Result<MemoryFile, MemoryError> {
     let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
         None => super::CORE_FILE.to_string(),
         Some(n) => topic_name(n)?,
@@ -126,19 +134,35 @@ pub fn file_for(dirs: &MemoryDirs, scope: MemoryScope, name: Option<&str>) -> Re
 
 /// A plain file name ending in `.md` (added when missing).
 pub fn topic_name(name: &str) -> Result<String, MemoryError> {
-    let name = if name.ends_with(".md") { name.to_string() } else { format!("{name}.md") };
+    let name = if name.ends_with(".md") {
+        name.to_string()
+    } else {
+        format!("{name}.md")
+    };
     let ok = name.len() <= 80
         && !name.starts_with('.')
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !name.contains("..");
-    if ok { Ok(name) } else { Err(MemoryError::BadName(name)) }
+    if ok {
+        Ok(name)
+    } else {
+        Err(MemoryError::BadName(name))
+    }
 }
 
 fn check_text(text: &str) -> Result<String, MemoryError> {
-    let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     let text = lines.join("\n");
     if text.trim().is_empty() {
-        return Err(MemoryError::BadText("the memory text is empty; say what to remember".into()));
+        return Err(MemoryError::BadText(
+            "the memory text is empty; say what to remember".into(),
+        ));
     }
     if text.contains("<!--") || text.contains("-->") {
         return Err(MemoryError::BadText(
@@ -176,11 +200,24 @@ pub fn write_file(file: &MemoryFile, content: Option<&str>) -> Result<(), Memory
             _ => Ok(()),
         };
     };
-    let dir = file.abs.parent().ok_or_else(|| MemoryError::BadName(file.rel.clone()))?;
+    let dir = file
+        .abs
+        .parent()
+        .ok_or_else(|| MemoryError::BadName(file.rel.clone()))?;
     std::fs::create_dir_all(dir).map_err(io)?;
-    let tmp = dir.join(format!(".{}.tmp-{:08x}", file.abs.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), fastrand::u32(..)));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{:08x}",
+        file.abs
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        fastrand::u32(..)
+    ));
     let result = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         f.write_all(content.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, &file.abs)
@@ -215,7 +252,10 @@ fn with_newline(mut s: String) -> String {
 /// Replace lines `start..=end` (1-based) of `text` by `with`.
 fn splice(text: &str, start: u32, end: u32, with: &[String]) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let (s, e) = ((start as usize).saturating_sub(1), (end as usize).min(lines.len()));
+    let (s, e) = (
+        (start as usize).saturating_sub(1),
+        (end as usize).min(lines.len()),
+    );
     let mut out: Vec<String> = lines[..s].iter().map(|l| l.to_string()).collect();
     out.extend(with.iter().cloned());
     out.extend(lines[e..].iter().map(|l| l.to_string()));
@@ -258,9 +298,20 @@ pub fn write(
             let head = match &before {
                 Some(b) => with_newline(b.clone()),
                 None if file.is_core() => String::new(),
-                None => format!("# {}\n\n", file.rel.rsplit('/').next().unwrap_or("").trim_end_matches(".md")),
+                None => format!(
+                    "# {}\n\n",
+                    file.rel
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .trim_end_matches(".md")
+                ),
             };
-            let action = if before.is_some() { MemoryAction::Appended } else { MemoryAction::Created };
+            let action = if before.is_some() {
+                MemoryAction::Appended
+            } else {
+                MemoryAction::Created
+            };
             (file, before, format!("{head}{line}\n"), action)
         }
         WriteMode::Replace | WriteMode::Supersede => {
@@ -269,7 +320,8 @@ pub fn write(
             let mut lines = vec![line.clone()];
             let action = if req.mode == WriteMode::Supersede {
                 let src: Vec<&str> = before.lines().collect();
-                let old_lines = &src[(old.line_start as usize - 1)..(old.line_end as usize).min(src.len())];
+                let old_lines =
+                    &src[(old.line_start as usize - 1)..(old.line_end as usize).min(src.len())];
                 let old_meta = Meta {
                     id: Some(old.id.clone()),
                     superseded: Some(now_secs),
@@ -334,9 +386,18 @@ pub fn set_pinned(dirs: &MemoryDirs, target: &str, pinned: bool) -> Result<Appli
         pinned,
         ..old.meta.clone()
     };
-    let after = splice(&before, old.line_start, old.line_end, &format::rewrite(&old, old_lines, &meta));
+    let after = splice(
+        &before,
+        old.line_start,
+        old.line_end,
+        &format::rewrite(&old, old_lines, &meta),
+    );
     write_file(&file, Some(&after))?;
-    let (action, verb) = if pinned { (MemoryAction::Pinned, "pinned") } else { (MemoryAction::Unpinned, "unpinned") };
+    let (action, verb) = if pinned {
+        (MemoryAction::Pinned, "pinned")
+    } else {
+        (MemoryAction::Unpinned, "unpinned")
+    };
     Ok(Applied {
         action,
         scope: file.scope,
@@ -400,26 +461,46 @@ pub fn locate(dirs: &MemoryDirs, target: &str) -> Result<(MemoryFile, String, En
         1 => Ok(by_text.remove(0)),
         _ => Err(MemoryError::Ambiguous {
             target: target.to_string(),
-            ids: by_text.iter().map(|(_, _, e)| e.id.as_str()).collect::<Vec<_>>().join(", "),
+            ids: by_text
+                .iter()
+                .map(|(_, _, e)| e.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
     }
 }
 
 /// `memory_get`: a file (or lines of it), or the entry an id names.
-pub fn get(dirs: &MemoryDirs, target: &str, lines: Option<(u32, u32)>) -> Result<String, MemoryError> {
+pub fn get(
+    dirs: &MemoryDirs,
+    target: &str,
+    lines: Option<(u32, u32)>,
+) -> Result<String, MemoryError> {
     let target = target.trim();
     let (files, _) = memory_files(dirs);
     let file = files.into_iter().find(|f| {
-        f.rel == target || f.abs.file_name().is_some_and(|n| n.to_string_lossy() == target) && f.scope == MemoryScope::User
+        f.rel == target
+            || f.abs
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy() == target)
+                && f.scope == MemoryScope::User
     });
     let Some(file) = file.or_else(|| {
         let (files, _) = memory_files(dirs);
-        files.into_iter().find(|f| f.abs.file_name().is_some_and(|n| n.to_string_lossy() == target))
+        files.into_iter().find(|f| {
+            f.abs
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy() == target)
+        })
     }) else {
         let (file, text, entry) = locate(dirs, target)?;
         let src: Vec<&str> = text.lines().collect();
-        let body = src[(entry.line_start as usize - 1)..(entry.line_end as usize).min(src.len())].join("\n");
-        return Ok(format!("{} lines {}-{}:\n{body}", file.rel, entry.line_start, entry.line_end));
+        let body = src[(entry.line_start as usize - 1)..(entry.line_end as usize).min(src.len())]
+            .join("\n");
+        return Ok(format!(
+            "{} lines {}-{}:\n{body}",
+            file.rel, entry.line_start, entry.line_end
+        ));
     };
     let text = fsread::read_text(&file.abs, MEMORY_FILE_MAX)?;
     let all: Vec<&str> = text.lines().collect();
@@ -427,7 +508,16 @@ pub fn get(dirs: &MemoryDirs, target: &str, lines: Option<(u32, u32)>) -> Result
     let from = from.max(1) as usize;
     let to = (to as usize).min(all.len());
     if from > to {
-        return Ok(format!("{} has {} lines; nothing in {from}-{to}", file.rel, all.len()));
+        return Ok(format!(
+            "{} has {} lines; nothing in {from}-{to}",
+            file.rel,
+            all.len()
+        ));
     }
-    Ok(format!("{} lines {from}-{to} of {}:\n{}", file.rel, all.len(), all[from - 1..to].join("\n")))
+    Ok(format!(
+        "{} lines {from}-{to} of {}:\n{}",
+        file.rel,
+        all.len(),
+        all[from - 1..to].join("\n")
+    ))
 }

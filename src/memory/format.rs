@@ -78,7 +78,12 @@ fn split_comment(line: &str) -> (&str, Option<Meta>) {
         id: Some(id.as_str().to_ascii_lowercase()),
         ..Meta::default()
     };
-    for field in caps.get(2).map(|m| m.as_str()).unwrap_or("").split_whitespace() {
+    for field in caps
+        .get(2)
+        .map(|m| m.as_str())
+        .unwrap_or("")
+        .split_whitespace()
+    {
         let (key, value) = field.split_once('=').unwrap_or((field, ""));
         match key {
             "kind" => meta.kind = parse_kind(value),
@@ -98,7 +103,8 @@ fn bullet_len(line: &str) -> Option<usize> {
 
 fn is_heading(line: &str) -> bool {
     let t = line.trim_start();
-    t.starts_with('#') && (t.trim_start_matches('#').starts_with(' ') || t.trim_matches('#').is_empty())
+    t.starts_with('#')
+        && (t.trim_start_matches('#').starts_with(' ') || t.trim_matches('#').is_empty())
 }
 
 fn is_fence(line: &str) -> bool {
@@ -254,14 +260,28 @@ pub fn text_hash(text: &str) -> Vec<u8> {
 /// A guess for entries the user typed: steps are procedural, dated events episodic.
 pub fn infer_kind(text: &str) -> MemoryKind {
     let lower = text.to_lowercase();
-    let procedural = ["how to", "steps", "to release", "to deploy", "run `", "```", "1."]
-        .iter()
-        .any(|p| lower.contains(p));
+    let procedural = [
+        "how to",
+        "steps",
+        "to release",
+        "to deploy",
+        "run `",
+        "```",
+        "1.",
+    ]
+    .iter()
+    .any(|p| lower.contains(p));
     let dated = DATE.as_ref().is_some_and(|re| re.is_match(text));
     let episodic = dated
-        || ["yesterday", "last week", "we decided", "on monday", "today we"]
-            .iter()
-            .any(|p| lower.contains(p));
+        || [
+            "yesterday",
+            "last week",
+            "we decided",
+            "on monday",
+            "today we",
+        ]
+        .iter()
+        .any(|p| lower.contains(p));
     if procedural {
         MemoryKind::Procedural
     } else if episodic {
@@ -364,8 +384,10 @@ pub fn rewrite(entry: &Entry, lines: &[&str], meta: &Meta) -> Vec<String> {
         let (text, _) = split_comment(l);
         *l = text.trim_end().to_string();
     }
-    let struck = out.first().is_some_and(|l| l.get(entry.marker_len..).is_some_and(|t| t.starts_with("~~")))
-        && out.get(last).is_some_and(|l| l.ends_with("~~"));
+    let struck = out.first().is_some_and(|l| {
+        l.get(entry.marker_len..)
+            .is_some_and(|t| t.starts_with("~~"))
+    }) && out.get(last).is_some_and(|l| l.ends_with("~~"));
     if meta.superseded.is_some() && !struck {
         if let Some(first) = out.first_mut() {
             first.insert_str(entry.marker_len.min(first.len()), "~~");
@@ -413,7 +435,10 @@ mod tests {
 
     #[test]
     fn fenced_code_stays_in_one_entry() {
-        let e = parse("t.md", "Release:\n```\ncargo build\n\ncargo publish\n```\n\n- next\n");
+        let e = parse(
+            "t.md",
+            "Release:\n```\ncargo build\n\ncargo publish\n```\n\n- next\n",
+        );
         assert_eq!(e.len(), 2, "{e:#?}");
         assert!(e[0].text.contains("cargo publish"));
         assert_eq!(e[0].kind, MemoryKind::Procedural);
@@ -456,7 +481,10 @@ mod tests {
         assert_eq!(parse_date("1970-01-01"), Some(0));
         assert_eq!(parse_date("2000-03-01"), Some(951_868_800));
         assert_eq!(parse_date("nope"), None);
-        assert_eq!(crate::time::utc_date(parse_date("2026-11-30").unwrap_or(0) * 1000), "2026-11-30");
+        assert_eq!(
+            crate::time::utc_date(parse_date("2026-11-30").unwrap_or(0) * 1000),
+            "2026-11-30"
+        );
     }
 
     #[test]

@@ -155,7 +155,10 @@ pub fn sync_files(store: &Store, dirs: &MemoryDirs) -> Result<SyncReport, StoreE
             .collect::<Result<_, _>>()?
     };
     for (scope, project, path) in known {
-        if !files.iter().any(|f| f.rel == path && scope_name(f.scope) == scope) {
+        if !files
+            .iter()
+            .any(|f| f.rel == path && scope_name(f.scope) == scope)
+        {
             remove_file_rows(store, &scope, &project, &path)?;
             report.files_removed += 1;
         }
@@ -163,7 +166,12 @@ pub fn sync_files(store: &Store, dirs: &MemoryDirs) -> Result<SyncReport, StoreE
     Ok(report)
 }
 
-fn remove_file_rows(store: &Store, scope: &str, project: &str, path: &str) -> Result<(), StoreError> {
+fn remove_file_rows(
+    store: &Store,
+    scope: &str,
+    project: &str,
+    path: &str,
+) -> Result<(), StoreError> {
     store.transaction(|tx| {
         tx.execute(
             "DELETE FROM memory_chunks WHERE source = 'memory' AND scope = ?1 AND project = ?2 AND path = ?3",
@@ -195,7 +203,10 @@ pub fn sync_file(store: &Store, file: &MemoryFile) -> Result<Option<String>, Sto
             return Ok(Some(problem));
         }
     };
-    let (size, mtime) = (stat.size() as i64, stat.mtime() * 1_000_000_000 + stat.mtime_nsec());
+    let (size, mtime) = (
+        stat.size() as i64,
+        stat.mtime() * 1_000_000_000 + stat.mtime_nsec(),
+    );
     let known: Option<(i64, i64, Option<String>)> = store
         .connection()
         .prepare_cached(
@@ -219,7 +230,8 @@ pub fn sync_file(store: &Store, file: &MemoryFile) -> Result<Option<String>, Sto
             return Ok(None);
         }
         Err(e) => {
-            let problem = format!("{e} (memory file left out of the index; its old entries are kept)");
+            let problem =
+                format!("{e} (memory file left out of the index; its old entries are kept)");
             record_problem(store, file, size, mtime, &problem)?;
             return Ok(Some(problem));
         }
@@ -251,7 +263,14 @@ fn record_problem(
             "INSERT INTO memory_files (scope, project, path, size, mtime, hash, problem)
              VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)
              ON CONFLICT (scope, project, path) DO UPDATE SET size = ?4, mtime = ?5, problem = ?6",
-            params![scope_name(file.scope), file.project, file.rel, size, mtime, problem],
+            params![
+                scope_name(file.scope),
+                file.project,
+                file.rel,
+                size,
+                mtime,
+                problem
+            ],
         )?;
         Ok(())
     })
@@ -272,7 +291,11 @@ fn apply_entries(
              WHERE source = 'memory' AND scope = ?1 AND project = ?2 AND path = ?3",
         )?;
         let rows = stmt.query_map(params![scope, file.project, file.rel], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
         })?;
         for row in rows {
             let (id, entry, hash) = row?;
@@ -345,7 +368,15 @@ fn index_session_batch(tx: &Transaction<'_>) -> Result<(usize, bool), StoreError
              WHERE i.id > ?1 ORDER BY i.id LIMIT ?2",
         )?;
         stmt.query_map(params![last, SESSION_BATCH], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })?
         .collect::<Result<_, _>>()?
     };
@@ -361,7 +392,11 @@ fn index_session_batch(tx: &Transaction<'_>) -> Result<(usize, bool), StoreError
             "assistant" => MemoryProvenance::Model,
             _ => continue,
         };
-        let text: String = content.trim().chars().take(SESSION_ITEM_MAX_CHARS).collect();
+        let text: String = content
+            .trim()
+            .chars()
+            .take(SESSION_ITEM_MAX_CHARS)
+            .collect();
         if text.is_empty() {
             continue;
         }

@@ -104,7 +104,11 @@ fn trigrams(text: &str) -> std::collections::HashSet<[char; 3]> {
 pub fn trigram_overlap(a: &str, b: &str) -> f64 {
     let (ta, tb) = (trigrams(a), trigrams(b));
     if ta.is_empty() || tb.is_empty() {
-        return if super::format::normalize(a) == super::format::normalize(b) { 1.0 } else { 0.0 };
+        return if super::format::normalize(a) == super::format::normalize(b) {
+            1.0
+        } else {
+            0.0
+        };
     }
     let inter = ta.intersection(&tb).count() as f64;
     inter / ((ta.len() + tb.len()) as f64 - inter)
@@ -115,7 +119,10 @@ pub fn dedup<T>(hits: Vec<T>, text: impl Fn(&T) -> &str) -> Vec<T> {
     let mut kept: Vec<T> = Vec::with_capacity(hits.len());
     for hit in hits {
         let t = text(&hit);
-        if kept.iter().all(|k| trigram_overlap(text(k), t) < DUPLICATE_OVERLAP) {
+        if kept
+            .iter()
+            .all(|k| trigram_overlap(text(k), t) < DUPLICATE_OVERLAP)
+        {
             kept.push(hit);
         }
     }
@@ -153,7 +160,16 @@ fn leg(store: &Store, table: &str, expr: &str, f: &Filter) -> Result<Vec<i64>, S
     let mut stmt = store.connection().prepare_cached(&sql)?;
     let ids = stmt
         .query_map(
-            params![expr, LEG_LIMIT as i64, f.superseded, f.user, f.project, f.key, f.sessions, f.root],
+            params![
+                expr,
+                LEG_LIMIT as i64,
+                f.superseded,
+                f.user,
+                f.project,
+                f.key,
+                f.sessions,
+                f.root
+            ],
             |r| r.get(0),
         )?
         .collect::<Result<_, _>>()?;
@@ -168,14 +184,25 @@ fn vector_leg(store: &Store, model: &str, q: &[f32], f: &Filter) -> Result<Vec<i
     let mut stmt = store.connection().prepare_cached(&sql)?;
     let rows: Vec<(i64, Vec<u8>)> = stmt
         .query_map(
-            params![model, q.len() as i64, f.superseded, f.user, f.project, f.key, f.sessions, f.root],
+            params![
+                model,
+                q.len() as i64,
+                f.superseded,
+                f.user,
+                f.project,
+                f.key,
+                f.sessions,
+                f.root
+            ],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?
         .collect::<Result<_, _>>()?;
-    Ok(vectors::top_k(q, rows.iter().map(|(id, b)| (*id, b.as_slice())), LEG_LIMIT)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect())
+    Ok(
+        vectors::top_k(q, rows.iter().map(|(id, b)| (*id, b.as_slice())), LEG_LIMIT)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    )
 }
 
 /// Ranked hits for `q` among what `dirs` may see.
@@ -200,7 +227,11 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
     }
     let fused = rrf(&legs, RRF_K);
     let mut hits = load_hits(store, &fused, q)?;
-    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.chunk_id.cmp(&b.chunk_id)));
+    hits.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.chunk_id.cmp(&b.chunk_id))
+    });
     let mut hits = dedup(hits, |h| h.snippet.as_str());
     hits.truncate(q.k);
     Ok(hits)
@@ -311,7 +342,10 @@ mod tests {
 
     #[test]
     fn match_expressions_quote_words() {
-        assert_eq!(match_expr("tabs OR \"x", 1).as_deref(), Some("\"tabs\" OR \"OR\" OR \"x\""));
+        assert_eq!(
+            match_expr("tabs OR \"x", 1).as_deref(),
+            Some("\"tabs\" OR \"OR\" OR \"x\"")
+        );
         assert_eq!(match_expr("ab", 3), None);
         assert_eq!(match_expr("日本語の", 3).as_deref(), Some("\"日本語の\""));
     }
@@ -320,6 +354,9 @@ mod tests {
     fn snippets_centre_on_the_match() {
         let text = format!("{} needle {}", "a ".repeat(300), "b ".repeat(300));
         let s = snippet(&text, "needle");
-        assert!(s.contains("needle") && s.starts_with('…') && s.ends_with('…'), "{s}");
+        assert!(
+            s.contains("needle") && s.starts_with('…') && s.ends_with('…'),
+            "{s}"
+        );
     }
 }

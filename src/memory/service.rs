@@ -9,7 +9,7 @@ use rusqlite::params;
 use super::dirs::MemoryDirs;
 use super::edit::{self, Applied, MemoryError, WriteRequest};
 use super::format;
-use super::index::{self, MemoryFile, SyncReport, project_key, scope_name};
+use super::index::{self, MemoryFile, SyncReport, project_key};
 use crate::config::MemoryConfig;
 use crate::protocol::{
     MemoryAction, MemoryChange, MemoryEntry, MemoryListing, MemoryProvenance, MemoryScope,
@@ -59,7 +59,12 @@ impl MemoryService {
         self.record(store, applied)
     }
 
-    pub fn pin(&self, store: &Store, target: &str, pinned: bool) -> Result<MemoryChange, MemoryError> {
+    pub fn pin(
+        &self,
+        store: &Store,
+        target: &str,
+        pinned: bool,
+    ) -> Result<MemoryChange, MemoryError> {
         let applied = edit::set_pinned(&self.dirs, target, pinned)?;
         self.record(store, applied)
     }
@@ -144,7 +149,11 @@ impl MemoryService {
                     let path: String = r.get(2)?;
                     Ok(MemoryEntry {
                         id: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
-                        scope: if scope == "project" { MemoryScope::Project } else { MemoryScope::User },
+                        scope: if scope == "project" {
+                            MemoryScope::Project
+                        } else {
+                            MemoryScope::User
+                        },
                         abs_path: self.dirs.user.join(&path).display().to_string(),
                         path,
                         lines: (r.get(3)?, r.get(4)?),
@@ -160,7 +169,11 @@ impl MemoryService {
                 },
             )?
             .filter_map(Result::ok)
-            .filter(|e| q.is_empty() || e.text.to_lowercase().contains(&q) || e.path.to_lowercase().contains(&q))
+            .filter(|e| {
+                q.is_empty()
+                    || e.text.to_lowercase().contains(&q)
+                    || e.path.to_lowercase().contains(&q)
+            })
             .collect();
         Ok(MemoryListing {
             scope,
@@ -171,7 +184,11 @@ impl MemoryService {
     }
 
     pub fn status(&self, store: &Store) -> Result<MemoryStatus, StoreError> {
-        status(store, &self.dirs, self.config.embeddings.as_ref().map(|e| e.model.as_str()))
+        status(
+            store,
+            &self.dirs,
+            self.config.embeddings.as_ref().map(|e| e.model.as_str()),
+        )
     }
 }
 
@@ -205,7 +222,11 @@ pub struct MemoryStatus {
 }
 
 /// Counts for this workspace's view of the index; `model`: the configured embedding model.
-pub fn status(store: &Store, dirs: &MemoryDirs, model: Option<&str>) -> Result<MemoryStatus, StoreError> {
+pub fn status(
+    store: &Store,
+    dirs: &MemoryDirs,
+    model: Option<&str>,
+) -> Result<MemoryStatus, StoreError> {
     let conn = store.connection();
     let key = project_key(dirs);
     let visible = "(scope = 'user' OR (scope = 'project' AND project = ?1))";
@@ -227,7 +248,9 @@ pub fn status(store: &Store, dirs: &MemoryDirs, model: Option<&str>) -> Result<M
     let mut stmt = conn.prepare(&format!(
         "SELECT problem FROM memory_files WHERE {visible} AND problem IS NOT NULL ORDER BY path"
     ))?;
-    let problems = stmt.query_map([&key], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let problems = stmt
+        .query_map([&key], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     let all: i64 = conn.query_row("SELECT COUNT(*) FROM memory_chunks", [], |r| r.get(0))?;
     let vectors = match model {
         None => "vectors: none configured (text search only; add [memory.embeddings] to config.toml for the vector leg)".to_string(),
@@ -254,5 +277,3 @@ pub fn status(store: &Store, dirs: &MemoryDirs, model: Option<&str>) -> Result<M
         problems,
     })
 }
-
-

@@ -93,7 +93,9 @@ impl Runtime {
             }
             Op::ForgetMemory { id } => store.call(move |s| Ok(svc.forget(s, &id))).await,
             Op::PinMemory { id, pinned } => store.call(move |s| Ok(svc.pin(s, &id, pinned))).await,
-            Op::UndoMemoryChange { change_id } => store.call(move |s| Ok(svc.undo(s, change_id))).await,
+            Op::UndoMemoryChange { change_id } => {
+                store.call(move |s| Ok(svc.undo(s, change_id))).await
+            }
             _ => return,
         };
         match result {

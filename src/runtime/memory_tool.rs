@@ -12,9 +12,7 @@ use super::turn::TurnEnv;
 use crate::memory::search::{Hit, Query};
 use crate::memory::{MemoryError, MemoryService, WriteMode, WriteRequest, format};
 use crate::policy::{CallSubject, SubjectKind};
-use crate::protocol::{
-    Event, MemoryProvenance, MemoryScope, MemoryScopeFilter, RiskLevel, ToolStatus,
-};
+use crate::protocol::{Event, MemoryProvenance, MemoryScope, MemoryScopeFilter, ToolStatus};
 use crate::provider::ToolCall;
 use crate::tools::ToolOutput;
 use crate::tools::memory_specs::{self, FORGET, GET, SEARCH, WRITE};
@@ -26,7 +24,10 @@ pub fn handles(env: &TurnEnv, name: &str) -> bool {
 }
 
 fn str_arg<'a>(args: &'a Value, key: &str) -> Option<&'a str> {
-    args.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+    args.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 /// Parse and check the arguments; describe the call for the gate.
@@ -35,17 +36,30 @@ pub fn prepare(call: &ToolCall, read_only: bool) -> Result<Prepared, Rejected> {
         summary: format!("{} (invalid arguments)", call.name),
         message,
     };
-    let args: Value = serde_json::from_str(&call.arguments)
-        .map_err(|e| reject(format!("The arguments are not valid JSON ({e}). Send a JSON object matching the tool's schema.")))?;
-    let Some(def) = memory_specs::definitions(read_only).into_iter().find(|d| d.name == call.name) else {
+    let args: Value = serde_json::from_str(&call.arguments).map_err(|e| {
+        reject(format!(
+            "The arguments are not valid JSON ({e}). Send a JSON object matching the tool's schema."
+        ))
+    })?;
+    let Some(def) = memory_specs::definitions(read_only)
+        .into_iter()
+        .find(|d| d.name == call.name)
+    else {
         return Err(Rejected {
             summary: format!("{} (not available)", call.name),
-            message: format!("`{}` is not available now (plan mode offers only memory_search and memory_get).", call.name),
+            message: format!(
+                "`{}` is not available now (plan mode offers only memory_search and memory_get).",
+                call.name
+            ),
         });
     };
     let problems = crate::tools::schema::validate(&args, &def.parameters);
     if !problems.is_empty() {
-        return Err(reject(format!("Invalid arguments for `{}`: {}.", call.name, problems.join("; "))));
+        return Err(reject(format!(
+            "Invalid arguments for `{}`: {}.",
+            call.name,
+            problems.join("; ")
+        )));
     }
     let (summary, subject) = match call.name.as_str() {
         SEARCH => {
@@ -59,8 +73,15 @@ pub fn prepare(call: &ToolCall, read_only: bool) -> Result<Prepared, Rejected> {
         WRITE => {
             let scope = str_arg(&args, "scope").unwrap_or("user");
             let file = str_arg(&args, "file").unwrap_or(crate::memory::CORE_FILE);
-            let text: String = str_arg(&args, "text").unwrap_or("").chars().take(60).collect();
-            (format!("Remember ({scope}, {file}): {text}"), format!("{scope}:{file}"))
+            let text: String = str_arg(&args, "text")
+                .unwrap_or("")
+                .chars()
+                .take(60)
+                .collect();
+            (
+                format!("Remember ({scope}, {file}): {text}"),
+                format!("{scope}:{file}"),
+            )
         }
         _ => {
             let t = str_arg(&args, "target").unwrap_or("");
@@ -92,7 +113,10 @@ fn output(status: ToolStatus, text: String) -> ToolOutput {
 /// Run a prepared memory call.
 pub async fn run(env: &TurnEnv, p: &Prepared) -> ToolOutput {
     let (Some(memory), Some(store)) = (env.memory.clone(), env.store.clone()) else {
-        return output(ToolStatus::Error, "memory is not enabled in this session".into());
+        return output(
+            ToolStatus::Error,
+            "memory is not enabled in this session".into(),
+        );
     };
     let args = p.args.clone();
     let name = p.name.clone();
@@ -135,7 +159,11 @@ fn run_blocking(
                 Some("project") => MemoryScopeFilter::Project,
                 _ => MemoryScopeFilter::All,
             };
-            q.k = args.get("k").and_then(Value::as_u64).unwrap_or(8).clamp(1, 50) as usize;
+            q.k = args
+                .get("k")
+                .and_then(Value::as_u64)
+                .unwrap_or(8)
+                .clamp(1, 50) as usize;
             q.half_life_days = memory.config.half_life_days;
             let hits = crate::memory::search(store, &memory.dirs, &q)?;
             Ok((render_hits(&q.text, &hits), None))
@@ -146,9 +174,16 @@ fn run_blocking(
                 args.get("end_line").and_then(Value::as_u64),
             ) {
                 (None, None) => None,
-                (s, e) => Some((s.unwrap_or(1) as u32, e.unwrap_or(u64::from(u32::MAX)) as u32)),
+                (s, e) => Some((
+                    s.unwrap_or(1) as u32,
+                    e.unwrap_or(u64::from(u32::MAX)) as u32,
+                )),
             };
-            let text = crate::memory::edit::get(&memory.dirs, str_arg(args, "target").unwrap_or(""), lines)?;
+            let text = crate::memory::edit::get(
+                &memory.dirs,
+                str_arg(args, "target").unwrap_or(""),
+                lines,
+            )?;
             Ok((text, None))
         }
         WRITE => {
@@ -158,7 +193,11 @@ fn run_blocking(
                 "Saved (id {id}, {}, {}). It will be in memory in future sessions{}.",
                 change.path,
                 format::provenance_name(by),
-                if change.path.ends_with(crate::memory::CORE_FILE) { " and in the prompt" } else { "; find it with memory_search" }
+                if change.path.ends_with(crate::memory::CORE_FILE) {
+                    " and in the prompt"
+                } else {
+                    "; find it with memory_search"
+                }
             );
             Ok((text, Some(change)))
         }
@@ -166,7 +205,9 @@ fn run_blocking(
             let change = memory.forget(store, str_arg(args, "target").unwrap_or(""))?;
             Ok((format!("Forgotten: {}", change.summary), Some(change)))
         }
-        other => Err(MemoryError::BadText(format!("no memory tool called {other}"))),
+        other => Err(MemoryError::BadText(format!(
+            "no memory tool called {other}"
+        ))),
     }
 }
 
@@ -176,16 +217,26 @@ fn write_request(args: &Value) -> Result<WriteRequest, MemoryError> {
         Some("create") => WriteMode::Create,
         Some("replace") => WriteMode::Replace,
         Some("supersede") => WriteMode::Supersede,
-        Some(m) => return Err(MemoryError::BadText(format!("unknown mode {m:?}; use append, create, replace or supersede"))),
+        Some(m) => {
+            return Err(MemoryError::BadText(format!(
+                "unknown mode {m:?}; use append, create, replace or supersede"
+            )));
+        }
     };
     let target = str_arg(args, "target").map(str::to_string);
     if matches!(mode, WriteMode::Replace | WriteMode::Supersede) && target.is_none() {
-        return Err(MemoryError::BadText("replace and supersede need target: the old entry's id or a passage of it".into()));
+        return Err(MemoryError::BadText(
+            "replace and supersede need target: the old entry's id or a passage of it".into(),
+        ));
     }
     Ok(WriteRequest {
         text: str_arg(args, "text").unwrap_or("").to_string(),
         mode,
-        scope: if str_arg(args, "scope") == Some("project") { MemoryScope::Project } else { MemoryScope::User },
+        scope: if str_arg(args, "scope") == Some("project") {
+            MemoryScope::Project
+        } else {
+            MemoryScope::User
+        },
         file: str_arg(args, "file").map(str::to_string),
         kind: str_arg(args, "kind").and_then(format::parse_kind),
         target,
@@ -204,12 +255,11 @@ pub fn render_hits(query: &str, hits: &[Hit]) -> String {
             _ => format!("{}:{}-{} id {}", h.path, h.lines[0], h.lines[1], h.id),
         };
         let snippet = h.snippet.replace('\n', " ");
-        out.push_str(&format!("{}. [{place}] (score {:.4}) {snippet}\n", i + 1, h.score));
+        out.push_str(&format!(
+            "{}. [{place}] (score {:.4}) {snippet}\n",
+            i + 1,
+            h.score
+        ));
     }
     out
-}
-
-/// Whether memory tools should be offered read-only (plan mode, restricted skill).
-pub fn risk_allowed(read_only: bool, p: &Prepared) -> bool {
-    !read_only || p.risk == RiskLevel::ReadOnly
 }

@@ -122,7 +122,11 @@ impl Runtime {
                 .map(|k| Arc::clone(&k.restricted))
                 .unwrap_or_default(),
             taint: turn::Taint::default(),
-            memory: if s.tools_enabled { self.memory_service() } else { None },
+            memory: if s.tools_enabled {
+                self.memory_service()
+            } else {
+                None
+            },
         };
         self.emit(Event::TurnStarted { turn_id });
         self.active = Some(ActiveTurn {

@@ -72,7 +72,10 @@ pub async fn gate(env: &TurnEnv, call: &ToolCall) -> Gated {
         return skill_call(env, call, started).await;
     }
     let prepared = if super::memory_tool::handles(env, &call.name) {
-        super::memory_tool::prepare(call, env.gate.lock().mode == crate::protocol::ApprovalMode::Plan)
+        super::memory_tool::prepare(
+            call,
+            env.gate.lock().mode == crate::protocol::ApprovalMode::Plan,
+        )
     } else {
         env.toolbox.prepare(&env.tool_ctx, call)
     };
