@@ -156,7 +156,8 @@ async fn remember_search_forget_and_undo_over_the_channel() {
         text.contains("Prefers tabs over spaces.") && text.contains("by=model"),
         "{text}"
     );
-    let first = &server.requests()[0];
+    let requests = server.requests();
+    let first = &requests[0];
     let names = tool_names(&first.json().unwrap());
     for t in [
         "memory_search",
