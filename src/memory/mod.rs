@@ -4,6 +4,9 @@
 
 pub mod core;
 pub mod dirs;
+pub mod embed;
+pub mod embed_sql;
+pub mod embed_worker;
 pub mod vectors;
 
 pub use self::core::{CORE_FILE, CORE_MAX_LINES, CoreMemory, load_core};
