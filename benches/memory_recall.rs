@@ -29,7 +29,7 @@ use support::recall_sqlite::{Embed, HitRef, RecallIndex, SqliteRecall};
 
 const DIMS: usize = 256;
 /// A hit at or above this relevance counts as an answer (below it: abstain).
-const ABSTAIN_BELOW: f32 = 0.99;
+const ABSTAIN_BELOW: f32 = 0.75;
 const AUTO_RECALL_HITS: usize = 5;
 
 fn embed(text: &str) -> Vec<f32> {

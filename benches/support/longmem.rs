@@ -20,6 +20,7 @@ const BASE_MS: i64 = 1_700_000_000_000;
 
 #[derive(Debug, Clone)]
 pub struct Message {
+    #[allow(dead_code)] // for indexes that weigh user and assistant messages apart
     pub role: &'static str,
     pub text: String,
 }

@@ -15,7 +15,6 @@ use super::longmem::{DAY_MS, Loc, Memory, Session};
 #[derive(Debug, Clone)]
 pub struct HitRef {
     pub loc: Loc,
-    pub score: f32,
     /// 0..1, comparable across queries: the share of the query's terms the hit contains (text),
     /// or its cosine (vectors), whichever is higher. Abstention looks at this.
     pub relevance: f32,
@@ -161,7 +160,7 @@ fn coverage(terms: &[String], text: &str) -> f32 {
 
 impl RecallIndex for SqliteRecall {
     fn add_session(&mut self, session: &Session) {
-        let tx = self.conn.unchecked_transaction().unwrap();
+        self.conn.execute_batch("BEGIN").unwrap();
         for (item, m) in session.messages.iter().enumerate() {
             let loc = Loc::Message {
                 session: session.id,
@@ -169,7 +168,7 @@ impl RecallIndex for SqliteRecall {
             };
             self.add(loc, session.time_ms, &m.text, false);
         }
-        tx.commit().unwrap();
+        self.conn.execute_batch("COMMIT").unwrap();
     }
 
     fn add_memory(&mut self, memory: &Memory) {
@@ -204,7 +203,7 @@ impl RecallIndex for SqliteRecall {
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut seen: Vec<HashSet<String>> = Vec::new();
         let mut out = Vec::with_capacity(k);
-        for (c, score, cos) in hits {
+        for (c, _score, cos) in hits {
             let chunk = &self.chunks[c];
             let words: HashSet<String> =
                 super::embeddings::terms(&chunk.text).into_iter().collect();
@@ -214,7 +213,6 @@ impl RecallIndex for SqliteRecall {
             seen.push(words);
             out.push(HitRef {
                 loc: chunk.loc,
-                score,
                 relevance: coverage(&terms, &chunk.text).max(cos),
                 bytes: chunk.text.len(),
             });

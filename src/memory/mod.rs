@@ -5,6 +5,7 @@
 pub mod core;
 pub mod dirs;
 pub mod embed;
+pub mod embed_probe;
 pub mod embed_sql;
 pub mod embed_worker;
 pub mod vectors;

@@ -36,6 +36,7 @@ const STOPWORDS: &[&str] = &[
     "a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were",
     "be", "i", "my", "me", "you", "your", "we", "our", "it", "its", "that", "this", "what",
     "which", "do", "did", "does", "with", "about", "as", "by", "so", "have", "has", "had", "s",
+    "where", "when", "who", "how", "why", "can",
 ];
 
 fn fnv1a(bytes: &[u8], seed: u64) -> u64 {
