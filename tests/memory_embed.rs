@@ -2,6 +2,8 @@
 //! the cache (a hit sends no request), the background pass filling missing rows and never
 //! mixing dimensions, and the query vector falling back to text search.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::{Arc, Mutex};
