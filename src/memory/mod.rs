@@ -15,6 +15,10 @@ pub mod format;
 pub mod index;
 pub mod search;
 pub mod service;
+pub mod embed;
+pub mod embed_probe;
+pub mod embed_sql;
+pub mod embed_worker;
 pub mod vectors;
 
 pub use self::core::{CORE_FILE, CORE_MAX_LINES, CoreMemory, load_core};
