@@ -191,7 +191,11 @@ fn report_on_stderr(event: &Event, json: bool) {
         }
         Event::Notice { message, .. } => writeln!(stderr, "pincer: {}", sanitize(message)),
         Event::MemoryChanged(change) => {
-            writeln!(stderr, "pincer: {}", memory_line::memory_change_line(change))
+            writeln!(
+                stderr,
+                "pincer: {}",
+                memory_line::memory_change_line(change)
+            )
         }
         Event::Retrying {
             attempt,

@@ -26,7 +26,8 @@ mod tests {
             scope: MemoryScope::User,
             path: "MEMORY.md".into(),
             provenance: MemoryProvenance::Model,
-            diff: "--- a/MEMORY.md\n+++ b/MEMORY.md\n@@ -1 +1,2 @@\n # Memory\n+- prefers tabs\n".into(),
+            diff: "--- a/MEMORY.md\n+++ b/MEMORY.md\n@@ -1 +1,2 @@\n # Memory\n+- prefers tabs\n"
+                .into(),
             summary: summary.into(),
             undoable: true,
         }
@@ -45,7 +46,10 @@ mod tests {
     fn control_characters_and_newlines_cannot_break_the_line() {
         let line = memory_change_line(&change("evil\x1b[2J\nsecond line\r"));
         assert!(!line.contains('\x1b') && !line.contains('\n') && !line.contains('\r'));
-        assert!(line.contains("evil") && line.contains("second line"), "{line}");
+        assert!(
+            line.contains("evil") && line.contains("second line"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub(super) fn decide(
         };
     }
     Verdict::Allow {
-        by: format!("memory default (mode {}): undo from the notice", mode.as_str()),
+        by: format!(
+            "memory default (mode {}): undo from the notice",
+            mode.as_str()
+        ),
     }
 }

@@ -152,7 +152,10 @@ fn verdicts_say_why() {
     }
     match verdict(&none, ApprovalMode::Ask, &subject, true, PAGE) {
         Verdict::Ask { reason } => {
-            assert!(reason.contains("evil.example") && reason.contains("MEMORY.md"), "{reason}")
+            assert!(
+                reason.contains("evil.example") && reason.contains("MEMORY.md"),
+                "{reason}"
+            )
         }
         v => panic!("{v:?}"),
     }

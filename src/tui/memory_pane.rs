@@ -35,11 +35,17 @@ pub enum MemoryPaneAction {
         query: String,
     },
     /// Open this file in `$VISUAL` / `$EDITOR` at `line` (1-based), then list again.
-    Edit { path: String, line: u32 },
+    Edit {
+        path: String,
+        line: u32,
+    },
     /// `Op::ForgetMemory` (the user answered y).
     Forget(String),
     /// `Op::PinMemory`.
-    Pin { id: String, pinned: bool },
+    Pin {
+        id: String,
+        pinned: bool,
+    },
 }
 
 /// What the keys do.
@@ -47,7 +53,9 @@ pub enum MemoryPaneAction {
 pub enum MemoryPaneMode {
     Browse,
     /// "Forget «…»? y/n"
-    ConfirmForget { id: String },
+    ConfirmForget {
+        id: String,
+    },
 }
 
 pub struct MemoryPane {

@@ -68,23 +68,71 @@ fn sample() -> Vec<MemoryEntry> {
     const USER: MemoryScope = MemoryScope::User;
     const YOU: MemoryProvenance = MemoryProvenance::User;
     let project = "projects/app-1a2b3c4d/MEMORY.md";
-    let mut tabs = entry("m1", USER, "MEMORY.md", (3, 3), Model, 0, Semantic,
-        "Prefers tabs over spaces for indentation in every language");
+    let mut tabs = entry(
+        "m1",
+        USER,
+        "MEMORY.md",
+        (3, 3),
+        Model,
+        0,
+        Semantic,
+        "Prefers tabs over spaces for indentation in every language",
+    );
     tabs.pinned = true;
-    let mut spaces = entry("m0", USER, "MEMORY.md", (2, 2), Model, 40, Semantic,
-        "Prefers 4 spaces for indentation");
+    let mut spaces = entry(
+        "m0",
+        USER,
+        "MEMORY.md",
+        (2, 2),
+        Model,
+        40,
+        Semantic,
+        "Prefers 4 spaces for indentation",
+    );
     spaces.superseded = Some(now_s() - DAY * 2);
     vec![
         tabs,
         spaces,
-        entry("m2", USER, "MEMORY.md", (5, 6), YOU, 12, Semantic,
-            "Name: Sam. Time zone: Europe/Berlin.\nWrites commit messages in the imperative."),
-        entry("t1", USER, "topics/release.md", (1, 4), YOU, 3, Procedural,
-            "Release: bump the version in Cargo.toml, tag vX.Y.Z, push the tag, then cargo publish."),
-        entry("p1", Project, project, (1, 1), Model, 1, Semantic,
-            "Build with `make`; tests need Docker running."),
-        entry("p2", Project, project, (2, 2), ToolOutput, 0, Episodic,
-            "On Monday the API moved to v2 (from the changelog page)."),
+        entry(
+            "m2",
+            USER,
+            "MEMORY.md",
+            (5, 6),
+            YOU,
+            12,
+            Semantic,
+            "Name: Sam. Time zone: Europe/Berlin.\nWrites commit messages in the imperative.",
+        ),
+        entry(
+            "t1",
+            USER,
+            "topics/release.md",
+            (1, 4),
+            YOU,
+            3,
+            Procedural,
+            "Release: bump the version in Cargo.toml, tag vX.Y.Z, push the tag, then cargo publish.",
+        ),
+        entry(
+            "p1",
+            Project,
+            project,
+            (1, 1),
+            Model,
+            1,
+            Semantic,
+            "Build with `make`; tests need Docker running.",
+        ),
+        entry(
+            "p2",
+            Project,
+            project,
+            (2, 2),
+            ToolOutput,
+            0,
+            Episodic,
+            "On Monday the API moved to v2 (from the changelog page).",
+        ),
     ]
 }
 

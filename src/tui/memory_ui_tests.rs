@@ -5,8 +5,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
 use crate::protocol::{
-    Event, MemoryEntry, MemoryKind, MemoryProvenance, MemoryScope, MemoryScopeFilter,
-    ProviderInfo, ProviderKind,
+    Event, MemoryEntry, MemoryKind, MemoryProvenance, MemoryScope, MemoryScopeFilter, ProviderInfo,
+    ProviderKind,
 };
 use crate::tui::input::handle_key;
 use crate::tui::theme::Theme;
@@ -82,7 +82,10 @@ fn a_change_is_one_line_with_undo_and_diff_hints() {
         KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL),
     );
     let text = screen(&mut a);
-    assert!(text.starts_with("◆ remembered in MEMORY.md: prefers tabs · Alt+U undoes\n"), "{text}");
+    assert!(
+        text.starts_with("◆ remembered in MEMORY.md: prefers tabs · Alt+U undoes\n"),
+        "{text}"
+    );
     assert!(text.contains("  │ +- prefers tabs"), "{text}");
     assert!(text.contains("  │ @@ -1 +1,2 @@"), "{text}");
 }
@@ -90,10 +93,21 @@ fn a_change_is_one_line_with_undo_and_diff_hints() {
 #[test]
 fn alt_u_undoes_the_newest_change_and_the_confirmation_marks_it() {
     let mut a = app();
-    a.on_event(Event::MemoryChanged(change(1, MemoryAction::Appended, "first")));
-    a.on_event(Event::MemoryChanged(change(2, MemoryAction::Appended, "second")));
+    a.on_event(Event::MemoryChanged(change(
+        1,
+        MemoryAction::Appended,
+        "first",
+    )));
+    a.on_event(Event::MemoryChanged(change(
+        2,
+        MemoryAction::Appended,
+        "second",
+    )));
     let text = screen(&mut a);
-    assert!(text.contains("◆ first · Ctrl+O diff\n"), "only the newest offers undo: {text}");
+    assert!(
+        text.contains("◆ first · Ctrl+O diff\n"),
+        "only the newest offers undo: {text}"
+    );
     assert!(text.contains("◆ second · Alt+U undoes"), "{text}");
 
     assert_eq!(alt_u(&mut a), vec![Op::UndoMemoryChange { change_id: 2 }]);
@@ -102,7 +116,11 @@ fn alt_u_undoes_the_newest_change_and_the_confirmation_marks_it() {
     assert!(text.contains("◆ first · Alt+U undoes"), "{text}");
 
     // The runtime confirms with the same change id: no new cell, the old one says undone.
-    a.on_event(Event::MemoryChanged(change(2, MemoryAction::Undone, "undid: second")));
+    a.on_event(Event::MemoryChanged(change(
+        2,
+        MemoryAction::Undone,
+        "undid: second",
+    )));
     let text = screen(&mut a);
     assert_eq!(a.transcript.cells.len(), 2, "{text}");
     assert!(text.contains("◆ second · undone"), "{text}");
@@ -117,17 +135,28 @@ fn alt_u_undoes_the_newest_change_and_the_confirmation_marks_it() {
 #[test]
 fn an_undone_event_for_an_unknown_change_is_its_own_notice() {
     let mut a = app();
-    a.on_event(Event::MemoryChanged(change(9, MemoryAction::Undone, "undid a change to MEMORY.md")));
+    a.on_event(Event::MemoryChanged(change(
+        9,
+        MemoryAction::Undone,
+        "undid a change to MEMORY.md",
+    )));
     assert_eq!(a.transcript.cells.len(), 1);
     let text = screen(&mut a);
     assert!(text.starts_with("◆ undid a change to MEMORY.md"), "{text}");
-    assert!(!text.contains("Alt+U"), "an undo is not undone again: {text}");
+    assert!(
+        !text.contains("Alt+U"),
+        "an undo is not undone again: {text}"
+    );
 }
 
 #[test]
 fn not_undoable_changes_offer_no_undo() {
     let mut a = app();
-    let mut c = change(3, MemoryAction::Forgot, "forgot from MEMORY.md: prefers spaces");
+    let mut c = change(
+        3,
+        MemoryAction::Forgot,
+        "forgot from MEMORY.md: prefers spaces",
+    );
     c.undoable = false;
     a.on_event(Event::MemoryChanged(c));
     assert!(!screen(&mut a).contains("Alt+U"));
@@ -147,7 +176,11 @@ fn alt_u_never_takes_typing() {
 #[test]
 fn a_summary_cannot_draw_escape_sequences() {
     let mut a = app();
-    a.on_event(Event::MemoryChanged(change(1, MemoryAction::Appended, "evil\x1b]0;title\x07\nnext")));
+    a.on_event(Event::MemoryChanged(change(
+        1,
+        MemoryAction::Appended,
+        "evil\x1b]0;title\x07\nnext",
+    )));
     let text = screen(&mut a);
     assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
     assert!(text.starts_with("◆ evil]0;title next"), "{text}");
@@ -266,7 +299,14 @@ fn slash_init_sends_the_fixed_request() {
         }]
     );
     assert!(a.composer.is_empty());
-    for must in ["AGENTS.md", "repository root", "already exists", "improve", "Build", "Test"] {
+    for must in [
+        "AGENTS.md",
+        "repository root",
+        "already exists",
+        "improve",
+        "Build",
+        "Test",
+    ] {
         assert!(INIT_REQUEST.contains(must), "{must}");
     }
 }

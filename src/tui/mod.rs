@@ -198,7 +198,8 @@ async fn event_loop(
             // The editor owns the terminal meanwhile: stop reading keys, restore the screen.
             drop(input);
             guard.suspend();
-            let outcome = tokio::task::block_in_place(|| editor::open_at(&path, app.edit_line.take()));
+            let outcome =
+                tokio::task::block_in_place(|| editor::open_at(&path, app.edit_line.take()));
             guard
                 .resume()
                 .context("cannot take the terminal back after the editor")?;

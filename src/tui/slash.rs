@@ -281,11 +281,14 @@ mod tests {
         assert_eq!(
             names("/"),
             vec![
-                "help", "new", "model", "mode", "sessions", "skills", "fork", "rename", "compact",
-                "export", "quit"
+                "help", "new", "model", "mode", "sessions", "skills", "memory", "init", "fork",
+                "rename", "compact", "export", "quit"
             ]
         );
-        assert_eq!(names("/m"), vec!["model", "mode", "rename", "compact"]);
+        assert_eq!(
+            names("/m"),
+            vec!["model", "mode", "memory", "rename", "compact"]
+        );
         assert_eq!(names("/se"), vec!["sessions"]);
         assert!(names("/model x").is_empty());
         assert!(names("hi").is_empty());

@@ -204,10 +204,7 @@ impl MemoryPane {
                 t.warning.add_modifier(Modifier::BOLD),
             )));
         } else if let Some(n) = &self.notice {
-            lines.push(Line::from(Span::styled(
-                truncate(&one_line(n), w),
-                t.error,
-            )));
+            lines.push(Line::from(Span::styled(truncate(&one_line(n), w), t.error)));
         }
         lines.extend(legend(keys, t, width, max_lines));
         lines
@@ -369,7 +366,14 @@ fn entry_line(
         (base, t.muted)
     };
     let mut spans = vec![
-        Span::styled(cursor, if selected { t.accent.patch(t.selection) } else { t.accent }),
+        Span::styled(
+            cursor,
+            if selected {
+                t.accent.patch(t.selection)
+            } else {
+                t.accent
+            },
+        ),
         Span::styled(pin, t.warning),
         Span::styled(text, text_style),
     ];

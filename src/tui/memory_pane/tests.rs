@@ -5,7 +5,13 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::*;
 use crate::protocol::{MemoryKind, MemoryProvenance};
 
-pub(crate) fn entry(id: &str, scope: MemoryScope, path: &str, line: u32, text: &str) -> MemoryEntry {
+pub(crate) fn entry(
+    id: &str,
+    scope: MemoryScope,
+    path: &str,
+    line: u32,
+    text: &str,
+) -> MemoryEntry {
     MemoryEntry {
         id: id.into(),
         scope,
@@ -34,7 +40,13 @@ fn three() -> Vec<MemoryEntry> {
     let mut old = entry("m3", MemoryScope::User, "MEMORY.md", 2, "prefers spaces");
     old.superseded = Some(1_793_100_000);
     vec![
-        entry("p1", MemoryScope::Project, "projects/app-1a2b3c4d/MEMORY.md", 1, "build with make"),
+        entry(
+            "p1",
+            MemoryScope::Project,
+            "projects/app-1a2b3c4d/MEMORY.md",
+            1,
+            "build with make",
+        ),
         entry("m1", MemoryScope::User, "MEMORY.md", 1, "prefers tabs"),
         old,
     ]
@@ -43,7 +55,10 @@ fn three() -> Vec<MemoryEntry> {
 fn loaded() -> MemoryPane {
     let mut pane = MemoryPane::new();
     let _ = pane.refresh_request();
-    assert_eq!(pane.set_listing(listing("", three())), MemoryPaneAction::None);
+    assert_eq!(
+        pane.set_listing(listing("", three())),
+        MemoryPaneAction::None
+    );
     pane
 }
 
@@ -158,9 +173,18 @@ fn answers_to_older_keystrokes_are_dropped() {
     pane.handle_key(ch('a'));
     // The answer to "t" arrives after "ta" was sent: dropped.
     let stale = vec![entry("x", MemoryScope::User, "x.md", 1, "stale")];
-    assert_eq!(pane.set_listing(listing("t", stale)), MemoryPaneAction::None);
+    assert_eq!(
+        pane.set_listing(listing("t", stale)),
+        MemoryPaneAction::None
+    );
     assert_eq!(ids(&pane), ["m1", "p1"], "still the old list");
-    let hit = vec![entry("m1", MemoryScope::User, "MEMORY.md", 1, "prefers tabs")];
+    let hit = vec![entry(
+        "m1",
+        MemoryScope::User,
+        "MEMORY.md",
+        1,
+        "prefers tabs",
+    )];
     pane.set_listing(listing("ta", hit));
     assert_eq!(ids(&pane), ["m1"]);
 }
@@ -218,7 +242,13 @@ fn filtered_results_keep_the_runtime_ranking_per_file() {
     pane.handle_key(ch('b'));
     // Ranked: the project file's hit first, then two hits in the user file (ranked 3, 2).
     let hits = vec![
-        entry("p1", MemoryScope::Project, "projects/app-1a2b3c4d/MEMORY.md", 1, "build"),
+        entry(
+            "p1",
+            MemoryScope::Project,
+            "projects/app-1a2b3c4d/MEMORY.md",
+            1,
+            "build",
+        ),
         entry("m9", MemoryScope::User, "MEMORY.md", 9, "b second"),
         entry("m2", MemoryScope::User, "MEMORY.md", 2, "b third"),
     ];
