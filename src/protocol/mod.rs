@@ -4,6 +4,7 @@
 //! plain serde data so `pincer -p --json` can print every event as one JSON line.
 
 mod memory;
+mod memory_text;
 mod types;
 
 use serde::{Deserialize, Serialize};

@@ -118,6 +118,10 @@ pub struct App {
     pub trust_request: Option<super::skill_ui::TrustRequest>,
     /// A file to open in `$VISUAL` / `$EDITOR` (the loop suspends the screen for it).
     pub edit_request: Option<String>,
+    /// The line to open `edit_request` at (editors that take `+LINE`).
+    pub edit_line: Option<u32>,
+    /// The memory pane (F4, `/memory`), when open.
+    pub memory_pane: Option<super::memory_pane::MemoryPane>,
 }
 
 impl App {
@@ -163,6 +167,8 @@ impl App {
             skills_pane: None,
             trust_request: None,
             edit_request: None,
+            edit_line: None,
+            memory_pane: None,
         }
     }
 
@@ -224,7 +230,8 @@ impl App {
     /// Apply one runtime event to the state.
     pub fn on_event(&mut self, event: Event) {
         match event {
-            Event::MemoryList(_) | Event::MemoryChanged(_) => {} // the memory pane (issue 11)
+            Event::MemoryList(listing) => self.on_memory_list(listing),
+            Event::MemoryChanged(change) => self.on_memory_changed(change),
             Event::SessionConfigured {
                 session_id,
                 provider,
@@ -553,6 +560,7 @@ impl App {
             match &mut cell.kind {
                 CellKind::Tool(t) => t.expanded = self.tools_expanded,
                 CellKind::Compaction { expanded, .. } => *expanded = self.tools_expanded,
+                CellKind::Memory(m) => m.expanded = self.tools_expanded,
                 _ => continue,
             }
             cell.invalidate();

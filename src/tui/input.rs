@@ -53,6 +53,9 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
     if app.sessions.is_some() {
         return app.session_pane_key(key);
     }
+    if app.memory_pane.is_some() {
+        return app.memory_pane_key(key);
+    }
 
     if app.overlay.is_some() {
         // Any key closes the help; Ctrl+C still counts towards quitting.
@@ -81,6 +84,10 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
         KeyCode::F(2) => return app.open_sessions(SessionScope::ThisDirectory, ""),
         KeyCode::Char('s') if ctrl => return app.open_sessions(SessionScope::ThisDirectory, ""),
         KeyCode::F(3) => return app.open_skills_pane(),
+        KeyCode::F(4) => return app.open_memory_pane(),
+        KeyCode::Char('u') if key.modifiers == KeyModifiers::ALT => {
+            return app.undo_memory_change();
+        }
         KeyCode::F(1) => {
             app.overlay = Some(Overlay::Help);
             return Vec::new();
@@ -174,6 +181,11 @@ pub fn handle_paste(app: &mut App, text: &str) {
     }
     if app.skills_pane.is_some() {
         let ops = app.skills_pane_paste(text);
+        app.outbox.extend(ops);
+        return;
+    }
+    if app.memory_pane.is_some() {
+        let ops = app.memory_pane_paste(text);
         app.outbox.extend(ops);
         return;
     }
@@ -301,6 +313,8 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
         Parsed::Rename(title) => app.rename_current(title),
         Parsed::Compact => vec![Op::Compact],
         Parsed::Skills => app.open_skills_pane(),
+        Parsed::Memory => app.open_memory_pane(),
+        Parsed::Init => app.init_agents_md(),
         Parsed::Export(format) => app.export_current(&format),
         Parsed::Quit => {
             app.quit_requested = true;

@@ -13,6 +13,9 @@ mod editor;
 pub mod fork_picker;
 pub mod input;
 pub mod markdown;
+pub mod memory_cell;
+pub mod memory_pane;
+pub mod memory_ui;
 pub mod panes;
 pub mod session_pane;
 pub mod skill_ui;
@@ -26,6 +29,8 @@ pub mod view;
 
 #[cfg(test)]
 mod approval_snapshot_tests;
+#[cfg(test)]
+mod memory_pane_snapshot_tests;
 #[cfg(test)]
 mod session_pane_snapshot_tests;
 #[cfg(test)]
@@ -193,7 +198,8 @@ async fn event_loop(
             // The editor owns the terminal meanwhile: stop reading keys, restore the screen.
             drop(input);
             guard.suspend();
-            let outcome = tokio::task::block_in_place(|| editor::open(&path));
+            let outcome =
+                tokio::task::block_in_place(|| editor::open_at(&path, app.edit_line.take()));
             guard
                 .resume()
                 .context("cannot take the terminal back after the editor")?;

@@ -211,6 +211,7 @@ impl App {
 
     /// The editor closed: the pane asks for fresh bodies (an edit may not change the list).
     pub fn after_editor(&mut self) {
+        self.refresh_memory_pane();
         if let Some(pane) = self.skills_pane.as_mut() {
             let action = pane.forget_previews();
             let ops = self.skills_action(action);

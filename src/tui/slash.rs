@@ -46,6 +46,16 @@ pub const COMMANDS: &[SlashCommand] = &[
         help: "skills: status, preview, edit, create (F3)",
     },
     SlashCommand {
+        name: "memory",
+        args: "",
+        help: "memory: search, edit, forget, pin (F4)",
+    },
+    SlashCommand {
+        name: "init",
+        args: "",
+        help: "ask the model to write or improve AGENTS.md",
+    },
+    SlashCommand {
         name: "fork",
         args: "",
         help: "branch from one of your messages",
@@ -80,6 +90,8 @@ pub enum Parsed {
     Mode(String),
     Sessions,
     Skills,
+    Memory,
+    Init,
     Fork,
     Rename(String),
     Compact,
@@ -106,6 +118,8 @@ pub fn parse(text: &str) -> Option<Parsed> {
         "sessions" | "resume" => Parsed::Sessions,
         "fork" => Parsed::Fork,
         "skills" => Parsed::Skills,
+        "memory" => Parsed::Memory,
+        "init" => Parsed::Init,
         "rename" => Parsed::Rename(args.to_string()),
         "compact" => Parsed::Compact,
         "export" => Parsed::Export(args.to_string()),
@@ -267,11 +281,14 @@ mod tests {
         assert_eq!(
             names("/"),
             vec![
-                "help", "new", "model", "mode", "sessions", "skills", "fork", "rename", "compact",
-                "export", "quit"
+                "help", "new", "model", "mode", "sessions", "skills", "memory", "init", "fork",
+                "rename", "compact", "export", "quit"
             ]
         );
-        assert_eq!(names("/m"), vec!["model", "mode", "rename", "compact"]);
+        assert_eq!(
+            names("/m"),
+            vec!["model", "mode", "memory", "rename", "compact"]
+        );
         assert_eq!(names("/se"), vec!["sessions"]);
         assert!(names("/model x").is_empty());
         assert!(names("hi").is_empty());

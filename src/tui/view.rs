@@ -74,6 +74,10 @@ pub fn render(app: &mut App, frame: &mut Frame) {
     if let Some(pane) = &app.skills_pane {
         pane.render(area, frame.buffer_mut(), &app.theme);
     }
+    if let Some(pane) = &app.memory_pane {
+        let now_ms = app.clock.wall_ms();
+        pane.render(area, frame.buffer_mut(), &app.theme, now_ms);
+    }
     if let Some(picker) = &app.fork_picker {
         picker.render(main, frame.buffer_mut(), &app.theme);
     }
@@ -332,6 +336,8 @@ pub const HELP_KEYS: &[(&str, &str)] = &[
     ),
     ("Shift+Tab", "cycle mode: plan → ask → auto-edit → yolo"),
     ("Ctrl+O", "show / fold the full output of tool calls"),
+    ("F4", "memory: search, edit, forget, pin (/memory)"),
+    ("Alt+U", "undo the latest memory change"),
     (
         "F2 · Ctrl+S",
         "sessions: search, resume, fork, rename, export",
