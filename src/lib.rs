@@ -9,6 +9,7 @@ pub mod headless;
 pub mod logging;
 pub mod memory;
 pub mod paths;
+pub mod pipeline;
 pub mod policy;
 pub mod protocol;
 pub mod provider;

@@ -70,6 +70,7 @@ impl Startup {
         );
         RuntimeSettings {
             skill_roots: Some(skill_roots),
+            memory_dir: Some(self.paths.data_dir.join("memory")),
             config_path: self.paths.config_file(),
             database: Some(self.paths.database_file()),
             temp_dir: self.paths.cache_dir.join("tmp"),

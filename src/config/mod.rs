@@ -1,6 +1,7 @@
 //! `config.toml`: provider profiles, theme, network limits. Errors carry file:line:column and a fix.
 
 mod context;
+mod pipeline;
 mod ranges;
 mod resolve;
 mod skills;
@@ -16,6 +17,7 @@ use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
 pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
+pub use pipeline::{InstructionsConfig, PipelineConfig};
 pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
 
@@ -34,6 +36,8 @@ pub struct Config {
     pub limits: Limits,
     pub context: ContextConfig,
     pub skills: SkillsConfig,
+    pub pipeline: PipelineConfig,
+    pub instructions: InstructionsConfig,
     /// Projects whose skills and rules the user chose not to load (asked once).
     pub untrusted_projects: Vec<String>,
     /// Project folders whose `.pincer/config.toml` allow rules are honoured.
@@ -123,6 +127,8 @@ impl Default for Config {
             limits: Limits::default(),
             context: ContextConfig::default(),
             skills: SkillsConfig::default(),
+            pipeline: PipelineConfig::default(),
+            instructions: InstructionsConfig::default(),
             untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
             shell_pass_env: Vec::new(),
@@ -208,6 +214,10 @@ struct FileConfig {
     context: context::FileContext,
     #[serde(default)]
     skills: skills::FileSkills,
+    #[serde(default)]
+    pipeline: pipeline::FilePipeline,
+    #[serde(default)]
+    instructions: pipeline::FileInstructions,
     untrusted_projects: Option<Vec<String>>,
     trusted_projects: Option<Vec<String>>,
     #[serde(default)]
@@ -495,6 +505,8 @@ impl Config {
         config.limits = ranges::resolve_limits(file.limits, &at)?;
         config.context = file.context.resolve(&at)?;
         config.skills = file.skills.resolve(&at)?;
+        config.pipeline = file.pipeline.resolve(&at)?;
+        config.instructions = file.instructions.resolve();
         config.untrusted_projects = file.untrusted_projects.unwrap_or_default();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         config.network = ranges::resolve_network(file.network, &at)?;

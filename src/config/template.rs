@@ -70,6 +70,13 @@ theme = "dark"
 # catalog_tokens = 2000             # prompt space for skill names and descriptions
 # include_claude = false            # also read <project>/.claude/skills/
 
+[pipeline]
+# narrow = true                     # offer only the tools a task needs (false: all, every turn)
+# policy = "full"                   # pin one tool set: none, read_only, research, editing, memory, full
+
+[instructions]
+# claude_md = false                 # also read CLAUDE.md beside AGENTS.md (workspace up to the repo root)
+
 [network]
 # connect_timeout_ms = 10000
 # stream_idle_timeout_ms = 120000   # a stream silent this long counts as stalled

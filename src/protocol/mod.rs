@@ -4,11 +4,13 @@
 //! plain serde data so `pincer -p --json` can print every event as one JSON line.
 
 mod memory;
+mod pipeline;
 mod types;
 
 use serde::{Deserialize, Serialize};
 
 pub use memory::*;
+pub use pipeline::*;
 pub use types::*;
 
 /// What a front end asks the runtime to do.
@@ -110,6 +112,12 @@ pub enum Op {
     /// Undo a change announced by `MemoryChanged`.
     UndoMemoryChange {
         change_id: u64,
+    },
+    /// Ask what the last request contained and what the next one would (answered by
+    /// `ContextReport`); `draft` is the composer's text, planned as the next message.
+    ShowContext {
+        #[serde(default)]
+        draft: String,
     },
     /// Stop the runtime.
     Shutdown,
@@ -325,6 +333,11 @@ pub enum Event {
     MemoryList(MemoryListing),
     /// Memory changed: a notice with the diff, undoable.
     MemoryChanged(MemoryChange),
+    /// What the pipeline decided for a turn, before its first model call: spec, trace,
+    /// policy, prompt segments, tools, model.
+    TurnDiagnostics(Box<TurnDiagnostics>),
+    /// Answer to `ShowContext`.
+    ContextReport(Box<ContextReport>),
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }

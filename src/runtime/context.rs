@@ -2,7 +2,7 @@
 //! that would overflow it).
 
 use super::compact::{self, StoredCompaction};
-use super::{Runtime, start};
+use super::Runtime;
 use crate::config::context_window;
 use crate::protocol::{Event, NoticeLevel};
 use crate::provider::ChatMessage;
@@ -40,7 +40,7 @@ impl Runtime {
 
     /// The system prompt without the compaction summary.
     pub(super) fn base_system(&self) -> Option<String> {
-        start::system_prompt(&self.settings, self.skills_prompt())
+        self.planned_system()
     }
 
     /// Estimated tokens of the next request, or what the provider reported for the last one

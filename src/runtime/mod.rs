@@ -18,6 +18,7 @@ mod start;
 mod storage;
 mod tool_call;
 mod turn;
+mod turn_plan;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -35,6 +36,8 @@ use crate::tools::registry::ToolBox;
 
 pub use history::{Rebuilt, StoredCall, StoredResult, rebuild};
 pub use model_call::estimate_tokens;
+pub use skill_tool::NAME as ACTIVATE_SKILL;
+pub use turn_plan::explain;
 pub use storage::StoreHandle;
 pub use tool_call::status_name as status_label;
 
@@ -89,6 +92,8 @@ pub struct RuntimeSettings {
     pub tools_enabled: bool,
     /// Where skills are read from; `None`: no skills (tests, embedders).
     pub skill_roots: Option<crate::skills::SkillRoots>,
+    /// `<data>/memory`: core memory for the prompt; `None`: none (tests, embedders).
+    pub memory_dir: Option<PathBuf>,
 }
 
 impl RuntimeSettings {
@@ -117,6 +122,7 @@ impl RuntimeSettings {
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("pincer")),
             tools_enabled: true,
             skill_roots: None,
+            memory_dir: None,
         }
     }
 }
@@ -199,6 +205,15 @@ pub(crate) struct Runtime {
     seen_item: i64,
     /// The id a new session will get (its lease is taken before its row is written).
     planned_session: Option<String>,
+    /// The pipeline (`turn_plan.rs`): project instructions and core memory as last read,
+    /// problems already reported, what the last turn was, the token calibration, and the last
+    /// turn's diagnostics and system prompt.
+    injections: turn_plan::Injections,
+    reported_problems: Vec<String>,
+    session_state: crate::pipeline::SessionState,
+    calibration: crate::pipeline::Calibration,
+    last_diagnostics: Option<crate::protocol::TurnDiagnostics>,
+    last_system: Option<Option<String>>,
 }
 
 impl Runtime {
@@ -244,6 +259,12 @@ impl Runtime {
             lease_wait: None,
             seen_item: 0,
             planned_session: None,
+            injections: Default::default(),
+            reported_problems: Vec::new(),
+            session_state: Default::default(),
+            calibration: Default::default(),
+            last_diagnostics: None,
+            last_system: None,
         }
     }
 
@@ -331,6 +352,8 @@ impl Runtime {
                 self.reset_restricted();
                 self.session_skills.clear();
                 self.warned_full = false;
+                self.session_state = Default::default();
+                self.last_system = None;
                 self.configured(Vec::new()).await;
             }
             Op::SetModel { name } => self.set_model(name.trim()),
@@ -377,6 +400,7 @@ impl Runtime {
             | Op::ForgetMemory { .. }
             | Op::PinMemory { .. }
             | Op::UndoMemoryChange { .. } => {} // memory: wired by the memory runtime (issue 11)
+            Op::ShowContext { draft } => self.show_context(draft).await,
             Op::Shutdown => {} // handled by the loop
         }
     }

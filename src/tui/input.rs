@@ -300,6 +300,7 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
         }
         Parsed::Rename(title) => app.rename_current(title),
         Parsed::Compact => vec![Op::Compact],
+        Parsed::Context(draft) => vec![Op::ShowContext { draft }],
         Parsed::Skills => app.open_skills_pane(),
         Parsed::Export(format) => app.export_current(&format),
         Parsed::Quit => {
