@@ -29,7 +29,8 @@ fn compile_spec(msg: &str) {
 fn compile_policy_assemble(bencher: Bencher, msg: &str) {
     let config = Config::default();
     let tools: Vec<ToolDef> = ToolBox::builtin().definitions(ApprovalMode::Yolo);
-    let catalog = "- skill-name: a description of what the skill does and when to use it\n".repeat(40);
+    let catalog =
+        "- skill-name: a description of what the skill does and when to use it\n".repeat(40);
     let agents = "Run `cargo test` before saying a change is done.\n".repeat(30);
     let session = SessionState::default();
     bencher.bench_local(|| {

@@ -8,12 +8,20 @@ use pincer::pipeline::{PolicyInputs, SessionState, compile, decide, tool_names, 
 use pincer::protocol::{ApprovalMode, Complexity, ModelTier, TargetKind, TaskType, ToolSet};
 
 fn snake<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v).unwrap().as_str().unwrap().to_string()
+    serde_json::to_value(v)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
 fn labelled_messages_compile_to_their_labels() {
-    let data = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/task_specs.tsv")).unwrap();
+    let data = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/task_specs.tsv"
+    ))
+    .unwrap();
     let mut rows = 0;
     let mut wrong = Vec::new();
     let mut languages = std::collections::BTreeSet::new();
@@ -26,7 +34,12 @@ fn labelled_messages_compile_to_their_labels() {
         rows += 1;
         let spec = compile(cols[0], &SessionState::default());
         languages.insert(spec.language.clone());
-        let got = [snake(spec.task), snake(spec.complexity), snake(spec.risk), snake(spec.side_effects)];
+        let got = [
+            snake(spec.task),
+            snake(spec.complexity),
+            snake(spec.risk),
+            snake(spec.side_effects),
+        ];
         for (i, want) in cols[1..].iter().enumerate() {
             if *want != "*" && got[i] != *want {
                 wrong.push(format!(
@@ -34,19 +47,33 @@ fn labelled_messages_compile_to_their_labels() {
                     n + 1,
                     cols[0],
                     &cols[1..],
-                    spec.trace.iter().map(|t| format!("{}={}:{}", t.field, t.rule, t.evidence)).collect::<Vec<_>>()
+                    spec.trace
+                        .iter()
+                        .map(|t| format!("{}={}:{}", t.field, t.rule, t.evidence))
+                        .collect::<Vec<_>>()
                 ));
                 break;
             }
         }
         // Every field says which rule set it.
         for field in ["task", "complexity", "risk", "side_effects", "output"] {
-            assert!(spec.trace.iter().any(|t| t.field == field), "{field} has no trace: {line}");
+            assert!(
+                spec.trace.iter().any(|t| t.field == field),
+                "{field} has no trace: {line}"
+            );
         }
     }
     assert!(rows >= 60, "only {rows} labelled messages");
-    assert!(languages.contains("en") && languages.contains("de"), "{languages:?}");
-    assert!(wrong.is_empty(), "{} of {rows} wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        languages.contains("en") && languages.contains("de"),
+        "{languages:?}"
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} of {rows} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -55,7 +82,11 @@ fn targets_are_found_in_the_text() {
         "Fix #42 in src/main.rs and Cargo.toml, see https://example.com/a?b=1 (issue 7).",
         &SessionState::default(),
     );
-    let got: Vec<(TargetKind, &str)> = spec.targets.iter().map(|t| (t.kind, t.text.as_str())).collect();
+    let got: Vec<(TargetKind, &str)> = spec
+        .targets
+        .iter()
+        .map(|t| (t.kind, t.text.as_str()))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -67,7 +98,10 @@ fn targets_are_found_in_the_text() {
         ]
     );
     // Not paths: version numbers, sentences with full stops, flags.
-    let spec = compile("Version 1.2.3 is out. Use --release e.g. today", &SessionState::default());
+    let spec = compile(
+        "Version 1.2.3 is out. Use --release e.g. today",
+        &SessionState::default(),
+    );
     assert!(spec.targets.is_empty(), "{:?}", spec.targets);
 }
 
@@ -84,16 +118,48 @@ fn a_short_follow_up_after_a_tool_turn_stays_capable() {
         assert!(spec.trace.iter().any(|t| t.rule == "session.follow_up"));
     }
     // Without a tool-using turn before, "do it" stays ambiguous.
-    assert_eq!(compile("do it", &SessionState::default()).complexity, Complexity::Ambiguous);
+    assert_eq!(
+        compile("do it", &SessionState::default()).complexity,
+        Complexity::Ambiguous
+    );
     // A new question of its own is not a follow-up.
-    assert_eq!(compile("Refactor src/a.rs", &after_change).task, TaskType::CodeChange);
+    assert_eq!(
+        compile("Refactor src/a.rs", &after_change).task,
+        TaskType::CodeChange
+    );
 }
 
-fn policy_for(msg: &str, config: &PipelineConfig, mode: ApprovalMode, restricted: bool) -> (pincer::protocol::PolicyReport, Vec<String>) {
+fn policy_for(
+    msg: &str,
+    config: &PipelineConfig,
+    mode: ApprovalMode,
+    restricted: bool,
+) -> (pincer::protocol::PolicyReport, Vec<String>) {
     let spec = compile(msg, &SessionState::default());
     let limits = Limits::default();
-    let p = decide(&spec, &PolicyInputs { config, limits: &limits, mode, restricted });
-    let all = ["read_file", "list_dir", "glob", "grep", "write_file", "edit_file", "web_fetch", "shell", "memory_search", "memory_get", "memory_write", "memory_forget"];
+    let p = decide(
+        &spec,
+        &PolicyInputs {
+            config,
+            limits: &limits,
+            mode,
+            restricted,
+        },
+    );
+    let all = [
+        "read_file",
+        "list_dir",
+        "glob",
+        "grep",
+        "write_file",
+        "edit_file",
+        "web_fetch",
+        "shell",
+        "memory_search",
+        "memory_get",
+        "memory_write",
+        "memory_forget",
+    ];
     let names = tool_names(&p, &all, mode, restricted);
     (p, names)
 }
@@ -105,14 +171,104 @@ fn policy_table() {
     // (message, tool set, tools offered, plan step, tier)
     let cases: &[(&str, ToolSet, &[&str], bool, ModelTier)] = &[
         ("What is 2+2?", ToolSet::None, &[], false, ModelTier::Small),
-        ("Explain what src/lib.rs does", ToolSet::ReadOnly, &["read_file", "list_dir", "glob", "grep"], false, ModelTier::Small),
-        ("Add a --verbose flag to src/main.rs", ToolSet::Editing, &["read_file", "list_dir", "glob", "grep", "write_file", "edit_file", "shell"], false, ModelTier::Small),
-        ("Refactor the whole codebase to use anyhow everywhere", ToolSet::Editing, &["read_file", "list_dir", "glob", "grep", "write_file", "edit_file", "shell"], true, ModelTier::Large),
-        ("Design a plugin architecture for the tool registry", ToolSet::ReadOnly, &["read_file", "list_dir", "glob", "grep"], true, ModelTier::Small),
-        ("Look up the latest version of serde online", ToolSet::Research, &["read_file", "list_dir", "glob", "grep", "web_fetch"], false, ModelTier::Small),
-        ("Remember that I prefer tabs over spaces", ToolSet::Memory, &["memory_search", "memory_get", "memory_write", "memory_forget"], false, ModelTier::Small),
-        ("do it", ToolSet::Full, &["read_file", "list_dir", "glob", "grep", "write_file", "edit_file", "web_fetch", "shell", "memory_search", "memory_get", "memory_write", "memory_forget"], false, ModelTier::Large),
-        ("Push the branch with force to production", ToolSet::Editing, &["read_file", "list_dir", "glob", "grep", "write_file", "edit_file", "shell"], false, ModelTier::Large),
+        (
+            "Explain what src/lib.rs does",
+            ToolSet::ReadOnly,
+            &["read_file", "list_dir", "glob", "grep"],
+            false,
+            ModelTier::Small,
+        ),
+        (
+            "Add a --verbose flag to src/main.rs",
+            ToolSet::Editing,
+            &[
+                "read_file",
+                "list_dir",
+                "glob",
+                "grep",
+                "write_file",
+                "edit_file",
+                "shell",
+            ],
+            false,
+            ModelTier::Small,
+        ),
+        (
+            "Refactor the whole codebase to use anyhow everywhere",
+            ToolSet::Editing,
+            &[
+                "read_file",
+                "list_dir",
+                "glob",
+                "grep",
+                "write_file",
+                "edit_file",
+                "shell",
+            ],
+            true,
+            ModelTier::Large,
+        ),
+        (
+            "Design a plugin architecture for the tool registry",
+            ToolSet::ReadOnly,
+            &["read_file", "list_dir", "glob", "grep"],
+            true,
+            ModelTier::Small,
+        ),
+        (
+            "Look up the latest version of serde online",
+            ToolSet::Research,
+            &["read_file", "list_dir", "glob", "grep", "web_fetch"],
+            false,
+            ModelTier::Small,
+        ),
+        (
+            "Remember that I prefer tabs over spaces",
+            ToolSet::Memory,
+            &[
+                "memory_search",
+                "memory_get",
+                "memory_write",
+                "memory_forget",
+            ],
+            false,
+            ModelTier::Small,
+        ),
+        (
+            "do it",
+            ToolSet::Full,
+            &[
+                "read_file",
+                "list_dir",
+                "glob",
+                "grep",
+                "write_file",
+                "edit_file",
+                "web_fetch",
+                "shell",
+                "memory_search",
+                "memory_get",
+                "memory_write",
+                "memory_forget",
+            ],
+            false,
+            ModelTier::Large,
+        ),
+        (
+            "Push the branch with force to production",
+            ToolSet::Editing,
+            &[
+                "read_file",
+                "list_dir",
+                "glob",
+                "grep",
+                "write_file",
+                "edit_file",
+                "shell",
+            ],
+            false,
+            ModelTier::Large,
+        ),
     ];
     for (msg, set, tools, plan, tier) in cases {
         let (p, names) = policy_for(msg, &narrow, ask, false);
@@ -122,7 +278,10 @@ fn policy_table() {
         assert_eq!(p.tier, *tier, "{msg}");
         // [limits] stays the ceiling.
         let l = Limits::default();
-        assert!(p.bounds.max_rounds <= l.max_rounds && p.bounds.max_rounds >= 1, "{msg}");
+        assert!(
+            p.bounds.max_rounds <= l.max_rounds && p.bounds.max_rounds >= 1,
+            "{msg}"
+        );
         assert!(p.bounds.max_tool_calls_per_round <= l.max_tool_calls_per_round);
     }
 }
@@ -138,12 +297,18 @@ fn policy_respects_mode_restriction_pin_and_narrow_off() {
     assert_eq!(restricted, ["read_file", "list_dir", "glob", "grep"]);
     assert!(p.notes.iter().any(|n| n.contains("restricted")));
     // Narrowing off: the full set even for 2+2.
-    let off = PipelineConfig { narrow: false, pin: None };
+    let off = PipelineConfig {
+        narrow: false,
+        pin: None,
+    };
     let (p, names) = policy_for("What is 2+2?", &off, ApprovalMode::Ask, false);
     assert_eq!(p.tool_set, ToolSet::Full);
     assert_eq!(names.len(), 12);
     // A pinned policy wins over the task.
-    let pinned = PipelineConfig { narrow: true, pin: tool_set_by_name("read_only") };
+    let pinned = PipelineConfig {
+        narrow: true,
+        pin: tool_set_by_name("read_only"),
+    };
     let (p, names) = policy_for(msg, &pinned, ApprovalMode::Ask, false);
     assert_eq!(p.name, "pinned:read_only");
     assert_eq!(names, ["read_file", "list_dir", "glob", "grep"]);
@@ -155,7 +320,15 @@ fn config_limits_cap_the_policy() {
     config.limits.max_rounds = 3;
     config.limits.max_tool_calls_per_round = 2;
     let spec = compile("Refactor the whole codebase", &SessionState::default());
-    let p = decide(&spec, &PolicyInputs { config: &config.pipeline, limits: &config.limits, mode: ApprovalMode::Ask, restricted: false });
+    let p = decide(
+        &spec,
+        &PolicyInputs {
+            config: &config.pipeline,
+            limits: &config.limits,
+            mode: ApprovalMode::Ask,
+            restricted: false,
+        },
+    );
     assert_eq!(p.bounds.max_rounds, 3);
     assert_eq!(p.bounds.max_tool_calls_per_round, 2);
 }

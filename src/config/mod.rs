@@ -16,8 +16,8 @@ use toml::Spanned;
 use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
-pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
 pub use pipeline::{InstructionsConfig, PipelineConfig};
+pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
 pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
 

@@ -98,7 +98,8 @@ mod tests {
 
     #[test]
     fn unknown_policy_is_a_located_error() {
-        let e = Config::parse("\n[pipeline]\npolicy = \"most\"\n", Path::new("c.toml")).unwrap_err();
+        let e =
+            Config::parse("\n[pipeline]\npolicy = \"most\"\n", Path::new("c.toml")).unwrap_err();
         assert_eq!((e.line, e.column), (3, 10));
         assert!(e.message.contains("unknown policy `most`"), "{e}");
         assert!(e.fix.contains("read_only"), "{e}");

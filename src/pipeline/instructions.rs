@@ -83,7 +83,10 @@ mod tests {
         let text = got.text();
         assert!(!text.contains("outside"), "{text}");
         assert!(!text.contains("claude"), "{text}");
-        let (r, a) = (text.find("root rules").unwrap(), text.find("app rules").unwrap());
+        let (r, a) = (
+            text.find("root rules").unwrap(),
+            text.find("app rules").unwrap(),
+        );
         assert!(r < a, "nearest last: {text}");
         assert!(load(&ws, &root, true).text().ends_with("claude rules"));
     }
@@ -96,7 +99,15 @@ mod tests {
         let got = load(tmp.path(), tmp.path(), true);
         assert!(got.files.is_empty());
         assert_eq!(got.problems.len(), 2, "{:?}", got.problems);
-        assert!(got.problems[0].contains("not a regular file"), "{:?}", got.problems);
-        assert!(got.problems[1].contains("CLAUDE.md:1:1"), "{:?}", got.problems);
+        assert!(
+            got.problems[0].contains("not a regular file"),
+            "{:?}",
+            got.problems
+        );
+        assert!(
+            got.problems[1].contains("CLAUDE.md:1:1"),
+            "{:?}",
+            got.problems
+        );
     }
 }

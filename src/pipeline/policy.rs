@@ -57,7 +57,12 @@ pub const READ_ONLY_TOOLS: &[&str] = &["read_file", "list_dir", "glob", "grep"];
 const WEB_TOOLS: &[&str] = &["web_fetch"];
 const EDIT_TOOLS: &[&str] = &["write_file", "edit_file", "shell"];
 /// The memory tools (their specs come with the memory backend).
-pub const MEMORY_TOOLS: &[&str] = &["memory_search", "memory_get", "memory_write", "memory_forget"];
+pub const MEMORY_TOOLS: &[&str] = &[
+    "memory_search",
+    "memory_get",
+    "memory_write",
+    "memory_forget",
+];
 
 /// What the policy needs besides the spec.
 #[derive(Debug, Clone)]
@@ -97,7 +102,10 @@ pub fn decide(spec: &TaskSpec, inputs: &PolicyInputs<'_>) -> PolicyReport {
         }
         Complexity::MultiStep => {
             rounds = u32::MAX;
-            plan_step |= matches!(spec.task, TaskType::CodeChange | TaskType::Debug | TaskType::Operate);
+            plan_step |= matches!(
+                spec.task,
+                TaskType::CodeChange | TaskType::Debug | TaskType::Operate
+            );
             name.push_str("/multi_step");
         }
         _ => {}
@@ -128,8 +136,10 @@ pub fn decide(spec: &TaskSpec, inputs: &PolicyInputs<'_>) -> PolicyReport {
         max_consecutive_tool_errors: l.max_consecutive_tool_errors,
     };
     let tier = if spec.risk == Risk::High
-        || matches!(spec.complexity, Complexity::MultiStep | Complexity::Ambiguous)
-    {
+        || matches!(
+            spec.complexity,
+            Complexity::MultiStep | Complexity::Ambiguous
+        ) {
         ModelTier::Large
     } else {
         ModelTier::Small
@@ -152,7 +162,12 @@ pub fn decide(spec: &TaskSpec, inputs: &PolicyInputs<'_>) -> PolicyReport {
 
 /// The tool names of a set, among those that exist (`available`), with mode and restriction
 /// applied: plan mode and a restricted skill leave only read-only tools.
-pub fn tool_names(policy: &PolicyReport, available: &[&str], mode: ApprovalMode, restricted: bool) -> Vec<String> {
+pub fn tool_names(
+    policy: &PolicyReport,
+    available: &[&str],
+    mode: ApprovalMode,
+    restricted: bool,
+) -> Vec<String> {
     let wanted: Vec<&str> = match policy.tool_set {
         ToolSet::None => Vec::new(),
         ToolSet::ReadOnly => READ_ONLY_TOOLS.to_vec(),
@@ -165,7 +180,12 @@ pub fn tool_names(policy: &PolicyReport, available: &[&str], mode: ApprovalMode,
     available
         .iter()
         .filter(|n| wanted.contains(n))
-        .filter(|n| !read_only_only || READ_ONLY_TOOLS.contains(n) || *n == &"memory_search" || *n == &"memory_get")
+        .filter(|n| {
+            !read_only_only
+                || READ_ONLY_TOOLS.contains(n)
+                || *n == &"memory_search"
+                || *n == &"memory_get"
+        })
         .map(|n| n.to_string())
         .collect()
 }

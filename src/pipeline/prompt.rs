@@ -4,11 +4,10 @@
 //! segments are kept in the report for diagnostics. The kernel and the user's own
 //! `system_prompt` are always admitted.
 
-
 use super::tokens::tokens_of;
 use crate::protocol::{
-    ApprovalMode, Budgets, Complexity, PolicyReport, SegmentCategory, SegmentReport,
-    SegmentStatus, SideEffects, TaskSpec, Complexity as C,
+    ApprovalMode, Budgets, Complexity, Complexity as C, PolicyReport, SegmentCategory,
+    SegmentReport, SegmentStatus, SideEffects, TaskSpec,
 };
 
 /// A trimmed segment keeps at least this many tokens, else it is rejected.
@@ -79,10 +78,18 @@ fn tool_contract(workspace: &str) -> String {
 
 fn mode_text(mode: ApprovalMode) -> &'static str {
     match mode {
-        ApprovalMode::Plan => "Plan mode: only read-only tools run. Propose changes; do not make them.",
-        ApprovalMode::Ask => "Risky calls wait for the user's approval; if one is denied, do not repeat it unchanged.",
-        ApprovalMode::AutoEdit => "Edits in the workspace run without asking; other risky calls wait for approval; if one is denied, do not repeat it unchanged.",
-        ApprovalMode::Yolo => "Calls run without asking (sandboxed): be careful with anything destructive.",
+        ApprovalMode::Plan => {
+            "Plan mode: only read-only tools run. Propose changes; do not make them."
+        }
+        ApprovalMode::Ask => {
+            "Risky calls wait for the user's approval; if one is denied, do not repeat it unchanged."
+        }
+        ApprovalMode::AutoEdit => {
+            "Edits in the workspace run without asking; other risky calls wait for approval; if one is denied, do not repeat it unchanged."
+        }
+        ApprovalMode::Yolo => {
+            "Calls run without asking (sandboxed): be careful with anything destructive."
+        }
     }
 }
 
@@ -105,9 +112,13 @@ fn task_brief(spec: &TaskSpec, policy: &PolicyReport) -> String {
 }
 
 /// The segments of one turn's prompt, in prompt order.
-pub fn segments<'a>(spec: &TaskSpec, policy: &PolicyReport, inputs: &PromptInputs<'a>) -> Vec<Segment<'a>> {
-    use std::borrow::Cow::{Borrowed, Owned};
+pub fn segments<'a>(
+    spec: &TaskSpec,
+    policy: &PolicyReport,
+    inputs: &PromptInputs<'a>,
+) -> Vec<Segment<'a>> {
     use SegmentCategory::*;
+    use std::borrow::Cow::{Borrowed, Owned};
     let no_tools = (!inputs.tools_offered).then_some("no tools offered this turn");
     let seg = |name, category, text, keep, skipped| Segment {
         name,
@@ -118,22 +129,55 @@ pub fn segments<'a>(spec: &TaskSpec, policy: &PolicyReport, inputs: &PromptInput
     };
     vec![
         seg("kernel", AlwaysOn, Owned(kernel()), Keep::Head, None),
-        seg("tool contract", AlwaysOn, Owned(tool_contract(inputs.workspace)), Keep::Head, no_tools),
-        seg("mode", AlwaysOn, Borrowed(mode_text(inputs.mode)), Keep::Head, no_tools),
-        seg("task brief", AlwaysOn, Owned(task_brief(spec, policy)), Keep::Head, None),
+        seg(
+            "tool contract",
+            AlwaysOn,
+            Owned(tool_contract(inputs.workspace)),
+            Keep::Head,
+            no_tools,
+        ),
+        seg(
+            "mode",
+            AlwaysOn,
+            Borrowed(mode_text(inputs.mode)),
+            Keep::Head,
+            no_tools,
+        ),
+        seg(
+            "task brief",
+            AlwaysOn,
+            Owned(task_brief(spec, policy)),
+            Keep::Head,
+            None,
+        ),
         seg(
             "project instructions",
             Injections,
             Owned(if inputs.instructions.trim().is_empty() {
                 String::new()
             } else {
-                format!("Project instructions (the user's AGENTS.md files):\n{}", inputs.instructions)
+                format!(
+                    "Project instructions (the user's AGENTS.md files):\n{}",
+                    inputs.instructions
+                )
             }),
             Keep::Tail,
             None,
         ),
-        seg("core memory", Retrieval, Borrowed(inputs.core_memory), Keep::Head, None),
-        seg("retrieved", Retrieval, Borrowed(inputs.retrieved), Keep::Head, None),
+        seg(
+            "core memory",
+            Retrieval,
+            Borrowed(inputs.core_memory),
+            Keep::Head,
+            None,
+        ),
+        seg(
+            "retrieved",
+            Retrieval,
+            Borrowed(inputs.retrieved),
+            Keep::Head,
+            None,
+        ),
         seg(
             "skills catalog",
             Injections,
@@ -141,7 +185,13 @@ pub fn segments<'a>(spec: &TaskSpec, policy: &PolicyReport, inputs: &PromptInput
             Keep::Head,
             (!policy.skills).then_some("this task needs no skills"),
         ),
-        seg("user system prompt", User, Borrowed(inputs.user_prompt), Keep::Head, None),
+        seg(
+            "user system prompt",
+            User,
+            Borrowed(inputs.user_prompt),
+            Keep::Head,
+            None,
+        ),
     ]
 }
 
@@ -180,14 +230,22 @@ pub fn admit(segments: Vec<Segment<'_>>, budgets: Budgets) -> Assembled {
             parts.push(text.to_string());
         } else if whole <= *budget {
             *budget -= whole;
-            reports.push(report(SegmentStatus::Admitted, whole, format!("fits ({} left)", *budget)));
+            reports.push(report(
+                SegmentStatus::Admitted,
+                whole,
+                format!("fits ({} left)", *budget),
+            ));
             parts.push(text.to_string());
         } else if let Some(cut) = trim(text, *budget, s.keep) {
             let tokens = tokens_of(&cut);
             reports.push(report(
                 SegmentStatus::Trimmed,
                 tokens,
-                format!("{whole} tokens over the {} left in {}", *budget, category_name(s.category)),
+                format!(
+                    "{whole} tokens over the {} left in {}",
+                    *budget,
+                    category_name(s.category)
+                ),
             ));
             *budget = budget.saturating_sub(tokens);
             parts.push(cut);
@@ -195,7 +253,11 @@ pub fn admit(segments: Vec<Segment<'_>>, budgets: Budgets) -> Assembled {
             reports.push(report(
                 SegmentStatus::Rejected,
                 whole,
-                format!("{whole} tokens; {} left in {}", *budget, category_name(s.category)),
+                format!(
+                    "{whole} tokens; {} left in {}",
+                    *budget,
+                    category_name(s.category)
+                ),
             ));
         }
     }
@@ -222,7 +284,9 @@ pub fn trim(text: &str, budget: u64, keep: Keep) -> Option<String> {
     if budget < MIN_TRIMMED_TOKENS {
         return None;
     }
-    let max_bytes = usize::try_from(budget * 4).unwrap_or(usize::MAX).saturating_sub(TRIM_NOTE.len());
+    let max_bytes = usize::try_from(budget * 4)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(TRIM_NOTE.len());
     let cut = match keep {
         Keep::Head => {
             let mut end = floor_char(text, max_bytes.min(text.len()));
@@ -233,7 +297,10 @@ pub fn trim(text: &str, budget: u64, keep: Keep) -> Option<String> {
         }
         Keep::Tail => {
             let mut start = ceil_char(text, text.len().saturating_sub(max_bytes));
-            if let Some(nl) = text[start..].find('\n').filter(|n| start + n + 1 < text.len()) {
+            if let Some(nl) = text[start..]
+                .find('\n')
+                .filter(|n| start + n + 1 < text.len())
+            {
                 start += nl + 1;
             }
             format!("{}{TRIM_NOTE}", text[start..].trim_start())
@@ -256,7 +323,6 @@ fn ceil_char(s: &str, mut i: usize) -> usize {
     i
 }
 
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -264,7 +330,12 @@ mod tests {
 
     use super::*;
 
-    fn seg(name: &'static str, category: SegmentCategory, text: &str, keep: Keep) -> Segment<'static> {
+    fn seg(
+        name: &'static str,
+        category: SegmentCategory,
+        text: &str,
+        keep: Keep,
+    ) -> Segment<'static> {
         Segment {
             name,
             category,
@@ -283,41 +354,84 @@ mod tests {
     }
 
     fn lines(n: usize, width: usize) -> String {
-        (0..n).map(|i| format!("{i:0width$}")).collect::<Vec<_>>().join("\n")
+        (0..n)
+            .map(|i| format!("{i:0width$}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     #[test]
     fn exact_fit_is_admitted_one_byte_over_is_trimmed() {
         let text = "x".repeat(400); // 100 tokens
-        let got = admit(vec![seg("core memory", SegmentCategory::Retrieval, &text, Keep::Head)], budgets(0, 100, 0));
+        let got = admit(
+            vec![seg(
+                "core memory",
+                SegmentCategory::Retrieval,
+                &text,
+                Keep::Head,
+            )],
+            budgets(0, 100, 0),
+        );
         assert_eq!(got.segments[0].status, SegmentStatus::Admitted);
         assert_eq!(got.segments[0].tokens, 100);
         let text = lines(100, 4); // 100 lines of 5 bytes: 125 tokens
-        let got = admit(vec![seg("core memory", SegmentCategory::Retrieval, &text, Keep::Head)], budgets(0, 124, 0));
+        let got = admit(
+            vec![seg(
+                "core memory",
+                SegmentCategory::Retrieval,
+                &text,
+                Keep::Head,
+            )],
+            budgets(0, 124, 0),
+        );
         let s = &got.segments[0];
         assert_eq!(s.status, SegmentStatus::Trimmed, "{s:?}");
         assert!(s.tokens <= 124, "{s:?}");
         let sent = got.text.unwrap();
         assert!(sent.starts_with("0000\n0001"), "head kept");
-        assert!(sent.ends_with("trimmed to fit the prompt budget]"), "{sent}");
+        assert!(
+            sent.ends_with("trimmed to fit the prompt budget]"),
+            "{sent}"
+        );
         // Cut at a line boundary: every kept line is whole.
-        assert!(sent.lines().filter(|l| !l.starts_with('[')).all(|l| l.len() == 4));
+        assert!(
+            sent.lines()
+                .filter(|l| !l.starts_with('['))
+                .all(|l| l.len() == 4)
+        );
     }
 
     #[test]
     fn too_little_room_rejects_and_the_rejected_segment_stays_in_the_report() {
         let text = lines(100, 4);
         let got = admit(
-            vec![seg("core memory", SegmentCategory::Retrieval, &text, Keep::Head)],
+            vec![seg(
+                "core memory",
+                SegmentCategory::Retrieval,
+                &text,
+                Keep::Head,
+            )],
             budgets(0, MIN_TRIMMED_TOKENS - 1, 0),
         );
         assert_eq!(got.text, None);
         assert_eq!(got.segments.len(), 1);
         assert_eq!(got.segments[0].status, SegmentStatus::Rejected);
         assert_eq!(got.segments[0].tokens, 125);
-        assert!(got.segments[0].reason.contains("31 left in retrieval"), "{:?}", got.segments[0]);
+        assert!(
+            got.segments[0].reason.contains("31 left in retrieval"),
+            "{:?}",
+            got.segments[0]
+        );
         // Zero budget: rejected too.
-        let got = admit(vec![seg("project instructions", SegmentCategory::Injections, "hi", Keep::Tail)], budgets(0, 0, 0));
+        let got = admit(
+            vec![seg(
+                "project instructions",
+                SegmentCategory::Injections,
+                "hi",
+                Keep::Tail,
+            )],
+            budgets(0, 0, 0),
+        );
         assert_eq!(got.segments[0].status, SegmentStatus::Rejected);
     }
 
@@ -327,21 +441,46 @@ mod tests {
         let b = "b".repeat(300);
         let got = admit(
             vec![
-                seg("project instructions", SegmentCategory::Injections, &a, Keep::Tail),
-                seg("skills catalog", SegmentCategory::Injections, &b, Keep::Head),
+                seg(
+                    "project instructions",
+                    SegmentCategory::Injections,
+                    &a,
+                    Keep::Tail,
+                ),
+                seg(
+                    "skills catalog",
+                    SegmentCategory::Injections,
+                    &b,
+                    Keep::Head,
+                ),
                 seg("core memory", SegmentCategory::Retrieval, &b, Keep::Head),
             ],
             budgets(0, 100, 100),
         );
         let st: Vec<_> = got.segments.iter().map(|s| s.status).collect();
         // 25 left for the catalog: below the trim minimum. Retrieval has its own budget.
-        assert_eq!(st, [SegmentStatus::Admitted, SegmentStatus::Rejected, SegmentStatus::Admitted]);
+        assert_eq!(
+            st,
+            [
+                SegmentStatus::Admitted,
+                SegmentStatus::Rejected,
+                SegmentStatus::Admitted
+            ]
+        );
     }
 
     #[test]
     fn tail_trimming_keeps_the_nearest_instructions() {
         let text = lines(200, 9); // 200 lines of 10 bytes: 500 tokens
-        let got = admit(vec![seg("project instructions", SegmentCategory::Injections, &text, Keep::Tail)], budgets(0, 0, 100));
+        let got = admit(
+            vec![seg(
+                "project instructions",
+                SegmentCategory::Injections,
+                &text,
+                Keep::Tail,
+            )],
+            budgets(0, 0, 100),
+        );
         let sent = got.text.unwrap();
         assert_eq!(got.segments[0].status, SegmentStatus::Trimmed);
         assert!(got.segments[0].tokens <= 100);
@@ -365,12 +504,26 @@ mod tests {
         let got = admit(
             vec![
                 seg("kernel", SegmentCategory::AlwaysOn, "k", Keep::Head),
-                seg("mode", SegmentCategory::AlwaysOn, &"m".repeat(400), Keep::Head),
-                seg("user system prompt", SegmentCategory::User, &own, Keep::Head),
+                seg(
+                    "mode",
+                    SegmentCategory::AlwaysOn,
+                    &"m".repeat(400),
+                    Keep::Head,
+                ),
+                seg(
+                    "user system prompt",
+                    SegmentCategory::User,
+                    &own,
+                    Keep::Head,
+                ),
             ],
             budgets(0, 0, 0),
         );
-        let st: Vec<_> = got.segments.iter().map(|s| (s.name.as_str(), s.status)).collect();
+        let st: Vec<_> = got
+            .segments
+            .iter()
+            .map(|s| (s.name.as_str(), s.status))
+            .collect();
         assert_eq!(
             st,
             [
@@ -384,9 +537,20 @@ mod tests {
 
     #[test]
     fn skipped_and_empty_segments() {
-        let mut s = seg("tool contract", SegmentCategory::AlwaysOn, "use tools", Keep::Head);
+        let mut s = seg(
+            "tool contract",
+            SegmentCategory::AlwaysOn,
+            "use tools",
+            Keep::Head,
+        );
         s.skipped = Some("no tools offered this turn");
-        let got = admit(vec![s, seg("retrieved", SegmentCategory::Retrieval, "  \n", Keep::Head)], budgets(1_000, 1_000, 1_000));
+        let got = admit(
+            vec![
+                s,
+                seg("retrieved", SegmentCategory::Retrieval, "  \n", Keep::Head),
+            ],
+            budgets(1_000, 1_000, 1_000),
+        );
         assert_eq!(got.segments.len(), 1, "empty segments are left out");
         assert_eq!(got.segments[0].status, SegmentStatus::Rejected);
         assert_eq!(got.segments[0].reason, "no tools offered this turn");

@@ -115,7 +115,11 @@ pub fn render(d: &TurnDiagnostics) -> Vec<String> {
     ));
     out.push(format!(
         "model       {}",
-        if d.model.is_empty() { "(none configured)" } else { &d.model }
+        if d.model.is_empty() {
+            "(none configured)"
+        } else {
+            &d.model
+        }
     ));
     out
 }

@@ -7,8 +7,7 @@ use super::rules::{
     TASK_PRIORITY, Vote,
 };
 use crate::protocol::{
-    Complexity, OutputKind, Risk, SideEffects, Target, TargetKind, TaskSpec, TaskType,
-    TraceEntry,
+    Complexity, OutputKind, Risk, SideEffects, Target, TargetKind, TaskSpec, TaskType, TraceEntry,
 };
 
 /// What the session tells the compiler besides the message.
@@ -93,7 +92,12 @@ impl<'a> Text<'a> {
 
 /// Does `rule` match; what matched (for the trace).
 fn evidence(rule: &Rule, text: &Text<'_>, targets: &[Target]) -> Option<String> {
-    let has = |kind| targets.iter().find(|t| t.kind == kind).map(|t| t.text.clone());
+    let has = |kind| {
+        targets
+            .iter()
+            .find(|t| t.kind == kind)
+            .map(|t| t.text.clone())
+    };
     match rule.signal {
         Signal::Keywords(words) => text.find_keyword(words).map(str::to_string),
         Signal::Question => text.is_question().then(|| "question".to_string()),
@@ -211,10 +215,13 @@ fn pick_task(
     let best = TASK_PRIORITY
         .iter()
         .filter_map(|t| scores.iter().find(|s| s.0 == *t))
-        .fold(None::<&(TaskType, u32, &str, String)>, |best, s| match best {
-            Some(b) if b.1 >= s.1 => Some(b),
-            _ => Some(s),
-        });
+        .fold(
+            None::<&(TaskType, u32, &str, String)>,
+            |best, s| match best {
+                Some(b) if b.1 >= s.1 => Some(b),
+                _ => Some(s),
+            },
+        );
     match best {
         Some((task, score, id, ev)) => {
             push(trace, "task", id, &format!("{ev} (score {score})"));
@@ -268,15 +275,33 @@ fn complexity(
         return Complexity::MultiStep;
     }
     if words > LONG_WORDS {
-        push(trace, "complexity", "structure.long", &format!("{words} words"));
+        push(
+            trace,
+            "complexity",
+            "structure.long",
+            &format!("{words} words"),
+        );
         return Complexity::MultiStep;
     }
     if targets.len() >= 3 {
-        push(trace, "complexity", "structure.many_targets", &format!("{} targets", targets.len()));
+        push(
+            trace,
+            "complexity",
+            "structure.many_targets",
+            &format!("{} targets", targets.len()),
+        );
         return Complexity::MultiStep;
     }
-    if matches!(task, TaskType::Answer | TaskType::MemoryPersonal) && targets.is_empty() && words <= SHORT_WORDS {
-        push(trace, "complexity", "structure.short_answer", &format!("{words} words"));
+    if matches!(task, TaskType::Answer | TaskType::MemoryPersonal)
+        && targets.is_empty()
+        && words <= SHORT_WORDS
+    {
+        push(
+            trace,
+            "complexity",
+            "structure.short_answer",
+            &format!("{words} words"),
+        );
         return Complexity::Trivial;
     }
     push(trace, "complexity", "default.bounded", "");
@@ -292,7 +317,11 @@ fn defaults(task: TaskType) -> (OutputKind, Risk, SideEffects) {
         CodeChange => (OutputKind::Patch, Risk::Medium, SideEffects::Immediate),
         Debug => (OutputKind::Patch, Risk::Medium, SideEffects::Immediate),
         Plan => (OutputKind::Plan, Risk::Low, SideEffects::None),
-        Operate => (OutputKind::CommandResult, Risk::Medium, SideEffects::Immediate),
+        Operate => (
+            OutputKind::CommandResult,
+            Risk::Medium,
+            SideEffects::Immediate,
+        ),
         Research => (OutputKind::Text, Risk::Low, SideEffects::None),
         MemoryPersonal => (OutputKind::Fact, Risk::Low, SideEffects::Immediate),
         Unknown => (OutputKind::Text, Risk::Medium, SideEffects::Immediate),
@@ -331,14 +360,20 @@ pub fn find_targets(message: &str) -> Vec<Target> {
         let word = raw
             .trim_start_matches(|c: char| matches!(c, '`' | '"' | '\'' | '(' | '[' | '<'))
             .trim_end_matches(|c: char| {
-                matches!(c, '`' | '"' | '\'' | ')' | ']' | '>' | ',' | ';' | ':' | '!' | '?' | '.')
+                matches!(
+                    c,
+                    '`' | '"' | '\'' | ')' | ']' | '>' | ',' | ';' | ':' | '!' | '?' | '.'
+                )
             });
         if word.starts_with("http://") || word.starts_with("https://") {
             add(TargetKind::Url, word);
         } else if let Some(n) = word.strip_prefix('#').filter(|n| is_number(n)) {
             add(TargetKind::Issue, &format!("#{n}"));
         } else if is_number(word)
-            && matches!(prev.to_lowercase().as_str(), "issue" | "pr" | "ticket" | "bug")
+            && matches!(
+                prev.to_lowercase().as_str(),
+                "issue" | "pr" | "ticket" | "bug"
+            )
         {
             add(TargetKind::Issue, &format!("#{word}"));
         } else if is_path(word) {
@@ -363,9 +398,9 @@ fn is_path(word: &str) -> bool {
     if !ok_chars {
         return false;
     }
-    let has_ext = word
-        .rsplit_once('.')
-        .is_some_and(|(stem, ext)| !stem.is_empty() && PATH_EXTENSIONS.contains(&ext.to_lowercase().as_str()));
+    let has_ext = word.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && PATH_EXTENSIONS.contains(&ext.to_lowercase().as_str())
+    });
     let slashed = word.contains('/')
         && word.split('/').filter(|s| !s.is_empty()).count() >= 2
         && word.chars().any(char::is_alphabetic);

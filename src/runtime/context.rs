@@ -1,8 +1,8 @@
 //! The context window: how full it is, and compacting older turns (on demand or before a turn
 //! that would overflow it).
 
-use super::compact::{self, StoredCompaction};
 use super::Runtime;
+use super::compact::{self, StoredCompaction};
 use crate::config::context_window;
 use crate::protocol::{Event, NoticeLevel};
 use crate::provider::ChatMessage;

@@ -37,9 +37,9 @@ use crate::tools::registry::ToolBox;
 pub use history::{Rebuilt, StoredCall, StoredResult, rebuild};
 pub use model_call::estimate_tokens;
 pub use skill_tool::NAME as ACTIVATE_SKILL;
-pub use turn_plan::explain;
 pub use storage::StoreHandle;
 pub use tool_call::status_name as status_label;
+pub use turn_plan::explain;
 
 use approvals::Approvals;
 use gate::SharedGate;

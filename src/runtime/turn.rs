@@ -339,10 +339,22 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         if !unoffered.is_empty() {
             let why = format!(
                 "Not run: {} {} not offered for this task. Every tool is offered from now on: call it again if you still need it.",
-                unoffered.iter().map(|c| format!("`{}`", c.name)).collect::<Vec<_>>().join(", "),
+                unoffered
+                    .iter()
+                    .map(|c| format!("`{}`", c.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if unoffered.len() == 1 { "was" } else { "were" }
             );
-            finish_unrun(&env, &unoffered, &why, "not offered by the turn policy", &mut conversation, &mut rec).await;
+            finish_unrun(
+                &env,
+                &unoffered,
+                &why,
+                "not offered by the turn policy",
+                &mut conversation,
+                &mut rec,
+            )
+            .await;
             env.offered = all_tool_names(&env);
         }
         // Gate every call first: the questions queue up in the UI in order.
@@ -445,8 +457,18 @@ fn split_unoffered(env: &TurnEnv, calls: &[ToolCall]) -> (Vec<ToolCall>, Vec<Too
 
 /// Every tool that exists (the offer after a call to one not offered).
 fn all_tool_names(env: &TurnEnv) -> Vec<String> {
-    let mut names: Vec<String> = env.toolbox.names().into_iter().map(str::to_string).collect();
-    if env.skills.as_deref().and_then(skill_tool::definition).is_some() {
+    let mut names: Vec<String> = env
+        .toolbox
+        .names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if env
+        .skills
+        .as_deref()
+        .and_then(skill_tool::definition)
+        .is_some()
+    {
         names.push(skill_tool::NAME.to_string());
     }
     names

@@ -113,7 +113,9 @@ impl Runtime {
         let d = &mut plan.diagnostics;
         d.conversation_tokens = compact::estimate(None, &self.conversation);
         let sent = (d.system_tokens + d.tool_tokens + d.conversation_tokens) * 4;
-        d.calibrated_tokens = self.calibration.tokens(usize::try_from(sent).unwrap_or(usize::MAX));
+        d.calibrated_tokens = self
+            .calibration
+            .tokens(usize::try_from(sent).unwrap_or(usize::MAX));
         plan
     }
 
@@ -172,7 +174,6 @@ pub(super) fn request_bytes(request: &crate::provider::ChatRequest) -> usize {
             .map(|t| t.name.len() + t.description.len() + t.parameters.to_string().len())
             .sum::<usize>()
 }
-
 
 /// `pincer explain`: the plan for `message` as the first turn of a new session, with the
 /// skills, project instructions and core memory a real turn would see — no store, no

@@ -225,7 +225,7 @@ impl App {
     pub fn on_event(&mut self, event: Event) {
         match event {
             Event::MemoryList(_) | Event::MemoryChanged(_) => {} // the memory pane (issue 11)
-            Event::TurnDiagnostics(_) => {} // shown on demand by /context
+            Event::TurnDiagnostics(_) => {}                      // shown on demand by /context
             Event::ContextReport(report) => {
                 self.push_notice(NoticeLevel::Info, super::context_view::text(&report))
             }

@@ -44,10 +44,18 @@ mod tests {
 
     fn plan(message: &str, turn_id: u64) -> crate::protocol::TurnDiagnostics {
         let config = Config::default();
-        let tools: Vec<ToolDef> = ["read_file", "list_dir", "glob", "grep", "write_file", "edit_file", "shell"]
-            .into_iter()
-            .map(tool)
-            .collect();
+        let tools: Vec<ToolDef> = [
+            "read_file",
+            "list_dir",
+            "glob",
+            "grep",
+            "write_file",
+            "edit_file",
+            "shell",
+        ]
+        .into_iter()
+        .map(tool)
+        .collect();
         let session = SessionState::default();
         let mut d = plan_turn(&TurnInputs {
             message,
