@@ -144,7 +144,9 @@ pub const RULES: &[Rule] = &[
         "debug.de",
         "de",
         &[
-            "fehler*",
+            "fehler",
+            "fehlers",
+            "fehlermeldung",
             "absturz",
             "stürzt",
             "abgestürzt",
@@ -188,6 +190,7 @@ pub const RULES: &[Rule] = &[
             "introduce",
             "support",
             "upgrade",
+            "split",
         ],
         Task(CodeChange, 2),
     ),
@@ -202,6 +205,7 @@ pub const RULES: &[Rule] = &[
             "schreib*",
             "ersetz*",
             "umbenenn*",
+            "benenne",
             "refaktor*",
             "korrigier*",
             "behebe",
@@ -414,7 +418,7 @@ pub const RULES: &[Rule] = &[
     // Structure of the text.
     structure("structure.question", Signal::Question, Task(Answer, 1)),
     structure("structure.path", Signal::HasPath, Task(Review, 1)),
-    structure("structure.url", Signal::HasUrl, Task(Research, 2)),
+    structure("structure.url", Signal::HasUrl, Task(Research, 4)),
     structure("structure.code_block", Signal::CodeBlock, Task(Review, 1)),
     structure(
         "structure.error_output",
@@ -479,7 +483,6 @@ pub const RULES: &[Rule] = &[
             "truncate",
             "purge",
             "chmod",
-            "database",
         ],
         Vote::HighRisk,
     ),
@@ -543,8 +546,8 @@ pub const TASK_PRIORITY: &[TaskType] = &[
     Debug,
     CodeChange,
     Plan,
-    Review,
     Research,
+    Review,
     Operate,
     Answer,
 ];
