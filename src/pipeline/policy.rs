@@ -90,7 +90,8 @@ pub fn decide(spec: &TaskSpec, inputs: &PolicyInputs<'_>) -> PolicyReport {
     match spec.complexity {
         Complexity::Trivial if spec.task == TaskType::Answer => {
             tools = ToolSet::None;
-            rounds = 1;
+            // Room for one escalation: a call to a tool not offered widens the offer.
+            rounds = 3;
             name.push_str("/trivial");
         }
         Complexity::Ambiguous => {
