@@ -10,6 +10,7 @@ pub mod logging;
 pub mod memory;
 pub mod memory_cli;
 pub mod paths;
+pub mod pipeline;
 pub mod policy;
 pub mod protocol;
 pub mod provider;

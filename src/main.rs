@@ -101,6 +101,14 @@ enum Command {
         #[command(subcommand)]
         action: pincer::memory_cli::MemoryCommand,
     },
+    /// Show what pincer would send for MESSAGE and why — task spec, decision trace, policy,
+    /// prompt segments, tools — without calling any model.
+    Explain {
+        message: String,
+        /// The diagnostics as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -257,7 +265,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Skills { action }) => return skills_command(action, &paths, &cli),
         Some(Command::Secrets { action }) => return secrets_command(action, &paths),
         Some(Command::Memory { action }) => return memory_command(action, &paths, &cli),
-        None => {}
+        Some(Command::Explain { .. }) | None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
         && cli.prompt.is_some()
@@ -302,6 +310,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+
+    if let Some(Command::Explain { message, json }) = &cli.command {
+        let startup = Startup::load(paths, &overrides, real_env());
+        if let Some(e) = &startup.config_error {
+            anyhow::bail!("{e}");
+        }
+        let settings = startup.into_settings(launch(false));
+        let d = runtime.block_on(pincer::runtime::explain(settings, message));
+        if *json {
+            out!("{}", serde_json::to_string(&d)?)?;
+        } else {
+            for line in pincer::pipeline::report::render(&d) {
+                out!("{line}")?;
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
 
     if let Some(prompt) = cli.prompt {
         let prompt = if prompt == "-" {

@@ -2,6 +2,7 @@
 
 mod context;
 mod memory;
+mod pipeline;
 mod ranges;
 mod resolve;
 mod skills;
@@ -17,6 +18,7 @@ use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
 pub use memory::{EmbeddingsConfig, MemoryConfig};
+pub use pipeline::{InstructionsConfig, PipelineConfig};
 pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
 pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
@@ -37,6 +39,8 @@ pub struct Config {
     pub context: ContextConfig,
     pub skills: SkillsConfig,
     pub memory: MemoryConfig,
+    pub pipeline: PipelineConfig,
+    pub instructions: InstructionsConfig,
     /// Projects whose skills and rules the user chose not to load (asked once).
     pub untrusted_projects: Vec<String>,
     /// Project folders whose `.pincer/config.toml` allow rules are honoured.
@@ -127,6 +131,8 @@ impl Default for Config {
             context: ContextConfig::default(),
             skills: SkillsConfig::default(),
             memory: MemoryConfig::default(),
+            pipeline: PipelineConfig::default(),
+            instructions: InstructionsConfig::default(),
             untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
             shell_pass_env: Vec::new(),
@@ -214,6 +220,9 @@ struct FileConfig {
     skills: skills::FileSkills,
     #[serde(default)]
     memory: memory::FileMemory,
+    pipeline: pipeline::FilePipeline,
+    #[serde(default)]
+    instructions: pipeline::FileInstructions,
     untrusted_projects: Option<Vec<String>>,
     trusted_projects: Option<Vec<String>>,
     #[serde(default)]
@@ -502,6 +511,8 @@ impl Config {
         config.context = file.context.resolve(&at)?;
         config.skills = file.skills.resolve(&at)?;
         config.memory = file.memory.resolve(&at)?;
+        config.pipeline = file.pipeline.resolve(&at)?;
+        config.instructions = file.instructions.resolve();
         config.untrusted_projects = file.untrusted_projects.unwrap_or_default();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         config.network = ranges::resolve_network(file.network, &at)?;

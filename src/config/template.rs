@@ -82,6 +82,12 @@ theme = "dark"
 # model = "nomic-embed-text"
 # api_key_env = "OPENAI_API_KEY"
 # batch = 64
+[pipeline]
+# narrow = true                     # offer only the tools a task needs (false: all, every turn)
+# policy = "full"                   # pin one tool set: none, read_only, research, editing, memory, full
+
+[instructions]
+# claude_md = false                 # also read CLAUDE.md beside AGENTS.md (workspace up to the repo root)
 
 [network]
 # connect_timeout_ms = 10000

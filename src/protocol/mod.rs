@@ -5,11 +5,13 @@
 
 mod memory;
 mod memory_text;
+mod pipeline;
 mod types;
 
 use serde::{Deserialize, Serialize};
 
 pub use memory::*;
+pub use pipeline::*;
 pub use types::*;
 
 /// What a front end asks the runtime to do.
@@ -111,6 +113,12 @@ pub enum Op {
     /// Undo a change announced by `MemoryChanged`.
     UndoMemoryChange {
         change_id: u64,
+    },
+    /// Ask what the last request contained and what the next one would (answered by
+    /// `ContextReport`); `draft` is the composer's text, planned as the next message.
+    ShowContext {
+        #[serde(default)]
+        draft: String,
     },
     /// Stop the runtime.
     Shutdown,
@@ -326,6 +334,11 @@ pub enum Event {
     MemoryList(MemoryListing),
     /// Memory changed: a notice with the diff, undoable.
     MemoryChanged(MemoryChange),
+    /// What the pipeline decided for a turn, before its first model call: spec, trace,
+    /// policy, prompt segments, tools, model.
+    TurnDiagnostics(Box<TurnDiagnostics>),
+    /// Answer to `ShowContext`.
+    ContextReport(Box<ContextReport>),
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }

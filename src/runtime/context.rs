@@ -1,8 +1,8 @@
 //! The context window: how full it is, and compacting older turns (on demand or before a turn
 //! that would overflow it).
 
+use super::Runtime;
 use super::compact::{self, StoredCompaction};
-use super::{Runtime, start};
 use crate::config::context_window;
 use crate::protocol::{Event, NoticeLevel};
 use crate::provider::ChatMessage;
@@ -40,7 +40,7 @@ impl Runtime {
 
     /// The system prompt without the compaction summary.
     pub(super) fn base_system(&self) -> Option<String> {
-        start::system_prompt(&self.settings, self.skills_prompt())
+        self.planned_system()
     }
 
     /// Estimated tokens of the next request, or what the provider reported for the last one

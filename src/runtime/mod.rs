@@ -20,6 +20,7 @@ mod start;
 mod storage;
 mod tool_call;
 mod turn;
+mod turn_plan;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -38,8 +39,10 @@ use crate::tools::registry::ToolBox;
 pub use history::{Rebuilt, StoredCall, StoredResult, rebuild};
 pub use memory_tool::render_hits as render_memory_hits;
 pub use model_call::estimate_tokens;
+pub use skill_tool::NAME as ACTIVATE_SKILL;
 pub use storage::StoreHandle;
 pub use tool_call::status_name as status_label;
+pub use turn_plan::explain;
 
 use approvals::Approvals;
 use gate::SharedGate;
@@ -92,7 +95,8 @@ pub struct RuntimeSettings {
     pub tools_enabled: bool,
     /// Where skills are read from; `None`: no skills (tests, embedders).
     pub skill_roots: Option<crate::skills::SkillRoots>,
-    /// The memory folder (`<data>/memory`); `None`: no memory (tests, embedders).
+    /// The memory folder (`<data>/memory`): core memory for the prompt, the memory tools and
+    /// index; `None`: no memory (tests, embedders).
     pub memory_dir: Option<PathBuf>,
 }
 
@@ -210,6 +214,15 @@ pub(crate) struct Runtime {
     memory: Option<memory::RuntimeMemory>,
     /// The scope of the last `ListMemory`, for lists sent again after a change.
     memory_scope: crate::protocol::MemoryScopeFilter,
+    /// The pipeline (`turn_plan.rs`): project instructions and core memory as last read,
+    /// problems already reported, what the last turn was, the token calibration, and the last
+    /// turn's diagnostics and system prompt.
+    injections: turn_plan::Injections,
+    reported_problems: Vec<String>,
+    session_state: crate::pipeline::SessionState,
+    calibration: crate::pipeline::Calibration,
+    last_diagnostics: Option<crate::protocol::TurnDiagnostics>,
+    last_system: Option<Option<String>>,
 }
 
 impl Runtime {
@@ -257,6 +270,12 @@ impl Runtime {
             planned_session: None,
             memory: None,
             memory_scope: crate::protocol::MemoryScopeFilter::default(),
+            injections: Default::default(),
+            reported_problems: Vec::new(),
+            session_state: Default::default(),
+            calibration: Default::default(),
+            last_diagnostics: None,
+            last_system: None,
         }
     }
 
@@ -352,6 +371,8 @@ impl Runtime {
                 self.reset_restricted();
                 self.session_skills.clear();
                 self.warned_full = false;
+                self.session_state = Default::default();
+                self.last_system = None;
                 self.configured(Vec::new()).await;
             }
             Op::SetModel { name } => self.set_model(name.trim()),
@@ -398,6 +419,7 @@ impl Runtime {
             | Op::ForgetMemory { .. }
             | Op::PinMemory { .. }
             | Op::UndoMemoryChange { .. }) => self.handle_memory_op(op).await,
+            Op::ShowContext { draft } => self.show_context(draft).await,
             Op::Shutdown => {} // handled by the loop
         }
     }

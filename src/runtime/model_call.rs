@@ -31,10 +31,7 @@ pub struct ModelReply {
     pub error: Option<(ErrorKind, String)>,
 }
 
-/// Rough token estimate for providers that report no usage: ~4 bytes a token.
-pub fn estimate_tokens(bytes: usize) -> u64 {
-    (bytes as u64).div_ceil(4)
-}
+pub use crate::pipeline::estimate_tokens;
 
 pub async fn call_model(
     client: &Arc<ProviderClient>,

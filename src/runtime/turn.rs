@@ -15,6 +15,7 @@ use super::reply_writer::ReplyWriter;
 use super::skill_tool;
 use super::storage::StoreHandle;
 use super::tool_call;
+use super::turn_plan;
 use super::{compact, context};
 use crate::config::{ContextConfig, Limits};
 use crate::protocol::{ErrorKind, Event, TokenUsage, ToolStatus, TurnOutcome};
@@ -30,6 +31,9 @@ pub struct TurnEnv {
     pub turn_id: u64,
     pub client: Arc<ProviderClient>,
     pub system: Option<String>,
+    /// Names of the tools the policy offers (`activate_skill` included when offered). A call
+    /// to a tool not offered is answered with an error and widens the offer to every tool.
+    pub offered: Vec<String>,
     pub toolbox: Arc<ToolBox>,
     pub tool_ctx: ToolContext,
     pub shell_env: ShellEnv,
@@ -91,6 +95,10 @@ pub struct TurnResult {
     /// Set when the server chose the model (profile without one).
     pub resolved_client: Option<Arc<ProviderClient>>,
     pub storage_error: Option<StoreError>,
+    /// The model called tools in this turn.
+    pub used_tools: bool,
+    /// Bytes of the first request and the prompt tokens the provider reported for it.
+    pub first_request: Option<(usize, u64)>,
 }
 
 struct Recorder {
@@ -168,6 +176,8 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         usage: None,
         resolved_client: None,
         storage_error: None,
+        used_tools: false,
+        first_request: None,
     };
     let mut rec = Recorder {
         store: env.store.clone(),
@@ -224,6 +234,7 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             let read_only = mode == crate::protocol::ApprovalMode::Plan;
             tools.extend(crate::tools::memory_specs::definitions(read_only));
         }
+        tools.retain(|t| env.offered.contains(&t.name));
         let request = ChatRequest {
             system: env.system.clone(),
             messages: conversation.clone(),
@@ -241,6 +252,11 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         )
         .await;
         add_usage(&mut result.usage, reply.usage);
+        if round == 1
+            && let Some(u) = reply.usage.filter(|u| !u.estimated && u.input_tokens > 0)
+        {
+            result.first_request = Some((turn_plan::request_bytes(&request), u.input_tokens));
+        }
         if let Some(u) = reply.usage.filter(|u| !u.estimated) {
             result.context_tokens = Some(u.total());
         }
@@ -301,7 +317,15 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
                 "Not run: {} tool calls in one round is over the limit of {limit}; make fewer calls at a time.",
                 reply.tool_calls.len()
             );
-            finish_unrun(&env, &reply.tool_calls, &why, &mut conversation, &mut rec).await;
+            finish_unrun(
+                &env,
+                &reply.tool_calls,
+                &why,
+                "limit: max_tool_calls_per_round",
+                &mut conversation,
+                &mut rec,
+            )
+            .await;
             limit_reached(
                 &env,
                 &mut rec,
@@ -314,9 +338,34 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             break;
         }
 
+        result.used_tools = true;
+        // Calls to tools the policy did not offer: an error the model can act on, and every
+        // tool offered from the next round.
+        let (calls, unoffered) = split_unoffered(&env, &reply.tool_calls);
+        if !unoffered.is_empty() {
+            let why = format!(
+                "Not run: {} {} not offered for this task. Every tool is offered from now on: call it again if you still need it.",
+                unoffered
+                    .iter()
+                    .map(|c| format!("`{}`", c.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if unoffered.len() == 1 { "was" } else { "were" }
+            );
+            finish_unrun(
+                &env,
+                &unoffered,
+                &why,
+                "not offered by the turn policy",
+                &mut conversation,
+                &mut rec,
+            )
+            .await;
+            env.offered = all_tool_names(&env);
+        }
         // Gate every call first: the questions queue up in the UI in order.
-        let mut gated = Vec::with_capacity(reply.tool_calls.len());
-        for call in &reply.tool_calls {
+        let mut gated = Vec::with_capacity(calls.len());
+        for call in &calls {
             gated.push(tool_call::gate(&env, call).await);
         }
         let mut stopped: Option<&str> = None;
@@ -400,16 +449,48 @@ async fn limit_reached(env: &TurnEnv, rec: &mut Recorder, message: String) {
     });
 }
 
+/// The calls to run, and those naming an existing tool the policy did not offer (a name no
+/// tool has goes on to the usual "no tool named" answer).
+fn split_unoffered(env: &TurnEnv, calls: &[ToolCall]) -> (Vec<ToolCall>, Vec<ToolCall>) {
+    let exists = |name: &str| {
+        env.toolbox.spec(name).is_some() || (name == skill_tool::NAME && env.skills.is_some())
+    };
+    calls
+        .iter()
+        .cloned()
+        .partition(|c| env.offered.contains(&c.name) || !exists(&c.name))
+}
+
+/// Every tool that exists (the offer after a call to one not offered).
+fn all_tool_names(env: &TurnEnv) -> Vec<String> {
+    let mut names: Vec<String> = env
+        .toolbox
+        .names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if env
+        .skills
+        .as_deref()
+        .and_then(skill_tool::definition)
+        .is_some()
+    {
+        names.push(skill_tool::NAME.to_string());
+    }
+    names
+}
+
 /// Give calls that will not run a result each, so the conversation stays valid.
 async fn finish_unrun(
     env: &TurnEnv,
     calls: &[ToolCall],
     why: &str,
+    audit_reason: &str,
     conversation: &mut Vec<ChatMessage>,
     rec: &mut Recorder,
 ) {
     for call in calls {
-        tool_call::audit_unrun(env, call, "limit: max_tool_calls_per_round").await;
+        tool_call::audit_unrun(env, call, audit_reason).await;
         let (message, stored) = tool_call::not_run(call, why);
         let _ = env.events.send(Event::ToolCallStarted {
             turn_id: env.turn_id,

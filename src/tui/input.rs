@@ -312,6 +312,7 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
         }
         Parsed::Rename(title) => app.rename_current(title),
         Parsed::Compact => vec![Op::Compact],
+        Parsed::Context(draft) => vec![Op::ShowContext { draft }],
         Parsed::Skills => app.open_skills_pane(),
         Parsed::Memory => app.open_memory_pane(),
         Parsed::Init => app.init_agents_md(),

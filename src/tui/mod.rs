@@ -9,6 +9,7 @@ pub mod approval;
 pub mod cells;
 pub mod clock;
 pub mod composer;
+pub mod context_view;
 mod editor;
 pub mod fork_picker;
 pub mod input;

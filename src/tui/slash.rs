@@ -71,6 +71,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         help: "summarise older turns for the model now",
     },
     SlashCommand {
+        name: "context",
+        args: "[MESSAGE]",
+        help: "what the last and next request contain, and why",
+    },
+    SlashCommand {
         name: "export",
         args: "[md|jsonl]",
         help: "write this session to a file",
@@ -95,6 +100,7 @@ pub enum Parsed {
     Fork,
     Rename(String),
     Compact,
+    Context(String),
     Export(String),
     Quit,
     Unknown(String),
@@ -122,6 +128,7 @@ pub fn parse(text: &str) -> Option<Parsed> {
         "init" => Parsed::Init,
         "rename" => Parsed::Rename(args.to_string()),
         "compact" => Parsed::Compact,
+        "context" => Parsed::Context(args.to_string()),
         "export" => Parsed::Export(args.to_string()),
         "quit" | "exit" | "q" => Parsed::Quit,
         other => Parsed::Unknown(other.to_string()),
