@@ -189,6 +189,7 @@ fn report_on_stderr(event: &Event, json: bool) {
             )
         }
         Event::Notice { message, .. } => writeln!(stderr, "pincer: {}", sanitize(message)),
+        Event::ProviderHealth(h) => writeln!(stderr, "pincer: {}", sanitize(&h.message)),
         Event::Retrying {
             attempt,
             max_attempts,

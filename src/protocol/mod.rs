@@ -3,11 +3,13 @@
 //! Front ends send [`Op`]s and receive [`Event`]s over in-process tokio channels. Both types are
 //! plain serde data so `pincer -p --json` can print every event as one JSON line.
 
+mod chain;
 mod memory;
 mod types;
 
 use serde::{Deserialize, Serialize};
 
+pub use chain::*;
 pub use memory::*;
 pub use types::*;
 
@@ -325,6 +327,10 @@ pub enum Event {
     MemoryList(MemoryListing),
     /// Memory changed: a notice with the diff, undoable.
     MemoryChanged(MemoryChange),
+    /// A breaker change, failover, cache hit or tier escalation (one line for the user).
+    ProviderHealth(ProviderHealth),
+    /// Which tier answered under `[routing]` (the status line).
+    TierAnswered(TierAnswer),
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }

@@ -2,6 +2,7 @@
 //! Front ends talk to it only through [`RuntimeHandle`]: `Op`s in, `Event`s out.
 
 mod approvals;
+mod chain;
 mod compact;
 mod context;
 mod fetch_policy;
@@ -89,6 +90,10 @@ pub struct RuntimeSettings {
     pub tools_enabled: bool,
     /// Where skills are read from; `None`: no skills (tests, embedders).
     pub skill_roots: Option<crate::skills::SkillRoots>,
+    /// `--model` / `--provider` (or their variables) chose the model: `[routing]` is off.
+    pub model_pinned: bool,
+    /// Where `[cache] responses = true` keeps replies; `None`: no response cache.
+    pub response_cache_dir: Option<PathBuf>,
 }
 
 impl RuntimeSettings {
@@ -117,6 +122,8 @@ impl RuntimeSettings {
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("pincer")),
             tools_enabled: true,
             skill_roots: None,
+            model_pinned: false,
+            response_cache_dir: None,
         }
     }
 }
@@ -199,6 +206,8 @@ pub(crate) struct Runtime {
     seen_item: i64,
     /// The id a new session will get (its lease is taken before its row is written).
     planned_session: Option<String>,
+    /// Routing, breakers, failover and the response cache, shared by all turns.
+    chain: Arc<chain::ProviderChain>,
 }
 
 impl Runtime {
@@ -217,7 +226,16 @@ impl Runtime {
         }
         let gate = start::build_gate(&settings);
         let toolbox = Arc::new(ToolBox::builtin().with_hop_policy(Arc::new(gate.clone())));
+        let chain = Arc::new(chain::ProviderChain::new(
+            &settings.config,
+            settings.config_path.display().to_string(),
+            Arc::clone(&settings.env),
+            settings.response_cache_dir.clone(),
+            Arc::new(chain::breaker::SystemClock),
+            settings.model_pinned,
+        ));
         Runtime {
+            chain,
             settings,
             events,
             provider,

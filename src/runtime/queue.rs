@@ -57,6 +57,7 @@ impl Runtime {
         let Some(text) = self.queue.pop_front() else {
             return;
         };
+        let route = self.chain.route(&text);
         let client = match self.client() {
             Ok(c) => c,
             Err(e) => {
@@ -122,6 +123,8 @@ impl Runtime {
                 .map(|k| Arc::clone(&k.restricted))
                 .unwrap_or_default(),
             taint: turn::Taint::default(),
+            chain: Arc::clone(&self.chain),
+            route,
         };
         self.emit(Event::TurnStarted { turn_id });
         self.active = Some(ActiveTurn {

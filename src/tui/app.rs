@@ -63,6 +63,8 @@ pub struct App {
     pub transcript: Transcript,
     pub composer: Composer,
     pub provider: Option<ProviderInfo>,
+    /// Which `[routing]` tier answered last (status line).
+    pub tier: Option<crate::protocol::TierAnswer>,
     pub onboarding: Option<OnboardingReport>,
     pub session_id: Option<String>,
     pub turn: TurnState,
@@ -131,6 +133,7 @@ impl App {
             transcript: Transcript::default(),
             composer,
             provider: None,
+            tier: None,
             onboarding: None,
             session_id: None,
             turn: TurnState::Idle,
@@ -225,6 +228,19 @@ impl App {
     pub fn on_event(&mut self, event: Event) {
         match event {
             Event::MemoryList(_) | Event::MemoryChanged(_) => {} // the memory pane (issue 11)
+            Event::ProviderHealth(h) => {
+                if h.discard_partial {
+                    // The next profile or tier starts the reply over.
+                    self.transcript.remove_streaming_reply(h.turn_id);
+                }
+                let level = match h.change {
+                    crate::protocol::HealthChange::CacheHit { .. }
+                    | crate::protocol::HealthChange::BreakerClosed => NoticeLevel::Info,
+                    _ => NoticeLevel::Warning,
+                };
+                self.push_notice(level, h.message);
+            }
+            Event::TierAnswered(answer) => self.tier = Some(answer),
             Event::SessionConfigured {
                 session_id,
                 provider,
