@@ -197,6 +197,7 @@ fn report_on_stderr(event: &Event, json: bool) {
                 memory_line::memory_change_line(change)
             )
         }
+        Event::ProviderHealth(h) => writeln!(stderr, "pincer: {}", sanitize(&h.message)),
         Event::Retrying {
             attempt,
             max_attempts,

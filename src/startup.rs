@@ -15,6 +15,8 @@ pub struct Startup {
     pub config_error: Option<ConfigError>,
     pub provider: Result<ResolvedProvider, ResolveError>,
     pub env: EnvLookup,
+    /// A flag or variable chose the model or profile: `[routing]` does not apply.
+    pub model_pinned: bool,
 }
 
 impl Startup {
@@ -30,7 +32,13 @@ impl Startup {
             &config_path.display().to_string(),
             env.as_ref(),
         );
+        let set = |k: &str| env(k).is_some_and(|v| !v.trim().is_empty());
+        let model_pinned = overrides.model.is_some()
+            || overrides.provider.is_some()
+            || set("PINCER_MODEL")
+            || set("PINCER_PROVIDER");
         Startup {
+            model_pinned,
             paths,
             config,
             config_error,
@@ -88,6 +96,8 @@ impl Startup {
             project_trusted,
             exe: std::env::current_exe().unwrap_or_else(|_| "pincer".into()),
             tools_enabled: true,
+            model_pinned: self.model_pinned,
+            response_cache_dir: Some(self.paths.cache_dir.join("responses")),
         }
     }
 }

@@ -5,6 +5,7 @@ mod memory;
 mod pipeline;
 mod ranges;
 mod resolve;
+mod routing;
 mod skills;
 mod template;
 
@@ -20,6 +21,7 @@ pub use context::{ContextConfig, context_window};
 pub use memory::{EmbeddingsConfig, MemoryConfig};
 pub use pipeline::{InstructionsConfig, PipelineConfig};
 pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
+pub use routing::{BreakerConfig, CacheConfig, ChainConfig, RoutingConfig};
 pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
 
@@ -47,6 +49,8 @@ pub struct Config {
     pub trusted_projects: Vec<String>,
     /// `[tools.shell] pass_env`: secret-looking variables the shell inherits anyway.
     pub shell_pass_env: Vec<String>,
+    /// `[routing]`, `[breaker]`, `[cache]` and each profile's `failover`.
+    pub chain: ChainConfig,
 }
 
 /// `[permissions]`: rule texts such as `shell: git status*` (validated when loaded).
@@ -136,6 +140,7 @@ impl Default for Config {
             untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
             shell_pass_env: Vec::new(),
+            chain: ChainConfig::default(),
         }
     }
 }
@@ -227,6 +232,12 @@ struct FileConfig {
     trusted_projects: Option<Vec<String>>,
     #[serde(default)]
     tools: FileTools,
+    #[serde(default)]
+    routing: routing::FileRouting,
+    #[serde(default)]
+    breaker: routing::FileBreaker,
+    #[serde(default)]
+    cache: routing::FileCache,
 }
 
 /// `[tools]`: per-tool settings.
@@ -315,6 +326,8 @@ struct FileProfile {
     api_key: Option<Spanned<String>>,
     max_tokens: Option<Spanned<u32>>,
     context_window: Option<Spanned<u64>>,
+    /// Profiles tried after a transient failure (`routing.rs`).
+    failover: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -406,9 +419,18 @@ impl Config {
             config.theme = theme;
         }
         config.system_prompt = file.system_prompt;
+        let mut chain = routing::FileChain {
+            routing: file.routing,
+            breaker: file.breaker,
+            cache: file.cache,
+            failover: Vec::new(),
+        };
         for (name, spanned) in file.providers {
             let span = spanned.span();
-            let fp = spanned.into_inner();
+            let mut fp = spanned.into_inner();
+            if let Some(list) = fp.failover.take() {
+                chain.failover.push((name.clone(), list));
+            }
             let base = config.providers.get(&name).cloned();
             let kind = match (fp.kind, &base) {
                 (Some(k), _) => k,
@@ -517,6 +539,7 @@ impl Config {
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         config.network = ranges::resolve_network(file.network, &at)?;
         config.shell_pass_env = file.tools.shell.pass_env;
+        config.chain = chain.resolve(&config.providers, &at)?;
         Ok(config)
     }
 
@@ -591,6 +614,7 @@ impl Config {
             "\n[context]\ncompact_at = {}\nkeep_turns = {}\nmodel_summary = {}\n",
             self.context.compact_at, self.context.keep_turns, self.context.model_summary
         ));
+        out.push_str(&self.chain.describe());
         for (name, p) in &self.providers {
             out.push_str(&format!(
                 "\n[providers.{name}]\nkind = {:?}\nbase_url = {:?}\nmodel = {:?}\napi_key_env = {}\nmax_tokens = {}\ncontext_window = {}\n",

@@ -37,6 +37,8 @@ theme = "dark"
 # api_key_env = "OPENROUTER_API_KEY"
 # max_tokens = 4096
 # context_window = 131072     # tokens; guessed from the model name when unset
+# failover = ["anthropic"]   # tried in order after 5xx, timeouts, dropped connections, 429
+#                             # (never after 401/403 or a context-length error)
 
 # How tool calls are gated when no rule decides:
 #   plan      read-only tools only
@@ -95,6 +97,23 @@ theme = "dark"
 # max_retries = 4                   # for 429, 5xx and dropped connections
 # retry_base_delay_ms = 1000        # doubled each attempt, ±25 % jitter
 # retry_max_delay_ms = 30000
+
+[routing]
+# Which profile answers each tier: short, simple questions go to the small tier, multi-step or
+# risky work to the large one. A tier left out uses the current profile; /model and --model
+# always win. A small-tier failure (error, empty answer, refusing a needed tool) escalates once.
+# small = "ollama"
+# large = "openai"
+
+[breaker]
+# failures = 5                      # transient failures in a row that open a profile's breaker
+# cool_down_secs = 30               # skipped this long, then probed
+# probes = 1                        # successful probes that close it again
+
+[cache]
+# responses = false                 # answer repeated tool-free requests from a cache
+# max_entries = 200
+# max_age_secs = 86400
 
 [tools.shell]
 # Provider keys and secret-looking variables (*_KEY, *_TOKEN, *_SECRET, *_PASSWORD, …)

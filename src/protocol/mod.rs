@@ -3,6 +3,7 @@
 //! Front ends send [`Op`]s and receive [`Event`]s over in-process tokio channels. Both types are
 //! plain serde data so `pincer -p --json` can print every event as one JSON line.
 
+mod chain;
 mod memory;
 mod memory_text;
 mod pipeline;
@@ -10,6 +11,7 @@ mod types;
 
 use serde::{Deserialize, Serialize};
 
+pub use chain::*;
 pub use memory::*;
 pub use pipeline::*;
 pub use types::*;
@@ -339,6 +341,10 @@ pub enum Event {
     TurnDiagnostics(Box<TurnDiagnostics>),
     /// Answer to `ShowContext`.
     ContextReport(Box<ContextReport>),
+    /// A breaker change, failover, cache hit or tier escalation (one line for the user).
+    ProviderHealth(ProviderHealth),
+    /// Which tier answered under `[routing]` (the status line).
+    TierAnswered(TierAnswer),
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }

@@ -2,6 +2,7 @@
 //! Front ends talk to it only through [`RuntimeHandle`]: `Op`s in, `Event`s out.
 
 mod approvals;
+mod chain;
 mod compact;
 mod context;
 mod fetch_policy;
@@ -98,6 +99,10 @@ pub struct RuntimeSettings {
     /// The memory folder (`<data>/memory`): core memory for the prompt, the memory tools and
     /// index; `None`: no memory (tests, embedders).
     pub memory_dir: Option<PathBuf>,
+    /// `--model` / `--provider` (or their variables) chose the model: `[routing]` is off.
+    pub model_pinned: bool,
+    /// Where `[cache] responses = true` keeps replies; `None`: no response cache.
+    pub response_cache_dir: Option<PathBuf>,
 }
 
 impl RuntimeSettings {
@@ -127,6 +132,8 @@ impl RuntimeSettings {
             tools_enabled: true,
             skill_roots: None,
             memory_dir: None,
+            model_pinned: false,
+            response_cache_dir: None,
         }
     }
 }
@@ -223,6 +230,8 @@ pub(crate) struct Runtime {
     calibration: crate::pipeline::Calibration,
     last_diagnostics: Option<crate::protocol::TurnDiagnostics>,
     last_system: Option<Option<String>>,
+    /// Routing, breakers, failover and the response cache, shared by all turns.
+    chain: Arc<chain::ProviderChain>,
 }
 
 impl Runtime {
@@ -241,7 +250,16 @@ impl Runtime {
         }
         let gate = start::build_gate(&settings);
         let toolbox = Arc::new(ToolBox::builtin().with_hop_policy(Arc::new(gate.clone())));
+        let chain = Arc::new(chain::ProviderChain::new(
+            &settings.config,
+            settings.config_path.display().to_string(),
+            Arc::clone(&settings.env),
+            settings.response_cache_dir.clone(),
+            Arc::new(chain::breaker::SystemClock),
+            settings.model_pinned,
+        ));
         Runtime {
+            chain,
             settings,
             events,
             provider,

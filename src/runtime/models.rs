@@ -74,6 +74,7 @@ impl Runtime {
             }
         }
         self.client = None;
+        self.chain.pin();
         if let Some(p) = &self.provider {
             self.emit(Event::ProviderChanged { provider: p.info() });
         }

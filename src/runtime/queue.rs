@@ -76,6 +76,7 @@ impl Runtime {
         let turn_id = self.next_turn_id;
         self.next_turn_id += 1;
         let plan = self.plan_turn(&text, turn_id).await;
+        let route = self.chain.route(plan.diagnostics.policy.tier);
         let cancel = CancellationToken::new();
         let s = &self.settings;
         // The policy's bounds (never above [limits]).
@@ -134,6 +135,8 @@ impl Runtime {
             } else {
                 None
             },
+            chain: Arc::clone(&self.chain),
+            route,
         };
         self.emit(Event::TurnStarted { turn_id });
         self.active = Some(ActiveTurn {

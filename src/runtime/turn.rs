@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::approvals::Approvals;
 use super::gate::SharedGate;
 use super::history::{StoredCall, StoredResult};
-use super::model_call::{CallOutcome, call_model, resolve_model};
+use super::model_call::{CallOutcome, resolve_model};
 use super::reply_writer::ReplyWriter;
 use super::skill_tool;
 use super::storage::StoreHandle;
@@ -60,6 +60,9 @@ pub struct TurnEnv {
     pub taint: Taint,
     /// Memory tools offered when set (`[memory] enabled`).
     pub memory: Option<Arc<crate::memory::MemoryService>>,
+    /// Routing, breakers, failover, response cache (`chain/`), and this turn's tier.
+    pub chain: Arc<super::chain::ProviderChain>,
+    pub route: super::chain::Route,
 }
 
 /// What untrusted content a turn has taken in (the first source), shown with approval
@@ -241,16 +244,15 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             tools,
         };
         let mut writer = ReplyWriter::new(rec.store.clone(), rec.session_id.clone());
-        let reply = call_model(
-            &env.client,
-            &request,
-            env.retry,
-            &env.cancel,
-            &env.events,
-            env.turn_id,
-            &mut writer,
-        )
-        .await;
+        let ask = super::chain::Ask {
+            current: &env.client,
+            request: &request,
+            retry: env.retry,
+            cancel: &env.cancel,
+            events: &env.events,
+            turn_id: env.turn_id,
+        };
+        let reply = env.chain.ask(&mut env.route, ask, &mut writer).await;
         add_usage(&mut result.usage, reply.usage);
         if round == 1
             && let Some(u) = reply.usage.filter(|u| !u.estimated && u.input_tokens > 0)

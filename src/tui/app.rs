@@ -63,6 +63,8 @@ pub struct App {
     pub transcript: Transcript,
     pub composer: Composer,
     pub provider: Option<ProviderInfo>,
+    /// Which `[routing]` tier answered last (status line).
+    pub tier: Option<crate::protocol::TierAnswer>,
     pub onboarding: Option<OnboardingReport>,
     pub session_id: Option<String>,
     pub turn: TurnState,
@@ -135,6 +137,7 @@ impl App {
             transcript: Transcript::default(),
             composer,
             provider: None,
+            tier: None,
             onboarding: None,
             session_id: None,
             turn: TurnState::Idle,
@@ -236,6 +239,19 @@ impl App {
             Event::ContextReport(report) => {
                 self.push_notice(NoticeLevel::Info, super::context_view::text(&report))
             }
+            Event::ProviderHealth(h) => {
+                if h.discard_partial {
+                    // The next profile or tier starts the reply over.
+                    self.transcript.remove_streaming_reply(h.turn_id);
+                }
+                let level = match h.change {
+                    crate::protocol::HealthChange::CacheHit { .. }
+                    | crate::protocol::HealthChange::BreakerClosed => NoticeLevel::Info,
+                    _ => NoticeLevel::Warning,
+                };
+                self.push_notice(level, h.message);
+            }
+            Event::TierAnswered(answer) => self.tier = Some(answer),
             Event::SessionConfigured {
                 session_id,
                 provider,

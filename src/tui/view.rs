@@ -228,6 +228,11 @@ pub fn status_spans(
         },
         t.status.add_modifier(Modifier::BOLD),
     )];
+    if let Some(a) = &app.tier {
+        let escalated = if a.escalated { ", escalated" } else { "" };
+        let answered = format!(" {} tier: {}{escalated} ·", a.tier.as_str(), a.profile);
+        left.push(Span::styled(answered, t.muted));
+    }
     let mode_style = match app.mode {
         crate::protocol::ApprovalMode::Yolo => t.error,
         crate::protocol::ApprovalMode::AutoEdit => t.warning,
