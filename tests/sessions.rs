@@ -236,6 +236,54 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
     let path = message.trim_start_matches("exported to ").to_string();
     let md = std::fs::read_to_string(&path).unwrap();
     assert!(md.contains("second question") && md.contains("two"), "{md}");
+    // Named after the title; a second export gets its own file instead of overwriting.
+    let title_slug: String = a
+        .title
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    assert!(
+        path.ends_with(&format!("/{title_slug}.md")),
+        "{path} for «{}»",
+        a.title
+    );
+    rt.ops
+        .send(Op::ExportSession {
+            id: a.id.clone(),
+            format: ExportFormat::Markdown,
+        })
+        .unwrap();
+    let evs = until(
+        &mut rt,
+        |e| matches!(e, Event::Notice { message, .. } if message.starts_with("exported to")),
+    )
+    .await;
+    let Some(Event::Notice { message, .. }) = evs.last() else {
+        panic!()
+    };
+    assert!(
+        message.ends_with(&format!("/{title_slug}-2.md")),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        md,
+        "the first export is untouched"
+    );
+
+    rt.ops
+        .send(Op::RenameSession {
+            id: a.id.clone(),
+            title: "  ".into(),
+        })
+        .unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Notice { .. })).await;
+    assert!(
+        matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("/rename TITLE")),
+        "{evs:?}"
+    );
 
     rt.ops.send(Op::DeleteSession { id: a.id.clone() }).unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
@@ -457,15 +505,52 @@ async fn compact_on_demand_says_when_there_is_nothing_to_do() {
         matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("nothing to compact"))
     );
     chat(&mut rt, "two").await;
+    // "one" / "a" are smaller than any summary of them: /compact keeps them and says so.
+    rt.ops.send(Op::Compact).unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Notice { .. })).await;
+    assert!(
+        matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("would not make the context smaller")),
+        "{evs:?}"
+    );
+    assert!(!evs.iter().any(|e| matches!(e, Event::Compacted { .. })));
+}
+
+#[tokio::test]
+async fn compact_on_demand_never_makes_the_context_bigger() {
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["a"], None)),
+        Reply::sse(openai_sse(&["b"], None)),
+        Reply::sse(openai_sse(&["c"], None)),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rt = runtime::spawn(settings(&server.url(), dir.path().join("p.db"), "/w", None));
+    configured(&mut rt).await;
+    chat(&mut rt, &format!("one {}", "lorem ipsum ".repeat(800))).await;
+    chat(&mut rt, "two").await;
     rt.ops.send(Op::Compact).unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::Compacted { .. })).await;
-    assert!(matches!(
-        evs.last(),
-        Some(Event::Compacted {
-            replaced_messages: 2,
-            ..
-        })
-    ));
+    let Some(Event::Compacted {
+        replaced_messages: 2,
+        tokens_before,
+        tokens_after,
+        ..
+    }) = evs.last()
+    else {
+        panic!("{evs:?}")
+    };
+    assert!(
+        tokens_after < tokens_before,
+        "{tokens_after} < {tokens_before}"
+    );
+    // Compacting again: only the short turn is older now, and its summary would be bigger.
+    chat(&mut rt, "three").await;
+    rt.ops.send(Op::Compact).unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Notice { .. })).await;
+    assert!(
+        matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("would not make the context smaller")),
+        "{evs:?}"
+    );
 }
 
 fn msgs_system(body: &serde_json::Value) -> String {
@@ -495,7 +580,7 @@ async fn compact_on_demand_can_ask_the_model_for_the_summary() {
     s.config.context.model_summary = true;
     let mut rt = runtime::spawn(s);
     configured(&mut rt).await;
-    chat(&mut rt, "one").await;
+    chat(&mut rt, &format!("one {}", "lorem ipsum ".repeat(300))).await;
     chat(&mut rt, "two").await;
     rt.ops.send(Op::Compact).unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::Compacted { .. })).await;

@@ -4,6 +4,7 @@
 mod approvals;
 mod compact;
 mod context;
+mod export_name;
 mod fetch_policy;
 mod gate;
 mod history;
