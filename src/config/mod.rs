@@ -18,7 +18,7 @@ use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
 pub use profile_write::{INIT_PROVIDERS, write_profile};
-pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
+pub use resolve::{Overrides, ResolveError, ResolvedProvider, is_local_url, resolve_provider};
 pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
 

@@ -19,6 +19,9 @@ theme = "dark"
 #   yolo      everything runs (still sandboxed and audited)
 # mode = "ask"
 
+# Projects whose own .pincer/config.toml allow rules you trust (their deny/ask rules always apply).
+# trusted_projects = ["/home/me/src/myproject"]
+
 # Top-level keys end here: everything below belongs to a [table].
 
 # Built-in profiles (override any field here): openai, anthropic, ollama, llamacpp, lmstudio.
@@ -52,9 +55,6 @@ theme = "dark"
 # allow = ["shell: git status*", "shell: cargo test*", "write_file: src/**", "web_fetch: domain:docs.rs"]
 # ask = ["shell: git push*"]
 # deny = ["shell: rm -rf*"]
-
-# Projects whose own .pincer/config.toml allow rules you trust (their deny/ask rules always apply).
-# trusted_projects = ["/home/me/src/myproject"]
 
 [limits]
 # max_rounds = 25                   # model rounds for one message

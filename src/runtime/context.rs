@@ -3,7 +3,6 @@
 
 use super::compact::{self, StoredCompaction};
 use super::{Runtime, start};
-use crate::config::context_window;
 use crate::protocol::{Event, NoticeLevel};
 use crate::provider::ChatMessage;
 use crate::store::ItemKind;
@@ -25,12 +24,7 @@ pub(super) enum Trigger {
 impl Runtime {
     /// The model's context window in tokens (0 when no provider is configured).
     pub(super) fn window(&self) -> u64 {
-        let Some(p) = &self.provider else { return 0 };
-        context_window(
-            self.settings.config.providers.get(&p.profile),
-            p.kind,
-            &p.model,
-        )
+        self.window_info().0
     }
 
     /// The system prompt (with the skills catalog) and the latest compaction summary.
@@ -50,11 +44,12 @@ impl Runtime {
     }
 
     pub(super) fn emit_context_usage(&self) {
-        let window = self.window();
+        let (window, window_source) = self.window_info();
         if window > 0 {
             self.emit(Event::ContextUsage {
                 used_tokens: self.context_used(),
                 window_tokens: window,
+                window_source,
             });
         }
     }

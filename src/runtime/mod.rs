@@ -72,6 +72,9 @@ pub struct RuntimeSettings {
     pub startup_errors: Vec<(ErrorKind, String)>,
     /// Look for local servers when no provider is usable (off in headless mode and most tests).
     pub probe_when_unconfigured: bool,
+    /// Ask a local server for its context window after start-up (TUI; off in headless mode
+    /// and most tests, whose scripted servers answer only what they are asked).
+    pub learn_window_at_start: bool,
     pub env: EnvLookup,
     /// A front end can answer approval requests (TUI); headless cannot.
     pub interactive: bool,
@@ -109,6 +112,7 @@ impl RuntimeSettings {
             resume: Resume::New,
             startup_errors: Vec::new(),
             probe_when_unconfigured: false,
+            learn_window_at_start: false,
             env: real_env(),
             interactive: true,
             mode_override: None,
@@ -145,6 +149,8 @@ enum Wake {
     /// A skill folder changed.
     Skills,
     Probe(Vec<Finding>),
+    /// A server reported its context window.
+    WindowLearned,
     TurnDone(Result<turn::TurnResult, tokio::task::JoinError>),
     /// The session's lease, waited for because another pincer held it.
     Lease(LeaseWaited),
@@ -200,6 +206,8 @@ pub(crate) struct Runtime {
     seen_item: i64,
     /// The id a new session will get (its lease is taken before its row is written).
     planned_session: Option<String>,
+    /// The start-up provider and the context windows servers reported (`models.rs`).
+    models: models::ModelState,
 }
 
 impl Runtime {
@@ -216,6 +224,7 @@ impl Runtime {
         if let Some(key) = provider.as_ref().and_then(|p| p.api_key.as_deref()) {
             crate::redact::add_exact(key);
         }
+        let models = models::ModelState::new(provider.clone());
         let gate = start::build_gate(&settings);
         let toolbox = Arc::new(ToolBox::builtin().with_hop_policy(Arc::new(gate.clone())));
         Runtime {
@@ -245,6 +254,7 @@ impl Runtime {
             lease_wait: None,
             seen_item: 0,
             planned_session: None,
+            models,
         }
     }
 
@@ -264,12 +274,17 @@ impl Runtime {
         let (probe_tx, mut probe_rx) = mpsc::unbounded_channel::<Vec<Finding>>();
         let (skills_tx, mut skills_rx) = mpsc::unbounded_channel::<()>();
         self.start(probe_tx, skills_tx).await;
+        let mut window_learned = self.models.take_learned();
+        if self.settings.learn_window_at_start {
+            self.learn_window();
+        }
         loop {
             let active = self.active.as_mut();
             let lease_wait = self.lease_wait.as_mut();
             let wake = tokio::select! {
                 op = ops.recv() => Wake::Op(op),
                 Some(findings) = probe_rx.recv() => Wake::Probe(findings),
+                Some(()) = window_learned.recv() => Wake::WindowLearned,
                 Some(()) = skills_rx.recv() => {
                     // One rescan for a burst of changes.
                     while skills_rx.try_recv().is_ok() {}
@@ -292,6 +307,7 @@ impl Runtime {
                 Wake::Op(None | Some(Op::Shutdown)) => break,
                 Wake::Op(Some(op)) => self.handle(op).await,
                 Wake::Probe(findings) => self.emit_onboarding(true, findings),
+                Wake::WindowLearned => self.emit_context_usage(),
                 Wake::Skills => self.rescan_skills(false).await,
                 Wake::TurnDone(result) => {
                     if let Some(active) = self.active.take() {
@@ -334,7 +350,8 @@ impl Runtime {
                 self.warned_full = false;
                 self.configured(Vec::new()).await;
             }
-            Op::SetModel { name } => self.set_model(name.trim()),
+            Op::SetModel { name } => self.set_model(name.trim()).await,
+            Op::ListModels => self.list_models(),
             Op::ApprovalDecision {
                 request_id,
                 decision,

@@ -91,7 +91,7 @@ pub async fn call_model(
             Some(Ok(())) => break,
             Some(Err(e)) => {
                 retry += 1;
-                let delay = if e.retryable() {
+                let delay = if e.retryable() && retry <= e.retry_cap(policy.max_retries) {
                     policy.delay(retry, e.retry_after())
                 } else {
                     None
@@ -123,7 +123,7 @@ pub async fn call_model(
                 let _ = events.send(Event::Retrying {
                     turn_id,
                     attempt: retry,
-                    max_attempts: policy.max_retries,
+                    max_attempts: e.retry_cap(policy.max_retries),
                     delay_ms: delay.as_millis() as u64,
                     reason: e.to_string(),
                     discard_partial,

@@ -13,6 +13,7 @@ mod editor;
 pub mod fork_picker;
 pub mod input;
 pub mod markdown;
+mod model_list;
 pub mod panes;
 pub mod session_pane;
 pub mod skill_ui;
