@@ -72,7 +72,10 @@ async fn configured(rt: &mut RuntimeHandle) {
 
 #[tokio::test]
 async fn model_lists_profiles_the_start_up_provider_and_the_servers_models() {
-    let server = MockServer::start(vec![json(r#"{"data":[{"id":"qwen3:4b"},{"id":"llama3.2"}]}"#)]).await;
+    let server = MockServer::start(vec![json(
+        r#"{"data":[{"id":"qwen3:4b"},{"id":"llama3.2"}]}"#,
+    )])
+    .await;
     // Started with --base-url: a "custom" profile that is not in the config.
     let mut p = mock_provider(&server.url());
     p.profile = "custom".into();
@@ -81,9 +84,15 @@ async fn model_lists_profiles_the_start_up_provider_and_the_servers_models() {
     s.config.providers.remove("mock");
     let mut rt = runtime::spawn(s);
     configured(&mut rt).await;
-    rt.ops.send(Op::SetModel { name: String::new() }).unwrap();
+    rt.ops
+        .send(Op::SetModel {
+            name: String::new(),
+        })
+        .unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::ModelList(_))).await;
-    let Some(Event::ModelList(listing)) = evs.last() else { panic!() };
+    let Some(Event::ModelList(listing)) = evs.last() else {
+        panic!()
+    };
     assert_eq!(listing.server_models, vec!["qwen3:4b", "llama3.2"]);
     assert_eq!(listing.server_error, None);
     assert_eq!(listing.current.as_ref().unwrap().profile, "custom");
@@ -115,22 +124,45 @@ async fn switching_to_an_unreachable_server_says_so_at_once_and_keeps_the_curren
     );
     let mut rt = runtime::spawn(s);
     configured(&mut rt).await;
-    rt.ops.send(Op::SetModel { name: "gone".into() }).unwrap();
+    rt.ops
+        .send(Op::SetModel {
+            name: "gone".into(),
+        })
+        .unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::Error { .. })).await;
-    let Some(Event::Error { kind, message, .. }) = evs.last() else { panic!() };
+    let Some(Event::Error { kind, message, .. }) = evs.last() else {
+        panic!()
+    };
     assert_eq!(*kind, ErrorKind::Network);
-    assert!(message.contains("not switched to gone") && message.contains("does not answer"), "{message}");
-    assert!(!evs.iter().any(|e| matches!(e, Event::ProviderChanged { .. })));
+    assert!(
+        message.contains("not switched to gone") && message.contains("does not answer"),
+        "{message}"
+    );
+    assert!(
+        !evs.iter()
+            .any(|e| matches!(e, Event::ProviderChanged { .. }))
+    );
     // A model id on the reachable server switches (after asking it), and the next turn uses it.
     rt.ops.send(Op::SetModel { name: "m".into() }).unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::ProviderChanged { .. })).await;
-    let Some(Event::ProviderChanged { provider }) = evs.last() else { panic!() };
-    assert_eq!((provider.profile.as_str(), provider.model.as_str()), ("mock", "m"));
+    let Some(Event::ProviderChanged { provider }) = evs.last() else {
+        panic!()
+    };
+    assert_eq!(
+        (provider.profile.as_str(), provider.model.as_str()),
+        ("mock", "m")
+    );
     rt.ops.send(Op::UserMessage { text: "hi".into() }).unwrap();
     let evs = until(&mut rt, finished).await;
     assert!(
-        evs.iter().any(|e| matches!(e, Event::AssistantMessageDone { text, .. } if text == "still here")),
-        "{evs:?} {:?}", server.requests().iter().map(|r| r.path.clone()).collect::<Vec<_>>()
+        evs.iter()
+            .any(|e| matches!(e, Event::AssistantMessageDone { text, .. } if text == "still here")),
+        "{evs:?} {:?}",
+        server
+            .requests()
+            .iter()
+            .map(|r| r.path.clone())
+            .collect::<Vec<_>>()
     );
 }
 
@@ -145,19 +177,35 @@ async fn a_llamacpp_server_reports_its_window_and_it_is_not_a_guess() {
     let mut rt = runtime::spawn(s);
     // A guess may come first; the server's answer follows.
     let evs = until(&mut rt, |e| {
-        matches!(e, Event::ContextUsage { window_source: WindowSource::Server, .. })
+        matches!(
+            e,
+            Event::ContextUsage {
+                window_source: WindowSource::Server,
+                ..
+            }
+        )
     })
     .await;
-    let Some(Event::ContextUsage { window_tokens, window_source, .. }) = evs.last() else { panic!() };
-    assert_eq!((*window_tokens, *window_source), (8192, WindowSource::Server));
+    let Some(Event::ContextUsage {
+        window_tokens,
+        window_source,
+        ..
+    }) = evs.last()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (*window_tokens, *window_source),
+        (8192, WindowSource::Server)
+    );
     assert_eq!(server.requests()[0].path, "/props");
 }
 
 #[tokio::test]
 async fn an_ollama_server_reports_its_window_through_api_show() {
     let server = MockServer::start(vec![
-        not_found(),                                             // /props
-        json(r#"{"object":"list","data":[{"id":"m"}]}"#),        // /v1/models: no size
+        not_found(),                                      // /props
+        json(r#"{"object":"list","data":[{"id":"m"}]}"#), // /v1/models: no size
         json(r#"{"model_info":{"general.architecture":"qwen3","qwen3.context_length":40960}}"#),
     ])
     .await;
@@ -166,11 +214,27 @@ async fn an_ollama_server_reports_its_window_through_api_show() {
     let mut rt = runtime::spawn(s);
     // A guess may come first; the server's answer follows.
     let evs = until(&mut rt, |e| {
-        matches!(e, Event::ContextUsage { window_source: WindowSource::Server, .. })
+        matches!(
+            e,
+            Event::ContextUsage {
+                window_source: WindowSource::Server,
+                ..
+            }
+        )
     })
     .await;
-    let Some(Event::ContextUsage { window_tokens, window_source, .. }) = evs.last() else { panic!() };
-    assert_eq!((*window_tokens, *window_source), (40960, WindowSource::Server));
+    let Some(Event::ContextUsage {
+        window_tokens,
+        window_source,
+        ..
+    }) = evs.last()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (*window_tokens, *window_source),
+        (40960, WindowSource::Server)
+    );
     let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, vec!["/props", "/v1/models", "/api/show"]);
     assert_eq!(server.requests()[2].json().unwrap()["model"], "m");
@@ -183,7 +247,9 @@ async fn a_window_nobody_reported_is_marked_as_a_guess() {
     configured(&mut rt).await;
     rt.ops.send(Op::UserMessage { text: "hi".into() }).unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::ContextUsage { .. })).await;
-    let Some(Event::ContextUsage { window_source, .. }) = evs.last() else { panic!() };
+    let Some(Event::ContextUsage { window_source, .. }) = evs.last() else {
+        panic!()
+    };
     assert_eq!(*window_source, WindowSource::Guessed);
 }
 
@@ -193,15 +259,29 @@ async fn a_refused_loopback_connection_is_retried_once() {
     configured(&mut rt).await;
     rt.ops.send(Op::UserMessage { text: "hi".into() }).unwrap();
     let evs = until(&mut rt, finished).await;
-    let retries = evs.iter().filter(|e| matches!(e, Event::Retrying { .. })).count();
+    let retries = evs
+        .iter()
+        .filter(|e| matches!(e, Event::Retrying { .. }))
+        .count();
     assert_eq!(retries, 1, "{evs:?}");
     assert!(
-        evs.iter().any(|e| matches!(e, Event::Retrying { max_attempts: 1, .. })),
+        evs.iter().any(|e| matches!(
+            e,
+            Event::Retrying {
+                max_attempts: 1,
+                ..
+            }
+        )),
         "the retry says it is the only one"
     );
     let error = evs.iter().find_map(|e| match e {
         Event::Error { message, .. } => Some(message.clone()),
         _ => None,
     });
-    assert!(error.as_deref().is_some_and(|m| m.contains("connection refused")), "{error:?}");
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|m| m.contains("connection refused")),
+        "{error:?}"
+    );
 }

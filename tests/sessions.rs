@@ -664,3 +664,71 @@ async fn a_full_window_that_cannot_be_compacted_is_said_once() {
     let evs = chat(&mut rt, "more").await;
     assert!(!warned(&evs), "said once");
 }
+
+#[tokio::test]
+async fn a_failed_request_adds_no_tokens_to_the_session() {
+    // Every attempt streams some text, then the connection is reset: the turn fails.
+    let broken = || {
+        Reply::Sse(vec![
+            Step::Bytes(
+                b"data: {\"choices\":[{\"delta\":{\"content\":\"partial answer\"}}]}\n\n".to_vec(),
+            ),
+            Step::Reset,
+        ])
+    };
+    let server = MockServer::start(vec![broken(), broken(), broken()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut rt = runtime::spawn(settings(&server.url(), db.clone(), "/w/a", None));
+    configured(&mut rt).await;
+    let evs = chat(&mut rt, "please").await;
+    let Some(Event::TurnFinished { outcome, usage, .. }) = evs.last() else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(*outcome, pincer::protocol::TurnOutcome::Failed, "{evs:?}");
+    assert_eq!(*usage, None, "failed-request tokens are not counted");
+    rt.ops.send(Op::Shutdown).unwrap();
+    until(&mut rt, |e| matches!(e, Event::ShutdownComplete)).await;
+    let mut s = settings(&server.url(), db, "/w/a", None);
+    s.resume = Resume::ContinueLast;
+    let mut rt = runtime::spawn(s);
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    assert!(
+        matches!(
+            evs.last(),
+            Some(Event::SessionConfigured {
+                session_tokens: 0,
+                ..
+            })
+        ),
+        "{evs:?}"
+    );
+}
+
+/// Decided: a run with no provider never reaches a model and leaves no session. A request
+/// that reached a server (even one answered with an error) keeps its session, so the user can
+/// resume it and try again (`an_error_the_user_saw_is_in_the_resumed_transcript`).
+#[tokio::test]
+async fn a_run_without_a_provider_leaves_no_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut s = settings("http://127.0.0.1:9", db, "/w/none", None);
+    s.provider = Err(pincer::config::ResolveError::NothingConfigured {
+        config_path: "/c/config.toml".into(),
+    });
+    let mut rt = runtime::spawn(s);
+    configured(&mut rt).await;
+    rt.ops
+        .send(Op::UserMessage {
+            text: "hello?".into(),
+        })
+        .unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Error { .. })).await;
+    assert!(
+        matches!(evs.last(), Some(Event::Error { message, .. }) if message.contains("not sent")),
+        "{evs:?}"
+    );
+    let (all, current) = list(&mut rt, SessionScope::All).await;
+    assert!(all.is_empty(), "{all:?}");
+    assert_eq!(current, None);
+}

@@ -124,7 +124,9 @@ pub async fn list_models(provider: &ResolvedProvider) -> Result<Vec<String>, Cat
             return Ok(ids);
         }
     }
-    if matches!(first, Err(CatalogError::Unreachable { .. })) || provider.kind != ProviderKind::Openai {
+    if matches!(first, Err(CatalogError::Unreachable { .. }))
+        || provider.kind != ProviderKind::Openai
+    {
         return first.map(|b| super::probe::model_ids(&b));
     }
     let tags = format!("{}/api/tags", server_root(&provider.base_url));
@@ -154,7 +156,9 @@ pub async fn discover_window(provider: &ResolvedProvider) -> Option<u64> {
     }
     let mut model = provider.model.clone();
     if model.is_empty() {
-        let tags = get(&client, provider, &format!("{root}/api/tags")).await.ok()?;
+        let tags = get(&client, provider, &format!("{root}/api/tags"))
+            .await
+            .ok()?;
         model = super::probe::model_ids(&tags).into_iter().next()?;
     }
     let show = with_auth(client.post(format!("{root}/api/show")), provider)
@@ -206,8 +210,14 @@ mod tests {
 
     #[test]
     fn roots() {
-        assert_eq!(server_root("http://127.0.0.1:8080/v1"), "http://127.0.0.1:8080");
-        assert_eq!(server_root("http://127.0.0.1:8080/v1/"), "http://127.0.0.1:8080");
+        assert_eq!(
+            server_root("http://127.0.0.1:8080/v1"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            server_root("http://127.0.0.1:8080/v1/"),
+            "http://127.0.0.1:8080"
+        );
         assert_eq!(server_root("http://h:1"), "http://h:1");
     }
 
@@ -222,9 +232,16 @@ mod tests {
         assert_eq!(props_n_ctx("<html>"), None);
         let models = r#"{"data":[{"id":"a.gguf","meta":{"n_ctx_train":131072}},{"id":"b","meta":{"n_ctx_train":2048}}]}"#;
         assert_eq!(models_n_ctx(models, "b"), Some(2048));
-        assert_eq!(models_n_ctx(models, "zzz"), None, "two models and none named");
         assert_eq!(
-            models_n_ctx(r#"{"data":[{"id":"only","meta":{"n_ctx_train":32768}}]}"#, ""),
+            models_n_ctx(models, "zzz"),
+            None,
+            "two models and none named"
+        );
+        assert_eq!(
+            models_n_ctx(
+                r#"{"data":[{"id":"only","meta":{"n_ctx_train":32768}}]}"#,
+                ""
+            ),
             Some(32768)
         );
         assert_eq!(

@@ -305,15 +305,30 @@ mod tests {
 
     #[test]
     fn loopback_urls() {
-        for u in ["http://127.0.0.1:8080/v1", "http://localhost:11434", "http://[::1]:9/v1", "http://127.1.2.3"] {
+        for u in [
+            "http://127.0.0.1:8080/v1",
+            "http://localhost:11434",
+            "http://[::1]:9/v1",
+            "http://127.1.2.3",
+        ] {
             assert!(is_loopback_url(u), "{u}");
         }
-        for u in ["http://192.168.1.2:8080", "https://api.openai.com/v1", "http://localhost.evil.com/"] {
+        for u in [
+            "http://192.168.1.2:8080",
+            "https://api.openai.com/v1",
+            "http://localhost.evil.com/",
+        ] {
             assert!(!is_loopback_url(u), "{u}");
         }
-        let e = ProviderError::ConnectionRefused { message: "x".into(), loopback: true };
+        let e = ProviderError::ConnectionRefused {
+            message: "x".into(),
+            loopback: true,
+        };
         assert_eq!((e.retry_cap(4), e.retry_cap(0)), (1, 0));
-        let e = ProviderError::ConnectionRefused { message: "x".into(), loopback: false };
+        let e = ProviderError::ConnectionRefused {
+            message: "x".into(),
+            loopback: false,
+        };
         assert_eq!(e.retry_cap(4), 4);
     }
 

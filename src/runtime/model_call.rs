@@ -153,13 +153,17 @@ pub async fn call_model(
                     .sum::<usize>(),
         )
     };
-    if usage_in.is_some() || usage_out.is_some() {
+    if reply.outcome == CallOutcome::Failed {
+        // A failed request's tokens (partial text of a broken stream included) never count
+        // toward the session's total.
+        reply.usage = None;
+    } else if usage_in.is_some() || usage_out.is_some() {
         reply.usage = Some(TokenUsage {
             input_tokens: usage_in.unwrap_or(0),
             output_tokens: usage_out.unwrap_or_else(output_estimate),
             estimated: usage_in.is_none() || usage_out.is_none(),
         });
-    } else if reply.outcome != CallOutcome::Failed || !reply.text.is_empty() {
+    } else {
         let input: usize = request.messages.iter().map(|m| m.text_len()).sum::<usize>()
             + request.system.as_deref().map(str::len).unwrap_or(0);
         reply.usage = Some(TokenUsage {

@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use crate::config::{Overrides, ResolvedProvider, context_window, resolve_provider};
-use crate::protocol::{
-    ErrorKind, Event, ModelListing, NoticeLevel, ProfileChoice, WindowSource,
-};
+use crate::protocol::{ErrorKind, Event, ModelListing, NoticeLevel, ProfileChoice, WindowSource};
 use crate::provider::ProviderClient;
 use crate::provider::catalog::{self, CatalogError};
 
@@ -94,7 +92,10 @@ impl Runtime {
         if let Some(w) = self.models.reported(p) {
             return (w, WindowSource::Server);
         }
-        (context_window(profile, p.kind, &p.model), WindowSource::Guessed)
+        (
+            context_window(profile, p.kind, &p.model),
+            WindowSource::Guessed,
+        )
     }
 
     /// Ask the current (local) server for its context window in the background, unless the
@@ -127,10 +128,7 @@ impl Runtime {
         };
         match catalog::list_models(&target).await {
             Err(e @ (CatalogError::Unreachable { .. } | CatalogError::Client(_))) => {
-                self.error(
-                    ErrorKind::Network,
-                    format!("not switched to {name}: {e}"),
-                );
+                self.error(ErrorKind::Network, format!("not switched to {name}: {e}"));
                 return;
             }
             Ok(models)
@@ -186,7 +184,12 @@ impl Runtime {
             return resolve_provider(config, &overrides, &path, &scoped)
                 .map_err(|e| (ErrorKind::Config, e.to_string()));
         }
-        if let Some(start) = self.models.started_with.as_ref().filter(|s| s.profile == name) {
+        if let Some(start) = self
+            .models
+            .started_with
+            .as_ref()
+            .filter(|s| s.profile == name)
+        {
             return Ok(start.clone());
         }
         match &self.provider {

@@ -54,7 +54,7 @@ pub fn describe(listing: &ModelListing) -> String {
 
 /// `8k`, `128k`, `1M`: a window size at a glance.
 fn round_tokens(n: u64) -> String {
-    if n >= 1_000_000 && n % 1_000_000 == 0 {
+    if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
         format!("{}M", n / 1_000_000)
     } else if n >= 1_000 {
         format!("{}k", (n + 512) / 1024)
@@ -79,10 +79,19 @@ mod tests {
 
     #[test]
     fn guessed_windows_say_so() {
-        assert_eq!(context_label(820, 8192, WindowSource::Guessed), "ctx 10% of ~8k?");
+        assert_eq!(
+            context_label(820, 8192, WindowSource::Guessed),
+            "ctx 10% of ~8k?"
+        );
         assert_eq!(context_label(820, 8192, WindowSource::Server), "ctx 10%");
-        assert_eq!(context_label(1, 32_768, WindowSource::Guessed), "ctx 0% of ~32k?");
-        assert_eq!(context_label(1, 1_000_000, WindowSource::Guessed), "ctx 0% of ~1M?");
+        assert_eq!(
+            context_label(1, 32_768, WindowSource::Guessed),
+            "ctx 0% of ~32k?"
+        );
+        assert_eq!(
+            context_label(1, 1_000_000, WindowSource::Guessed),
+            "ctx 0% of ~1M?"
+        );
     }
 
     #[test]
@@ -110,7 +119,10 @@ mod tests {
             server_error: None,
         };
         let text = describe(&listing);
-        assert!(text.contains("current: custom · (server default)"), "{text}");
+        assert!(
+            text.contains("current: custom · (server default)"),
+            "{text}"
+        );
         assert!(text.contains("/model custom switches back"), "{text}");
         assert!(text.contains("m29 … and 10 more"), "{text}");
     }
