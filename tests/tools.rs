@@ -604,11 +604,6 @@ async fn describe_summaries_subjects_and_previews() {
             "No change",
         ),
         (
-            "edit_file",
-            json!({"path": "src/main.rs", "old_text": "\"hi\"", "new_text": "\"hi\""}),
-            "No change",
-        ),
-        (
             "write_file",
             json!({"path": "empty.txt", "content": ""}),
             "empty file",
