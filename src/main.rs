@@ -191,8 +191,12 @@ enum ConfigAction {
     Path,
     /// Print the configuration in effect.
     Show,
-    /// Write a commented config.toml if none exists.
-    Init,
+    /// Write a commented config.toml if none exists; with --provider, make that profile the
+    /// default (in a new or an existing file).
+    Init {
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(config::INIT_PROVIDERS))]
+        provider: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -383,7 +387,13 @@ fn config_command(action: &ConfigAction, paths: &Paths) -> anyhow::Result<ExitCo
                 return Ok(ExitCode::from(2));
             }
         },
-        ConfigAction::Init => match config::init_file(&file)
+        ConfigAction::Init {
+            provider: Some(name),
+        } => {
+            config::write_profile(&file, name, None)?;
+            out!("{}: default_provider = {name:?}", file.display())?;
+        }
+        ConfigAction::Init { provider: None } => match config::init_file(&file)
             .with_context(|| format!("cannot write {}", file.display()))?
         {
             Some(p) => out!("wrote {}", p.display())?,

@@ -88,6 +88,7 @@ impl Startup {
             resume: launch.resume,
             startup_errors,
             probe_when_unconfigured: launch.interactive,
+            learn_window_at_start: launch.interactive,
             env: self.env,
             interactive: launch.interactive,
             mode_override: launch.mode,

@@ -367,10 +367,21 @@ async fn continue_reopens_the_last_session_of_the_directory() {
 async fn set_model_switches_the_model_and_new_session_forgets() {
     let server = MockServer::start(vec![
         Reply::sse(openai_sse(&["a"], None)),
+        // The switch asks the server first (is it there, does it list the model?).
+        Reply::Status {
+            status: 200,
+            headers: vec![],
+            body: r#"{"data":[{"id":"small"},{"id":"large"}]}"#.into(),
+        },
         Reply::sse(openai_sse(&["b"], None)),
     ])
     .await;
-    let mut rt = runtime::spawn(settings(Ok(provider(&server.url(), "small")), None));
+    let mut s = settings(Ok(provider(&server.url(), "small")), None);
+    // A configured window: the switch does not ask the (scripted) server for one.
+    let mut profile = s.config.providers["ollama"].clone();
+    profile.context_window = Some(8192);
+    s.config.providers.insert("mock".into(), profile);
+    let mut rt = runtime::spawn(s);
     next(&mut rt).await;
     say(&rt, "one");
     until(&mut rt, finished).await;
@@ -393,7 +404,8 @@ async fn set_model_switches_the_model_and_new_session_forgets() {
     ));
     say(&rt, "two");
     until(&mut rt, finished).await;
-    let req = server.requests()[1].json().unwrap();
+    assert_eq!(server.requests()[1].path, "/v1/models");
+    let req = server.requests()[2].json().unwrap();
     assert_eq!(req["model"], "large");
     assert_eq!(
         req["messages"].as_array().unwrap().len(),

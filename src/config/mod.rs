@@ -3,9 +3,11 @@
 mod context;
 mod memory;
 mod pipeline;
+mod profile_write;
 mod ranges;
 mod resolve;
 mod routing;
+mod show;
 mod skills;
 mod template;
 
@@ -20,7 +22,8 @@ use crate::protocol::{ApprovalMode, ProviderKind};
 pub use context::{ContextConfig, context_window};
 pub use memory::{EmbeddingsConfig, MemoryConfig};
 pub use pipeline::{InstructionsConfig, PipelineConfig};
-pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
+pub use profile_write::{INIT_PROVIDERS, write_profile};
+pub use resolve::{Overrides, ResolveError, ResolvedProvider, is_local_url, resolve_provider};
 pub use routing::{BreakerConfig, CacheConfig, ChainConfig, RoutingConfig};
 pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
@@ -572,66 +575,9 @@ impl Config {
         self.providers.keys().cloned().collect()
     }
 
-    /// Human-readable dump for `pincer config show` (keys never printed, only their variable names).
+    /// `pincer config show`: valid TOML (keys never printed, only their variable names).
     pub fn describe(&self, path: &Path) -> String {
-        let mut out = format!("# {}\n", path.display());
-        out.push_str(&format!(
-            "default_provider = {}\ntheme = {:?}\n",
-            self.default_provider
-                .as_deref()
-                .map(|d| format!("{d:?}"))
-                .unwrap_or_else(|| "(none: picked from the environment)".into()),
-            self.theme
-        ));
-        if let Some(sp) = &self.system_prompt {
-            out.push_str(&format!("system_prompt = {sp:?}\n"));
-        }
-        let n = &self.network;
-        out.push_str(&format!(
-            "\n[network]\nconnect_timeout_ms = {}\nstream_idle_timeout_ms = {}\nmax_retries = {}\nretry_base_delay_ms = {}\nretry_max_delay_ms = {}\n",
-            n.connect_timeout_ms,
-            n.stream_idle_timeout_ms,
-            n.max_retries,
-            n.retry_base_delay_ms,
-            n.retry_max_delay_ms
-        ));
-        out.push_str(&format!("\nmode = {:?}\n", self.mode.as_str()));
-        let p = &self.permissions;
-        out.push_str(&format!(
-            "\n[permissions]\nallow = {:?}\nask = {:?}\ndeny = {:?}\n",
-            p.allow, p.ask, p.deny
-        ));
-        let l = &self.limits;
-        out.push_str(&format!(
-            "\n[limits]\nmax_rounds = {}\nmax_tool_calls_per_round = {}\nmax_consecutive_tool_errors = {}\nshell_timeout_secs = {}\ntool_output_max_bytes = {}\n",
-            l.max_rounds,
-            l.max_tool_calls_per_round,
-            l.max_consecutive_tool_errors,
-            l.shell_timeout_secs,
-            l.tool_output_max_bytes
-        ));
-        out.push_str(&format!(
-            "\n[context]\ncompact_at = {}\nkeep_turns = {}\nmodel_summary = {}\n",
-            self.context.compact_at, self.context.keep_turns, self.context.model_summary
-        ));
-        out.push_str(&self.chain.describe());
-        for (name, p) in &self.providers {
-            out.push_str(&format!(
-                "\n[providers.{name}]\nkind = {:?}\nbase_url = {:?}\nmodel = {:?}\napi_key_env = {}\nmax_tokens = {}\ncontext_window = {}\n",
-                p.kind.as_str(),
-                p.base_url,
-                p.model,
-                p.api_key_env
-                    .as_deref()
-                    .map(|k| format!("{k:?}"))
-                    .unwrap_or_else(|| "(none)".into()),
-                p.max_tokens,
-                p.context_window
-                    .map(|w| w.to_string())
-                    .unwrap_or_else(|| format!("(guessed: {})", context_window(Some(p), p.kind, &p.model)))
-            ));
-        }
-        out
+        show::describe(self, path)
     }
 }
 

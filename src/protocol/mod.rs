@@ -7,6 +7,7 @@ mod chain;
 mod memory;
 mod memory_text;
 mod pipeline;
+mod models;
 mod types;
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use chain::*;
 pub use memory::*;
 pub use pipeline::*;
+pub use models::*;
 pub use types::*;
 
 /// What a front end asks the runtime to do.
@@ -28,11 +30,14 @@ pub enum Op {
     Interrupt,
     /// Start a fresh session (the old one stays stored).
     NewSession,
-    /// Switch model: a provider profile name, or a model id for the current profile.
-    /// An empty name asks for the list of profiles.
+    /// Switch model: a provider profile name, or a model id for the current profile. The
+    /// target is probed first; an unreachable one is not switched to. An empty name lists
+    /// (`ModelList`).
     SetModel {
         name: String,
     },
+    /// Ask for the profiles and the server's models (answered by `ModelList`).
+    ListModels,
     /// Answer an `ApprovalRequested` event.
     ApprovalDecision {
         request_id: u64,
@@ -296,6 +301,9 @@ pub enum Event {
     ContextUsage {
         used_tokens: u64,
         window_tokens: u64,
+        /// How the window size was learned (a guess is shown as such).
+        #[serde(default)]
+        window_source: WindowSource,
     },
     /// Older turns were replaced by a summary for the model; the transcript keeps them.
     Compacted {
@@ -332,6 +340,8 @@ pub enum Event {
         path: String,
         skill_folders: Vec<String>,
     },
+    /// Profiles and the server's models (answer to `ListModels` / `/model`).
+    ModelList(ModelListing),
     /// Memory entries (answer to `ListMemory`, and again after a change).
     MemoryList(MemoryListing),
     /// Memory changed: a notice with the diff, undoable.

@@ -5,6 +5,7 @@ mod approvals;
 mod chain;
 mod compact;
 mod context;
+mod export_name;
 mod fetch_policy;
 mod gate;
 mod history;
@@ -78,6 +79,9 @@ pub struct RuntimeSettings {
     pub startup_errors: Vec<(ErrorKind, String)>,
     /// Look for local servers when no provider is usable (off in headless mode and most tests).
     pub probe_when_unconfigured: bool,
+    /// Ask a local server for its context window after start-up (TUI; off in headless mode
+    /// and most tests, whose scripted servers answer only what they are asked).
+    pub learn_window_at_start: bool,
     pub env: EnvLookup,
     /// A front end can answer approval requests (TUI); headless cannot.
     pub interactive: bool,
@@ -122,6 +126,7 @@ impl RuntimeSettings {
             resume: Resume::New,
             startup_errors: Vec::new(),
             probe_when_unconfigured: false,
+            learn_window_at_start: false,
             env: real_env(),
             interactive: true,
             mode_override: None,
@@ -163,6 +168,8 @@ enum Wake {
     /// A memory folder changed.
     Memory,
     Probe(Vec<Finding>),
+    /// A server reported its context window.
+    WindowLearned,
     TurnDone(Result<turn::TurnResult, tokio::task::JoinError>),
     /// The session's lease, waited for because another pincer held it.
     Lease(LeaseWaited),
@@ -232,6 +239,8 @@ pub(crate) struct Runtime {
     last_system: Option<Option<String>>,
     /// Routing, breakers, failover and the response cache, shared by all turns.
     chain: Arc<chain::ProviderChain>,
+    /// The start-up provider and the context windows servers reported (`models.rs`).
+    models: models::ModelState,
 }
 
 impl Runtime {
@@ -248,6 +257,7 @@ impl Runtime {
         if let Some(key) = provider.as_ref().and_then(|p| p.api_key.as_deref()) {
             crate::redact::add_exact(key);
         }
+        let models = models::ModelState::new(provider.clone());
         let gate = start::build_gate(&settings);
         let toolbox = Arc::new(ToolBox::builtin().with_hop_policy(Arc::new(gate.clone())));
         let chain = Arc::new(chain::ProviderChain::new(
@@ -294,6 +304,7 @@ impl Runtime {
             calibration: Default::default(),
             last_diagnostics: None,
             last_system: None,
+            models,
         }
     }
 
@@ -315,12 +326,17 @@ impl Runtime {
         let (memory_tx, mut memory_rx) = mpsc::unbounded_channel::<()>();
         self.start(probe_tx, skills_tx).await;
         self.start_memory(memory_tx);
+        let mut window_learned = self.models.take_learned();
+        if self.settings.learn_window_at_start {
+            self.learn_window();
+        }
         loop {
             let active = self.active.as_mut();
             let lease_wait = self.lease_wait.as_mut();
             let wake = tokio::select! {
                 op = ops.recv() => Wake::Op(op),
                 Some(findings) = probe_rx.recv() => Wake::Probe(findings),
+                Some(()) = window_learned.recv() => Wake::WindowLearned,
                 Some(()) = skills_rx.recv() => {
                     // One rescan for a burst of changes.
                     while skills_rx.try_recv().is_ok() {}
@@ -347,6 +363,7 @@ impl Runtime {
                 Wake::Op(None | Some(Op::Shutdown)) => break,
                 Wake::Op(Some(op)) => self.handle(op).await,
                 Wake::Probe(findings) => self.emit_onboarding(true, findings),
+                Wake::WindowLearned => self.emit_context_usage(),
                 Wake::Skills => self.rescan_skills(false).await,
                 Wake::Memory => self.sync_memory(),
                 Wake::TurnDone(result) => {
@@ -393,7 +410,8 @@ impl Runtime {
                 self.last_system = None;
                 self.configured(Vec::new()).await;
             }
-            Op::SetModel { name } => self.set_model(name.trim()),
+            Op::SetModel { name } => self.set_model(name.trim()).await,
+            Op::ListModels => self.list_models(),
             Op::ApprovalDecision {
                 request_id,
                 decision,

@@ -152,7 +152,7 @@ pub async fn call_model_with(
             Some(Err(e)) => {
                 retry += 1;
                 let go_on = on_attempt(Attempt::Failed(&e));
-                let delay = if e.retryable() && go_on {
+                let delay = if e.retryable() && go_on && retry <= e.retry_cap(policy.max_retries) {
                     policy.delay(retry, e.retry_after())
                 } else {
                     None
@@ -180,7 +180,7 @@ pub async fn call_model_with(
                 let _ = events.send(Event::Retrying {
                     turn_id,
                     attempt: retry,
-                    max_attempts: policy.max_retries,
+                    max_attempts: e.retry_cap(policy.max_retries),
                     delay_ms: delay.as_millis() as u64,
                     reason: e.to_string(),
                     discard_partial,
@@ -210,13 +210,17 @@ pub async fn call_model_with(
                     .sum::<usize>(),
         )
     };
-    if usage_in.is_some() || usage_out.is_some() {
+    if reply.outcome == CallOutcome::Failed {
+        // A failed request's tokens (partial text of a broken stream included) never count
+        // toward the session's total.
+        reply.usage = None;
+    } else if usage_in.is_some() || usage_out.is_some() {
         reply.usage = Some(TokenUsage {
             input_tokens: usage_in.unwrap_or(0),
             output_tokens: usage_out.unwrap_or_else(output_estimate),
             estimated: usage_in.is_none() || usage_out.is_none(),
         });
-    } else if reply.outcome != CallOutcome::Failed || !reply.text.is_empty() {
+    } else {
         let input: usize = request.messages.iter().map(|m| m.text_len()).sum::<usize>()
             + request.system.as_deref().map(str::len).unwrap_or(0);
         reply.usage = Some(TokenUsage {

@@ -210,6 +210,15 @@ pub fn new_session_id() -> String {
     format!("{:011x}-{:04x}", now_ms(), fastrand::u16(..))
 }
 
+/// The part of a session id that tells sessions apart: the random digits after the time
+/// (ids of one day share their first characters). `--resume` accepts it.
+pub fn short_id(id: &str) -> &str {
+    match id.rsplit_once('-') {
+        Some((_, random)) if !random.is_empty() => random,
+        _ => id,
+    }
+}
+
 /// A title from the first user message: its first non-empty line, at most 60 characters.
 pub fn title_from(text: &str) -> String {
     let text = &crate::redact::redact(text);

@@ -102,7 +102,7 @@ pub struct App {
     /// This session's stored user messages `(item id, text)`, oldest first (for `/fork`).
     pub user_items: Vec<(i64, String)>,
     /// Context window use `(used, window)` in tokens, when known.
-    pub context: Option<(u64, u64)>,
+    pub context: Option<(u64, u64, crate::protocol::WindowSource)>,
     /// The home directory, shown as `~` in the session pane.
     pub home: Option<String>,
     /// Ops produced while handling runtime events (the loop sends them).
@@ -535,7 +535,12 @@ impl App {
             Event::ContextUsage {
                 used_tokens,
                 window_tokens,
-            } => self.context = Some((used_tokens, window_tokens)),
+                window_source,
+            } => self.context = Some((used_tokens, window_tokens, window_source)),
+            Event::ModelList(listing) => {
+                let text = super::model_list::describe(&listing);
+                self.push_notice(NoticeLevel::Info, text);
+            }
             Event::Compacted {
                 summary,
                 replaced_messages,

@@ -17,6 +17,7 @@ pub mod markdown;
 pub mod memory_cell;
 pub mod memory_pane;
 pub mod memory_ui;
+mod model_list;
 pub mod panes;
 pub mod session_pane;
 pub mod skill_ui;

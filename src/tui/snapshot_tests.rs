@@ -196,6 +196,7 @@ fn compacted() -> App {
     app.on_event(Event::ContextUsage {
         used_tokens: 3_100,
         window_tokens: 32_768,
+        window_source: crate::protocol::WindowSource::Server,
     });
     app
 }

@@ -289,10 +289,10 @@ pub fn status_spans(
                 None => format!("last {}", seconds(last.duration)),
             });
         }
-        if let Some((used, window)) = app.context
+        if let Some((used, window, source)) = app.context
             && window > 0
         {
-            parts.push(format!("ctx {}%", (used * 100 / window).min(999)));
+            parts.push(super::model_list::context_label(used, window, source));
         }
         if app.session_tokens > 0 {
             let approx = if app.session_tokens_estimated {

@@ -194,7 +194,7 @@ pub fn write_mock_config(home: &Path, base_url: &str, extra: &str) {
     std::fs::write(
         dir.join("config.toml"),
         format!(
-            "default_provider = \"mock\"\n{extra}\n[providers.mock]\nkind = \"openai\"\nbase_url = \"{base_url}/v1\"\nmodel = \"mock-model\"\n\n[network]\nretry_base_delay_ms = 10\nstream_idle_timeout_ms = 60000\n"
+            "default_provider = \"mock\"\n{extra}\n[providers.mock]\nkind = \"openai\"\nbase_url = \"{base_url}/v1\"\nmodel = \"mock-model\"\n# A configured window: pincer does not ask the (scripted) server for it.\ncontext_window = 32768\n\n[network]\nretry_base_delay_ms = 10\nstream_idle_timeout_ms = 60000\n"
         ),
     )
     .unwrap();
