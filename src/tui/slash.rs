@@ -66,6 +66,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         help: "write this session to a file",
     },
     SlashCommand {
+        name: "copy",
+        args: "",
+        help: "copy the last code block (or reply) to the clipboard",
+    },
+    SlashCommand {
         name: "quit",
         args: "",
         help: "leave pincer",
@@ -84,6 +89,7 @@ pub enum Parsed {
     Rename(String),
     Compact,
     Export(String),
+    Copy,
     Quit,
     Unknown(String),
 }
@@ -109,6 +115,7 @@ pub fn parse(text: &str) -> Option<Parsed> {
         "rename" => Parsed::Rename(args.to_string()),
         "compact" => Parsed::Compact,
         "export" => Parsed::Export(args.to_string()),
+        "copy" => Parsed::Copy,
         "quit" | "exit" | "q" => Parsed::Quit,
         other => Parsed::Unknown(other.to_string()),
     })
@@ -268,7 +275,7 @@ mod tests {
             names("/"),
             vec![
                 "help", "new", "model", "mode", "sessions", "skills", "fork", "rename", "compact",
-                "export", "quit"
+                "export", "copy", "quit"
             ]
         );
         assert_eq!(names("/m"), vec!["model", "mode", "rename", "compact"]);
