@@ -235,3 +235,32 @@ fn the_wheel_moves_through_a_pane_and_never_answers_a_question() {
         "the wheel scrolls the help, not closes it"
     );
 }
+
+#[test]
+fn up_is_the_history_again_once_arrows_scrolled_back_to_the_bottom() {
+    let (mut app, _) = app_with(0);
+    for c in "first question".chars() {
+        key(
+            &mut app,
+            KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+        );
+    }
+    key(&mut app, KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    for i in 0..60 {
+        app.push_notice(crate::protocol::NoticeLevel::Info, format!("line {i}"));
+    }
+    draw(&mut app);
+    key(&mut app, KeyEvent::new(KeyCode::PageUp, KeyModifiers::NONE));
+    for _ in 0..8 {
+        key(&mut app, KeyEvent::new(KeyCode::Up, KeyModifiers::NONE));
+    }
+    for _ in 0..60 {
+        key(&mut app, KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    }
+    assert_eq!(
+        app.transcript.scroll,
+        crate::tui::transcript::Scroll::Follow
+    );
+    key(&mut app, KeyEvent::new(KeyCode::Up, KeyModifiers::NONE));
+    assert_eq!(app.composer.text(), "first question");
+}

@@ -289,6 +289,10 @@ pub fn status_spans(
         }
     };
     left.push(state);
+    // On the left, so it shows at any width: new output is arriving below.
+    if !matches!(app.transcript.scroll, super::transcript::Scroll::Follow) {
+        left.push(Span::styled(" · scrolled · End", t.accent));
+    }
     if let Some(hint) = &app.hint {
         left.push(Span::styled(format!("  {hint}"), t.warning));
     }
@@ -298,9 +302,6 @@ pub fn status_spans(
         let mut parts = Vec::new();
         if app.queued > 0 {
             parts.push(format!("{} queued", app.queued));
-        }
-        if !matches!(app.transcript.scroll, super::transcript::Scroll::Follow) {
-            parts.push("scrolled · End".to_string());
         }
         if let Some(last) = app.last_turn {
             let approx = if last.estimated { "~" } else { "" };
