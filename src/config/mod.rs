@@ -228,6 +228,7 @@ struct FileConfig {
     skills: skills::FileSkills,
     #[serde(default)]
     memory: memory::FileMemory,
+    #[serde(default)]
     pipeline: pipeline::FilePipeline,
     #[serde(default)]
     instructions: pipeline::FileInstructions,

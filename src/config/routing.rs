@@ -212,15 +212,14 @@ impl FileChain {
 impl ChainConfig {
     /// The `pincer config show` lines.
     pub fn describe(&self) -> String {
-        let name = |n: &Option<String>| {
-            n.as_deref()
-                .map(|n| format!("{n:?}"))
-                .unwrap_or_else(|| "(the current profile)".into())
+        let name = |key: &str, n: &Option<String>| match n.as_deref() {
+            Some(n) => format!("{key} = {n:?}\n"),
+            None => format!("# {key} = (the current profile)\n"),
         };
         let mut out = format!(
-            "\n[routing]\nsmall = {}\nlarge = {}\n",
-            name(&self.routing.small),
-            name(&self.routing.large)
+            "\n[routing]\n{}{}",
+            name("small", &self.routing.small),
+            name("large", &self.routing.large)
         );
         let b = &self.breaker;
         out.push_str(&format!(

@@ -88,6 +88,7 @@ pub fn describe(config: &Config, path: &Path) -> String {
         "\n[tools.shell]\npass_env = {}\n",
         list(&config.shell_pass_env)
     );
+    w.push_str(&config.chain.describe());
     for (name, p) in &config.providers {
         let _ = write!(
             w,

@@ -76,12 +76,8 @@ pub struct App {
     pub overlay: Option<Overlay>,
     /// A first Ctrl+C on an empty composer arms quitting; any other key disarms it.
     pub quit_armed: bool,
-    /// The user asked to quit; the loop shuts the runtime down and exits.
-    pub quit_requested: bool,
     /// The runtime has stopped.
     pub runtime_gone: bool,
-    /// Ctrl+Z: hand the terminal back to the shell until `fg`.
-    pub suspend_requested: bool,
     pub spinner: usize,
     /// One-line hint shown in the status line until the next key.
     pub hint: Option<String>,
@@ -105,8 +101,8 @@ pub struct App {
     pub context: Option<(u64, u64, crate::protocol::WindowSource)>,
     /// The home directory, shown as `~` in the session pane.
     pub home: Option<String>,
-    /// Ops produced while handling runtime events (the loop sends them).
-    pub outbox: Vec<crate::protocol::Op>,
+    /// Everything leaving the UI (ops, quit, suspend, editor, copy), drained by the loop.
+    pub effects: super::effect::Effects,
     /// Every skill the runtime found (for the popup and the skills pane).
     pub skills: Vec<crate::protocol::SkillInfo>,
     pub skills_user_dir: String,
@@ -118,12 +114,10 @@ pub struct App {
     pub skills_pane: Option<super::skills_pane::SkillsPane>,
     /// The one-time "trust this project?" question.
     pub trust_request: Option<super::skill_ui::TrustRequest>,
-    /// A file to open in `$VISUAL` / `$EDITOR` (the loop suspends the screen for it).
-    pub edit_request: Option<String>,
-    /// The line to open `edit_request` at (editors that take `+LINE`).
-    pub edit_line: Option<u32>,
     /// The memory pane (F4, `/memory`), when open.
     pub memory_pane: Option<super::memory_pane::MemoryPane>,
+    /// Help overlay: first visible row.
+    pub help_scroll: u16,
 }
 
 impl App {
@@ -147,9 +141,7 @@ impl App {
             queued: 0,
             overlay: None,
             quit_armed: false,
-            quit_requested: false,
             runtime_gone: false,
-            suspend_requested: false,
             spinner: 0,
             hint: None,
             slash_selected: 0,
@@ -162,16 +154,15 @@ impl App {
             user_items: Vec::new(),
             context: None,
             home: None,
-            outbox: Vec::new(),
+            effects: super::effect::Effects::default(),
             skills: Vec::new(),
             skills_user_dir: String::new(),
             skills_loaded: false,
             restricted_skill: false,
             skills_pane: None,
             trust_request: None,
-            edit_request: None,
-            edit_line: None,
             memory_pane: None,
+            help_scroll: 0,
         }
     }
 
@@ -228,6 +219,12 @@ impl App {
             };
             self.transcript.push(cell);
         }
+    }
+
+    /// F1, `?`, `/help`: the help overlay, from its top.
+    pub fn open_help(&mut self) {
+        self.overlay = Some(Overlay::Help);
+        self.help_scroll = 0;
     }
 
     /// Apply one runtime event to the state.

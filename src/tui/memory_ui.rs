@@ -70,8 +70,8 @@ impl App {
             }
             MemoryPaneAction::List { scope, query } => vec![Op::ListMemory { scope, query }],
             MemoryPaneAction::Edit { path, line } => {
-                self.edit_request = Some(path);
-                self.edit_line = Some(line);
+                self.effects
+                    .push(super::effect::Effect::EditAt(path, line));
                 Vec::new()
             }
             MemoryPaneAction::Forget(id) => vec![Op::ForgetMemory { id }],
@@ -84,7 +84,7 @@ impl App {
         if let Some(pane) = self.memory_pane.as_mut() {
             let action = pane.set_listing(listing);
             let ops = self.memory_action(action);
-            self.outbox.extend(ops);
+            self.effects.ops(ops);
         }
     }
 
@@ -93,7 +93,7 @@ impl App {
         if let Some(pane) = self.memory_pane.as_mut() {
             let action = pane.refresh_request();
             let ops = self.memory_action(action);
-            self.outbox.extend(ops);
+            self.effects.ops(ops);
         }
     }
 

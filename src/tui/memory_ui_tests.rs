@@ -8,7 +8,20 @@ use crate::protocol::{
     Event, MemoryEntry, MemoryKind, MemoryProvenance, MemoryScope, MemoryScopeFilter, ProviderInfo,
     ProviderKind,
 };
-use crate::tui::input::handle_key;
+use crate::tui::effect::Effect;
+
+/// A key through the layer stack; the ops it queued (other effects stay queued).
+fn handle_key(app: &mut App, ev: KeyEvent) -> Vec<Op> {
+    crate::tui::layers::key(app, ev);
+    let mut ops = Vec::new();
+    for effect in app.effects.drain() {
+        match effect {
+            Effect::Op(op) => ops.push(op),
+            other => app.effects.push(other),
+        }
+    }
+    ops
+}
 use crate::tui::theme::Theme;
 
 fn app() -> App {
@@ -247,13 +260,14 @@ fn pane_keys_become_ops_and_editor_requests() {
         vec![Op::ForgetMemory { id: "m1".into() }]
     );
     assert!(key(&mut a, KeyCode::Char('e')).is_empty());
-    assert_eq!(a.edit_request.as_deref(), Some("/data/memory/MEMORY.md"));
-    assert_eq!(a.edit_line, Some(4));
+    assert_eq!(
+        a.effects.drain(),
+        vec![Effect::EditAt("/data/memory/MEMORY.md".into(), 4)]
+    );
     // The editor closed: the pane lists again.
-    a.edit_request = None;
     a.after_editor();
     assert_eq!(
-        a.outbox.drain(..).collect::<Vec<_>>(),
+        handle_key_effects(&mut a),
         vec![Op::ListMemory {
             scope: MemoryScopeFilter::All,
             query: String::new()
@@ -277,7 +291,7 @@ fn a_change_while_the_pane_is_open_lists_again() {
     a.on_event(Event::MemoryList(listing("", vec![entry("m1")])));
     a.on_event(Event::MemoryChanged(change(1, MemoryAction::Appended, "x")));
     assert_eq!(
-        a.outbox.drain(..).collect::<Vec<_>>(),
+        handle_key_effects(&mut a),
         vec![Op::ListMemory {
             scope: MemoryScopeFilter::All,
             query: String::new()
@@ -318,4 +332,16 @@ fn slash_init_without_a_model_sends_nothing() {
         key(&mut a, KeyCode::Char(c));
     }
     assert!(key(&mut a, KeyCode::Enter).is_empty());
+}
+
+/// The ops queued so far.
+fn handle_key_effects(app: &mut App) -> Vec<Op> {
+    app.effects
+        .drain()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Op(op) => Some(op),
+            _ => None,
+        })
+        .collect()
 }

@@ -81,7 +81,7 @@ impl App {
         if let Some(pane) = self.sessions.as_mut() {
             let action = pane.set_sessions(scope, sessions, current);
             let ops = self.pane_action(action);
-            self.outbox.extend(ops);
+            self.effects.ops(ops);
         }
     }
 

@@ -81,6 +81,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         help: "write this session to a file",
     },
     SlashCommand {
+        name: "copy",
+        args: "",
+        help: "copy the last code block (or reply) to the clipboard",
+    },
+    SlashCommand {
         name: "quit",
         args: "",
         help: "leave pincer",
@@ -102,6 +107,7 @@ pub enum Parsed {
     Compact,
     Context(String),
     Export(String),
+    Copy,
     Quit,
     Unknown(String),
 }
@@ -130,6 +136,7 @@ pub fn parse(text: &str) -> Option<Parsed> {
         "compact" => Parsed::Compact,
         "context" => Parsed::Context(args.to_string()),
         "export" => Parsed::Export(args.to_string()),
+        "copy" => Parsed::Copy,
         "quit" | "exit" | "q" => Parsed::Quit,
         other => Parsed::Unknown(other.to_string()),
     })
@@ -289,7 +296,7 @@ mod tests {
             names("/"),
             vec![
                 "help", "new", "model", "mode", "sessions", "skills", "memory", "init", "fork",
-                "rename", "compact", "export", "quit"
+                "rename", "compact", "context", "export", "copy", "quit"
             ]
         );
         assert_eq!(
