@@ -11,14 +11,14 @@
 pub mod core;
 pub mod dirs;
 pub mod edit;
-pub mod format;
-pub mod index;
-pub mod search;
-pub mod service;
 pub mod embed;
 pub mod embed_probe;
 pub mod embed_sql;
 pub mod embed_worker;
+pub mod format;
+pub mod index;
+pub mod search;
+pub mod service;
 pub mod vectors;
 
 pub use self::core::{CORE_FILE, CORE_MAX_LINES, CoreMemory, load_core};

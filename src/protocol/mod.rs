@@ -6,16 +6,16 @@
 mod chain;
 mod memory;
 mod memory_text;
-mod pipeline;
 mod models;
+mod pipeline;
 mod types;
 
 use serde::{Deserialize, Serialize};
 
 pub use chain::*;
 pub use memory::*;
-pub use pipeline::*;
 pub use models::*;
+pub use pipeline::*;
 pub use types::*;
 
 /// What a front end asks the runtime to do.

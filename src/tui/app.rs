@@ -232,7 +232,7 @@ impl App {
         match event {
             Event::MemoryList(listing) => self.on_memory_list(listing),
             Event::MemoryChanged(change) => self.on_memory_changed(change),
-            Event::TurnDiagnostics(_) => {}                      // shown on demand by /context
+            Event::TurnDiagnostics(_) => {} // shown on demand by /context
             Event::ContextReport(report) => {
                 self.push_notice(NoticeLevel::Info, super::context_view::text(&report))
             }

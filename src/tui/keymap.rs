@@ -210,7 +210,11 @@ pub const BASE: &[Binding] = &[
     bind(
         &[plain(KeyCode::F(4))],
         BaseAction::Memory,
-        k("F4", "memory", "memory pane: search, edit, forget, pin (/memory)"),
+        k(
+            "F4",
+            "memory",
+            "memory pane: search, edit, forget, pin (/memory)",
+        ),
     ),
     bind(
         &[Chord {

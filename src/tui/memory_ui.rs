@@ -70,8 +70,7 @@ impl App {
             }
             MemoryPaneAction::List { scope, query } => vec![Op::ListMemory { scope, query }],
             MemoryPaneAction::Edit { path, line } => {
-                self.effects
-                    .push(super::effect::Effect::EditAt(path, line));
+                self.effects.push(super::effect::Effect::EditAt(path, line));
                 Vec::new()
             }
             MemoryPaneAction::Forget(id) => vec![Op::ForgetMemory { id }],

@@ -28,7 +28,6 @@ use crate::protocol::{
 use crate::provider::retry::RetryPolicy;
 use crate::provider::{ChatRequest, ProviderClient};
 
-
 /// Shared by every turn of a runtime: breakers and clients live as long as the process.
 pub struct ProviderChain {
     config: Arc<Config>,
