@@ -17,7 +17,8 @@ use support::mock_server::*;
 
 fn profile(name: &str, server: &MockServer) -> String {
     format!(
-        "[providers.{name}]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"{name}-model\"\n",
+        // A configured window: a switch does not ask the (scripted) server for one.
+        "[providers.{name}]\nkind = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"{name}-model\"\ncontext_window = 32768\n",
         server.url()
     )
 }
@@ -158,7 +159,7 @@ async fn trivial_question_goes_to_the_small_tier_work_to_the_large() {
 
     let ev = turn(
         &mut rt,
-        "refactor the parser in src/parse.rs and run the tests",
+        "First refactor the parser in src/parse.rs, then update every caller, then run the tests",
     )
     .await;
     assert_eq!(reply_text(&ev), "done");
@@ -245,7 +246,7 @@ async fn refusing_offered_tools_escalates_a_plain_answer_does_not() {
         true,
         None,
     );
-    let ev = turn(&mut rt, "what is in my notes?").await;
+    let ev = turn(&mut rt, "read notes.txt and tell me what is in it").await;
     assert_eq!(reply_text(&ev), "Your notes say: buy milk.");
     assert!(
         small.requests()[0].json().unwrap()["tools"].is_array(),
@@ -265,7 +266,17 @@ async fn refusing_offered_tools_escalates_a_plain_answer_does_not() {
 #[tokio::test]
 async fn a_pinned_model_always_wins() {
     let small = MockServer::start(vec![ok("small")]).await;
-    let large = MockServer::start(vec![ok("large 1"), ok("large 2")]).await;
+    let large = MockServer::start(vec![
+        ok("large 1"),
+        // `/model large` asks the server first (is it there, does it list the model?).
+        Reply::Status {
+            status: 200,
+            headers: vec![],
+            body: r#"{"data":[{"id":"large-model"}]}"#.into(),
+        },
+        ok("large 2"),
+    ])
+    .await;
     let config = Config::parse(&routed(&small, &large), Path::new("/t/c.toml")).unwrap();
     let mut s = RuntimeSettings::new(config, Ok(current("large", &large)), PathBuf::from("/w"));
     s.env = Arc::new(|_: &str| None);
@@ -466,9 +477,10 @@ async fn requests_with_tools_are_never_cached() {
         profile("main", &server)
     );
     let mut rt = start(&toml, current("main", &server), true, Some(dir.path()));
-    turn(&mut rt, "hi").await;
+    // A task the policy offers tools for.
+    turn(&mut rt, "list the files in src/").await;
     rt.ops.send(Op::NewSession).unwrap();
-    let ev = turn(&mut rt, "hi").await;
+    let ev = turn(&mut rt, "list the files in src/").await;
     assert_eq!(reply_text(&ev), "b");
     assert_eq!(server.requests().len(), 2);
 }

@@ -408,7 +408,10 @@ async fn a_crashed_reply_comes_back_sealed_and_marked_interrupted() {
     );
     chat(&mut rt, "go on").await;
     let sent = server.requests()[0].json().unwrap();
-    assert_eq!(sent["messages"][1]["content"], "half of the answer");
+    assert_eq!(
+        sent["messages"][2]["content"], "half of the answer",
+        "after the system prompt and the question"
+    );
 }
 
 #[tokio::test]

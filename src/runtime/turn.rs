@@ -457,10 +457,20 @@ fn split_unoffered(env: &TurnEnv, calls: &[ToolCall]) -> (Vec<ToolCall>, Vec<Too
     let exists = |name: &str| {
         env.toolbox.spec(name).is_some() || (name == skill_tool::NAME && env.skills.is_some())
     };
-    calls
-        .iter()
-        .cloned()
-        .partition(|c| env.offered.contains(&c.name) || !exists(&c.name))
+    // Plan mode and a restricted skill hold back every tool that is not read-only: such a call
+    // goes to the gate, which refuses it and says why (the mode), instead of widening the offer.
+    let held_back_by_mode = |name: &str| {
+        let read_only_mode = env.gate.lock().mode == crate::protocol::ApprovalMode::Plan
+            || env.restricted.load(std::sync::atomic::Ordering::Relaxed);
+        read_only_mode
+            && env
+                .toolbox
+                .spec(name)
+                .is_some_and(|s| s.risk != crate::protocol::RiskLevel::ReadOnly)
+    };
+    calls.iter().cloned().partition(|c| {
+        env.offered.contains(&c.name) || !exists(&c.name) || held_back_by_mode(&c.name)
+    })
 }
 
 /// Every tool that exists (the offer after a call to one not offered).
@@ -478,6 +488,13 @@ fn all_tool_names(env: &TurnEnv) -> Vec<String> {
         .is_some()
     {
         names.push(skill_tool::NAME.to_string());
+    }
+    if env.memory.is_some() && env.store.is_some() {
+        names.extend(
+            crate::tools::memory_specs::definitions(false)
+                .into_iter()
+                .map(|d| d.name),
+        );
     }
     names
 }

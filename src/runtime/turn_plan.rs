@@ -76,6 +76,9 @@ impl Runtime {
         {
             defs.push(def);
         }
+        if self.memory_service().is_some() && self.store.is_some() {
+            defs.extend(crate::tools::memory_specs::definitions(false));
+        }
         defs
     }
 
