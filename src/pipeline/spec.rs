@@ -358,7 +358,7 @@ pub fn find_targets(message: &str) -> Vec<Target> {
     let mut prev = "";
     for raw in message.split_whitespace() {
         let word = raw
-            .trim_start_matches(|c: char| matches!(c, '`' | '"' | '\'' | '(' | '[' | '<'))
+            .trim_start_matches(['`', '"', '\'', '(', '[', '<'])
             .trim_end_matches(|c: char| {
                 matches!(
                     c,
