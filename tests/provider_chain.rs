@@ -89,6 +89,16 @@ fn answered(events: &[Event]) -> Vec<(ModelTier, String, bool)> {
         .collect()
 }
 
+fn diagnosed_model(events: &[Event]) -> String {
+    events
+        .iter()
+        .find_map(|e| match e {
+            Event::TurnDiagnostics(d) => Some(d.model.clone()),
+            _ => None,
+        })
+        .expect("a diagnostics event")
+}
+
 fn reply_text(events: &[Event]) -> String {
     events
         .iter()
@@ -156,6 +166,11 @@ async fn trivial_question_goes_to_the_small_tier_work_to_the_large() {
     );
     assert_eq!((small.requests().len(), large.requests().len()), (1, 0));
     assert_eq!(model_of(&small, 0), "small-model");
+    assert_eq!(
+        diagnosed_model(&ev),
+        "small-model (profile small, small tier)",
+        "the diagnostics (/context, --json) name the routed model, not the current one"
+    );
 
     let ev = turn(
         &mut rt,

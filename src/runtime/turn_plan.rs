@@ -114,6 +114,13 @@ impl Runtime {
         };
         let mut plan = pipeline::plan_turn(&inputs);
         let d = &mut plan.diagnostics;
+        let current = self.provider.as_ref().map(|p| p.profile.as_str());
+        if let Some(routed) = self
+            .chain
+            .routed_model(d.policy.tier, current.unwrap_or(""))
+        {
+            d.model = routed;
+        }
         d.conversation_tokens = compact::estimate(None, &self.conversation);
         let sent = (d.system_tokens + d.tool_tokens + d.conversation_tokens) * 4;
         d.calibrated_tokens = self

@@ -15,7 +15,7 @@ pub fn lines(report: &ContextReport) -> Vec<String> {
         }
         None => out.push("── last request: none yet in this session ──".into()),
     }
-    out.push("── next request (for the composer's text) ──".into());
+    out.push("── next request (for the text after /context; none: an empty message) ──".into());
     out.extend(render(&report.next));
     out
 }

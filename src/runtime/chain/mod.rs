@@ -104,6 +104,30 @@ impl ProviderChain {
         }
     }
 
+    /// What `/context` and `explain` name as the model of a turn routed to `tier`: the tier's
+    /// profile and its model, or `None` when the current profile answers.
+    pub fn routed_model(&self, tier: ModelTier, current_profile: &str) -> Option<String> {
+        if self.pinned.load(Ordering::Relaxed) {
+            return None;
+        }
+        let name = self.tier_profile(tier).filter(|n| *n != current_profile)?;
+        let model = match lock(&self.clients).get(name) {
+            Some(c) => c.provider().model.clone(),
+            None => self
+                .config
+                .providers
+                .get(name)
+                .map(|p| p.model.clone())
+                .unwrap_or_default(),
+        };
+        let model = if model.is_empty() {
+            "the server's first model".to_string()
+        } else {
+            model
+        };
+        Some(format!("{model} (profile {name}, {} tier)", tier.as_str()))
+    }
+
     fn tier_profile(&self, tier: ModelTier) -> Option<&str> {
         let routing = &self.config.chain.routing;
         match tier {
