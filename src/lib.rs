@@ -26,5 +26,6 @@ pub mod startup;
 pub mod store;
 pub mod text;
 pub mod time;
+pub mod tls;
 pub mod tools;
 pub mod tui;

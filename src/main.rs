@@ -101,6 +101,13 @@ enum Command {
         #[command(subcommand)]
         action: pincer::memory_cli::MemoryCommand,
     },
+    /// Print a shell completion script: `pincer completions bash > ~/.local/share/bash-completion/completions/pincer`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `pincer man > ~/.local/share/man/man1/pincer.1`.
+    Man,
     /// Show what pincer would send for MESSAGE and why — task spec, decision trace, policy,
     /// prompt segments, tools — without calling any model.
     Explain {
@@ -253,6 +260,11 @@ macro_rules! out {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Some(Command::Completions { shell }) => return completions(*shell),
+        Some(Command::Man) => return man_page(),
+        _ => {}
+    }
     let paths = Paths::from_env()?;
     match &cli.command {
         Some(Command::Config { action }) => return config_command(action, &paths),
@@ -269,7 +281,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Skills { action }) => return skills_command(action, &paths, &cli),
         Some(Command::Secrets { action }) => return secrets_command(action, &paths),
         Some(Command::Memory { action }) => return memory_command(action, &paths, &cli),
-        Some(Command::Explain { .. }) | None => {}
+        Some(Command::Explain { .. } | Command::Completions { .. } | Command::Man) | None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
         && cli.prompt.is_some()
@@ -607,4 +619,22 @@ fn audit_verify_command(paths: &Paths) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `pincer completions SHELL`: generated from the same definition the parser uses.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "pincer", &mut buf);
+    std::io::stdout().write_all(&buf)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `pincer man`: the man page (name, synopsis, options, subcommands, version).
+fn man_page() -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+    std::io::stdout().write_all(&buf)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use support::mock_server::*;
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    pincer::tls::client_builder()
         .no_proxy()
         .build()
         .expect("reqwest client")

@@ -173,7 +173,7 @@ pub struct EmbedClient {
 impl EmbedClient {
     pub fn new(settings: EmbedSettings) -> Result<EmbedClient, EmbedError> {
         let endpoint = settings.endpoint();
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
             .build()
             .map_err(|e| EmbedError::Down {

@@ -41,7 +41,7 @@ pub fn server_root(base_url: &str) -> &str {
 }
 
 fn http(provider: &ResolvedProvider) -> Result<reqwest::Client, CatalogError> {
-    let mut b = reqwest::Client::builder()
+    let mut b = crate::tls::client_builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .user_agent(concat!("pincer/", env!("CARGO_PKG_VERSION")));

@@ -162,7 +162,7 @@ pub struct ProviderClient {
 
 impl ProviderClient {
     pub fn new(provider: ResolvedProvider, network: NetworkConfig) -> Result<Self, ProviderError> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()
             .connect_timeout(Duration::from_millis(network.connect_timeout_ms))
             .user_agent(concat!("pincer/", env!("CARGO_PKG_VERSION")))
             .build()

@@ -65,7 +65,7 @@ pub fn env_findings(env: &dyn Fn(&str) -> Option<String>) -> Vec<Finding> {
 
 /// Servers answering on 127.0.0.1 at the usual ports, with the models they list.
 pub async fn local_servers() -> Vec<Finding> {
-    let http = match reqwest::Client::builder()
+    let http = match crate::tls::client_builder()
         .timeout(LIST_TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
         .no_proxy()
@@ -170,7 +170,7 @@ mod tests {
                     .await;
             }
         });
-        let http = reqwest::Client::new();
+        let http = crate::tls::client_builder().build().unwrap();
         let server = LocalServer {
             label: "Test",
             profile: "t",

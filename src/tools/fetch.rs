@@ -39,7 +39,7 @@ const MAX_REDIRECTS: usize = 5;
 /// send the request elsewhere.
 fn pinned_client(url: &Url, addrs: &[SocketAddr]) -> Result<reqwest::Client, String> {
     let host = url.host_str().unwrap_or_default().to_string();
-    reqwest::Client::builder()
+    crate::tls::client_builder()
         .user_agent(concat!(
             "pincer/",
             env!("CARGO_PKG_VERSION"),
