@@ -7,7 +7,9 @@ mod chain;
 mod memory;
 mod memory_text;
 mod models;
+mod onboarding;
 mod pipeline;
+mod sessions;
 mod types;
 
 use serde::{Deserialize, Serialize};
@@ -15,7 +17,9 @@ use serde::{Deserialize, Serialize};
 pub use chain::*;
 pub use memory::*;
 pub use models::*;
+pub use onboarding::*;
 pub use pipeline::*;
+pub use sessions::*;
 pub use types::*;
 
 /// What a front end asks the runtime to do.
@@ -127,6 +131,8 @@ pub enum Op {
         #[serde(default)]
         draft: String,
     },
+    /// Onboarding: write a working profile for what the probe found, then use it.
+    WriteProfile(WriteProfile),
     /// Stop the runtime.
     Shutdown,
 }

@@ -13,6 +13,7 @@ mod memory;
 mod memory_tool;
 mod model_call;
 mod models;
+mod onboarding;
 mod queue;
 mod reply_writer;
 mod sessions;
@@ -456,6 +457,7 @@ impl Runtime {
             | Op::PinMemory { .. }
             | Op::UndoMemoryChange { .. }) => self.handle_memory_op(op).await,
             Op::ShowContext { draft } => self.show_context(draft).await,
+            Op::WriteProfile(req) => self.write_profile(req).await,
             Op::Shutdown => {} // handled by the loop
         }
     }

@@ -27,7 +27,7 @@ fn ctrl(c: char) -> KeyEvent {
 /// Types into the filter (pressing `/` first unless already filtering).
 fn typed(pane: &mut SkillsPane, text: &str) -> SkillsAction {
     let mut last = SkillsAction::None;
-    if !pane.filtering && pane.mode() == &SkillsMode::Browse {
+    if !pane.list.is_filtering() && pane.mode() == &SkillsMode::Browse {
         last = pane.handle_key(key(KeyCode::Char('/')));
     }
     for c in text.chars() {
@@ -64,12 +64,17 @@ fn typing_filters_and_esc_clears_then_closes() {
     let mut p = pane(three());
     typed(&mut p, "COMMIT");
     assert_eq!(p.filter(), "COMMIT");
-    assert_eq!(p.rows.len(), 1);
+    assert_eq!(p.list.rows().len(), 1);
     assert_eq!(selected(&p), Some("commit-message"));
     // The description matches too, after the name matches.
     p.handle_key(ctrl('u'));
     typed(&mut p, "i");
-    let names: Vec<&str> = p.rows.iter().map(|&i| p.skills[i].name.as_str()).collect();
+    let names: Vec<&str> = p
+        .list
+        .rows()
+        .iter()
+        .map(|&i| p.skills[i].name.as_str())
+        .collect();
     assert_eq!(names, ["code-review", "commit-message", "deploy"]);
     p.handle_key(ctrl('u'));
     typed(&mut p, "bugs");
@@ -78,7 +83,7 @@ fn typing_filters_and_esc_clears_then_closes() {
     assert_eq!(p.filter(), "bug");
     assert_eq!(p.handle_key(key(KeyCode::Esc)), SkillsAction::None);
     assert_eq!(p.filter(), "");
-    assert_eq!(p.rows.len(), 3);
+    assert_eq!(p.list.rows().len(), 3);
     assert_eq!(p.handle_key(key(KeyCode::Esc)), SkillsAction::Close);
     // Enter ends typing but keeps the filter; Esc then clears it.
     typed(&mut p, "dep");
