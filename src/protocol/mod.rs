@@ -104,6 +104,9 @@ pub enum Op {
     CreateSkill {
         name: String,
     },
+    /// Copy a bundled skill into the user's skills folder to edit it (answered by
+    /// `SkillCreated`, like `CreateSkill`).
+    CopyBundledSkill(CopyBundledSkill),
     /// Answer a `ProjectTrustRequest`: load (and remember) this project's skills and rules, or not.
     TrustProject {
         trust: bool,

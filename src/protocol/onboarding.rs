@@ -1,4 +1,5 @@
-//! Onboarding: what the welcome screen asks the runtime to do with what the probe found.
+//! Onboarding: what the welcome screen asks the runtime to do with what the probe found, and
+//! making a bundled skill the user's own.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +22,12 @@ impl WriteProfile {
             })
         })
     }
+}
+
+/// `Op::CopyBundledSkill`: `e` on a bundled skill in the skills pane, confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyBundledSkill {
+    pub name: String,
 }
 
 #[cfg(test)]

@@ -440,6 +440,7 @@ impl Runtime {
             Op::PreviewSkill { name } => self.preview_skill(name).await,
             Op::ReloadSkills => self.rescan_skills(true).await,
             Op::CreateSkill { name } => self.create_skill(name).await,
+            Op::CopyBundledSkill(req) => self.copy_bundled_skill(req.name).await,
             Op::TrustProject { trust } => self.trust_project(trust).await,
             Op::Compact => {
                 if self.active.is_some() {

@@ -303,6 +303,16 @@ pub const SESSIONS: &[KeyHelp] = &[
     k("Esc", "close", "close the pane"),
 ];
 
+/// The skills pane asking to copy a bundled skill before editing it.
+pub const SKILL_COPY: &[KeyHelp] = &[
+    k(
+        "y",
+        "copy and edit",
+        "copy the bundled skill into your folder and edit it",
+    ),
+    k("n · Esc", "cancel", "leave it"),
+];
+
 /// The memory pane (F4, `/memory`).
 pub const MEMORY: &[KeyHelp] = &[
     k("↑↓", "move", "move the selection"),
@@ -393,6 +403,7 @@ pub fn help_sections() -> Vec<(&'static str, Vec<KeyHelp>)> {
         ("Renaming a session", RENAME.to_vec()),
         ("Skills pane · F3", SKILLS.to_vec()),
         ("Naming a new skill", SKILL_NAME.to_vec()),
+        ("Editing a bundled skill", SKILL_COPY.to_vec()),
         ("Memory pane · F4", MEMORY.to_vec()),
         ("Searching memory", MEMORY_SEARCH.to_vec()),
         ("Forgetting a memory", MEMORY_FORGET.to_vec()),
@@ -465,6 +476,7 @@ mod tests {
             + RENAME.len()
             + SKILLS.len()
             + SKILL_NAME.len()
+            + SKILL_COPY.len()
             + MEMORY.len()
             + MEMORY_SEARCH.len()
             + MEMORY_FORGET.len()

@@ -42,6 +42,10 @@ pub enum SkillsAction {
     Create {
         name: String,
     },
+    /// Copy the bundled skill into `<user_dir>/<name>/SKILL.md`, then edit it.
+    CopyBundled {
+        name: String,
+    },
     /// Scan the skill folders again (`Op::ReloadSkills`).
     Reload,
     /// The selection is on a skill whose body is not cached (`Op::PreviewSkill`).
@@ -59,6 +63,10 @@ pub enum SkillsMode {
     /// The one-line name editor of a new skill.
     NewName {
         text: String,
+    },
+    /// "Copy bundled «name» into your skills folder to edit it? y/n"
+    ConfirmCopy {
+        name: String,
     },
 }
 
@@ -193,6 +201,7 @@ impl SkillsPane {
         match self.mode {
             SkillsMode::Browse => self.browse_key(key),
             SkillsMode::NewName { .. } => self.name_key(key),
+            SkillsMode::ConfirmCopy { .. } => self.copy_key(key),
         }
     }
 
@@ -264,10 +273,20 @@ impl SkillsPane {
             return SkillsAction::None;
         };
         if s.path.starts_with(BUNDLED_PREFIX) {
-            self.set_notice(
-                "bundled skills are read-only; copy it to your skills folder to change it".into(),
-                true,
-            );
+            if s.status == SkillState::Shadowed {
+                // The user's copy (or another skill of the name) is listed above: edit that.
+                self.set_notice(
+                    format!(
+                        "{} is bundled and read-only; the one higher in the list is used — e on it edits it",
+                        one_line(&s.name)
+                    ),
+                    true,
+                );
+                return SkillsAction::None;
+            }
+            self.mode = SkillsMode::ConfirmCopy {
+                name: s.name.clone(),
+            };
             return SkillsAction::None;
         }
         if s.path.trim().is_empty() {
@@ -276,6 +295,24 @@ impl SkillsPane {
         SkillsAction::Edit {
             path: s.path.clone(),
         }
+    }
+
+    /// y copies the bundled skill into the user's folder (then it opens in the editor).
+    fn copy_key(&mut self, key: KeyEvent) -> SkillsAction {
+        let SkillsMode::ConfirmCopy { name } = &self.mode else {
+            return SkillsAction::None;
+        };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let action = match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') if !ctrl => {
+                SkillsAction::CopyBundled { name: name.clone() }
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => SkillsAction::None,
+            KeyCode::Char('c') if ctrl => SkillsAction::None,
+            _ => return SkillsAction::None,
+        };
+        self.mode = SkillsMode::Browse;
+        action
     }
 
     fn name_key(&mut self, key: KeyEvent) -> SkillsAction {
@@ -335,6 +372,7 @@ impl SkillsPane {
                 FilterKey::Changed => self.filter_changed(),
                 FilterKey::Kept | FilterKey::Ignored => SkillsAction::None,
             },
+            SkillsMode::ConfirmCopy { .. } => SkillsAction::None,
             SkillsMode::NewName { text } => {
                 let room = (MAX_NAME + 16).saturating_sub(text.chars().count());
                 text.extend(clean.chars().take(room));

@@ -197,7 +197,7 @@ fn skills_restricted_active() {
 }
 
 #[test]
-fn skills_bundled_edit_refused() {
+fn skills_bundled_edit_offers_a_copy() {
     let mut p = pane(five(), false);
     p.handle_key(key(KeyCode::End));
     p.handle_key(key(KeyCode::Up));

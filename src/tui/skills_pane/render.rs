@@ -164,8 +164,26 @@ impl SkillsPane {
         let keys = keymap::legend(match self.mode {
             SkillsMode::Browse => keymap::SKILLS,
             SkillsMode::NewName { .. } => keymap::SKILL_NAME,
+            SkillsMode::ConfirmCopy { .. } => keymap::SKILL_COPY,
         });
         let mut lines = Vec::new();
+        if let SkillsMode::ConfirmCopy { name } = &self.mode {
+            let dir = if self.user_dir.is_empty() {
+                "your skills folder".to_string()
+            } else {
+                one_line(&self.user_dir)
+            };
+            lines.push(Line::from(Span::styled(
+                truncate(
+                    &format!(
+                        "{} is bundled (read-only). Copy it into {dir} and edit the copy?",
+                        one_line(name)
+                    ),
+                    usize::from(width),
+                ),
+                t.warning.add_modifier(Modifier::BOLD),
+            )));
+        }
         if let Some(n) = &self.notice {
             let style = if n.error { t.error } else { t.muted };
             lines.push(Line::from(Span::styled(

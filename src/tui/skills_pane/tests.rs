@@ -183,10 +183,36 @@ fn ctrl_e_edits_but_not_bundled() {
     );
     p.handle_key(key(KeyCode::Down));
     assert_eq!(selected(&p), Some("commit-message"));
+    // A bundled skill offers a copy in the user's folder: n leaves it, y copies.
     assert_eq!(p.handle_key(ctrl('e')), SkillsAction::None);
     assert_eq!(
-        p.notice(),
-        Some("bundled skills are read-only; copy it to your skills folder to change it")
+        p.mode(),
+        &SkillsMode::ConfirmCopy {
+            name: "commit-message".into()
+        }
+    );
+    assert_eq!(p.handle_key(key(KeyCode::Char('n'))), SkillsAction::None);
+    assert_eq!(p.mode(), &SkillsMode::Browse);
+    p.handle_key(key(KeyCode::Char('e')));
+    assert_eq!(
+        p.handle_key(key(KeyCode::Char('y'))),
+        SkillsAction::CopyBundled {
+            name: "commit-message".into()
+        }
+    );
+    assert_eq!(p.mode(), &SkillsMode::Browse);
+    // A shadowed bundled skill points at the one that is used instead.
+    let mut list = three();
+    if let Some(b) = list.iter_mut().find(|s| s.path.starts_with("bundled:")) {
+        b.status = SkillState::Shadowed;
+    }
+    p.set_skills(list, "/home/me/.config/pincer/skills".into(), false);
+    assert_eq!(p.handle_key(key(KeyCode::Char('e'))), SkillsAction::None);
+    assert_eq!(p.mode(), &SkillsMode::Browse);
+    assert!(
+        p.notice().is_some_and(|n| n.contains("higher in the list")),
+        "{:?}",
+        p.notice()
     );
     // A broken skill is exactly the one to edit.
     p.handle_key(key(KeyCode::Down));
