@@ -97,7 +97,7 @@ fn frame_10k_top(bencher: Bencher) {
     bencher
         .with_inputs(|| {
             let mut app = app_with(10_000);
-            term.draw(|f| view::render(&mut app, f)).unwrap();
+            terminal().draw(|f| view::render(&mut app, f)).unwrap();
             app
         })
         .bench_local_refs(|app| {
