@@ -35,8 +35,13 @@ fn line(s: &SessionSummary) -> String {
     };
     let fork = if s.parent_id.is_some() { " (fork)" } else { "" };
     let archived = if s.archived { " [archived]" } else { "" };
+    let headless = if s.origin == crate::protocol::SessionOrigin::Headless {
+        " [-p]"
+    } else {
+        ""
+    };
     format!(
-        "{}  {}  {:>4} msgs  {}{fork}{archived}\n    {}  {}  (--resume {})",
+        "{}  {}  {:>4} msgs  {}{fork}{archived}{headless}\n    {}  {}  (--resume {})",
         s.id,
         utc_minutes(s.updated_ms),
         s.message_count,

@@ -735,3 +735,38 @@ async fn a_run_without_a_provider_leaves_no_session() {
     assert!(all.is_empty(), "{all:?}");
     assert_eq!(current, None);
 }
+
+/// `sessions.origin`: a runtime without a front end that can answer (headless `-p`) marks its
+/// sessions, so the pane can hide them; an interactive one does not.
+#[tokio::test]
+async fn headless_sessions_are_marked_in_the_list() {
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["one"], None)),
+        Reply::sse(openai_sse(&["two"], None)),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut s = settings(&server.url(), db.clone(), "/w/o", None);
+    s.interactive = false;
+    let mut rt = runtime::spawn(s);
+    configured(&mut rt).await;
+    chat(&mut rt, "from a script").await;
+    drop(rt);
+    let mut rt = runtime::spawn(settings(&server.url(), db, "/w/o", None));
+    configured(&mut rt).await;
+    chat(&mut rt, "from the tui").await;
+    let (sessions, _) = list(&mut rt, SessionScope::ThisDirectory).await;
+    let origin = |title: &str| {
+        sessions
+            .iter()
+            .find(|s| s.title == title)
+            .map(|s| s.origin)
+            .unwrap()
+    };
+    assert_eq!(
+        origin("from a script"),
+        pincer::protocol::SessionOrigin::Headless
+    );
+    assert_eq!(origin("from the tui"), pincer::protocol::SessionOrigin::Tui);
+}

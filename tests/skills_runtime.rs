@@ -513,3 +513,69 @@ async fn a_resumed_session_stays_restricted() {
     assert!(!again.contains(&"write_file".to_string()), "{again:?}");
     assert!(again.contains(&"read_file".to_string()), "{again:?}");
 }
+
+/// `e` on a bundled skill, confirmed: the runtime copies it into the user's folder, answers
+/// `SkillCreated` (the TUI opens the editor) and lists the copy, which shadows the bundled one.
+/// A second copy never overwrites the user's edits.
+#[tokio::test]
+async fn a_bundled_skill_is_copied_into_the_users_folder_to_edit() {
+    let dirs = Dirs::new();
+    let server = MockServer::start(vec![]).await;
+    let mut s = settings(&server.url(), &dirs, Config::default());
+    if let Some(roots) = s.skill_roots.as_mut() {
+        roots.bundled = true;
+    }
+    let mut rt = runtime::spawn(s);
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    let copy = || {
+        Op::CopyBundledSkill(pincer::protocol::CopyBundledSkill {
+            name: "code-review".into(),
+        })
+    };
+    rt.ops.send(copy()).unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    let path = evs
+        .iter()
+        .find_map(|e| match e {
+            Event::SkillCreated { name, path } if name == "code-review" => Some(path.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        PathBuf::from(&path),
+        dirs.user().join("code-review/SKILL.md")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        pincer::skills::bundled_text("code-review").unwrap()
+    );
+    let Some(Event::SkillsChanged { skills, .. }) = evs.last() else {
+        panic!()
+    };
+    let reviews: Vec<_> = skills.iter().filter(|s| s.name == "code-review").collect();
+    assert!(
+        reviews
+            .iter()
+            .any(|s| s.path == path && s.status == SkillState::Ok),
+        "{reviews:?}"
+    );
+    assert!(
+        reviews
+            .iter()
+            .any(|s| s.path.starts_with("bundled:") && s.status == SkillState::Shadowed),
+        "{reviews:?}"
+    );
+
+    std::fs::write(
+        &path,
+        "---\nname: code-review\ndescription: mine\n---\nmine\n",
+    )
+    .unwrap();
+    rt.ops.send(copy()).unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Error { .. })).await;
+    assert!(
+        matches!(evs.last(), Some(Event::Error { message, .. }) if message.contains("cannot copy skill code-review")),
+        "{evs:?}"
+    );
+    assert!(std::fs::read_to_string(&path).unwrap().ends_with("mine\n"));
+}

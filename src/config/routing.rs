@@ -210,10 +210,10 @@ impl FileChain {
 }
 
 impl ChainConfig {
-    /// The `pincer config show` lines.
+    /// The `pincer config show` lines (each profile's `failover` is shown in its own table).
     pub fn describe(&self) -> String {
         let name = |key: &str, n: &Option<String>| match n.as_deref() {
-            Some(n) => format!("{key} = {n:?}\n"),
+            Some(n) => format!("{key} = {}\n", toml::Value::String(n.to_string())),
             None => format!("# {key} = (the current profile)\n"),
         };
         let mut out = format!(
@@ -231,9 +231,6 @@ impl ChainConfig {
             "\n[cache]\nresponses = {}\nmax_entries = {}\nmax_age_secs = {}\n",
             c.responses, c.max_entries, c.max_age_secs
         ));
-        for (profile, list) in &self.failover {
-            out.push_str(&format!("# [providers.{profile}] failover = {list:?}\n"));
-        }
         out
     }
 }

@@ -89,6 +89,8 @@ pub fn describe(config: &Config, path: &Path) -> String {
         list(&config.shell_pass_env)
     );
     w.push_str(&config.chain.describe());
+    describe_memory(w, config);
+    describe_pipeline(w, config);
     for (name, p) in &config.providers {
         let _ = write!(
             w,
@@ -107,6 +109,9 @@ pub fn describe(config: &Config, path: &Path) -> String {
             }
         }
         let _ = writeln!(w, "max_tokens = {}", p.max_tokens);
+        if let Some(list) = config.chain.failover.get(name) {
+            let _ = writeln!(w, "failover = {}", self::list(list));
+        }
         match p.context_window {
             Some(cw) => {
                 let _ = writeln!(w, "context_window = {cw}");
@@ -120,7 +125,66 @@ pub fn describe(config: &Config, path: &Path) -> String {
             }
         }
     }
+    for (profile, list) in &config.chain.failover {
+        if !config.providers.contains_key(profile) {
+            let _ = writeln!(w, "# [providers.{profile}] failover = {}", self::list(list));
+        }
+    }
     out
+}
+
+/// `[memory]` and, when set, `[memory.embeddings]`.
+fn describe_memory(w: &mut String, config: &Config) {
+    let m = &config.memory;
+    let _ = write!(
+        w,
+        "\n[memory]\nenabled = {}\nhalf_life_days = {}\ncore_max_lines = {}\nauto_recall = {}\nauto_recall_tokens = {}\nextract = {}\n",
+        m.enabled,
+        m.half_life_days,
+        m.core_max_lines,
+        m.auto_recall,
+        m.auto_recall_tokens,
+        m.extract
+    );
+    match &m.embeddings {
+        None => w.push_str("# [memory.embeddings]: none (text search only)\n"),
+        Some(e) => {
+            let _ = write!(
+                w,
+                "\n[memory.embeddings]\nurl = {}\nmodel = {}\nbatch = {}\n",
+                quoted(&e.url),
+                quoted(&e.model),
+                e.batch
+            );
+            if let Some(k) = &e.api_key_env {
+                let _ = writeln!(w, "api_key_env = {}", quoted(k));
+            }
+            if let Some(d) = e.dimensions {
+                let _ = writeln!(w, "dimensions = {d}");
+            }
+        }
+    }
+}
+
+/// `[pipeline]` (the pinned policy only when one is set) and `[instructions]`.
+fn describe_pipeline(w: &mut String, config: &Config) {
+    let p = &config.pipeline;
+    let _ = write!(w, "\n[pipeline]\nnarrow = {}\n", p.narrow);
+    match p.pin {
+        Some(set) => {
+            let _ = writeln!(
+                w,
+                "policy = {}",
+                quoted(crate::pipeline::tool_set_name(set))
+            );
+        }
+        None => w.push_str("# policy: none pinned (each task decides)\n"),
+    }
+    let _ = write!(
+        w,
+        "\n[instructions]\nclaude_md = {}\n",
+        config.instructions.claude_md
+    );
 }
 
 /// A table key: bare when it can be, quoted otherwise.
@@ -138,7 +202,7 @@ mod tests {
 
     #[test]
     fn show_output_is_valid_toml_that_loads_back_the_same() {
-        let text = "default_provider = \"my \\\"odd\\\" one\"\nsystem_prompt = \"line1\\nline2 \\\\ end\"\nmode = \"auto-edit\"\ntrusted_projects = [\"/p/a\"]\n[permissions]\nallow = [\"shell: git status*\"]\n[providers.\"my \\\"odd\\\" one\"]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\ncontext_window = 4096\n[tools.shell]\npass_env = [\"NPM_TOKEN\"]\n[context]\ncompact_at = 0.5\n";
+        let text = "default_provider = \"my \\\"odd\\\" one\"\nsystem_prompt = \"line1\\nline2 \\\\ end\"\nmode = \"auto-edit\"\ntrusted_projects = [\"/p/a\"]\n[permissions]\nallow = [\"shell: git status*\"]\n[providers.\"my \\\"odd\\\" one\"]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\ncontext_window = 4096\nfailover = [\"b\"]\n[providers.b]\nkind = \"anthropic\"\nbase_url = \"https://a.example/v1\"\nmodel = \"c\"\napi_key_env = \"B_KEY\"\n[tools.shell]\npass_env = [\"NPM_TOKEN\"]\n[context]\ncompact_at = 0.5\n[memory]\nauto_recall = true\nhalf_life_days = 7\n[memory.embeddings]\nurl = \"http://127.0.0.1:11434/v1\"\nmodel = \"nomic\"\ndimensions = 256\n[pipeline]\nnarrow = false\npolicy = \"research\"\n[instructions]\nclaude_md = true\n[routing]\nsmall = \"my \\\"odd\\\" one\"\n";
         let path = Path::new("/c/config.toml");
         let config = Config::parse(text, path).unwrap();
         let shown = describe(&config, path);
@@ -147,6 +211,15 @@ mod tests {
         let again = Config::parse(&shown, path)
             .unwrap_or_else(|e| panic!("config show does not load back: {e}\n{shown}"));
         assert_eq!(again, config);
+        for table in [
+            "[memory]",
+            "[memory.embeddings]",
+            "[pipeline]",
+            "[routing]",
+            "[instructions]",
+        ] {
+            assert!(shown.contains(table), "{table} missing:\n{shown}");
+        }
     }
 
     #[test]

@@ -7,7 +7,9 @@ mod chain;
 mod memory;
 mod memory_text;
 mod models;
+mod onboarding;
 mod pipeline;
+mod sessions;
 mod types;
 
 use serde::{Deserialize, Serialize};
@@ -15,7 +17,9 @@ use serde::{Deserialize, Serialize};
 pub use chain::*;
 pub use memory::*;
 pub use models::*;
+pub use onboarding::*;
 pub use pipeline::*;
+pub use sessions::*;
 pub use types::*;
 
 /// What a front end asks the runtime to do.
@@ -100,6 +104,9 @@ pub enum Op {
     CreateSkill {
         name: String,
     },
+    /// Copy a bundled skill into the user's skills folder to edit it (answered by
+    /// `SkillCreated`, like `CreateSkill`).
+    CopyBundledSkill(CopyBundledSkill),
     /// Answer a `ProjectTrustRequest`: load (and remember) this project's skills and rules, or not.
     TrustProject {
         trust: bool,
@@ -127,6 +134,8 @@ pub enum Op {
         #[serde(default)]
         draft: String,
     },
+    /// Onboarding: write a working profile for what the probe found, then use it.
+    WriteProfile(WriteProfile),
     /// Stop the runtime.
     Shutdown,
 }

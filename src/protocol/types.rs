@@ -88,6 +88,9 @@ pub struct SessionSummary {
     pub archived: bool,
     /// The first user message (capped), for filtering.
     pub first_prompt: String,
+    /// Which front end started it.
+    #[serde(default)]
+    pub origin: super::SessionOrigin,
 }
 
 /// The provider currently answering.

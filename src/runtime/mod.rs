@@ -13,6 +13,7 @@ mod memory;
 mod memory_tool;
 mod model_call;
 mod models;
+mod onboarding;
 mod queue;
 mod reply_writer;
 mod sessions;
@@ -439,6 +440,7 @@ impl Runtime {
             Op::PreviewSkill { name } => self.preview_skill(name).await,
             Op::ReloadSkills => self.rescan_skills(true).await,
             Op::CreateSkill { name } => self.create_skill(name).await,
+            Op::CopyBundledSkill(req) => self.copy_bundled_skill(req.name).await,
             Op::TrustProject { trust } => self.trust_project(trust).await,
             Op::Compact => {
                 if self.active.is_some() {
@@ -456,6 +458,7 @@ impl Runtime {
             | Op::PinMemory { .. }
             | Op::UndoMemoryChange { .. }) => self.handle_memory_op(op).await,
             Op::ShowContext { draft } => self.show_context(draft).await,
+            Op::WriteProfile(req) => self.write_profile(req).await,
             Op::Shutdown => {} // handled by the loop
         }
     }

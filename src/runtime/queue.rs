@@ -14,7 +14,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{ActiveTurn, Runtime, context, turn};
-use crate::protocol::{ErrorKind, Event, NoticeLevel, TurnOutcome};
+use crate::protocol::{ErrorKind, Event, NoticeLevel, SessionOrigin, TurnOutcome};
 use crate::provider::ChatMessage;
 use crate::provider::retry::RetryPolicy;
 use crate::store::{ItemKind, LeaseAttempt, NewSession, title_from};
@@ -238,7 +238,15 @@ impl Runtime {
                 provider: provider.map(|p| p.profile.clone()).unwrap_or_default(),
                 model: provider.map(|p| p.model.clone()).unwrap_or_default(),
             };
-            match store.call(move |s| s.create_session(&row)).await {
+            let origin = if self.settings.interactive {
+                SessionOrigin::Tui
+            } else {
+                SessionOrigin::Headless
+            };
+            match store
+                .call(move |s| s.create_session_from(&row, origin))
+                .await
+            {
                 Ok(()) => {
                     self.emit(Event::SessionStored {
                         session_id: id.clone(),

@@ -316,6 +316,27 @@ impl Runtime {
         }
     }
 
+    /// `e` on a bundled skill, confirmed: the user's own copy, opened like a new skill.
+    pub(super) async fn copy_bundled_skill(&mut self, name: String) {
+        let Some(skills) = &self.skills else { return };
+        let dir = skills.roots.user_dir.clone();
+        let key = name.clone();
+        match tokio::task::spawn_blocking(move || crate::skills::copy_bundled(&key, &dir)).await {
+            Ok(Ok(path)) => {
+                self.emit(Event::SkillCreated {
+                    name,
+                    path: path.display().to_string(),
+                });
+                self.rescan_skills(false).await;
+            }
+            Ok(Err(e)) => self.error(
+                ErrorKind::Config,
+                format!("cannot copy skill {name} into your skills folder: {e}"),
+            ),
+            Err(e) => self.error(ErrorKind::Internal, e.to_string()),
+        }
+    }
+
     pub(super) async fn mark_restricted(&mut self, name: &str) {
         // Kept in the session, so resuming it keeps the restriction.
         self.persist(

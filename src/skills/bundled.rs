@@ -26,12 +26,52 @@ pub fn bundled_text(name: &str) -> Option<&'static str> {
     BUNDLED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
+/// Copy bundled skill `name` into `<user_dir>/<name>/SKILL.md` so it can be edited (the user
+/// copy then shadows the bundled one). Never overwrites: an existing folder is `Exists`.
+pub fn copy_bundled(
+    name: &str,
+    user_dir: &std::path::Path,
+) -> Result<std::path::PathBuf, super::SkillError> {
+    let text = bundled_text(name).ok_or_else(|| super::SkillError::NotFound(name.to_string()))?;
+    let dir = user_dir.join(name);
+    if dir.exists() {
+        return Err(super::SkillError::Exists {
+            name: name.into(),
+            path: dir,
+        });
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| super::SkillError::io("create", &dir, e))?;
+    let file = dir.join("SKILL.md");
+    std::fs::write(&file, text).map_err(|e| super::SkillError::io("write", &file, e))?;
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::skills::{parse_skill_md, scan_dangerous};
+    use crate::skills::{SkillError, parse_skill_md, scan_dangerous};
+
+    #[test]
+    fn a_bundled_skill_is_copied_once_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = copy_bundled("code-review", dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            bundled_text("code-review").unwrap()
+        );
+        std::fs::write(&file, "mine").unwrap();
+        assert!(matches!(
+            copy_bundled("code-review", dir.path()),
+            Err(SkillError::Exists { .. })
+        ));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+        assert!(matches!(
+            copy_bundled("no-such-skill", dir.path()),
+            Err(SkillError::NotFound(_))
+        ));
+    }
 
     #[test]
     fn every_bundled_skill_is_valid_clean_and_named_after_its_folder() {

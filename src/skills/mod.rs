@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use activate::{Activation, MAX_LISTED_FILES, activate, expand_arguments, render_activation};
-pub use bundled::{BUNDLED, bundled_text};
+pub use bundled::{BUNDLED, bundled_text, copy_bundled};
 pub use catalog::{
     CappedRoot, Catalog, Fingerprint, SkillEntry, SkillRoots, Source, Status, Trust,
 };

@@ -154,6 +154,9 @@ const MIGRATIONS: &[&str] = &[
         dim INTEGER NOT NULL,
         vec BLOB NOT NULL
      );",
+    // 7: which front end started a session ('tui' | 'headless' | 'import'); older rows
+    // cannot tell and read as 'tui' (shown, never hidden)
+    "ALTER TABLE sessions ADD COLUMN origin TEXT NOT NULL DEFAULT 'tui';",
 ];
 
 /// How many characters of the first user message a session row keeps.
@@ -202,6 +205,46 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, LATEST);
+    }
+
+    /// Migration 7: rows stored before origins were recorded read as 'tui'; new rows keep
+    /// the front end that made them.
+    #[test]
+    fn from_version_6_sessions_get_an_origin() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for (index, sql) in MIGRATIONS.iter().enumerate().take(6) {
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", index as i64 + 1)
+                .unwrap();
+        }
+        tx.commit().unwrap();
+        conn.execute(
+            "INSERT INTO sessions (id, cwd, created_at, updated_at) VALUES ('old', '/', 0, 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&conn).unwrap();
+        let origin: String = conn
+            .query_row("SELECT origin FROM sessions WHERE id = 'old'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(origin, "tui");
+        conn.execute(
+            "INSERT INTO sessions (id, cwd, created_at, updated_at, origin)
+             VALUES ('new', '/', 1, 1, 'headless')",
+            [],
+        )
+        .unwrap();
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sessions WHERE origin = 'headless'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 1);
     }
 
     #[test]

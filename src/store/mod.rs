@@ -37,6 +37,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
+use crate::protocol::SessionOrigin;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
@@ -308,13 +310,31 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
+    /// A session started in the TUI (`create_session_from` names another front end).
     pub fn create_session(&self, s: &NewSession) -> Result<(), StoreError> {
+        self.create_session_from(s, SessionOrigin::Tui)
+    }
+
+    pub fn create_session_from(
+        &self,
+        s: &NewSession,
+        origin: SessionOrigin,
+    ) -> Result<(), StoreError> {
         let now = now_ms();
         let inserted = write::write(&self.conn, |tx| {
             Ok(tx.execute(
-                "INSERT INTO sessions (id, title, cwd, provider, model, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                params![s.id, s.title, s.cwd, s.provider, s.model, now],
+                "INSERT INTO sessions (id, title, cwd, provider, model, created_at, updated_at,
+                                       origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+                params![
+                    s.id,
+                    s.title,
+                    s.cwd,
+                    s.provider,
+                    s.model,
+                    now,
+                    origin.as_str()
+                ],
             )?)
         });
         match inserted {

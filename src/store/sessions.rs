@@ -8,11 +8,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::migrations::FIRST_PROMPT_CHARS;
 use super::write::write;
 use super::{Store, StoreError, now_ms};
-use crate::protocol::SessionSummary;
+use crate::protocol::{SessionOrigin, SessionSummary};
 
 /// The columns `summary_from_row` expects, in order.
 const SUMMARY_COLUMNS: &str = "id, title, created_at, updated_at, cwd, provider, model, \
-                               message_count, parent_id, archived, first_prompt";
+                               message_count, parent_id, archived, first_prompt, origin";
 
 /// Newest first; sessions touched in the same millisecond by insertion order.
 const NEWEST_FIRST: &str = "ORDER BY updated_at DESC, rowid DESC";
@@ -30,6 +30,7 @@ fn summary_from_row(r: &Row) -> rusqlite::Result<SessionSummary> {
         parent_id: r.get(8)?,
         archived: r.get(9)?,
         first_prompt: r.get(10)?,
+        origin: SessionOrigin::from_stored(&r.get::<_, String>(11)?),
     })
 }
 

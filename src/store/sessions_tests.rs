@@ -330,3 +330,32 @@ fn the_random_part_of_an_id_finds_its_session() {
     // A time prefix still works as before.
     assert_eq!(store.find_sessions("19ad4f3c2e").unwrap().len(), 2);
 }
+
+#[test]
+fn a_session_keeps_the_front_end_that_started_it() {
+    use crate::protocol::SessionOrigin;
+    let store = Store::open_in_memory().unwrap();
+    let tui = session(&store, "/a");
+    let row = |id: &str| crate::store::NewSession {
+        id: id.into(),
+        title: String::new(),
+        cwd: "/a".into(),
+        provider: "p".into(),
+        model: "m".into(),
+    };
+    store
+        .create_session_from(&row("h"), SessionOrigin::Headless)
+        .unwrap();
+    let origin = |id: &str| store.get_session(id).unwrap().unwrap().origin;
+    assert_eq!(origin(&tui), SessionOrigin::Tui);
+    assert_eq!(origin("h"), SessionOrigin::Headless);
+    let listed = store.list_sessions(Some("/a"), false, 10).unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|s| s.id == "h" && s.origin == SessionOrigin::Headless)
+    );
+    // A fork is the user's own conversation, whatever its parent was.
+    let fork = store.fork_session("h", None, "f").unwrap();
+    assert_eq!(fork.origin, SessionOrigin::Tui);
+}

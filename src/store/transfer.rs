@@ -334,8 +334,8 @@ impl Store {
             };
             tx.execute(
                 "INSERT INTO sessions (id, title, cwd, provider, model, created_at, updated_at,
-                                   parent_id, archived)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                   parent_id, archived, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'import')",
                 params![
                     id,
                     header.title,

@@ -66,6 +66,8 @@ pub struct App {
     /// Which `[routing]` tier answered last (status line).
     pub tier: Option<crate::protocol::TierAnswer>,
     pub onboarding: Option<OnboardingReport>,
+    /// First line of the welcome box shown (PgUp / PgDn; clamped when drawn).
+    pub(super) onboarding_scroll: u16,
     pub session_id: Option<String>,
     pub turn: TurnState,
     pub last_turn: Option<LastTurn>,
@@ -133,6 +135,7 @@ impl App {
             provider: None,
             tier: None,
             onboarding: None,
+            onboarding_scroll: 0,
             session_id: None,
             turn: TurnState::Idle,
             last_turn: None,
@@ -504,7 +507,7 @@ impl App {
                 t.running = true;
             }),
             Event::Error { kind, message, .. } => self.push_error(kind, message),
-            Event::Notice { level, message } => self.push_notice(level, message),
+            Event::Notice { level, message } => self.on_runtime_notice(level, message),
             Event::ShutdownComplete => self.runtime_gone = true,
             Event::SessionList {
                 scope,

@@ -31,6 +31,7 @@ pub enum BaseAction {
     Skills,
     Memory,
     UndoMemory,
+    UseFound,
     Help,
     PageUp,
     PageDown,
@@ -226,6 +227,15 @@ pub const BASE: &[Binding] = &[
         k("Alt+U", "undo memory", "undo the latest memory change"),
     ),
     bind(
+        &[when_empty(KeyCode::Char('y'), KeyModifiers::CONTROL)],
+        BaseAction::UseFound,
+        k(
+            "Ctrl+Y",
+            "use found",
+            "no model yet: save what the welcome screen found as the default and start",
+        ),
+    ),
+    bind(
         &[
             plain(KeyCode::F(1)),
             when_empty(KeyCode::Char('?'), KeyModifiers::NONE),
@@ -289,7 +299,43 @@ pub const SESSIONS: &[KeyHelp] = &[
     k("^D", "delete", "delete (asks first)"),
     k("^E", "export md", "export as Markdown"),
     k("^J", "export jsonl", "export as JSONL"),
+    k("^T", "-p runs", "show / hide headless (-p) runs"),
     k("Esc", "close", "close the pane"),
+];
+
+/// The skills pane asking to copy a bundled skill before editing it.
+pub const SKILL_COPY: &[KeyHelp] = &[
+    k(
+        "y",
+        "copy and edit",
+        "copy the bundled skill into your folder and edit it",
+    ),
+    k("n · Esc", "cancel", "leave it"),
+];
+
+/// The memory pane (F4, `/memory`).
+pub const MEMORY: &[KeyHelp] = &[
+    k("↑↓", "move", "move the selection"),
+    k("/", "search", "search memory as you type"),
+    k("e", "edit", "open the entry's file in $EDITOR at its line"),
+    k("f", "forget", "forget the entry (asks first)"),
+    k("p", "pin", "pin / unpin (pinned entries do not fade)"),
+    k("s", "superseded", "show / hide superseded entries"),
+    k("Tab", "scope", "all / user / this project"),
+    k("Esc", "close", "close the pane"),
+];
+
+/// The memory pane while typing a search.
+pub const MEMORY_SEARCH: &[KeyHelp] = &[
+    k("Enter", "keep", "keep the search, back to the keys"),
+    k("Esc", "clear", "clear the search"),
+    k("↑↓", "move", "move the selection"),
+];
+
+/// The memory pane asking before it forgets.
+pub const MEMORY_FORGET: &[KeyHelp] = &[
+    k("y", "forget", "forget it"),
+    k("n · Esc", "keep it", "keep it"),
 ];
 
 /// The session pane while renaming.
@@ -357,6 +403,10 @@ pub fn help_sections() -> Vec<(&'static str, Vec<KeyHelp>)> {
         ("Renaming a session", RENAME.to_vec()),
         ("Skills pane · F3", SKILLS.to_vec()),
         ("Naming a new skill", SKILL_NAME.to_vec()),
+        ("Editing a bundled skill", SKILL_COPY.to_vec()),
+        ("Memory pane · F4", MEMORY.to_vec()),
+        ("Searching memory", MEMORY_SEARCH.to_vec()),
+        ("Forgetting a memory", MEMORY_FORGET.to_vec()),
         ("Fork picker · /fork", FORK.to_vec()),
         ("Project trust question", TRUST.to_vec()),
         ("Help", HELP.to_vec()),
@@ -412,7 +462,7 @@ mod tests {
     fn the_help_lists_every_pane_and_every_documented_key() {
         let sections = help_sections();
         for title in [
-            "Chat", "Approval", "Sessions", "Skills", "Fork", "trust", "Help",
+            "Chat", "Approval", "Sessions", "Skills", "Memory", "Fork", "trust", "Help",
         ] {
             assert!(
                 sections.iter().any(|(t, _)| t.contains(title)),
@@ -426,6 +476,10 @@ mod tests {
             + RENAME.len()
             + SKILLS.len()
             + SKILL_NAME.len()
+            + SKILL_COPY.len()
+            + MEMORY.len()
+            + MEMORY_SEARCH.len()
+            + MEMORY_FORGET.len()
             + FORK.len()
             + TRUST.len()
             + HELP.len();

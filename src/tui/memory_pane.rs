@@ -13,12 +13,11 @@ mod render;
 #[cfg(test)]
 mod tests;
 
-use std::cell::Cell;
 use std::collections::HashMap;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::session_pane::one_line;
+use super::filter_list::{FilterKey, FilterList, Typing};
 use crate::protocol::{MemoryEntry, MemoryListing, MemoryScope, MemoryScopeFilter};
 
 /// Longest filter the pane takes (more is cut, e.g. from a huge paste).
@@ -65,19 +64,13 @@ pub struct MemoryPane {
     status: String,
     /// False until the first listing: the pane shows "loading…".
     loaded: bool,
-    /// `/` was pressed: letters go to the filter until Enter or Esc.
-    filtering: bool,
-    filter: String,
     /// The query last sent and not answered yet (answers to older queries are dropped).
     pending: Option<String>,
     show_superseded: bool,
-    /// Indices into `entries` of the visible entries, in display order (scope, file, line).
-    rows: Vec<usize>,
-    selected: usize,
-    /// First visible line of the list; kept by `render`, which knows the height.
-    scroll: Cell<usize>,
-    /// Lines the list showed at the last draw (PgUp / PgDn step).
-    page: Cell<usize>,
+    /// Indices into `entries` of the visible entries, in display order (scope, file, line);
+    /// the filter (letters are commands until `/`), the selection and the scroll (in lines:
+    /// the groups have header lines).
+    list: FilterList<usize>,
     mode: MemoryPaneMode,
     /// A one-shot message in the legend line.
     notice: Option<String>,
@@ -88,8 +81,8 @@ impl std::fmt::Debug for MemoryPane {
         f.debug_struct("MemoryPane")
             .field("scope", &self.scope)
             .field("entries", &self.entries.len())
-            .field("filter", &self.filter)
-            .field("selected", &self.selected)
+            .field("filter", &self.list.filter())
+            .field("selected", &self.list.selected())
             .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
@@ -110,14 +103,9 @@ impl MemoryPane {
             entries: Vec::new(),
             status: String::new(),
             loaded: false,
-            filtering: false,
-            filter: String::new(),
             pending: None,
             show_superseded: false,
-            rows: Vec::new(),
-            selected: 0,
-            scroll: Cell::new(0),
-            page: Cell::new(10),
+            list: FilterList::new(Typing::AfterSlash, MAX_FILTER),
             mode: MemoryPaneMode::Browse,
             notice: None,
         }
@@ -129,7 +117,7 @@ impl MemoryPane {
     }
 
     pub fn filter(&self) -> &str {
-        &self.filter
+        self.list.filter()
     }
 
     pub fn scope(&self) -> MemoryScopeFilter {
@@ -141,7 +129,7 @@ impl MemoryPane {
     }
 
     pub fn is_filtering(&self) -> bool {
-        self.filtering
+        self.list.is_filtering()
     }
 
     pub fn shows_superseded(&self) -> bool {
@@ -155,14 +143,12 @@ impl MemoryPane {
 
     /// The entry under the cursor.
     pub fn selected_entry(&self) -> Option<&MemoryEntry> {
-        self.rows
-            .get(self.selected)
-            .and_then(|&i| self.entries.get(i))
+        self.list.selected_row().and_then(|&i| self.entries.get(i))
     }
 
     /// The visible entries, in display order.
     pub fn visible(&self) -> impl Iterator<Item = &MemoryEntry> {
-        self.rows.iter().filter_map(|&i| self.entries.get(i))
+        self.list.rows().iter().filter_map(|&i| self.entries.get(i))
     }
 
     /// A listing arrived (`Event::MemoryList`). An answer to an older keystroke (another query
@@ -170,7 +156,7 @@ impl MemoryPane {
     /// (sent after a change) for another query asks for ours again. Keeps the selection on the
     /// same entry when it is still listed.
     pub fn set_listing(&mut self, listing: MemoryListing) -> MemoryPaneAction {
-        let ours = listing.scope == self.scope && listing.query.trim() == self.filter.trim();
+        let ours = listing.scope == self.scope && listing.query.trim() == self.list.filter().trim();
         if !ours {
             if self.pending.is_some() {
                 return MemoryPaneAction::None;
@@ -194,7 +180,7 @@ impl MemoryPane {
     pub fn handle_key(&mut self, key: KeyEvent) -> MemoryPaneAction {
         self.notice = None;
         match self.mode {
-            MemoryPaneMode::Browse if self.filtering => self.filter_key(key),
+            MemoryPaneMode::Browse if self.list.is_filtering() => self.filter_key(key),
             MemoryPaneMode::Browse => self.browse_key(key),
             MemoryPaneMode::ConfirmForget { .. } => self.confirm_key(key),
         }
@@ -202,34 +188,20 @@ impl MemoryPane {
 
     fn filter_key(&mut self, key: KeyEvent) -> MemoryPaneAction {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = key.modifiers.contains(KeyModifiers::ALT);
         match key.code {
-            KeyCode::Esc => {
-                self.filtering = false;
-                self.set_filter(String::new())
-            }
-            KeyCode::Enter => {
-                self.filtering = false;
-                MemoryPaneAction::None
-            }
-            KeyCode::Backspace => {
-                let mut f = std::mem::take(&mut self.filter);
-                if f.pop().is_none() {
-                    self.filtering = false;
-                }
-                self.set_filter(f)
-            }
-            KeyCode::Char('u') if ctrl => self.set_filter(String::new()),
             KeyCode::Char('c') if ctrl => MemoryPaneAction::Close,
-            KeyCode::Char(c) if !ctrl && !alt && !c.is_control() => {
-                let mut f = std::mem::take(&mut self.filter);
-                f.push(c);
-                self.set_filter(f)
-            }
             KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => {
                 self.browse_key(key)
             }
-            _ => MemoryPaneAction::None,
+            _ => self.filter_edit(key),
+        }
+    }
+
+    /// A key for the filter: a changed text asks the runtime to search again.
+    fn filter_edit(&mut self, key: KeyEvent) -> MemoryPaneAction {
+        match self.list.filter_key(key) {
+            FilterKey::Changed => self.request(),
+            FilterKey::Kept | FilterKey::Ignored => MemoryPaneAction::None,
         }
     }
 
@@ -237,24 +209,16 @@ impl MemoryPane {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         let plain = !ctrl && !alt;
-        let page = self.page.get().max(1) as isize;
+        if self.list.nav_key(key, true) {
+            return MemoryPaneAction::None;
+        }
         match key.code {
-            KeyCode::Esc if !self.filter.is_empty() => self.set_filter(String::new()),
+            KeyCode::Esc if !self.list.filter().is_empty() => self.set_filter(String::new()),
             KeyCode::Esc => MemoryPaneAction::Close,
             KeyCode::Char('q') if plain => MemoryPaneAction::Close,
             KeyCode::Char('c') if ctrl => MemoryPaneAction::Close,
-            KeyCode::Up => self.move_by(-1),
-            KeyCode::Char('k') if plain => self.move_by(-1),
-            KeyCode::Char('p') if ctrl => self.move_by(-1),
-            KeyCode::Down => self.move_by(1),
-            KeyCode::Char('j') if plain => self.move_by(1),
-            KeyCode::Char('n') if ctrl => self.move_by(1),
-            KeyCode::PageUp => self.move_by(-page),
-            KeyCode::PageDown => self.move_by(page),
-            KeyCode::Home => self.move_to(0),
-            KeyCode::End => self.move_to(self.rows.len().saturating_sub(1)),
             KeyCode::Char('/') if plain => {
-                self.filtering = true;
+                self.list.start_filtering();
                 MemoryPaneAction::None
             }
             KeyCode::Char('e') if plain => self.edit_selected(),
@@ -281,13 +245,7 @@ impl MemoryPane {
                 self.scope = next_scope(self.scope, key.code == KeyCode::BackTab);
                 self.request()
             }
-            KeyCode::Char('u') if ctrl => self.set_filter(String::new()),
-            KeyCode::Backspace if !self.filter.is_empty() => {
-                let mut f = std::mem::take(&mut self.filter);
-                f.pop();
-                self.set_filter(f)
-            }
-            _ => MemoryPaneAction::None,
+            _ => self.filter_edit(key),
         }
     }
 
@@ -333,42 +291,28 @@ impl MemoryPane {
         if self.mode != MemoryPaneMode::Browse {
             return MemoryPaneAction::None;
         }
-        let head: String = text.chars().take(MAX_FILTER * 4).collect();
-        let clean = one_line(&head);
-        self.filtering = true;
-        let f = format!("{}{clean}", self.filter);
-        self.set_filter(f)
+        match self.list.paste(text) {
+            FilterKey::Changed => self.request(),
+            FilterKey::Kept | FilterKey::Ignored => MemoryPaneAction::None,
+        }
     }
 
-    fn set_filter(&mut self, mut filter: String) -> MemoryPaneAction {
-        if filter.chars().count() > MAX_FILTER {
-            filter = filter.chars().take(MAX_FILTER).collect();
+    fn set_filter(&mut self, filter: String) -> MemoryPaneAction {
+        match self.list.set_filter(filter) {
+            FilterKey::Changed => self.request(),
+            _ if self.pending.is_some() => MemoryPaneAction::None,
+            FilterKey::Kept | FilterKey::Ignored => self.request(),
         }
-        if filter == self.filter && self.pending.is_some() {
-            return MemoryPaneAction::None;
-        }
-        self.filter = filter;
-        self.request()
     }
 
     /// `List` for the current scope and filter, remembered as pending.
     fn request(&mut self) -> MemoryPaneAction {
-        let query = self.filter.trim().to_string();
+        let query = self.list.filter().trim().to_string();
         self.pending = Some(query.clone());
         MemoryPaneAction::List {
             scope: self.scope,
             query,
         }
-    }
-
-    fn move_by(&mut self, delta: isize) -> MemoryPaneAction {
-        let target = self.selected.saturating_add_signed(delta);
-        self.move_to(target)
-    }
-
-    fn move_to(&mut self, row: usize) -> MemoryPaneAction {
-        self.selected = row.min(self.rows.len().saturating_sub(1));
-        MemoryPaneAction::None
     }
 
     /// The visible entries: superseded ones only when shown. Without a filter they are
@@ -383,7 +327,7 @@ impl MemoryPane {
                     .is_some_and(|e| self.show_superseded || e.superseded.is_none())
             })
             .collect();
-        let ranked = !self.filter.trim().is_empty();
+        let ranked = !self.list.filter().trim().is_empty();
         // With a filter the groups follow the best hit of each file (the runtime's ranking).
         let mut group_first: HashMap<(MemoryScope, &str), usize> = HashMap::new();
         for (i, e) in self.entries.iter().enumerate() {
@@ -404,13 +348,11 @@ impl MemoryPane {
             }
         };
         rows.sort_by_cached_key(key);
-        self.rows = rows;
-        let found = keep.and_then(|id| {
-            self.rows
-                .iter()
-                .position(|&i| self.entries.get(i).is_some_and(|e| e.id == id))
+        let entries = &self.entries;
+        self.list.set_rows(rows, |&i| {
+            keep.as_deref()
+                .is_some_and(|id| entries.get(i).is_some_and(|e| e.id == id))
         });
-        self.selected = found.unwrap_or(self.selected.min(self.rows.len().saturating_sub(1)));
     }
 }
 

@@ -14,6 +14,7 @@ mod copy;
 mod editor;
 pub mod effect;
 mod exit;
+pub mod filter_list;
 pub mod fork_picker;
 pub mod input;
 pub mod keymap;
@@ -23,6 +24,7 @@ pub mod memory_cell;
 pub mod memory_pane;
 pub mod memory_ui;
 mod model_list;
+mod onboarding;
 pub mod panes;
 pub mod session_pane;
 pub mod skill_ui;
@@ -38,6 +40,8 @@ pub mod view;
 mod approval_snapshot_tests;
 #[cfg(test)]
 mod memory_pane_snapshot_tests;
+#[cfg(test)]
+mod onboarding_tests;
 #[cfg(test)]
 mod session_pane_snapshot_tests;
 #[cfg(test)]

@@ -85,6 +85,15 @@ impl App {
         }
     }
 
+    /// `Event::Notice`: into the transcript, and into the session pane's legend while it is
+    /// open (an export's path or a delete is confirmed where the user is looking).
+    pub fn on_runtime_notice(&mut self, level: NoticeLevel, message: String) {
+        if let Some(pane) = self.sessions.as_mut() {
+            pane.show_notice(&message);
+        }
+        self.push_notice(level, message);
+    }
+
     /// `Event::SessionPreview`.
     pub fn on_session_preview(&mut self, id: String, items: Vec<HistoryItem>) {
         if let Some(pane) = self.sessions.as_mut() {

@@ -13,7 +13,6 @@ mod rows;
 #[cfg(test)]
 mod tests;
 
-use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use nucleo_matcher::{Config, Matcher, Utf32String};
@@ -21,7 +20,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 pub use fit::{keep_visible, one_line, relative_time, truncate};
 
-use crate::protocol::{ExportFormat, HistoryItem, SessionScope, SessionSummary};
+use super::filter_list::{FilterKey, FilterList, Typing};
+
+use crate::protocol::{ExportFormat, HistoryItem, SessionOrigin, SessionScope, SessionSummary};
 
 /// Longest filter or title the pane takes (more is cut, e.g. from a huge paste).
 const MAX_TYPED: usize = 200;
@@ -81,17 +82,19 @@ pub(crate) struct Row {
 
 pub struct SessionPane {
     scope: SessionScope,
+    /// Every session of the last list, headless runs included.
+    all: Vec<SessionSummary>,
+    /// The sessions shown: `all` without the headless runs unless `show_headless` (the
+    /// current session is always shown). Rows index into this.
     sessions: Vec<SessionSummary>,
+    /// Decided: headless (`-p`) runs are hidden by default (they are scripts' output, not
+    /// conversations); ^T shows them, marked "-p".
+    show_headless: bool,
     current: Option<String>,
     /// Replaced by "~" in working dirs; set by the caller (not read from the environment).
     home: Option<String>,
-    filter: String,
-    rows: Vec<Row>,
-    selected: usize,
-    /// First visible row; kept by `render`, which knows the height.
-    scroll: Cell<usize>,
-    /// Rows the list showed at the last draw (PgUp / PgDn step).
-    page: Cell<usize>,
+    /// The rows (tree or ranked matches), the filter typed, the selection and scroll.
+    list: FilterList<Row>,
     previews: HashMap<String, Vec<HistoryItem>>,
     /// Previews asked for and not yet received (each is asked once).
     requested: HashSet<String>,
@@ -99,6 +102,9 @@ pub struct SessionPane {
     mode: Mode,
     /// A one-shot message in the legend line ("a title cannot be empty").
     notice: Option<String>,
+    /// The row's neighbour when a delete was confirmed: selected when the list without the
+    /// deleted session arrives (the next row, else the one before).
+    after_delete: Option<String>,
     matcher: Matcher,
     /// Per session: title, first prompt, shortened cwd, converted once per list.
     haystacks: Vec<[Utf32String; 3]>,
@@ -115,8 +121,8 @@ impl std::fmt::Debug for SessionPane {
         f.debug_struct("SessionPane")
             .field("scope", &self.scope)
             .field("sessions", &self.sessions.len())
-            .field("filter", &self.filter)
-            .field("selected", &self.selected)
+            .field("filter", &self.list.filter())
+            .field("selected", &self.list.selected())
             .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
@@ -127,19 +133,18 @@ impl SessionPane {
     pub fn new(scope: SessionScope) -> SessionPane {
         SessionPane {
             scope,
+            all: Vec::new(),
             sessions: Vec::new(),
+            show_headless: false,
             current: None,
             home: None,
-            filter: String::new(),
-            rows: Vec::new(),
-            selected: 0,
-            scroll: Cell::new(0),
-            page: Cell::new(10),
+            list: FilterList::new(Typing::Always, MAX_TYPED),
             previews: HashMap::new(),
             requested: HashSet::new(),
             loading: true,
             mode: Mode::Browse,
             notice: None,
+            after_delete: None,
             matcher: Matcher::new(Config::DEFAULT),
             haystacks: Vec::new(),
             scored: Vec::new(),
@@ -160,7 +165,7 @@ impl SessionPane {
     }
 
     pub fn filter(&self) -> &str {
-        &self.filter
+        self.list.filter()
     }
 
     pub fn mode(&self) -> &Mode {
@@ -171,8 +176,18 @@ impl SessionPane {
         self.loading
     }
 
+    /// The sessions shown (headless runs only when `shows_headless`).
     pub fn sessions(&self) -> &[SessionSummary] {
         &self.sessions
+    }
+
+    pub fn shows_headless(&self) -> bool {
+        self.show_headless
+    }
+
+    /// Headless runs in the last list that are not shown.
+    pub fn hidden_count(&self) -> usize {
+        self.all.len() - self.sessions.len()
     }
 
     /// A list arrived (`Event::SessionList`). A list for another scope than the pane's (an
@@ -189,7 +204,7 @@ impl SessionPane {
             return PaneAction::None;
         }
         let changed: Vec<String> = self
-            .sessions
+            .all
             .iter()
             .filter(|old| {
                 !sessions
@@ -202,17 +217,48 @@ impl SessionPane {
             self.previews.remove(id);
             self.requested.remove(id);
         }
-        let keep_id = self.selected_id().map(str::to_string);
-        self.sessions = sessions;
+        let mut keep_id = self.selected_id().map(str::to_string);
+        if let Some(next) = self.after_delete.take()
+            && !keep_id
+                .as_deref()
+                .is_some_and(|k| sessions.iter().any(|s| s.id == k))
+        {
+            keep_id = Some(next);
+        }
+        self.all = sessions;
         self.current = current;
         self.loading = false;
-        self.rebuild_haystacks();
+        self.apply_visibility();
         self.refresh_rows_keeping(keep_id, true);
         if let Mode::Rename { id, .. } | Mode::ConfirmDelete { id } = &self.mode
             && !self.sessions.iter().any(|s| &s.id == id)
         {
             self.mode = Mode::Browse;
         }
+        self.preview_request()
+    }
+
+    /// `sessions` from `all`: headless runs left out unless shown or current.
+    fn apply_visibility(&mut self) {
+        let show = self.show_headless;
+        let current = self.current.as_deref();
+        self.sessions = self
+            .all
+            .iter()
+            .filter(|s| {
+                show || s.origin != SessionOrigin::Headless || current == Some(s.id.as_str())
+            })
+            .cloned()
+            .collect();
+        self.rebuild_haystacks();
+    }
+
+    /// ^T: show or hide the headless runs, keeping the selection when it stays listed.
+    fn toggle_headless(&mut self) -> PaneAction {
+        self.show_headless = !self.show_headless;
+        let keep_id = self.selected_id().map(str::to_string);
+        self.apply_visibility();
+        self.refresh_rows_keeping(keep_id, true);
         self.preview_request()
     }
 
@@ -228,8 +274,8 @@ impl SessionPane {
     }
 
     fn selected_session(&self) -> Option<&SessionSummary> {
-        self.rows
-            .get(self.selected)
+        self.list
+            .selected_row()
             .and_then(|r| self.sessions.get(r.idx))
     }
 
@@ -244,20 +290,13 @@ impl SessionPane {
 
     fn browse_key(&mut self, key: KeyEvent) -> PaneAction {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = key.modifiers.contains(KeyModifiers::ALT);
-        let page = self.page.get().max(1);
+        if self.list.nav_key(key, false) {
+            return self.preview_request();
+        }
         match key.code {
-            KeyCode::Esc if !self.filter.is_empty() => self.set_filter(String::new()),
+            KeyCode::Esc if !self.list.filter().is_empty() => self.set_filter(String::new()),
             KeyCode::Esc => PaneAction::Close,
             KeyCode::Char('c') if ctrl => PaneAction::Close,
-            KeyCode::Up => self.move_by(-1),
-            KeyCode::Char('p') if ctrl => self.move_by(-1),
-            KeyCode::Down => self.move_by(1),
-            KeyCode::Char('n') if ctrl => self.move_by(1),
-            KeyCode::PageUp => self.move_by(-(page as isize)),
-            KeyCode::PageDown => self.move_by(page as isize),
-            KeyCode::Home => self.move_to(0),
-            KeyCode::End => self.move_to(self.rows.len().saturating_sub(1)),
             KeyCode::Enter => match self.selected_session() {
                 Some(s) if self.current.as_deref() == Some(s.id.as_str()) => PaneAction::Close,
                 Some(s) => PaneAction::Resume(s.id.clone()),
@@ -268,11 +307,11 @@ impl SessionPane {
                     SessionScope::ThisDirectory => SessionScope::All,
                     SessionScope::All => SessionScope::ThisDirectory,
                 };
+                self.all.clear();
                 self.sessions.clear();
                 self.haystacks.clear();
                 self.ranked_for.clear();
-                self.rows.clear();
-                self.selected = 0;
+                self.list.clear();
                 self.loading = true;
                 PaneAction::SetScope(self.scope)
             }
@@ -304,18 +343,11 @@ impl SessionPane {
                 id: s.id.clone(),
                 format: ExportFormat::Jsonl,
             }),
-            KeyCode::Char('u') if ctrl => self.set_filter(String::new()),
-            KeyCode::Backspace => {
-                let mut f = std::mem::take(&mut self.filter);
-                f.pop();
-                self.set_filter(f)
-            }
-            KeyCode::Char(c) if !ctrl && !alt && !c.is_control() => {
-                let mut f = std::mem::take(&mut self.filter);
-                f.push(c);
-                self.set_filter(f)
-            }
-            _ => PaneAction::None,
+            KeyCode::Char('t') if ctrl => self.toggle_headless(),
+            _ => match self.list.filter_key(key) {
+                FilterKey::Changed => self.filter_changed(),
+                FilterKey::Kept | FilterKey::Ignored => PaneAction::None,
+            },
         }
     }
 
@@ -362,6 +394,7 @@ impl SessionPane {
             KeyCode::Char('y') | KeyCode::Char('Y') if !ctrl => {
                 let id = id.clone();
                 self.mode = Mode::Browse;
+                self.after_delete = self.neighbour_of(&id);
                 PaneAction::Delete(id)
             }
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
@@ -376,16 +409,36 @@ impl SessionPane {
         }
     }
 
+    /// The id of the row after `id`'s row, else the one before it.
+    fn neighbour_of(&self, id: &str) -> Option<String> {
+        let rows = self.list.rows();
+        let at = rows
+            .iter()
+            .position(|r| self.sessions.get(r.idx).is_some_and(|s| s.id == id))?;
+        let pick = |k: usize| {
+            rows.get(k)
+                .and_then(|r| self.sessions.get(r.idx))
+                .map(|s| s.id.clone())
+        };
+        pick(at + 1).or_else(|| at.checked_sub(1).and_then(pick))
+    }
+
+    /// A runtime notice while the pane is open (an export's path, a delete's result): shown in
+    /// the legend line, since the transcript is hidden behind the pane.
+    pub fn show_notice(&mut self, text: &str) {
+        self.notice = Some(one_line(text));
+    }
+
     /// Paste into the filter (or the rename line); newlines become spaces.
     pub fn paste(&mut self, text: &str) -> PaneAction {
         // A huge paste (10 MB) keeps only what a filter or a title can use.
         let head: String = text.chars().take(MAX_TYPED * 4).collect();
         let clean = one_line(&head);
         match &mut self.mode {
-            Mode::Browse => {
-                let f = format!("{}{clean}", self.filter);
-                self.set_filter(f)
-            }
+            Mode::Browse => match self.list.paste(&clean) {
+                FilterKey::Changed => self.filter_changed(),
+                FilterKey::Kept | FilterKey::Ignored => PaneAction::None,
+            },
             Mode::Rename { text, .. } => {
                 let room = MAX_TYPED.saturating_sub(text.chars().count());
                 text.extend(clean.chars().take(room));
@@ -395,22 +448,16 @@ impl SessionPane {
         }
     }
 
-    fn set_filter(&mut self, mut filter: String) -> PaneAction {
-        if filter.chars().count() > MAX_TYPED {
-            filter = filter.chars().take(MAX_TYPED).collect();
+    fn set_filter(&mut self, filter: String) -> PaneAction {
+        match self.list.set_filter(filter) {
+            FilterKey::Changed => self.filter_changed(),
+            FilterKey::Kept | FilterKey::Ignored => PaneAction::None,
         }
-        self.filter = filter;
+    }
+
+    /// The filter text changed: rank again, the best match selected.
+    fn filter_changed(&mut self) -> PaneAction {
         self.refresh_rows(false);
-        self.preview_request()
-    }
-
-    fn move_by(&mut self, delta: isize) -> PaneAction {
-        let target = self.selected.saturating_add_signed(delta);
-        self.move_to(target)
-    }
-
-    fn move_to(&mut self, row: usize) -> PaneAction {
-        self.selected = row.min(self.rows.len().saturating_sub(1));
         self.preview_request()
     }
 
@@ -437,24 +484,21 @@ impl SessionPane {
     }
 
     fn refresh_rows_keeping(&mut self, keep_id: Option<String>, keep: bool) {
-        if self.filter.trim().is_empty() {
+        let rows = if self.list.filter().trim().is_empty() {
             self.ranked_for.clear();
-            self.rows = rows::tree(&self.sessions);
+            rows::tree(&self.sessions)
         } else {
-            self.rank();
-        }
-        let found = keep_id.and_then(|id| {
-            self.rows
-                .iter()
-                .position(|r| self.sessions.get(r.idx).is_some_and(|s| s.id == id))
-        });
-        self.selected = match found {
-            Some(i) => i,
-            None if keep => self.selected.min(self.rows.len().saturating_sub(1)),
-            None => 0,
+            self.rank()
         };
         if !keep {
-            self.scroll.set(0);
+            self.list.set_rows_from_top(rows);
+            return;
         }
+        let sessions = &self.sessions;
+        self.list.set_rows(rows, |r| {
+            keep_id
+                .as_deref()
+                .is_some_and(|id| sessions.get(r.idx).is_some_and(|s| s.id == id))
+        });
     }
 }

@@ -37,6 +37,7 @@ fn session(id: &str, title: &str, minutes_ago: i64) -> SessionSummary {
         parent_id: None,
         archived: false,
         first_prompt: format!("{title} please"),
+        origin: Default::default(),
     }
 }
 

@@ -199,6 +199,11 @@ impl App {
                 Vec::new()
             }
             A::Create { name } => vec![Op::CreateSkill { name }],
+            A::CopyBundled { name } => {
+                vec![Op::CopyBundledSkill(crate::protocol::CopyBundledSkill {
+                    name,
+                })]
+            }
             A::Reload => vec![Op::ReloadSkills],
             A::NeedPreview(name) => vec![Op::PreviewSkill { name }],
             A::Use { name } => {

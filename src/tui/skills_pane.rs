@@ -13,11 +13,11 @@ mod rows;
 #[cfg(test)]
 mod tests;
 
-use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::filter_list::{FilterKey, FilterList, Typing};
 use super::session_pane::one_line;
 use crate::protocol::{SkillInfo, SkillState};
 
@@ -42,6 +42,10 @@ pub enum SkillsAction {
     Create {
         name: String,
     },
+    /// Copy the bundled skill into `<user_dir>/<name>/SKILL.md`, then edit it.
+    CopyBundled {
+        name: String,
+    },
     /// Scan the skill folders again (`Op::ReloadSkills`).
     Reload,
     /// The selection is on a skill whose body is not cached (`Op::PreviewSkill`).
@@ -60,6 +64,10 @@ pub enum SkillsMode {
     NewName {
         text: String,
     },
+    /// "Copy bundled «name» into your skills folder to edit it? y/n"
+    ConfirmCopy {
+        name: String,
+    },
 }
 
 /// A cached body; `fresh` is false after a new list arrived (the file may have changed), so
@@ -77,16 +85,9 @@ pub struct SkillsPane {
     restricted_active: bool,
     /// False until the first list: the pane shows "loading…".
     loaded: bool,
-    /// `/` was pressed: letters go to the filter (else they are commands: e, n, r, j, k, q).
-    filtering: bool,
-    filter: String,
-    /// Indices into `skills` of the visible rows.
-    rows: Vec<usize>,
-    selected: usize,
-    /// First visible row; kept by `render`, which knows the height.
-    scroll: Cell<usize>,
-    /// Rows the list showed at the last draw (PgUp / PgDn step).
-    page: Cell<usize>,
+    /// Indices into `skills` of the visible rows; the filter (letters are commands — e, n,
+    /// r, j, k, q — until `/`), the selection and scroll.
+    list: FilterList<usize>,
     previews: HashMap<String, Preview>,
     /// Previews asked for and not yet received (each is asked once per list).
     requested: HashSet<String>,
@@ -115,12 +116,7 @@ impl SkillsPane {
             user_dir: String::new(),
             restricted_active: false,
             loaded: false,
-            filtering: false,
-            filter: String::new(),
-            rows: Vec::new(),
-            selected: 0,
-            scroll: Cell::new(0),
-            page: Cell::new(10),
+            list: FilterList::new(Typing::AfterSlash, MAX_FILTER),
             previews: HashMap::new(),
             requested: HashSet::new(),
             mode: SkillsMode::Browse,
@@ -129,7 +125,7 @@ impl SkillsPane {
     }
 
     pub fn filter(&self) -> &str {
-        &self.filter
+        self.list.filter()
     }
 
     pub fn mode(&self) -> &SkillsMode {
@@ -147,9 +143,7 @@ impl SkillsPane {
 
     /// The skill under the cursor.
     pub fn selected_skill(&self) -> Option<&SkillInfo> {
-        self.rows
-            .get(self.selected)
-            .and_then(|&i| self.skills.get(i))
+        self.list.selected_row().and_then(|&i| self.skills.get(i))
     }
 
     /// A list arrived (`Event::SkillsChanged`). Keeps the selection on the same skill (same
@@ -171,18 +165,18 @@ impl SkillsPane {
         self.user_dir = user_dir;
         self.restricted_active = restricted_active;
         self.loaded = true;
-        self.refresh_rows();
-        let found = keep.and_then(|(name, path)| {
-            let at = |exact: bool| {
-                self.rows.iter().position(|&i| {
-                    self.skills
-                        .get(i)
-                        .is_some_and(|s| s.name == name && (!exact || s.path == path))
-                })
-            };
-            at(true).or_else(|| at(false))
-        });
-        self.selected = found.unwrap_or(self.selected.min(self.rows.len().saturating_sub(1)));
+        let rows = self.matching_rows();
+        let skills = &self.skills;
+        let is = |i: usize, exact: bool| {
+            keep.as_ref().is_some_and(|(name, path)| {
+                skills
+                    .get(i)
+                    .is_some_and(|s| &s.name == name && (!exact || &s.path == path))
+            })
+        };
+        // The same file when it is still listed, else the same name.
+        let exact = rows.iter().any(|&i| is(i, true));
+        self.list.set_rows(rows, |&i| is(i, exact));
         self.forget_previews()
     }
 
@@ -207,54 +201,26 @@ impl SkillsPane {
         match self.mode {
             SkillsMode::Browse => self.browse_key(key),
             SkillsMode::NewName { .. } => self.name_key(key),
+            SkillsMode::ConfirmCopy { .. } => self.copy_key(key),
         }
     }
 
     fn browse_key(&mut self, key: KeyEvent) -> SkillsAction {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let alt = key.modifiers.contains(KeyModifiers::ALT);
-        let page = self.page.get().max(1);
-        if self.filtering {
+        if self.list.is_filtering() {
             // `/` started typing a filter: letters go there until Enter or Esc.
-            match key.code {
-                KeyCode::Esc => {
-                    self.filtering = false;
-                    return self.set_filter(String::new());
-                }
-                KeyCode::Enter => {
-                    self.filtering = false;
-                    return SkillsAction::None;
-                }
-                KeyCode::Backspace => {
-                    let mut f = std::mem::take(&mut self.filter);
-                    if f.pop().is_none() {
-                        self.filtering = false;
-                    }
-                    return self.set_filter(f);
-                }
-                KeyCode::Char('u') if ctrl => return self.set_filter(String::new()),
-                KeyCode::Char(c) if !ctrl && !alt && !c.is_control() => {
-                    let mut f = std::mem::take(&mut self.filter);
-                    f.push(c);
-                    return self.set_filter(f);
-                }
-                _ => {}
+            match self.list.filter_key(key) {
+                FilterKey::Changed => return self.filter_changed(),
+                FilterKey::Kept => return SkillsAction::None,
+                FilterKey::Ignored => {}
             }
         }
         match key.code {
-            KeyCode::Esc if !self.filter.is_empty() => self.set_filter(String::new()),
+            KeyCode::Esc if !self.list.filter().is_empty() => self.set_filter(String::new()),
             KeyCode::Esc => SkillsAction::Close,
             KeyCode::Char('q') if !ctrl && !alt => SkillsAction::Close,
             KeyCode::Char('c') if ctrl => SkillsAction::Close,
-            KeyCode::Up => self.move_by(-1),
-            KeyCode::Char('k') if !ctrl && !alt => self.move_by(-1),
-            KeyCode::Char('p') if ctrl => self.move_by(-1),
-            KeyCode::Down => self.move_by(1),
-            KeyCode::Char('j') if !ctrl && !alt => self.move_by(1),
-            KeyCode::PageUp => self.move_by(-(page as isize)),
-            KeyCode::PageDown => self.move_by(page as isize),
-            KeyCode::Home => self.move_to(0),
-            KeyCode::End => self.move_to(self.rows.len().saturating_sub(1)),
             KeyCode::Enter => self.use_selected(),
             KeyCode::Char('e') if !alt => self.edit_selected(),
             KeyCode::Char('n') if !alt => {
@@ -265,16 +231,14 @@ impl SkillsPane {
             }
             KeyCode::Char('r') if !alt => SkillsAction::Reload,
             KeyCode::Char('/') if !ctrl && !alt => {
-                self.filtering = true;
+                self.list.start_filtering();
                 SkillsAction::None
             }
-            KeyCode::Char('u') if ctrl => self.set_filter(String::new()),
-            KeyCode::Backspace => {
-                let mut f = std::mem::take(&mut self.filter);
-                f.pop();
-                self.set_filter(f)
-            }
-            _ => SkillsAction::None,
+            _ if self.list.nav_key(key, true) => self.preview_request(),
+            _ => match self.list.filter_key(key) {
+                FilterKey::Changed => self.filter_changed(),
+                FilterKey::Kept | FilterKey::Ignored => SkillsAction::None,
+            },
         }
     }
 
@@ -309,10 +273,20 @@ impl SkillsPane {
             return SkillsAction::None;
         };
         if s.path.starts_with(BUNDLED_PREFIX) {
-            self.set_notice(
-                "bundled skills are read-only; copy it to your skills folder to change it".into(),
-                true,
-            );
+            if s.status == SkillState::Shadowed {
+                // The user's copy (or another skill of the name) is listed above: edit that.
+                self.set_notice(
+                    format!(
+                        "{} is bundled and read-only; the one higher in the list is used — e on it edits it",
+                        one_line(&s.name)
+                    ),
+                    true,
+                );
+                return SkillsAction::None;
+            }
+            self.mode = SkillsMode::ConfirmCopy {
+                name: s.name.clone(),
+            };
             return SkillsAction::None;
         }
         if s.path.trim().is_empty() {
@@ -321,6 +295,24 @@ impl SkillsPane {
         SkillsAction::Edit {
             path: s.path.clone(),
         }
+    }
+
+    /// y copies the bundled skill into the user's folder (then it opens in the editor).
+    fn copy_key(&mut self, key: KeyEvent) -> SkillsAction {
+        let SkillsMode::ConfirmCopy { name } = &self.mode else {
+            return SkillsAction::None;
+        };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let action = match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') if !ctrl => {
+                SkillsAction::CopyBundled { name: name.clone() }
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => SkillsAction::None,
+            KeyCode::Char('c') if ctrl => SkillsAction::None,
+            _ => return SkillsAction::None,
+        };
+        self.mode = SkillsMode::Browse;
+        action
     }
 
     fn name_key(&mut self, key: KeyEvent) -> SkillsAction {
@@ -376,11 +368,11 @@ impl SkillsPane {
         let head: String = text.chars().take(MAX_FILTER * 4).collect();
         let clean = one_line(&head);
         match &mut self.mode {
-            SkillsMode::Browse => {
-                self.filtering = true;
-                let f = format!("{}{clean}", self.filter);
-                self.set_filter(f)
-            }
+            SkillsMode::Browse => match self.list.paste(&clean) {
+                FilterKey::Changed => self.filter_changed(),
+                FilterKey::Kept | FilterKey::Ignored => SkillsAction::None,
+            },
+            SkillsMode::ConfirmCopy { .. } => SkillsAction::None,
             SkillsMode::NewName { text } => {
                 let room = (MAX_NAME + 16).saturating_sub(text.chars().count());
                 text.extend(clean.chars().take(room));
@@ -393,24 +385,17 @@ impl SkillsPane {
         self.notice = Some(Notice { text, error });
     }
 
-    fn set_filter(&mut self, mut filter: String) -> SkillsAction {
-        if filter.chars().count() > MAX_FILTER {
-            filter = filter.chars().take(MAX_FILTER).collect();
+    fn set_filter(&mut self, filter: String) -> SkillsAction {
+        match self.list.set_filter(filter) {
+            FilterKey::Changed => self.filter_changed(),
+            FilterKey::Kept | FilterKey::Ignored => SkillsAction::None,
         }
-        self.filter = filter;
-        self.refresh_rows();
-        self.selected = 0;
-        self.scroll.set(0);
-        self.preview_request()
     }
 
-    fn move_by(&mut self, delta: isize) -> SkillsAction {
-        let target = self.selected.saturating_add_signed(delta);
-        self.move_to(target)
-    }
-
-    fn move_to(&mut self, row: usize) -> SkillsAction {
-        self.selected = row.min(self.rows.len().saturating_sub(1));
+    /// The filter text changed: the matches again, the best one selected.
+    fn filter_changed(&mut self) -> SkillsAction {
+        let rows = self.matching_rows();
+        self.list.set_rows_from_top(rows);
         self.preview_request()
     }
 
@@ -433,10 +418,10 @@ impl SkillsPane {
 
     /// The visible rows: all skills in the runtime's order without a filter; with one, those
     /// whose name contains it first, then those whose description does.
-    fn refresh_rows(&mut self) {
-        let needle = self.filter.trim().to_lowercase();
+    fn matching_rows(&self) -> Vec<usize> {
+        let needle = self.list.filter().trim().to_lowercase();
         if needle.is_empty() {
-            self.rows = (0..self.skills.len()).collect();
+            (0..self.skills.len()).collect()
         } else {
             let (mut by_name, mut by_desc) = (Vec::new(), Vec::new());
             for (i, s) in self.skills.iter().enumerate() {
@@ -447,9 +432,8 @@ impl SkillsPane {
                 }
             }
             by_name.extend(by_desc);
-            self.rows = by_name;
+            by_name
         }
-        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
     }
 }
 

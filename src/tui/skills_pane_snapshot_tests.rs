@@ -4,6 +4,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::markdown::Highlighter;
 use super::skills_pane::SkillsPane;
 use super::theme::Theme;
 use crate::protocol::{SkillInfo, SkillState};
@@ -16,7 +17,7 @@ fn draw(pane: &SkillsPane, width: u16, height: u16) -> String {
     terminal
         .draw(|f| {
             let area = f.area();
-            pane.render(area, f.buffer_mut(), &theme)
+            pane.render(area, f.buffer_mut(), &theme, &Highlighter::default())
         })
         .unwrap();
     terminal.backend().to_string()
@@ -196,7 +197,7 @@ fn skills_restricted_active() {
 }
 
 #[test]
-fn skills_bundled_edit_refused() {
+fn skills_bundled_edit_offers_a_copy() {
     let mut p = pane(five(), false);
     p.handle_key(key(KeyCode::End));
     p.handle_key(key(KeyCode::Up));
@@ -236,12 +237,13 @@ fn skills_tiny_areas_do_not_panic() {
         ] {
             let area = ratatui::layout::Rect::new(0, 0, w, h);
             let mut buf = ratatui::buffer::Buffer::empty(area);
-            pane.render(area, &mut buf, &theme);
+            pane.render(area, &mut buf, &theme, &Highlighter::default());
             // An area larger than the buffer is clipped too.
             pane.render(
                 ratatui::layout::Rect::new(0, 0, w + 7, h + 3),
                 &mut buf,
                 &theme,
+                &Highlighter::default(),
             );
         }
     }

@@ -15,7 +15,6 @@ use super::keymap;
 use super::layers::{self, Layer};
 use super::slash;
 use super::theme::Theme;
-use crate::protocol::OnboardingReport;
 use unicode_width::UnicodeWidthStr;
 
 const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -41,23 +40,7 @@ pub fn render_layers(app: &mut App, frame: &mut Frame) -> Layer {
 
     let mut transcript_area = main;
     if app.provider.is_none() {
-        if let Some(report) = &app.onboarding {
-            let lines = onboarding_lines(report, &app.theme);
-            let inner = main.width.saturating_sub(4).max(1) as usize;
-            let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
-            let height = (rows as u16 + 2).min(main.height);
-            let [top, rest] =
-                Layout::vertical([Constraint::Length(height), Constraint::Min(0)]).areas(main);
-            frame.render_widget(
-                Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-                    Block::bordered()
-                        .border_type(BorderType::Rounded)
-                        .border_style(app.theme.border)
-                        .padding(ratatui::widgets::Padding::horizontal(1))
-                        .title(Span::styled(" Welcome to pincer ", app.theme.heading)),
-                ),
-                top,
-            );
+        if let Some(rest) = super::onboarding::render(app, frame, main) {
             transcript_area = rest;
         }
     } else if app.transcript.is_empty() {
@@ -101,7 +84,7 @@ fn draw_layer(app: &mut App, layer: Layer, frame: &mut Frame, area: Rect, main: 
         }
         Layer::Skills => {
             if let Some(pane) = &app.skills_pane {
-                pane.render(area, frame.buffer_mut(), &app.theme);
+                pane.render(area, frame.buffer_mut(), &app.theme, &app.highlighter);
             }
         }
         Layer::Memory => {
@@ -150,87 +133,6 @@ fn render_welcome(app: &App, frame: &mut Frame, area: Rect) {
             .wrap(Wrap { trim: true }),
         centered,
     );
-}
-
-pub fn onboarding_lines(report: &OnboardingReport, t: &Theme) -> Vec<Line<'static>> {
-    let mut lines = vec![
-        Line::from(Span::styled(
-            "No model is configured yet.",
-            t.text.add_modifier(Modifier::BOLD),
-        )),
-        Line::from(Span::styled(report.reason.clone(), t.muted)),
-        Line::default(),
-    ];
-    if !report.probe_done {
-        lines.push(Line::from(Span::styled(
-            "Looking for local model servers…",
-            t.muted,
-        )));
-    } else if report.findings.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "Found no local model server (Ollama, llama.cpp, LM Studio, vLLM) and no API key.",
-            t.warning,
-        )));
-    }
-    if !report.findings.is_empty() {
-        lines.push(Line::from(Span::styled("Found:", t.heading)));
-        for f in &report.findings {
-            let mut spans = vec![
-                Span::styled("  ✓ ", t.success),
-                Span::styled(f.label.clone(), t.text),
-            ];
-            if !f.models.is_empty() {
-                let shown: Vec<&str> = f.models.iter().take(3).map(String::as_str).collect();
-                let more = f.models.len().saturating_sub(3);
-                let list = if more > 0 {
-                    format!("{} +{more}", shown.join(", "))
-                } else {
-                    shown.join(", ")
-                };
-                spans.push(Span::styled(format!(" — {list}"), t.muted));
-            }
-            if let Some(profile) = &f.profile {
-                spans.push(Span::styled("  → type ", t.muted));
-                spans.push(Span::styled(format!("/model {profile}"), t.inline_code));
-            }
-            lines.push(Line::from(spans));
-        }
-    }
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled("To set one up:", t.heading)));
-    let how = [
-        (
-            "OpenAI",
-            "export OPENAI_API_KEY=sk-…  and start pincer again",
-        ),
-        (
-            "Anthropic",
-            "export ANTHROPIC_API_KEY=…  and start pincer again",
-        ),
-        ("Ollama", "ollama serve  then  pincer --provider ollama"),
-        (
-            "llama.cpp",
-            "llama-server -m model.gguf --port 8080  then  pincer --provider llamacpp",
-        ),
-        (
-            "Other",
-            "pincer --base-url http://HOST:PORT/v1 --model NAME",
-        ),
-    ];
-    for (name, cmd) in how {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {name:<10}"), t.accent),
-            Span::styled(cmd, t.text),
-        ]));
-    }
-    lines.push(Line::from(vec![
-        Span::styled("  Config    ", t.accent),
-        Span::styled(
-            format!("pincer config init  writes {}", report.config_path),
-            t.text,
-        ),
-    ]));
-    lines
 }
 
 fn short_tokens(n: u64) -> String {

@@ -12,26 +12,14 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{MemoryPane, MemoryPaneMode, scope_filter_label, scope_label};
 use crate::protocol::{MemoryEntry, MemoryKind, MemoryProvenance};
+use crate::tui::keymap;
 use crate::tui::markdown::wrap_spans;
 use crate::tui::session_pane::render::{draw_footer, legend, modal_area, padded};
-use crate::tui::session_pane::{keep_visible, one_line, relative_time, truncate};
+use crate::tui::session_pane::{one_line, relative_time, truncate};
 use crate::tui::theme::Theme;
 
 /// From this frame width on the detail sits right of the list.
 const RIGHT_DETAIL_MIN: u16 = 110;
-
-const BROWSE_KEYS: &[(&str, &str)] = &[
-    ("↑↓", "move"),
-    ("/", "search"),
-    ("e", "edit"),
-    ("f", "forget"),
-    ("p", "pin"),
-    ("s", "superseded"),
-    ("Tab", "scope"),
-    ("Esc", "close"),
-];
-const FILTER_KEYS: &[(&str, &str)] = &[("Enter", "keep"), ("Esc", "clear"), ("↑↓", "move")];
-const CONFIRM_KEYS: &[(&str, &str)] = &[("y", "forget"), ("n · Esc", "keep it")];
 
 fn kind_label(k: MemoryKind) -> &'static str {
     match k {
@@ -68,7 +56,7 @@ impl MemoryPane {
         Clear.render(area, buf);
         let title = if self.loaded {
             let hidden = self.hidden_superseded();
-            let shown = self.rows.len();
+            let shown = self.list.rows().len();
             if hidden > 0 {
                 format!(" Memory ({shown}, {hidden} superseded hidden) ")
             } else {
@@ -106,7 +94,7 @@ impl MemoryPane {
         if body.is_empty() {
             return;
         }
-        if self.rows.is_empty() {
+        if self.list.rows().is_empty() {
             self.draw_message(body, buf, t);
             return;
         }
@@ -154,19 +142,19 @@ impl MemoryPane {
         let scope = format!("   scope: {}", scope_filter_label(self.scope));
         let label = "search: ";
         let room = w.saturating_sub(label.width() + 1 + scope.width());
-        let shown = truncate(&self.filter, room);
+        let shown = truncate(self.list.filter(), room);
         let mut spans = vec![
             Span::styled(label, t.muted),
             Span::styled(shown.clone(), t.text),
         ];
         let mut used = label.width() + shown.width();
-        if self.filtering {
+        if self.list.is_filtering() {
             spans.push(Span::styled("▏", t.accent));
             used += 1;
         }
-        let hint = if self.filter.is_empty() && self.filtering {
+        let hint = if self.list.filter().is_empty() && self.list.is_filtering() {
             " type to search memory".to_string()
-        } else if self.filter.is_empty() {
+        } else if self.list.filter().is_empty() {
             "/ searches".to_string()
         } else {
             String::new()
@@ -184,10 +172,10 @@ impl MemoryPane {
     /// The question or notice (if any) on its own line, then the keys.
     fn footer(&self, t: &Theme, width: u16, max_lines: usize) -> Vec<Line<'static>> {
         let w = usize::from(width);
-        let keys = match (&self.mode, self.filtering) {
-            (MemoryPaneMode::ConfirmForget { .. }, _) => CONFIRM_KEYS,
-            (MemoryPaneMode::Browse, true) => FILTER_KEYS,
-            (MemoryPaneMode::Browse, false) => BROWSE_KEYS,
+        let keys = match (&self.mode, self.list.is_filtering()) {
+            (MemoryPaneMode::ConfirmForget { .. }, _) => keymap::MEMORY_FORGET,
+            (MemoryPaneMode::Browse, true) => keymap::MEMORY_SEARCH,
+            (MemoryPaneMode::Browse, false) => keymap::MEMORY,
         };
         let mut lines = Vec::new();
         if let MemoryPaneMode::ConfirmForget { id } = &self.mode {
@@ -206,15 +194,15 @@ impl MemoryPane {
         } else if let Some(n) = &self.notice {
             lines.push(Line::from(Span::styled(truncate(&one_line(n), w), t.error)));
         }
-        lines.extend(legend(keys, t, width, max_lines));
+        lines.extend(legend(&keymap::legend(keys), t, width, max_lines));
         lines
     }
 
     fn draw_message(&self, area: Rect, buf: &mut Buffer, t: &Theme) {
         let message = if !self.loaded {
             "loading…".to_string()
-        } else if !self.filter.trim().is_empty() && self.entries.is_empty() {
-            format!("no memory matches «{}»", one_line(&self.filter))
+        } else if !self.list.filter().trim().is_empty() && self.entries.is_empty() {
+            format!("no memory matches «{}»", one_line(self.list.filter()))
         } else if self.entries.is_empty() {
             "no memories yet — tell the model \"remember …\", or write Markdown in the memory \
              folder (pincer memory status shows where)"
@@ -243,7 +231,7 @@ impl MemoryPane {
             }
             out.push(ListLine {
                 row: Some(row),
-                line: entry_line(e, row == self.selected, t, width, now_ms),
+                line: entry_line(e, row == self.list.selected(), t, width, now_ms),
             });
         }
         out
@@ -251,18 +239,17 @@ impl MemoryPane {
 
     fn draw_list(&self, area: Rect, buf: &mut Buffer, t: &Theme, now_ms: i64) {
         let height = usize::from(area.height);
-        self.page.set(height.max(1));
         let lines = self.list_lines(t, usize::from(area.width), now_ms);
         let selected = lines
             .iter()
-            .position(|l| l.row == Some(self.selected))
+            .position(|l| l.row == Some(self.list.selected()))
             .unwrap_or(0);
-        let mut scroll = keep_visible(selected, self.scroll.get(), lines.len(), height);
+        let mut scroll = self.list.window(selected, lines.len(), height);
         // The header of the selected entry's group stays in view with it.
         if scroll == selected && selected > 0 && lines[selected - 1].row.is_none() {
             scroll -= 1;
+            self.list.set_scroll(scroll);
         }
-        self.scroll.set(scroll);
         for (k, l) in lines.iter().skip(scroll).take(height).enumerate() {
             buf.set_line(area.x, area.y + k as u16, &l.line, area.width);
         }

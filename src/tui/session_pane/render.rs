@@ -10,11 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Widget};
 use unicode_width::UnicodeWidthStr;
 
-use super::fit::{
-    keep_visible, one_line, pad, pad_left, relative_time, shorten_home, truncate, truncate_left,
-};
+use super::fit::{one_line, pad, pad_left, relative_time, shorten_home, truncate, truncate_left};
 use super::{Mode, Row, SessionPane};
-use crate::protocol::{SessionScope, SessionSummary};
+use crate::protocol::{SessionOrigin, SessionScope, SessionSummary};
 use crate::tui::theme::Theme;
 
 /// From this frame width on the preview sits right of the list.
@@ -147,8 +145,14 @@ impl SessionPane {
             SessionScope::ThisDirectory => "this directory",
             SessionScope::All => "all",
         };
+        let hidden = self.hidden_count();
         let title = if self.loading {
             format!(" Sessions — {scope} ")
+        } else if hidden > 0 {
+            format!(
+                " Sessions — {scope} ({}) · {hidden} -p hidden ",
+                self.sessions.len()
+            )
         } else {
             format!(" Sessions — {scope} ({}) ", self.sessions.len())
         };
@@ -208,17 +212,17 @@ impl SessionPane {
         }
         let mut spans = vec![
             Span::styled("filter: ", t.muted),
-            Span::styled(self.filter.clone(), t.text),
+            Span::styled(self.list.filter().to_string(), t.text),
             Span::styled("▏", t.accent),
         ];
-        if self.filter.is_empty() {
+        if self.list.filter().is_empty() {
             spans.push(Span::styled(
                 " type to filter by title, first message or folder",
                 t.muted,
             ));
         } else if !self.loading {
             spans.push(Span::styled(
-                format!("   {} of {}", self.rows.len(), self.sessions.len()),
+                format!("   {} of {}", self.list.rows().len(), self.sessions.len()),
                 t.muted,
             ));
         }
@@ -257,7 +261,19 @@ impl SessionPane {
                     Span::styled("n", t.accent.add_modifier(Modifier::BOLD)),
                 ])]
             }
-            Mode::Browse => legend(&keymap::legend(keymap::SESSIONS), t, width, max_lines),
+            Mode::Browse => {
+                let keys = keymap::legend(keymap::SESSIONS);
+                match &self.notice {
+                    Some(n) => {
+                        let mut lines = vec![Line::from(Span::styled(truncate(n, w), t.success))];
+                        if max_lines > 1 {
+                            lines.extend(legend(&keys, t, width, max_lines - 1));
+                        }
+                        lines
+                    }
+                    None => legend(&keys, t, width, max_lines),
+                }
+            }
         }
     }
 
@@ -266,8 +282,8 @@ impl SessionPane {
             Some("loading…".to_string())
         } else if self.sessions.is_empty() {
             Some("no sessions yet — what you chat about is saved here".to_string())
-        } else if self.rows.is_empty() {
-            Some(format!("no session matches «{}»", self.filter))
+        } else if self.list.rows().is_empty() {
+            Some(format!("no session matches «{}»", self.list.filter()))
         } else {
             None
         };
@@ -277,23 +293,20 @@ impl SessionPane {
             return;
         }
         let h = usize::from(area.height);
-        self.page.set(h);
-        let scroll = keep_visible(self.selected, self.scroll.get(), self.rows.len(), h);
-        self.scroll.set(scroll);
-
         let cols = Columns::fit(area.width);
-        let filtered = !self.filter.trim().is_empty();
-        for (k, row) in self.rows.iter().enumerate().skip(scroll).take(h) {
+        let filtered = !self.list.filter().trim().is_empty();
+        let mut y = area.y;
+        for (k, row) in self.list.visible_rows(h) {
             let Some(s) = self.sessions.get(row.idx) else {
                 continue;
             };
-            let selected = k == self.selected;
+            let selected = k == self.list.selected();
             let line = self.row_line(s, row, &cols, filtered, selected, area.width, t, now_ms);
-            let y = area.y + (k - scroll) as u16;
             buf.set_line(area.x, y, &line, area.width);
             if selected {
                 buf.set_style(Rect::new(area.x, y, area.width, 1), t.selection);
             }
+            y += 1;
         }
     }
 
@@ -358,7 +371,12 @@ impl SessionPane {
         };
         title_w = title_w.saturating_sub(guide.width());
         spans.push(Span::styled(guide, t.muted));
-        let tag = if s.archived { " archived" } else { "" };
+        let tag = match (s.archived, s.origin == SessionOrigin::Headless) {
+            (true, true) => " -p archived",
+            (true, false) => " archived",
+            (false, true) => " -p",
+            (false, false) => "",
+        };
         let text_w = title_w.saturating_sub(tag.width());
         let title = title_of(s);
         let title_style = if s.title.trim().is_empty() {

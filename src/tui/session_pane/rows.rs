@@ -38,12 +38,13 @@ impl SessionPane {
     /// newest. Each word of the filter scores the best of title (×1.25), first prompt and cwd,
     /// so "parser pincer" finds a title word and a folder word; a `!word` excludes sessions
     /// where any field matches. Reuses the matcher and buffers.
-    pub(super) fn rank(&mut self) {
-        let pattern = Pattern::parse(&self.filter, CaseMatching::Smart, Normalization::Smart);
+    pub(super) fn rank(&mut self) -> Vec<Row> {
+        let filter = self.list.filter().to_string();
+        let pattern = Pattern::parse(&filter, CaseMatching::Smart, Normalization::Smart);
         // Typing more only narrows the matches (unless the old filter negates or anchors the
         // end): score the previous matches only.
         let narrowing = !self.ranked_for.is_empty()
-            && self.filter.starts_with(self.ranked_for.as_str())
+            && filter.starts_with(self.ranked_for.as_str())
             && !self.ranked_for.contains(['!', '$', '\\']);
         self.candidates.clear();
         if narrowing {
@@ -86,17 +87,19 @@ impl SessionPane {
             }
             self.scored.push((total, i));
         }
-        self.ranked_for.clone_from(&self.filter);
+        self.ranked_for = filter;
         let sessions = &self.sessions;
         let newest = |i: usize| sessions.get(i).map(|s| s.updated_ms).unwrap_or(0);
         self.scored
             .sort_unstable_by_key(|&(score, i)| (Reverse(score), Reverse(newest(i)), i));
-        self.rows.clear();
-        self.rows.extend(self.scored.iter().map(|&(_, idx)| Row {
-            idx,
-            depth: 0,
-            prefix: String::new(),
-        }));
+        self.scored
+            .iter()
+            .map(|&(_, idx)| Row {
+                idx,
+                depth: 0,
+                prefix: String::new(),
+            })
+            .collect()
     }
 }
 

@@ -19,6 +19,7 @@ pub(crate) fn session(id: &str, title: &str, minutes_ago: i64) -> SessionSummary
         parent_id: None,
         archived: false,
         first_prompt: format!("{title} please"),
+        origin: Default::default(),
     }
 }
 
@@ -51,7 +52,8 @@ fn three() -> Vec<SessionSummary> {
 }
 
 fn visible(p: &SessionPane) -> Vec<(String, String)> {
-    p.rows
+    p.list
+        .rows()
         .iter()
         .map(|r| (p.sessions[r.idx].id.clone(), r.prefix.clone()))
         .collect()
@@ -63,12 +65,12 @@ fn typing_filters_and_esc_clears_then_closes() {
     typed(&mut p, "readme");
     assert_eq!(p.filter(), "readme");
     assert_eq!(p.selected_id(), Some("b"));
-    assert_eq!(p.rows.len(), 1);
+    assert_eq!(p.list.rows().len(), 1);
     p.handle_key(key(KeyCode::Backspace));
     assert_eq!(p.filter(), "readm");
     assert_eq!(p.handle_key(key(KeyCode::Esc)), PaneAction::None);
     assert_eq!(p.filter(), "");
-    assert_eq!(p.rows.len(), 3);
+    assert_eq!(p.list.rows().len(), 3);
     assert_eq!(p.handle_key(key(KeyCode::Esc)), PaneAction::Close);
 }
 
@@ -278,7 +280,7 @@ fn parent_cycles_still_show_every_session() {
     let mut c = session("c", "C", 3);
     c.parent_id = Some("c".into());
     let p = pane(vec![a, b, c]);
-    assert_eq!(p.rows.len(), 3);
+    assert_eq!(p.list.rows().len(), 3);
 }
 
 #[test]
@@ -295,9 +297,9 @@ fn filter_ranks_title_first_then_newest() {
     let ids: Vec<String> = visible(&p).into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids, ["a", "e", "d"]);
     typed(&mut p, " ~/src");
-    assert_eq!(p.rows.len(), 0, "cwd is /home/…, no home set");
+    assert_eq!(p.list.rows().len(), 0, "cwd is /home/…, no home set");
     p.set_home(Some("/home/me".into()));
-    assert_eq!(p.rows.len(), 3, "matches title and cwd words");
+    assert_eq!(p.list.rows().len(), 3, "matches title and cwd words");
 }
 
 #[test]
@@ -320,26 +322,30 @@ fn filters_ten_thousand_sessions() {
         })
         .collect();
     let mut p = pane(sessions);
-    assert_eq!(p.rows.len(), 10_000);
+    assert_eq!(p.list.rows().len(), 10_000);
     typed(&mut p, "sandbox");
-    let n = p.rows.len();
+    let n = p.list.rows().len();
     assert!(n > 2_000 && n < 10_000, "{n}");
-    for r in &p.rows {
+    for r in p.list.rows() {
         let s = &p.sessions[r.idx];
         assert!(s.title.contains("sandbox"), "{}", s.title);
     }
     typed(&mut p, " tests");
-    let both = p.rows.len();
+    let both = p.list.rows().len();
     assert!(both > 0 && both < n, "{both}");
-    let first = &p.sessions[p.rows[0].idx];
+    let first = &p.sessions[p.list.rows()[0].idx];
     assert!(first.title.contains("sandbox") && first.title.contains("tests"));
     typed(&mut p, " project7");
-    assert!(p.rows.len() < both);
-    assert!(p.rows.is_empty() || p.rows.len() < 200, "{}", p.rows.len());
+    assert!(p.list.rows().len() < both);
+    assert!(
+        p.list.rows().is_empty() || p.list.rows().len() < 200,
+        "{}",
+        p.list.rows().len()
+    );
     typed(&mut p, "zzzz");
-    assert!(p.rows.is_empty());
+    assert!(p.list.rows().is_empty());
     p.handle_key(key(KeyCode::Esc));
-    assert_eq!(p.rows.len(), 10_000);
+    assert_eq!(p.list.rows().len(), 10_000);
     let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 120, 40));
     p.render(buf.area, &mut buf, &crate::tui::theme::Theme::dark(), NOW);
 }
@@ -350,4 +356,101 @@ fn a_ten_megabyte_paste_is_cut_to_a_usable_filter() {
     let huge = "x".repeat(10 * 1024 * 1024);
     let _ = p.paste(&huge);
     assert_eq!(p.filter().chars().count(), 200);
+}
+
+fn headless(id: &str, title: &str, minutes_ago: i64) -> SessionSummary {
+    SessionSummary {
+        origin: SessionOrigin::Headless,
+        ..session(id, title, minutes_ago)
+    }
+}
+
+#[test]
+fn headless_runs_are_hidden_until_ctrl_t_and_the_current_one_always_shows() {
+    let list = vec![
+        session("a", "Fix the parser", 5),
+        headless("h1", "summarise the log", 10),
+        headless("h2", "count the lines", 20),
+        session("b", "Write the README", 30),
+    ];
+    let mut p = SessionPane::new(SessionScope::All);
+    p.set_sessions(SessionScope::All, list.clone(), Some("h2".into()));
+    let ids = |p: &SessionPane| -> Vec<String> { visible(p).into_iter().map(|r| r.0).collect() };
+    assert_eq!(
+        ids(&p),
+        ["a", "h2", "b"],
+        "the current headless run stays listed"
+    );
+    assert_eq!(p.hidden_count(), 1);
+    assert!(!p.shows_headless());
+
+    p.handle_key(key(KeyCode::Down));
+    assert_eq!(p.selected_id(), Some("h2"));
+    p.handle_key(ctrl('t'));
+    assert!(p.shows_headless());
+    assert_eq!(ids(&p), ["a", "h1", "h2", "b"]);
+    assert_eq!(
+        p.selected_id(),
+        Some("h2"),
+        "the selection stays on its session"
+    );
+    assert_eq!(p.hidden_count(), 0);
+
+    // A filter sees only what is shown.
+    p.handle_key(ctrl('t'));
+    typed(&mut p, "summarise");
+    assert!(p.list.rows().is_empty(), "{:?}", visible(&p));
+    p.handle_key(ctrl('t'));
+    assert_eq!(p.selected_id(), Some("h1"));
+
+    // A new list keeps the choice.
+    p.set_sessions(SessionScope::All, list, None);
+    assert!(p.shows_headless());
+    assert_eq!(p.hidden_count(), 0);
+}
+
+#[test]
+fn after_a_delete_the_selection_moves_to_the_neighbour() {
+    let mut list = vec![
+        session("a", "one", 1),
+        session("b", "two", 2),
+        session("c", "three", 3),
+    ];
+    let mut p = pane(list.clone());
+    p.handle_key(key(KeyCode::Down));
+    p.handle_key(ctrl('d'));
+    assert_eq!(
+        p.handle_key(key(KeyCode::Char('y'))),
+        PaneAction::Delete("b".into())
+    );
+    list.remove(1);
+    // The runtime's list after the delete also moved "a" (touched meanwhile) to the end.
+    let a = list.remove(0);
+    list.push(SessionSummary {
+        updated_ms: a.updated_ms - 10 * 60_000,
+        ..a
+    });
+    p.set_sessions(SessionScope::ThisDirectory, list.clone(), None);
+    assert_eq!(p.selected_id(), Some("c"), "the row after the deleted one");
+
+    // The last row deleted: the one before it.
+    p.handle_key(key(KeyCode::End));
+    assert_eq!(p.selected_id(), Some("a"));
+    p.handle_key(ctrl('d'));
+    p.handle_key(key(KeyCode::Char('y')));
+    list.retain(|s| s.id != "a");
+    p.set_sessions(SessionScope::ThisDirectory, list, None);
+    assert_eq!(p.selected_id(), Some("c"));
+}
+
+#[test]
+fn a_runtime_notice_shows_in_the_pane_until_the_next_key() {
+    let mut p = pane(three());
+    p.show_notice("exported to /x/exports/fix-the-parser.md\n");
+    assert_eq!(
+        p.notice.as_deref(),
+        Some("exported to /x/exports/fix-the-parser.md")
+    );
+    p.handle_key(key(KeyCode::Down));
+    assert_eq!(p.notice, None);
 }

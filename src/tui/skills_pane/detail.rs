@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthStr;
 use super::SkillsPane;
 use super::rows::mark;
 use crate::protocol::{SkillInfo, SkillState};
-use crate::tui::markdown::{sanitize, wrap_spans};
+use crate::tui::markdown::{Highlighter, render_markdown, wrap_spans};
 use crate::tui::session_pane::{one_line, truncate};
 use crate::tui::theme::Theme;
 
@@ -17,7 +17,7 @@ const PREVIEW_LINES: usize = 200;
 
 impl SkillsPane {
     /// Name and status, source and file, the detail, then the body's first lines.
-    pub(super) fn draw_detail(&self, area: Rect, buf: &mut Buffer, t: &Theme) {
+    pub(super) fn draw_detail(&self, area: Rect, buf: &mut Buffer, t: &Theme, hl: &Highlighter) {
         let Some(s) = self.selected_skill() else {
             return;
         };
@@ -48,7 +48,7 @@ impl SkillsPane {
         ));
         lines.push(Line::default());
         let body_from = lines.len();
-        lines.extend(self.preview_lines(s, t, area.width));
+        lines.extend(self.preview_lines(s, t, hl, area.width));
 
         let h = usize::from(area.height);
         let cut = lines.len() > h;
@@ -66,7 +66,14 @@ impl SkillsPane {
         }
     }
 
-    fn preview_lines(&self, s: &SkillInfo, t: &Theme, width: u16) -> Vec<Line<'static>> {
+    /// The body rendered as Markdown (the transcript's renderer), its first lines only.
+    fn preview_lines(
+        &self,
+        s: &SkillInfo,
+        t: &Theme,
+        hl: &Highlighter,
+        width: u16,
+    ) -> Vec<Line<'static>> {
         let note = |text: &str| vec![Line::from(Span::styled(text.to_string(), t.muted))];
         if s.status == SkillState::Shadowed {
             return note("no preview: a skill of this name higher up is used");
@@ -77,16 +84,8 @@ impl SkillsPane {
         if p.body.trim().is_empty() {
             return note("(the body is empty)");
         }
-        let mut out = Vec::new();
-        for raw in p.body.trim_start_matches('\n').lines().take(PREVIEW_LINES) {
-            let clean = sanitize(raw).trim_end().to_string();
-            if clean.is_empty() {
-                out.push(Line::default());
-            } else {
-                out.extend(wrap_spans(vec![Span::styled(clean, t.text)], width));
-            }
-        }
-        out
+        let head: Vec<&str> = p.body.lines().take(PREVIEW_LINES).collect();
+        render_markdown(&head.join("\n"), width, t, hl)
     }
 }
 

@@ -13,6 +13,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::detail::status_line;
 use super::{SkillsMode, SkillsPane, name_problem};
+use crate::tui::markdown::Highlighter;
 use crate::tui::markdown::wrap_spans;
 use crate::tui::session_pane::render::{draw_footer, legend, modal_area, padded};
 use crate::tui::session_pane::{one_line, truncate};
@@ -23,7 +24,7 @@ const RIGHT_DETAIL_MIN: u16 = 110;
 
 impl SkillsPane {
     /// Draw over `frame_area`.
-    pub fn render(&self, frame_area: Rect, buf: &mut Buffer, theme: &Theme) {
+    pub fn render(&self, frame_area: Rect, buf: &mut Buffer, theme: &Theme, hl: &Highlighter) {
         let t = theme;
         let area = modal_area(frame_area).intersection(buf.area);
         if area.is_empty() {
@@ -71,7 +72,7 @@ impl SkillsPane {
         if body.is_empty() {
             return;
         }
-        if self.rows.is_empty() {
+        if self.list.rows().is_empty() {
             self.draw_message(body, buf, t);
             return;
         }
@@ -85,10 +86,10 @@ impl SkillsPane {
             }
             self.draw_list(list, buf, t);
             let detail = Rect::new(sep_x + 2, body.y, detail_w, body.height);
-            self.draw_detail(detail, buf, t);
+            self.draw_detail(detail, buf, t, hl);
         } else if body.height >= 8 {
             // The list takes what its rows need (at least 3, at most 3/5), the detail the rest.
-            let rows = u16::try_from(self.rows.len()).unwrap_or(u16::MAX);
+            let rows = u16::try_from(self.list.rows().len()).unwrap_or(u16::MAX);
             let list_h = rows.min(body.height * 3 / 5).max(3);
             let detail_h = body.height - list_h - 1;
             let list = Rect::new(body.x, body.y, body.width, list_h);
@@ -96,7 +97,7 @@ impl SkillsPane {
             buf.set_string(body.x, list.bottom(), sep, t.border);
             self.draw_list(list, buf, t);
             let detail = Rect::new(body.x, list.bottom() + 1, body.width, detail_h);
-            self.draw_detail(detail, buf, t);
+            self.draw_detail(detail, buf, t, hl);
         } else if body.height >= 4 {
             // Only the status line of the selected skill, under the list.
             let list = Rect::new(body.x, body.y, body.width, body.height - 1);
@@ -133,21 +134,21 @@ impl SkillsPane {
             ));
             return Line::from(spans);
         }
-        let shown = truncate(&self.filter, w.saturating_sub(9));
+        let shown = truncate(self.list.filter(), w.saturating_sub(9));
         let used = 8 + shown.width() + 1;
         let mut spans = vec![
             Span::styled("filter: ", t.muted),
             Span::styled(shown, t.text),
         ];
-        if self.filtering {
+        if self.list.is_filtering() {
             spans.push(Span::styled("▏", t.accent));
         }
-        let hint = if self.filter.is_empty() && self.filtering {
+        let hint = if self.list.filter().is_empty() && self.list.is_filtering() {
             " type to filter by name or description; Enter keeps it".to_string()
-        } else if self.filter.is_empty() {
+        } else if self.list.filter().is_empty() {
             " / filters by name or description".to_string()
         } else if self.loaded {
-            format!("   {} of {}", self.rows.len(), self.skills.len())
+            format!("   {} of {}", self.list.rows().len(), self.skills.len())
         } else {
             String::new()
         };
@@ -163,8 +164,26 @@ impl SkillsPane {
         let keys = keymap::legend(match self.mode {
             SkillsMode::Browse => keymap::SKILLS,
             SkillsMode::NewName { .. } => keymap::SKILL_NAME,
+            SkillsMode::ConfirmCopy { .. } => keymap::SKILL_COPY,
         });
         let mut lines = Vec::new();
+        if let SkillsMode::ConfirmCopy { name } = &self.mode {
+            let dir = if self.user_dir.is_empty() {
+                "your skills folder".to_string()
+            } else {
+                one_line(&self.user_dir)
+            };
+            lines.push(Line::from(Span::styled(
+                truncate(
+                    &format!(
+                        "{} is bundled (read-only). Copy it into {dir} and edit the copy?",
+                        one_line(name)
+                    ),
+                    usize::from(width),
+                ),
+                t.warning.add_modifier(Modifier::BOLD),
+            )));
+        }
         if let Some(n) = &self.notice {
             let style = if n.error { t.error } else { t.muted };
             lines.push(Line::from(Span::styled(
@@ -187,7 +206,7 @@ impl SkillsPane {
                 one_line(&self.user_dir)
             )
         } else {
-            format!("no skill matches «{}»", one_line(&self.filter))
+            format!("no skill matches «{}»", one_line(self.list.filter()))
         };
         let lines = wrap_spans(vec![Span::styled(message, t.muted)], area.width);
         for (k, line) in lines.iter().take(usize::from(area.height)).enumerate() {

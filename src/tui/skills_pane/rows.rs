@@ -9,7 +9,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::SkillsPane;
 use crate::protocol::{SkillInfo, SkillState};
-use crate::tui::session_pane::{keep_visible, one_line, truncate};
+use crate::tui::session_pane::{one_line, truncate};
 use crate::tui::theme::Theme;
 
 /// The description keeps at least this many columns before source and tag are dropped.
@@ -99,21 +99,18 @@ impl SkillsPane {
         if h == 0 || area.width == 0 {
             return;
         }
-        self.page.set(h);
-        let scroll = keep_visible(self.selected, self.scroll.get(), self.rows.len(), h);
-        self.scroll.set(scroll);
-
         let cols = Columns::fit(area.width, &self.skills);
-        for (k, &idx) in self.rows.iter().enumerate().skip(scroll).take(h) {
+        let mut y = area.y;
+        for (k, &idx) in self.list.visible_rows(h) {
             let Some(s) = self.skills.get(idx) else {
                 continue;
             };
-            let selected = k == self.selected;
-            let y = area.y + (k - scroll) as u16;
+            let selected = k == self.list.selected();
             buf.set_line(area.x, y, &row_line(s, &cols, selected, t), area.width);
             if selected {
                 buf.set_style(Rect::new(area.x, y, area.width, 1), t.selection);
             }
+            y += 1;
         }
     }
 }

@@ -27,7 +27,7 @@ fn ctrl(c: char) -> KeyEvent {
 /// Types into the filter (pressing `/` first unless already filtering).
 fn typed(pane: &mut SkillsPane, text: &str) -> SkillsAction {
     let mut last = SkillsAction::None;
-    if !pane.filtering && pane.mode() == &SkillsMode::Browse {
+    if !pane.list.is_filtering() && pane.mode() == &SkillsMode::Browse {
         last = pane.handle_key(key(KeyCode::Char('/')));
     }
     for c in text.chars() {
@@ -64,12 +64,17 @@ fn typing_filters_and_esc_clears_then_closes() {
     let mut p = pane(three());
     typed(&mut p, "COMMIT");
     assert_eq!(p.filter(), "COMMIT");
-    assert_eq!(p.rows.len(), 1);
+    assert_eq!(p.list.rows().len(), 1);
     assert_eq!(selected(&p), Some("commit-message"));
     // The description matches too, after the name matches.
     p.handle_key(ctrl('u'));
     typed(&mut p, "i");
-    let names: Vec<&str> = p.rows.iter().map(|&i| p.skills[i].name.as_str()).collect();
+    let names: Vec<&str> = p
+        .list
+        .rows()
+        .iter()
+        .map(|&i| p.skills[i].name.as_str())
+        .collect();
     assert_eq!(names, ["code-review", "commit-message", "deploy"]);
     p.handle_key(ctrl('u'));
     typed(&mut p, "bugs");
@@ -78,7 +83,7 @@ fn typing_filters_and_esc_clears_then_closes() {
     assert_eq!(p.filter(), "bug");
     assert_eq!(p.handle_key(key(KeyCode::Esc)), SkillsAction::None);
     assert_eq!(p.filter(), "");
-    assert_eq!(p.rows.len(), 3);
+    assert_eq!(p.list.rows().len(), 3);
     assert_eq!(p.handle_key(key(KeyCode::Esc)), SkillsAction::Close);
     // Enter ends typing but keeps the filter; Esc then clears it.
     typed(&mut p, "dep");
@@ -178,10 +183,36 @@ fn ctrl_e_edits_but_not_bundled() {
     );
     p.handle_key(key(KeyCode::Down));
     assert_eq!(selected(&p), Some("commit-message"));
+    // A bundled skill offers a copy in the user's folder: n leaves it, y copies.
     assert_eq!(p.handle_key(ctrl('e')), SkillsAction::None);
     assert_eq!(
-        p.notice(),
-        Some("bundled skills are read-only; copy it to your skills folder to change it")
+        p.mode(),
+        &SkillsMode::ConfirmCopy {
+            name: "commit-message".into()
+        }
+    );
+    assert_eq!(p.handle_key(key(KeyCode::Char('n'))), SkillsAction::None);
+    assert_eq!(p.mode(), &SkillsMode::Browse);
+    p.handle_key(key(KeyCode::Char('e')));
+    assert_eq!(
+        p.handle_key(key(KeyCode::Char('y'))),
+        SkillsAction::CopyBundled {
+            name: "commit-message".into()
+        }
+    );
+    assert_eq!(p.mode(), &SkillsMode::Browse);
+    // A shadowed bundled skill points at the one that is used instead.
+    let mut list = three();
+    if let Some(b) = list.iter_mut().find(|s| s.path.starts_with("bundled:")) {
+        b.status = SkillState::Shadowed;
+    }
+    p.set_skills(list, "/home/me/.config/pincer/skills".into(), false);
+    assert_eq!(p.handle_key(key(KeyCode::Char('e'))), SkillsAction::None);
+    assert_eq!(p.mode(), &SkillsMode::Browse);
+    assert!(
+        p.notice().is_some_and(|n| n.contains("higher in the list")),
+        "{:?}",
+        p.notice()
     );
     // A broken skill is exactly the one to edit.
     p.handle_key(key(KeyCode::Down));
