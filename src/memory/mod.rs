@@ -20,6 +20,7 @@ pub mod format;
 pub mod index;
 pub mod search;
 pub mod service;
+pub mod vector_cache;
 pub mod vector_leg;
 pub mod vectors;
 

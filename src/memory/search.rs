@@ -13,12 +13,15 @@ use serde::Serialize;
 
 use super::dirs::MemoryDirs;
 use super::index::project_key;
+use super::vector_cache::VectorMatrix;
 use super::vectors;
 use crate::protocol::MemoryScopeFilter;
 use crate::store::{Store, StoreError};
 
 /// Candidates each leg contributes.
 pub const LEG_LIMIT: usize = 100;
+/// Vector candidates checked against the scope filter before the leg stops looking.
+const MATRIX_CHECKS: usize = 5_000;
 /// Reciprocal rank fusion constant.
 pub const RRF_K: f64 = 60.0;
 /// Trigram overlap above which two hits count as the same fact.
@@ -45,6 +48,8 @@ pub struct Query {
     pub include_sessions: bool,
     /// (model, query vector) for the vector leg.
     pub vector: Option<(String, Vec<f32>)>,
+    /// The model's vectors in memory (`vector_cache.rs`); `None`: read them from the table.
+    pub matrix: Option<std::sync::Arc<VectorMatrix>>,
     /// Unix seconds.
     pub now: i64,
     pub half_life_days: u32,
@@ -59,6 +64,7 @@ impl Query {
             include_superseded: false,
             include_sessions: true,
             vector: None,
+            matrix: None,
             now: crate::store::now_ms() / 1000,
             half_life_days: 30,
         }
@@ -277,6 +283,43 @@ fn vector_leg(
     ))
 }
 
+/// Ids the in-memory matrix ranks best that pass the scope filter, up to [`LEG_LIMIT`] (at most
+/// [`MATRIX_CHECKS`] looked at).
+fn cached_vector_leg(
+    store: &Store,
+    m: &VectorMatrix,
+    q: &[f32],
+    f: &Filter,
+) -> Result<Vec<(i64, f32)>, StoreError> {
+    let sql = format!(
+        "SELECT count(*) FROM memory_chunks c WHERE c.id = ?1 AND ?2 >= 0 AND {FILTER_SQL}"
+    );
+    let mut stmt = store.connection().prepare_cached(&sql)?;
+    let mut out = Vec::with_capacity(LEG_LIMIT);
+    for (id, cos) in m.ranked(q).into_iter().take(MATRIX_CHECKS) {
+        let n: i64 = stmt.query_row(
+            params![
+                id,
+                0,
+                f.superseded,
+                f.user,
+                f.project,
+                f.key,
+                f.sessions,
+                f.root
+            ],
+            |r| r.get(0),
+        )?;
+        if n > 0 {
+            out.push((id, cos));
+            if out.len() >= LEG_LIMIT {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Ranked hits for `q` among what `dirs` may see.
 pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, StoreError> {
     let f = Filter {
@@ -296,7 +339,10 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
     }
     let mut cosines = HashMap::new();
     if let Some((model, v)) = &q.vector {
-        let ranked = vector_leg(store, model, v, &f)?;
+        let ranked = match &q.matrix {
+            Some(m) => cached_vector_leg(store, m, v, &f)?,
+            None => vector_leg(store, model, v, &f)?,
+        };
         legs.push(ranked.iter().map(|(id, _)| *id).collect());
         cosines.extend(ranked);
     }

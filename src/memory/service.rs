@@ -86,12 +86,14 @@ impl MemoryService {
     ) -> Result<Vec<Hit>, StoreError> {
         let mut q = q.clone();
         q.half_life_days = self.config.half_life_days;
-        q.vector = match (&self.vectors, vector) {
-            (Some(leg), Some(v)) if leg.usable(store.connection())? => {
-                Some((leg.settings().model.clone(), v))
-            }
-            _ => None,
-        };
+        q.vector = None;
+        q.matrix = None;
+        if let (Some(leg), Some(v)) = (&self.vectors, vector)
+            && leg.usable(store.connection())?
+        {
+            q.matrix = Some(leg.matrix(store.connection(), v.len())?);
+            q.vector = Some((leg.settings().model.clone(), v));
+        }
         super::search::search(store, &self.dirs, &q)
     }
 

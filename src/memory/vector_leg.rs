@@ -13,12 +13,14 @@ use rusqlite::Connection;
 use super::embed::{EmbedClient, EmbedError, EmbedSettings, Embedder};
 use super::embed_sql::{self, CHUNKS, VectorStatus};
 use super::embed_worker::{EmbedWorker, LastError, QueryEmbedder, VectorDb};
+use super::vector_cache::{VectorCache, VectorMatrix};
 use crate::config::EmbeddingsConfig;
 
 pub struct VectorLeg {
     embedder: Arc<dyn Embedder>,
     last_error: Arc<LastError>,
     query: QueryEmbedder,
+    cache: VectorCache,
 }
 
 impl VectorLeg {
@@ -28,6 +30,7 @@ impl VectorLeg {
             query: QueryEmbedder::new(Arc::clone(&embedder), Arc::clone(&last_error)),
             embedder,
             last_error,
+            cache: VectorCache::default(),
         }
     }
 
@@ -72,6 +75,11 @@ impl VectorLeg {
     pub fn usable(&self, conn: &Connection) -> rusqlite::Result<bool> {
         let s = self.settings();
         embed_sql::leg_usable(conn, &s.model, s.dimensions)
+    }
+
+    /// The model's vectors of `dim` in memory (loaded again when the table changed).
+    pub fn matrix(&self, conn: &Connection, dim: usize) -> rusqlite::Result<Arc<VectorMatrix>> {
+        self.cache.get(conn, &self.settings().model, dim)
     }
 
     /// The state for `memory status`.
