@@ -189,6 +189,13 @@ fn overlap(
     inter / ((ta.len() + tb.len()) as f64 - inter)
 }
 
+/// Whether `text` holds CJK characters (words not separated by spaces).
+fn has_cjk(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{9fff}' | '\u{ac00}'..='\u{d7af}')
+    })
+}
+
 /// FTS5 query: each word quoted (no operators from the user), OR-ed; stopwords left out unless
 /// the query holds nothing else.
 fn match_expr(text: &str, min_chars: usize) -> Option<String> {
@@ -334,7 +341,12 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
     if let Some(expr) = match_expr(&q.text, 1) {
         legs.push(leg(store, "memory_fts", &expr, &f)?);
     }
-    if let Some(expr) = match_expr(&q.text, 3) {
+    // Substrings and scripts without spaces: the trigram leg, when words alone find too little
+    // (with plenty of word hits its partial-word matches only add noise to the fusion).
+    let words_found = legs.first().map_or(0, Vec::len);
+    if (words_found < q.k || has_cjk(&q.text))
+        && let Some(expr) = match_expr(&q.text, 3)
+    {
         legs.push(leg(store, "memory_trigram", &expr, &f)?);
     }
     let mut cosines = HashMap::new();
