@@ -95,7 +95,7 @@ pub fn run(
     let store = Store::open(db)?;
     let service = MemoryService::new(dirs, config);
     let report = if matches!(command, MemoryCommand::Reindex) {
-        index::reindex(&store, &service.dirs)?
+        service.reindex(&store)?
     } else {
         service.sync(&store)?
     };
@@ -111,8 +111,7 @@ pub fn run(
             q.k = (*k).max(1);
             q.scope = filter(*scope);
             q.include_superseded = *superseded;
-            q.half_life_days = service.config.half_life_days;
-            let hits = crate::memory::search(&store, &service.dirs, &q)?;
+            let hits = service.search(&store, &q, None)?;
             if *json {
                 writeln!(
                     out,

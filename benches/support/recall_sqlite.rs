@@ -1,5 +1,5 @@
-//! The harness's index contract ([`RecallIndex`]) and a straightforward implementation so the
-//! benchmark runs before the real memory index is plugged in: SQLite FTS5 (`unicode61`, bm25)
+//! The harness's index contract ([`RecallIndex`]) and a straightforward baseline (the real index
+//! is `recall_real.rs`; `MEMORY_RECALL_BASELINE=1` scores this one too): SQLite FTS5 (`unicode61`, bm25)
 //! for text, brute-force cosine over normalized vectors (`pincer::memory::vectors` BLOBs,
 //! decoded once into memory) for the vector leg, fused by reciprocal rank (k = 60), with
 //! recency decay (30-day half-life, bounded below at 0.85; memory notes exempt) and near-duplicate suppression.
@@ -26,6 +26,8 @@ pub struct HitRef {
 pub trait RecallIndex {
     fn add_session(&mut self, session: &Session);
     fn add_memory(&mut self, memory: &Memory);
+    /// Everything added: finish indexing (write files, embed) before the first search.
+    fn finish(&mut self) {}
     fn search(&self, query: &str, k: usize) -> Vec<HitRef>;
 }
 

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -161,6 +162,48 @@ struct Datum {
     #[serde(default)]
     index: Option<usize>,
     embedding: Vec<f32>,
+}
+
+/// Where the vector leg's vectors come from: the HTTP client below, or an in-process model
+/// (the recall benchmark's deterministic embedder). The worker and the query embedder use only
+/// this.
+pub trait Embedder: Send + Sync + 'static {
+    /// Model name, batch size and dimensions the vectors are stored under.
+    fn settings(&self) -> &EmbedSettings;
+    /// Vectors for `texts`, all of one dimension (`expected` when given).
+    fn embed<'a>(
+        &'a self,
+        texts: &'a [&'a str],
+        expected: Option<usize>,
+    ) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>>;
+    /// One query's vector (short timeout for remote models).
+    fn embed_query<'a>(
+        &'a self,
+        text: &'a str,
+        expected: Option<usize>,
+    ) -> BoxFuture<'a, Result<Vec<f32>, EmbedError>>;
+}
+
+impl Embedder for EmbedClient {
+    fn settings(&self) -> &EmbedSettings {
+        &self.settings
+    }
+
+    fn embed<'a>(
+        &'a self,
+        texts: &'a [&'a str],
+        expected: Option<usize>,
+    ) -> BoxFuture<'a, Result<Vec<Vec<f32>>, EmbedError>> {
+        Box::pin(EmbedClient::embed(self, texts, expected))
+    }
+
+    fn embed_query<'a>(
+        &'a self,
+        text: &'a str,
+        expected: Option<usize>,
+    ) -> BoxFuture<'a, Result<Vec<f32>, EmbedError>> {
+        Box::pin(EmbedClient::embed_query(self, text, expected))
+    }
 }
 
 /// One configured embedding endpoint.

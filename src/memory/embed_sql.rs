@@ -137,6 +137,40 @@ pub fn indexed_dim(conn: &Connection, model: &str) -> rusqlite::Result<Option<us
     Ok(d.and_then(|d| usize::try_from(d).ok()))
 }
 
+/// Whether search may use vectors of `model` (at `dim` when configured): some exist and none
+/// of another model or dimension is left. Range conditions so the `(model, dim)` index answers
+/// without a scan.
+pub fn leg_usable(conn: &Connection, model: &str, dim: Option<usize>) -> rusqlite::Result<bool> {
+    let dim = dim.and_then(|d| i64::try_from(d).ok());
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM memory_vectors WHERE model = ?1) \
+         AND NOT EXISTS (SELECT 1 FROM memory_vectors WHERE model < ?1 OR model > ?1 \
+             OR (?2 IS NOT NULL AND model = ?1 AND (dim < ?2 OR dim > ?2)))",
+        params![model, dim],
+        |r| r.get(0),
+    )
+}
+
+/// Before chunks are deleted (forget, an edited entry, a removed file): drop the cached
+/// vectors of their texts too, so a forgotten text leaves no vector anywhere. The chunks' own
+/// vector rows go with them (`ON DELETE CASCADE`).
+pub fn forget_cached(conn: &Connection, chunk_ids: &[i64]) -> rusqlite::Result<()> {
+    let mut find = conn.prepare_cached(
+        "SELECT v.model, c.text FROM memory_vectors v JOIN memory_chunks c ON c.id = v.chunk_id \
+         WHERE v.chunk_id = ?1",
+    )?;
+    let mut drop = conn.prepare_cached("DELETE FROM embedding_cache WHERE key = ?1")?;
+    for id in chunk_ids {
+        let row: Option<(String, String)> = find
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((model, text)) = row {
+            drop.execute([&cache_key(&model, &text)[..]])?;
+        }
+    }
+    Ok(())
+}
+
 /// Rows made by another model or at another dimension than configured.
 pub fn stale_count(conn: &Connection, model: &str, dim: Option<usize>) -> rusqlite::Result<u64> {
     let dim = dim.and_then(|d| i64::try_from(d).ok());

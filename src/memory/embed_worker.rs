@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
-use super::embed::{EmbedClient, EmbedError};
+use super::embed::{EmbedError, Embedder};
 use super::embed_sql::{self, ChunkTable, PendingChunk};
 
 /// Access to the store's connection for the vector leg (the store decides which thread).
@@ -28,6 +28,23 @@ impl VectorDb for Mutex<Connection> {
     fn with_conn<R>(&self, f: impl FnOnce(&Connection) -> R) -> R {
         let guard = self.lock().unwrap_or_else(|e| e.into_inner());
         f(&guard)
+    }
+}
+
+/// The store the runtime shares (`StoreHandle`): a worker on a multi-thread runtime waits for
+/// the store's lock with `block_in_place`, so the executor thread is handed over meanwhile.
+impl VectorDb for Mutex<crate::store::Store> {
+    fn with_conn<R>(&self, f: impl FnOnce(&Connection) -> R) -> R {
+        let run = || {
+            let guard = self.lock().unwrap_or_else(|e| e.into_inner());
+            f(guard.connection())
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(run)
+            }
+            _ => run(),
+        }
     }
 }
 
@@ -66,7 +83,7 @@ pub enum Trigger {
 /// One pass: embed every chunk lacking a vector, `client.settings().batch` at a time.
 pub async fn run_pass<D: VectorDb>(
     db: &D,
-    client: &EmbedClient,
+    client: &dyn Embedder,
     chunks: &ChunkTable,
 ) -> Result<PassReport, PassError> {
     let model = client.settings().model.clone();
@@ -167,7 +184,7 @@ impl LastError {
 /// Runs passes on events, one at a time, coalescing kicks that arrive meanwhile.
 pub struct EmbedWorker<D: VectorDb> {
     db: Arc<D>,
-    client: Arc<EmbedClient>,
+    client: Arc<dyn Embedder>,
     chunks: ChunkTable,
     running: Arc<AtomicBool>,
     again: Arc<AtomicBool>,
@@ -178,7 +195,7 @@ pub struct EmbedWorker<D: VectorDb> {
 impl<D: VectorDb> EmbedWorker<D> {
     pub fn new(
         db: Arc<D>,
-        client: Arc<EmbedClient>,
+        client: Arc<dyn Embedder>,
         chunks: ChunkTable,
         last_error: Arc<LastError>,
     ) -> Self {
@@ -217,7 +234,7 @@ impl<D: VectorDb> EmbedWorker<D> {
         Some(tokio::spawn(async move {
             loop {
                 while again.swap(false, Ordering::SeqCst) {
-                    match run_pass(&*db, &client, &chunks).await {
+                    match run_pass(&*db, &*client, &chunks).await {
                         Ok(r) => {
                             last_error.clear();
                             tracing::debug!("memory vectors: {r:?}");
@@ -243,12 +260,12 @@ impl<D: VectorDb> EmbedWorker<D> {
 
 /// The query vector for search, with fallback to text search.
 pub struct QueryEmbedder {
-    client: Arc<EmbedClient>,
+    client: Arc<dyn Embedder>,
     last_error: Arc<LastError>,
 }
 
 impl QueryEmbedder {
-    pub fn new(client: Arc<EmbedClient>, last_error: Arc<LastError>) -> Self {
+    pub fn new(client: Arc<dyn Embedder>, last_error: Arc<LastError>) -> Self {
         QueryEmbedder { client, last_error }
     }
 

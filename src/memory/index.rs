@@ -173,6 +173,13 @@ fn remove_file_rows(
     path: &str,
 ) -> Result<(), StoreError> {
     store.transaction(|tx| {
+        let ids: Vec<i64> = tx
+            .prepare_cached(
+                "SELECT id FROM memory_chunks WHERE source = 'memory' AND scope = ?1 AND project = ?2 AND path = ?3",
+            )?
+            .query_map(params![scope, project, path], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        super::embed_sql::forget_cached(tx, &ids)?;
         tx.execute(
             "DELETE FROM memory_chunks WHERE source = 'memory' AND scope = ?1 AND project = ?2 AND path = ?3",
             params![scope, project, path],
@@ -332,7 +339,9 @@ fn apply_entries(
             }
         }
     }
-    for id in old.into_values() {
+    let gone: Vec<i64> = old.into_values().collect();
+    super::embed_sql::forget_cached(tx, &gone)?;
+    for id in gone {
         tx.prepare_cached("DELETE FROM memory_chunks WHERE id = ?1")?
             .execute([id])?;
     }

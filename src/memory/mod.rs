@@ -6,7 +6,8 @@
 //! trailing `<!-- m:ID … -->` comment), `index.rs` (files and session items → index rows),
 //! `search.rs` (legs, RRF, decay, dedup, scope filter), `edit.rs` (atomic writes, supersede,
 //! forget, pin, undo), `service.rs` (one workspace's memory: change + reindex + undo log,
-//! listing, status), `core.rs` (the core file for the prompt), `dirs.rs`, `vectors.rs`.
+//! listing, status), `vector_leg.rs` (the configured embedder, when search may use vectors,
+//! the background worker: `embed*.rs`), `core.rs` (the core file for the prompt), `dirs.rs`, `vectors.rs`.
 
 pub mod core;
 pub mod dirs;
@@ -19,6 +20,8 @@ pub mod format;
 pub mod index;
 pub mod search;
 pub mod service;
+pub mod vector_cache;
+pub mod vector_leg;
 pub mod vectors;
 
 pub use self::core::{CORE_FILE, CORE_MAX_LINES, CoreMemory, load_core};

@@ -13,16 +13,30 @@ use serde::Serialize;
 
 use super::dirs::MemoryDirs;
 use super::index::project_key;
+use super::vector_cache::VectorMatrix;
 use super::vectors;
 use crate::protocol::MemoryScopeFilter;
 use crate::store::{Store, StoreError};
 
 /// Candidates each leg contributes.
 pub const LEG_LIMIT: usize = 100;
+/// Vector candidates checked against the scope filter before the leg stops looking.
+const MATRIX_CHECKS: usize = 5_000;
 /// Reciprocal rank fusion constant.
 pub const RRF_K: f64 = 60.0;
 /// Trigram overlap above which two hits count as the same fact.
 const DUPLICATE_OVERLAP: f64 = 0.85;
+/// Recency never takes more than this share off a score: it orders comparable hits (the newer
+/// value of an updated fact first) but never buries an old exact match under a recent partial
+/// one (a plain multiplier at a 30-day half-life would).
+const DECAY_FLOOR: f64 = 0.85;
+/// Words left out of queries: they match nearly every chunk and say nothing about it.
+const STOPWORDS: &[&str] = &[
+    "a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were",
+    "be", "i", "my", "me", "you", "your", "we", "our", "it", "its", "that", "this", "what",
+    "which", "do", "did", "does", "with", "about", "as", "by", "so", "have", "has", "had", "s",
+    "where", "when", "who", "how", "why", "can", "again", "remind", "tell", "us", "there",
+];
 
 /// What to search for.
 #[derive(Debug, Clone)]
@@ -34,6 +48,8 @@ pub struct Query {
     pub include_sessions: bool,
     /// (model, query vector) for the vector leg.
     pub vector: Option<(String, Vec<f32>)>,
+    /// The model's vectors in memory (`vector_cache.rs`); `None`: read them from the table.
+    pub matrix: Option<std::sync::Arc<VectorMatrix>>,
     /// Unix seconds.
     pub now: i64,
     pub half_life_days: u32,
@@ -48,6 +64,7 @@ impl Query {
             include_superseded: false,
             include_sessions: true,
             vector: None,
+            matrix: None,
             now: crate::store::now_ms() / 1000,
             half_life_days: 30,
         }
@@ -71,8 +88,30 @@ pub struct Hit {
     pub item_id: Option<i64>,
     pub scope: String,
     pub superseded: bool,
+    /// 0..1, comparable across queries: the share of the query's words the hit holds, or its
+    /// cosine with the query's vector, whichever is higher (auto-recall's threshold).
+    #[serde(skip)]
+    pub relevance: f64,
     #[serde(skip)]
     pub chunk_id: i64,
+}
+
+/// A query's or a chunk's words as relevance counts them: lowercased, stopwords dropped.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .collect()
+}
+
+/// The share of `query_words` found in `text`.
+pub fn coverage(query_words: &[String], text: &str) -> f64 {
+    if query_words.is_empty() {
+        return 0.0;
+    }
+    let have: std::collections::HashSet<String> = words(text).into_iter().collect();
+    query_words.iter().filter(|w| have.contains(*w)).count() as f64 / query_words.len() as f64
 }
 
 /// Reciprocal rank fusion: each leg's ranking (best first) adds `1 / (k + rank)` per id.
@@ -102,38 +141,80 @@ fn trigrams(text: &str) -> std::collections::HashSet<[char; 3]> {
 
 /// Jaccard overlap of the two texts' character trigrams (after normalizing).
 pub fn trigram_overlap(a: &str, b: &str) -> f64 {
-    let (ta, tb) = (trigrams(a), trigrams(b));
-    if ta.is_empty() || tb.is_empty() {
-        return if super::format::normalize(a) == super::format::normalize(b) {
-            1.0
-        } else {
-            0.0
-        };
+    let (na, nb) = (super::format::normalize(a), super::format::normalize(b));
+    overlap(&trigrams(a), &na, &trigrams(b), &nb)
+}
+
+/// Near-duplicate suppression as hits arrive best first: a text whose trigram overlap with
+/// one already admitted reaches [`DUPLICATE_OVERLAP`] is refused. Trigrams computed once each.
+#[derive(Default)]
+pub struct Distinct {
+    kept: Vec<(std::collections::HashSet<[char; 3]>, String)>,
+}
+
+impl Distinct {
+    pub fn admit(&mut self, text: &str) -> bool {
+        let (grams, norm) = (trigrams(text), super::format::normalize(text));
+        let duplicate = self
+            .kept
+            .iter()
+            .any(|(g, n)| overlap(g, n, &grams, &norm) >= DUPLICATE_OVERLAP);
+        if !duplicate {
+            self.kept.push((grams, norm));
+        }
+        !duplicate
     }
-    let inter = ta.intersection(&tb).count() as f64;
+}
+
+/// Keep the best-scored of each group of near-identical texts (input sorted best first), up to
+/// `limit` kept.
+pub fn dedup<T>(hits: Vec<T>, limit: usize, text: impl Fn(&T) -> &str) -> Vec<T> {
+    let mut seen = Distinct::default();
+    hits.into_iter()
+        .filter(|h| seen.admit(text(h)))
+        .take(limit)
+        .collect()
+}
+
+fn overlap(
+    ta: &std::collections::HashSet<[char; 3]>,
+    na: &str,
+    tb: &std::collections::HashSet<[char; 3]>,
+    nb: &str,
+) -> f64 {
+    if ta.is_empty() || tb.is_empty() {
+        return if na == nb { 1.0 } else { 0.0 };
+    }
+    let inter = ta.intersection(tb).count() as f64;
     inter / ((ta.len() + tb.len()) as f64 - inter)
 }
 
-/// Keep the best-scored of each group of near-identical texts (input sorted best first).
-pub fn dedup<T>(hits: Vec<T>, text: impl Fn(&T) -> &str) -> Vec<T> {
-    let mut kept: Vec<T> = Vec::with_capacity(hits.len());
-    for hit in hits {
-        let t = text(&hit);
-        if kept
-            .iter()
-            .all(|k| trigram_overlap(text(k), t) < DUPLICATE_OVERLAP)
-        {
-            kept.push(hit);
-        }
-    }
-    kept
+/// Whether `text` holds CJK characters (words not separated by spaces).
+fn has_cjk(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{9fff}' | '\u{ac00}'..='\u{d7af}')
+    })
 }
 
-/// FTS5 query: each word quoted (no operators from the user), OR-ed.
+/// FTS5 query: each word quoted (no operators from the user), OR-ed; stopwords left out unless
+/// the query holds nothing else.
 fn match_expr(text: &str, min_chars: usize) -> Option<String> {
-    let words: Vec<String> = text
+    let all: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '_' && c != '-'))
-        .filter(|w| w.chars().count() >= min_chars)
+        .filter(|w| w.chars().count() >= min_chars && !w.replace('"', "").is_empty())
+        .collect();
+    let meaningful: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|w| !STOPWORDS.contains(&w.to_lowercase().as_str()))
+        .collect();
+    let chosen = if meaningful.is_empty() {
+        all
+    } else {
+        meaningful
+    };
+    let words: Vec<String> = chosen
+        .iter()
         .map(|w| format!("\"{}\"", w.replace('"', "")))
         .collect();
     (!words.is_empty()).then(|| words.join(" OR "))
@@ -176,7 +257,12 @@ fn leg(store: &Store, table: &str, expr: &str, f: &Filter) -> Result<Vec<i64>, S
     Ok(ids)
 }
 
-fn vector_leg(store: &Store, model: &str, q: &[f32], f: &Filter) -> Result<Vec<i64>, StoreError> {
+fn vector_leg(
+    store: &Store,
+    model: &str,
+    q: &[f32],
+    f: &Filter,
+) -> Result<Vec<(i64, f32)>, StoreError> {
     let sql = format!(
         "SELECT c.id, v.vec FROM memory_vectors v JOIN memory_chunks c ON c.id = v.chunk_id
          WHERE v.model = ?1 AND v.dim = ?2 AND {FILTER_SQL}"
@@ -197,12 +283,48 @@ fn vector_leg(store: &Store, model: &str, q: &[f32], f: &Filter) -> Result<Vec<i
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?
         .collect::<Result<_, _>>()?;
-    Ok(
-        vectors::top_k(q, rows.iter().map(|(id, b)| (*id, b.as_slice())), LEG_LIMIT)
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect(),
-    )
+    Ok(vectors::top_k(
+        q,
+        rows.iter().map(|(id, b)| (*id, b.as_slice())),
+        LEG_LIMIT,
+    ))
+}
+
+/// Ids the in-memory matrix ranks best that pass the scope filter, up to [`LEG_LIMIT`] (at most
+/// [`MATRIX_CHECKS`] looked at).
+fn cached_vector_leg(
+    store: &Store,
+    m: &VectorMatrix,
+    q: &[f32],
+    f: &Filter,
+) -> Result<Vec<(i64, f32)>, StoreError> {
+    let sql = format!(
+        "SELECT count(*) FROM memory_chunks c WHERE c.id = ?1 AND ?2 >= 0 AND {FILTER_SQL}"
+    );
+    let mut stmt = store.connection().prepare_cached(&sql)?;
+    let mut out = Vec::with_capacity(LEG_LIMIT);
+    for (id, cos) in m.ranked(q).into_iter().take(MATRIX_CHECKS) {
+        let n: i64 = stmt.query_row(
+            params![
+                id,
+                0,
+                f.superseded,
+                f.user,
+                f.project,
+                f.key,
+                f.sessions,
+                f.root
+            ],
+            |r| r.get(0),
+        )?;
+        if n > 0 {
+            out.push((id, cos));
+            if out.len() >= LEG_LIMIT {
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Ranked hits for `q` among what `dirs` may see.
@@ -219,57 +341,102 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
     if let Some(expr) = match_expr(&q.text, 1) {
         legs.push(leg(store, "memory_fts", &expr, &f)?);
     }
-    if let Some(expr) = match_expr(&q.text, 3) {
+    // Substrings and scripts without spaces: the trigram leg, when words alone find too little
+    // (with plenty of word hits its partial-word matches only add noise to the fusion).
+    let words_found = legs.first().map_or(0, Vec::len);
+    if (words_found < q.k || has_cjk(&q.text))
+        && let Some(expr) = match_expr(&q.text, 3)
+    {
         legs.push(leg(store, "memory_trigram", &expr, &f)?);
     }
+    let mut cosines = HashMap::new();
     if let Some((model, v)) = &q.vector {
-        legs.push(vector_leg(store, model, v, &f)?);
+        let ranked = match &q.matrix {
+            Some(m) => cached_vector_leg(store, m, v, &f)?,
+            None => vector_leg(store, model, v, &f)?,
+        };
+        legs.push(ranked.iter().map(|(id, _)| *id).collect());
+        cosines.extend(ranked);
     }
     let fused = rrf(&legs, RRF_K);
-    let mut hits = load_hits(store, &fused, q)?;
-    hits.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(a.chunk_id.cmp(&b.chunk_id))
-    });
-    let mut hits = dedup(hits, |h| h.snippet.as_str());
-    hits.truncate(q.k);
-    Ok(hits)
+    let ranked = rank(store, &fused, q)?;
+    // Full rows only for the best, until k distinct hits are kept.
+    let mut kept: Vec<Hit> = Vec::with_capacity(q.k);
+    let mut seen = Distinct::default();
+    for (id, score) in ranked {
+        if kept.len() >= q.k {
+            break;
+        }
+        if let Some(hit) = load_hit(store, id, score, &cosines, q)?
+            && seen.admit(&hit.snippet)
+        {
+            kept.push(hit);
+        }
+    }
+    Ok(kept)
 }
 
-fn load_hits(store: &Store, fused: &HashMap<i64, f64>, q: &Query) -> Result<Vec<Hit>, StoreError> {
-    let mut stmt = store.connection().prepare_cached(
-        "SELECT source, path, line_start, line_end, text, entry_id, session_id, item_id, scope,
-                superseded, created, pinned, core
-         FROM memory_chunks WHERE id = ?1",
-    )?;
-    let mut hits = Vec::with_capacity(fused.len());
+/// Fused ids with recency applied, best first (ties by id): only the columns recency needs.
+fn rank(
+    store: &Store,
+    fused: &HashMap<i64, f64>,
+    q: &Query,
+) -> Result<Vec<(i64, f64)>, StoreError> {
+    let mut stmt = store
+        .connection()
+        .prepare_cached("SELECT created, pinned OR core FROM memory_chunks WHERE id = ?1")?;
+    let mut ranked = Vec::with_capacity(fused.len());
     for (&id, &score) in fused {
-        let hit = stmt.query_row([id], |r| {
-            let created: i64 = r.get(10)?;
-            let exempt = r.get::<_, bool>(11)? || r.get::<_, bool>(12)?;
-            let entry: Option<String> = r.get(5)?;
-            Ok(Hit {
-                source: r.get(0)?,
-                path: r.get(1)?,
-                lines: [r.get(2)?, r.get(3)?],
-                snippet: snippet(&r.get::<_, String>(4)?, &q.text),
-                score: score * decay(q.now - created, q.half_life_days, exempt),
-                id: entry.unwrap_or_else(|| format!("s{id}")),
-                session_id: r.get(6)?,
-                item_id: r.get(7)?,
-                scope: r.get(8)?,
-                superseded: r.get::<_, Option<i64>>(9)?.is_some(),
-                chunk_id: id,
-            })
-        });
-        match hit {
-            Ok(h) => hits.push(h),
+        let row = stmt.query_row([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)));
+        match row {
+            Ok((created, exempt)) => {
+                let recency = decay(q.now - created, q.half_life_days, exempt);
+                ranked.push((id, score * (DECAY_FLOOR + (1.0 - DECAY_FLOOR) * recency)));
+            }
             Err(rusqlite::Error::QueryReturnedNoRows) => {} // removed meanwhile
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(hits)
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(ranked)
+}
+
+fn load_hit(
+    store: &Store,
+    id: i64,
+    score: f64,
+    cosines: &HashMap<i64, f32>,
+    q: &Query,
+) -> Result<Option<Hit>, StoreError> {
+    let mut stmt = store.connection().prepare_cached(
+        "SELECT source, path, line_start, line_end, text, entry_id, session_id, item_id, scope,
+                superseded
+         FROM memory_chunks WHERE id = ?1",
+    )?;
+    let hit = stmt.query_row([id], |r| {
+        let entry: Option<String> = r.get(5)?;
+        let text: String = r.get(4)?;
+        let cosine = cosines.get(&id).map_or(0.0, |c| f64::from(*c));
+        Ok(Hit {
+            source: r.get(0)?,
+            path: r.get(1)?,
+            lines: [r.get(2)?, r.get(3)?],
+            snippet: snippet(&text, &q.text),
+            score,
+            relevance: coverage(&words(&q.text), &text).max(cosine),
+            id: entry.unwrap_or_else(|| format!("s{id}")),
+            session_id: r.get(6)?,
+            item_id: r.get(7)?,
+            scope: r.get(8)?,
+            superseded: r.get::<_, Option<i64>>(9)?.is_some(),
+            chunk_id: id,
+        })
+    });
+    match hit {
+        Ok(h) => Ok(Some(h)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Up to ~240 characters of `text`, around the first query word found.
@@ -328,9 +495,10 @@ mod tests {
             ("the user prefers tabs over spaces", 2),
             ("The user prefers dark themes", 1),
         ];
-        let kept = dedup(hits, |h| h.0);
+        let kept = dedup(hits.clone(), 10, |h| h.0);
         let scores: Vec<i32> = kept.iter().map(|h| h.1).collect();
         assert_eq!(scores, vec![3, 1]);
+        assert_eq!(dedup(hits, 1, |h| h.0).len(), 1);
     }
 
     #[test]
@@ -343,9 +511,18 @@ mod tests {
     #[test]
     fn match_expressions_quote_words() {
         assert_eq!(
-            match_expr("tabs OR \"x", 1).as_deref(),
-            Some("\"tabs\" OR \"OR\" OR \"x\"")
+            match_expr("tabs NOT \"x", 1).as_deref(),
+            Some("\"tabs\" OR \"NOT\" OR \"x\"")
         );
+        assert_eq!(
+            match_expr("what did I say about the deploy", 1).as_deref(),
+            Some("\"say\" OR \"deploy\"")
+        );
+        assert_eq!(
+            match_expr("what is it", 1).as_deref(),
+            Some("\"what\" OR \"is\" OR \"it\"")
+        );
+        assert_eq!(match_expr("\"\"", 1), None);
         assert_eq!(match_expr("ab", 3), None);
         assert_eq!(match_expr("日本語の", 3).as_deref(), Some("\"日本語の\""));
     }

@@ -2,14 +2,17 @@
 //! Every method is blocking (files and SQLite): the runtime calls them on the store thread.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::params;
 
 use super::dirs::MemoryDirs;
 use super::edit::{self, Applied, MemoryError, WriteRequest};
+use super::embed_sql::{self, CHUNKS, VectorStatus};
 use super::format;
 use super::index::{self, MemoryFile, SyncReport, project_key};
+use super::search::{Hit, Query};
+use super::vector_leg::VectorLeg;
 use crate::config::MemoryConfig;
 use crate::protocol::{
     MemoryAction, MemoryChange, MemoryEntry, MemoryListing, MemoryProvenance, MemoryScope,
@@ -24,6 +27,10 @@ pub struct MemoryService {
     pub dirs: MemoryDirs,
     pub config: MemoryConfig,
     undo: Mutex<UndoLog>,
+    /// The vector leg when `[memory.embeddings]` is set up (or one was given).
+    vectors: Option<Arc<VectorLeg>>,
+    /// Why `[memory.embeddings]` could not be used (shown by `memory status`).
+    vector_problem: Option<String>,
 }
 
 #[derive(Default)]
@@ -34,11 +41,76 @@ struct UndoLog {
 
 impl MemoryService {
     pub fn new(dirs: MemoryDirs, config: MemoryConfig) -> MemoryService {
+        let (vectors, vector_problem) = match config.embeddings.as_ref().map(VectorLeg::from_config)
+        {
+            None => (None, None),
+            Some(Ok(leg)) => (Some(Arc::new(leg)), None),
+            Some(Err(e)) => (None, Some(e.to_string())),
+        };
         MemoryService {
             dirs,
             config,
             undo: Mutex::new(UndoLog::default()),
+            vectors,
+            vector_problem,
         }
+    }
+
+    /// Use `leg` for vectors (an in-process embedder: benchmarks, tests).
+    pub fn with_vector_leg(mut self, leg: Arc<VectorLeg>) -> MemoryService {
+        self.vectors = Some(leg);
+        self.vector_problem = None;
+        self
+    }
+
+    pub fn vector_leg(&self) -> Option<Arc<VectorLeg>> {
+        self.vectors.clone()
+    }
+
+    /// Whether search may add the vector leg now (configured, vectors of the model present,
+    /// none stale).
+    pub fn vectors_usable(&self, store: &Store) -> Result<bool, StoreError> {
+        match &self.vectors {
+            Some(leg) => Ok(leg.usable(store.connection())?),
+            None => Ok(false),
+        }
+    }
+
+    /// Ranked hits for `q`: text legs always, the vector leg too when `vector` (the query's
+    /// embedding) is given and [`Self::vectors_usable`]; else text only.
+    pub fn search(
+        &self,
+        store: &Store,
+        q: &Query,
+        vector: Option<Vec<f32>>,
+    ) -> Result<Vec<Hit>, StoreError> {
+        let mut q = q.clone();
+        q.half_life_days = self.config.half_life_days;
+        q.vector = None;
+        q.matrix = None;
+        if let (Some(leg), Some(v)) = (&self.vectors, vector)
+            && leg.usable(store.connection())?
+        {
+            q.matrix = Some(leg.matrix(store.connection(), v.len())?);
+            q.vector = Some((leg.settings().model.clone(), v));
+        }
+        super::search::search(store, &self.dirs, &q)
+    }
+
+    /// `pincer memory reindex`: the index rebuilt from the files and sessions, and vectors of
+    /// another model or dimension (or of changed chunks) dropped so the next pass embeds them.
+    pub fn reindex(&self, store: &Store) -> Result<SyncReport, StoreError> {
+        let report = index::reindex(store, &self.dirs)?;
+        if let Some(leg) = &self.vectors {
+            let s = leg.settings();
+            let dropped =
+                embed_sql::drop_stale(store.connection(), &CHUNKS, &s.model, s.dimensions)?;
+            tracing::info!(
+                dropped,
+                "memory vectors of another model or changed text dropped"
+            );
+        }
+        Ok(report)
     }
 
     /// `memory_write`.
@@ -184,11 +256,15 @@ impl MemoryService {
     }
 
     pub fn status(&self, store: &Store) -> Result<MemoryStatus, StoreError> {
-        status(
-            store,
-            &self.dirs,
-            self.config.embeddings.as_ref().map(|e| e.model.as_str()),
-        )
+        let mut status = status(store, &self.dirs)?;
+        status.vectors = match (&self.vectors, &self.vector_problem) {
+            (_, Some(problem)) => {
+                format!("vectors: off — {problem}; text search only")
+            }
+            (Some(leg), None) => leg.status(store.connection())?.to_string(),
+            (None, None) => VectorStatus::NotConfigured { suggestion: None }.to_string(),
+        };
+        Ok(status)
     }
 }
 
@@ -221,12 +297,8 @@ pub struct MemoryStatus {
     pub problems: Vec<String>,
 }
 
-/// Counts for this workspace's view of the index; `model`: the configured embedding model.
-pub fn status(
-    store: &Store,
-    dirs: &MemoryDirs,
-    model: Option<&str>,
-) -> Result<MemoryStatus, StoreError> {
+/// Counts for this workspace's view of the index (the vector line is filled by the service).
+pub fn status(store: &Store, dirs: &MemoryDirs) -> Result<MemoryStatus, StoreError> {
     let conn = store.connection();
     let key = project_key(dirs);
     let visible = "(scope = 'user' OR (scope = 'project' AND project = ?1))";
@@ -251,29 +323,11 @@ pub fn status(
     let problems = stmt
         .query_map([&key], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let all: i64 = conn.query_row("SELECT COUNT(*) FROM memory_chunks", [], |r| r.get(0))?;
-    let vectors = match model {
-        None => "vectors: none configured (text search only; add [memory.embeddings] to config.toml for the vector leg)".to_string(),
-        Some(model) => {
-            let (current, stale): (i64, i64) = conn.query_row(
-                "SELECT COALESCE(SUM(model = ?1), 0), COALESCE(SUM(model <> ?1), 0) FROM memory_vectors",
-                [model],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let mut s = format!("vectors: {current} of {all} chunks embedded with {model}");
-            if stale > 0 {
-                s.push_str(&format!(
-                    "; {stale} stale (embedded with another model — search uses text for them until they are embedded again)"
-                ));
-            }
-            s
-        }
-    };
     Ok(MemoryStatus {
         files: files as usize,
         chunks: chunks as usize,
         session_items: sessions as usize,
-        vectors,
+        vectors: String::new(),
         problems,
     })
 }

@@ -1,20 +1,25 @@
 //! Memory in the runtime: the service for this workspace, the watcher on the memory folders
 //! (a changed file is indexed again, a deleted one's rows go), session items indexed after each
-//! turn, and the memory ops (list, forget, pin, undo). Indexing runs on the store thread in a
+//! turn, the vector worker kicked after each of those (never on a timer), and the memory ops
+//! (list, forget, pin, undo). Indexing runs on the store thread in a
 //! task of its own, never in the op loop.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Runtime;
+use crate::memory::embed_worker::{EmbedWorker, Trigger};
 use crate::memory::{MemoryDirs, MemoryService};
 use crate::protocol::{ErrorKind, Event, NoticeLevel};
 use crate::skills::SkillWatcher;
+use crate::store::Store;
 
-/// The memory of a runtime: the service and the watcher on its folders.
+/// The memory of a runtime: the service, the vector worker and the watcher on its folders.
 pub(super) struct RuntimeMemory {
     pub service: Arc<MemoryService>,
+    /// Fills missing vectors in the background when `[memory.embeddings]` is set.
+    worker: Option<Arc<EmbedWorker<Mutex<Store>>>>,
     /// Dropped with the runtime (stops the watcher thread).
     _watcher: Option<SkillWatcher>,
 }
@@ -23,7 +28,7 @@ impl Runtime {
     /// Set up memory when `[memory] enabled` and a store is open; index in the background.
     pub(super) fn start_memory(&mut self, wake: UnboundedSender<()>) {
         let s = &self.settings;
-        let (Some(dir), Some(_)) = (s.memory_dir.clone(), &self.store) else {
+        let (Some(dir), Some(store)) = (s.memory_dir.clone(), &self.store) else {
             return;
         };
         if !s.config.memory.enabled {
@@ -38,8 +43,12 @@ impl Runtime {
                 None
             }
         };
+        let worker = service
+            .vector_leg()
+            .map(|leg| Arc::new(leg.worker(store.shared())));
         self.memory = Some(RuntimeMemory {
             service,
+            worker,
             _watcher: watcher,
         });
         self.sync_memory();
@@ -49,16 +58,28 @@ impl Runtime {
         self.memory.as_ref().map(|m| Arc::clone(&m.service))
     }
 
-    /// Index changed files and new session items, in a task of its own.
+    /// Ask the vector worker for a pass (it ends when nothing lacks a vector).
+    pub(super) fn kick_vectors(&self, why: Trigger) {
+        if let Some(worker) = self.memory.as_ref().and_then(|m| m.worker.as_ref()) {
+            worker.kick(why);
+        }
+    }
+
+    /// Index changed files and new session items, in a task of its own; then the vector
+    /// worker embeds what is new.
     pub(super) fn sync_memory(&self) {
         let (Some(service), Some(store)) = (self.memory_service(), self.store.clone()) else {
             return;
         };
+        let worker = self.memory.as_ref().and_then(|m| m.worker.clone());
         tokio::spawn(async move {
             match store.call(move |s| service.sync(s)).await {
                 Ok(report) => {
                     for problem in &report.problems {
                         tracing::warn!(%problem, "memory");
+                    }
+                    if let Some(worker) = worker {
+                        worker.kick(Trigger::SessionIndexed);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "memory index not brought up to date"),
@@ -101,6 +122,7 @@ impl Runtime {
         match result {
             Ok(Ok(change)) => {
                 self.emit(Event::MemoryChanged(change));
+                self.kick_vectors(Trigger::MemoryWritten);
                 let scope = self.memory_scope;
                 if let Ok(listing) = store.call(move |s| service.list(s, scope, "")).await {
                     self.emit(Event::MemoryList(listing));

@@ -125,8 +125,13 @@ pub async fn run(env: &TurnEnv, p: &Prepared) -> ToolOutput {
     } else {
         MemoryProvenance::Model
     };
+    let vector = if name == SEARCH {
+        query_vector(&memory, &store, str_arg(&args, "query").unwrap_or("")).await
+    } else {
+        None
+    };
     let result = store
-        .call(move |s| Ok(run_blocking(&memory, s, &name, &args, by)))
+        .call(move |s| Ok(run_blocking(&memory, s, &name, &args, by, vector)))
         .await;
     match result {
         Ok(Ok((text, change))) => {
@@ -140,6 +145,20 @@ pub async fn run(env: &TurnEnv, p: &Prepared) -> ToolOutput {
     }
 }
 
+/// The query's embedding when the vector leg is usable now (else search runs on text).
+pub(super) async fn query_vector(
+    memory: &Arc<MemoryService>,
+    store: &super::storage::StoreHandle,
+    text: &str,
+) -> Option<Vec<f32>> {
+    let leg = memory.vector_leg()?;
+    let svc = Arc::clone(memory);
+    if !store.call(move |s| svc.vectors_usable(s)).await.ok()? {
+        return None;
+    }
+    leg.query_vector(&*store.shared(), text).await
+}
+
 type Done = (String, Option<crate::protocol::MemoryChange>);
 
 fn run_blocking(
@@ -148,6 +167,7 @@ fn run_blocking(
     name: &str,
     args: &Value,
     by: MemoryProvenance,
+    vector: Option<Vec<f32>>,
 ) -> Result<Done, MemoryError> {
     match name {
         SEARCH => {
@@ -164,8 +184,7 @@ fn run_blocking(
                 .and_then(Value::as_u64)
                 .unwrap_or(8)
                 .clamp(1, 50) as usize;
-            q.half_life_days = memory.config.half_life_days;
-            let hits = crate::memory::search(store, &memory.dirs, &q)?;
+            let hits = memory.search(store, &q, vector)?;
             Ok((render_hits(&q.text, &hits), None))
         }
         GET => {

@@ -2,6 +2,7 @@
 //! Front ends talk to it only through [`RuntimeHandle`]: `Op`s in, `Event`s out.
 
 mod approvals;
+mod auto_recall;
 mod chain;
 mod compact;
 mod context;

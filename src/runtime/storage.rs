@@ -45,6 +45,11 @@ impl StoreHandle {
         let _ = tokio::task::spawn_blocking(move || leases.remove(&session_id)).await;
     }
 
+    /// The store itself, for the memory vector worker (`VectorDb` for `Mutex<Store>`).
+    pub fn shared(&self) -> Arc<Mutex<Store>> {
+        Arc::clone(&self.0)
+    }
+
     pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,

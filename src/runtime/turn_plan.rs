@@ -15,6 +15,8 @@ use crate::provider::ToolDef;
 pub(super) struct Injections {
     pub instructions: String,
     pub core_memory: String,
+    /// `[memory] auto_recall`'s block for the message being planned (`auto_recall.rs`).
+    pub retrieved: String,
 }
 
 /// Tokens the core memory may take when it is read (the retrieval budget trims it further).
@@ -60,6 +62,7 @@ impl Runtime {
         self.injections = Injections {
             instructions,
             core_memory,
+            retrieved: String::new(),
         };
     }
 
@@ -108,7 +111,7 @@ impl Runtime {
             tools: &defs,
             instructions: &self.injections.instructions,
             core_memory: &self.injections.core_memory,
-            retrieved: "",
+            retrieved: &self.injections.retrieved,
             skills_catalog: self.skills_prompt().unwrap_or(""),
             model: &model,
         };
@@ -133,6 +136,7 @@ impl Runtime {
     /// announce it and remember it for `/context`.
     pub(super) async fn plan_turn(&mut self, message: &str, turn_id: u64) -> TurnPlan {
         self.refresh_injections().await;
+        self.injections.retrieved = self.auto_recall(message).await;
         let mut plan = self.plan_for(message);
         plan.diagnostics.turn_id = turn_id;
         self.last_system = Some(plan.system.clone());
@@ -157,6 +161,7 @@ impl Runtime {
     /// `/context`: the last request and the next one for `draft` (the composer's text).
     pub(super) async fn show_context(&mut self, draft: String) {
         self.refresh_injections().await;
+        self.injections.retrieved = self.auto_recall(&draft).await;
         let next: TurnDiagnostics = self.plan_for(&draft).diagnostics;
         self.emit(Event::ContextReport(Box::new(ContextReport {
             last: self.last_diagnostics.clone(),
