@@ -7,6 +7,7 @@ mod chain;
 mod compact;
 mod context;
 mod export_name;
+mod extract;
 mod fetch_policy;
 mod gate;
 mod history;
@@ -243,6 +244,8 @@ pub(crate) struct Runtime {
     chain: Arc<chain::ProviderChain>,
     /// The start-up provider and the context windows servers reported (`models.rs`).
     models: models::ModelState,
+    /// A running `[memory] extract` pass (`extract.rs`), cancelled by the next message.
+    extraction: Option<CancellationToken>,
 }
 
 impl Runtime {
@@ -307,6 +310,7 @@ impl Runtime {
             last_diagnostics: None,
             last_system: None,
             models,
+            extraction: None,
         }
     }
 

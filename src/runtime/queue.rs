@@ -57,6 +57,7 @@ impl Runtime {
         let Some(text) = self.queue.pop_front() else {
             return;
         };
+        self.cancel_extraction();
         let client = match self.client() {
             Ok(c) => c,
             Err(e) => {
@@ -176,6 +177,7 @@ impl Runtime {
                     resolved_client: None,
                     storage_error: None,
                     used_tools: false,
+                    tainted: false,
                     first_request: None,
                 }
             }
@@ -194,6 +196,9 @@ impl Runtime {
             }
         }
         self.after_turn(result.used_tools, result.first_request);
+        if result.outcome == TurnOutcome::Completed && !result.tainted {
+            self.start_extraction(&result.conversation);
+        }
         if let Some(e) = result.storage_error {
             self.storage_failed(e);
         }

@@ -100,6 +100,8 @@ pub struct TurnResult {
     pub storage_error: Option<StoreError>,
     /// The model called tools in this turn.
     pub used_tools: bool,
+    /// The turn took in untrusted content (nothing is learned from it for memory).
+    pub tainted: bool,
     /// Bytes of the first request and the prompt tokens the provider reported for it.
     pub first_request: Option<(usize, u64)>,
 }
@@ -180,6 +182,7 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         resolved_client: None,
         storage_error: None,
         used_tools: false,
+        tainted: false,
         first_request: None,
     };
     let mut rec = Recorder {
@@ -409,6 +412,7 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         }
     }
     result.storage_error = rec.error;
+    result.tainted = env.taint.get().is_some();
     result.conversation = conversation;
     result
 }
