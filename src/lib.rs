@@ -7,6 +7,7 @@ pub mod config;
 pub mod fsread;
 pub mod headless;
 pub mod logging;
+pub mod mcp;
 pub mod memory;
 pub mod paths;
 pub mod policy;

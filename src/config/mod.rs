@@ -1,6 +1,7 @@
 //! `config.toml`: provider profiles, theme, network limits. Errors carry file:line:column and a fix.
 
 mod context;
+mod mcp;
 mod ranges;
 mod resolve;
 mod skills;
@@ -15,6 +16,7 @@ use toml::Spanned;
 use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
+pub use mcp::{McpServerConfig, McpTransport};
 pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
 pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
@@ -40,6 +42,8 @@ pub struct Config {
     pub trusted_projects: Vec<String>,
     /// `[tools.shell] pass_env`: secret-looking variables the shell inherits anyway.
     pub shell_pass_env: Vec<String>,
+    /// `[mcp_servers.NAME]` of the user's config.
+    pub mcp_servers: Vec<McpServerConfig>,
 }
 
 /// `[permissions]`: rule texts such as `shell: git status*` (validated when loaded).
@@ -126,6 +130,7 @@ impl Default for Config {
             untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
             shell_pass_env: Vec::new(),
+            mcp_servers: Vec::new(),
         }
     }
 }
@@ -212,6 +217,8 @@ struct FileConfig {
     trusted_projects: Option<Vec<String>>,
     #[serde(default)]
     tools: FileTools,
+    #[serde(default)]
+    mcp_servers: BTreeMap<String, Spanned<mcp::FileMcpServer>>,
 }
 
 /// `[tools]`: per-tool settings.
@@ -257,6 +264,8 @@ struct FileLimits {
 struct ProjectFile {
     #[serde(default)]
     permissions: FilePermissions,
+    #[serde(default)]
+    mcp_servers: BTreeMap<String, Spanned<mcp::FileMcpServer>>,
 }
 
 /// Validate rule texts, locating the first bad one.
@@ -499,13 +508,32 @@ impl Config {
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         config.network = ranges::resolve_network(file.network, &at)?;
         config.shell_pass_env = file.tools.shell.pass_env;
+        config.mcp_servers = mcp::resolve(file.mcp_servers, "user config", &at)?;
         Ok(config)
     }
 
     /// Rules from a project's `.pincer/config.toml` (missing file: none).
     pub fn load_project(path: &Path) -> Result<Permissions, ConfigError> {
+        Self::with_project_file(path, |file, at| check_rules(file.permissions, at))
+    }
+
+    /// `[mcp_servers.NAME]` of a project's `.pincer/config.toml` (missing file: none). Only
+    /// started once the project is trusted.
+    pub fn load_project_mcp(path: &Path) -> Result<Vec<McpServerConfig>, ConfigError> {
+        Self::with_project_file(path, |file, at| {
+            mcp::resolve(file.mcp_servers, "project config", at)
+        })
+    }
+
+    fn with_project_file<T: Default>(
+        path: &Path,
+        take: impl FnOnce(
+            ProjectFile,
+            &dyn Fn(usize, String, &str) -> ConfigError,
+        ) -> Result<T, ConfigError>,
+    ) -> Result<T, ConfigError> {
         let Some(text) = read_config_file(path)? else {
-            return Ok(Permissions::default());
+            return Ok(T::default());
         };
         let at = |offset: usize, message: String, fix: &str| {
             let (line, column) = line_col(&text, offset);
@@ -521,10 +549,11 @@ impl Config {
             at(
                 e.span().map(|s| s.start).unwrap_or(0),
                 e.message().trim().to_string(),
-                "a project config holds only [permissions] allow / ask / deny lists",
+                "a project config holds [permissions] allow / ask / deny lists and \
+                 [mcp_servers.NAME] tables",
             )
         })?;
-        check_rules(file.permissions, &at)
+        take(file, &at)
     }
 
     pub fn profile_names(&self) -> Vec<String> {
