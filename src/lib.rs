@@ -8,6 +8,7 @@ pub mod fsread;
 pub mod headless;
 pub mod logging;
 pub mod mcp;
+pub mod mcp_cli;
 pub mod memory;
 pub mod paths;
 pub mod policy;

@@ -194,3 +194,37 @@ pub(super) fn resolve(
     }
     Ok(out)
 }
+
+/// `[mcp_server]`: what `pincer mcp serve` offers another MCP client.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileMcpServe {
+    tools: Option<Vec<Spanned<String>>>,
+}
+
+/// The tools `pincer mcp serve` offers when `[mcp_server] tools` is not set: read-only ones.
+pub const DEFAULT_SERVE_TOOLS: &[&str] = &["read_file", "list_dir", "glob", "grep"];
+
+impl FileMcpServe {
+    pub(super) fn resolve(
+        self,
+        at: &dyn Fn(usize, String, &str) -> ConfigError,
+    ) -> Result<Vec<String>, ConfigError> {
+        let Some(tools) = self.tools else {
+            return Ok(DEFAULT_SERVE_TOOLS.iter().map(|t| t.to_string()).collect());
+        };
+        let known = crate::policy::KNOWN_TOOLS;
+        let mut out = Vec::new();
+        for t in tools {
+            if !known.contains(&t.get_ref().as_str()) {
+                return Err(at(
+                    t.span().start,
+                    format!("`{}` is not one of pincer's tools", t.get_ref()),
+                    &format!("use some of: {}", known.join(", ")),
+                ));
+            }
+            out.push(t.into_inner());
+        }
+        Ok(out)
+    }
+}

@@ -44,6 +44,8 @@ pub struct Config {
     pub shell_pass_env: Vec<String>,
     /// `[mcp_servers.NAME]` of the user's config.
     pub mcp_servers: Vec<McpServerConfig>,
+    /// `[mcp_server] tools`: what `pincer mcp serve` offers.
+    pub mcp_serve_tools: Vec<String>,
 }
 
 /// `[permissions]`: rule texts such as `shell: git status*` (validated when loaded).
@@ -131,6 +133,10 @@ impl Default for Config {
             trusted_projects: Vec::new(),
             shell_pass_env: Vec::new(),
             mcp_servers: Vec::new(),
+            mcp_serve_tools: mcp::DEFAULT_SERVE_TOOLS
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
         }
     }
 }
@@ -219,6 +225,8 @@ struct FileConfig {
     tools: FileTools,
     #[serde(default)]
     mcp_servers: BTreeMap<String, Spanned<mcp::FileMcpServer>>,
+    #[serde(default)]
+    mcp_server: mcp::FileMcpServe,
 }
 
 /// `[tools]`: per-tool settings.
@@ -509,6 +517,7 @@ impl Config {
         config.network = ranges::resolve_network(file.network, &at)?;
         config.shell_pass_env = file.tools.shell.pass_env;
         config.mcp_servers = mcp::resolve(file.mcp_servers, "user config", &at)?;
+        config.mcp_serve_tools = file.mcp_server.resolve(&at)?;
         Ok(config)
     }
 

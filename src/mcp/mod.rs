@@ -6,3 +6,4 @@ pub mod client;
 pub mod hub;
 pub mod names;
 pub mod result;
+pub mod server;

@@ -33,13 +33,14 @@ use crate::protocol::{ApprovalMode, ErrorKind, Event, Finding, Op};
 use crate::provider::{ChatMessage, ProviderClient};
 use crate::tools::registry::ToolBox;
 
+pub use gate::SharedGate;
 pub use history::{Rebuilt, StoredCall, StoredResult, rebuild};
+pub use start::build_gate;
 pub use model_call::estimate_tokens;
 pub use storage::StoreHandle;
 pub use tool_call::status_name as status_label;
 
 use approvals::Approvals;
-use gate::SharedGate;
 
 /// Reads an environment variable; injectable so tests never depend on the real environment.
 pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
