@@ -91,6 +91,8 @@ fn valid_name(name: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && !name.contains("__")
+        // `a_` would make `mcp__a___t`, which a rule `mcp__a__*` for server `a` also names.
+        && !name.ends_with('_')
 }
 
 fn seconds(
@@ -124,7 +126,7 @@ pub(super) fn resolve(
             return Err(at(
                 start,
                 format!("MCP server name `{name}` cannot be used in tool names"),
-                "use letters, digits, `-` and `_` (no `__`), at most 32 characters, e.g. [mcp_servers.git]",
+                "use letters, digits, `-` and `_` (no `__`, no `_` at the end), at most 32 characters, e.g. [mcp_servers.git]",
             ));
         }
         let transport = match (f.command, f.url) {

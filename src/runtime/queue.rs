@@ -71,17 +71,25 @@ impl Runtime {
             text: text.clone(),
             item_id,
         });
-        self.conversation.push(ChatMessage::user(text));
+        self.conversation.push(ChatMessage::user(text.clone()));
         self.maybe_compact(context::Trigger::Full).await;
         let turn_id = self.next_turn_id;
         self.next_turn_id += 1;
+        let plan = self.plan_turn(&text, turn_id).await;
+        let route = self.chain.route(plan.diagnostics.policy.tier);
         let cancel = CancellationToken::new();
         let s = &self.settings;
-        let limits = s.config.limits.clone();
+        // The policy's bounds (never above [limits]).
+        let mut limits = s.config.limits.clone();
+        let bounds = plan.diagnostics.policy.bounds;
+        limits.max_rounds = bounds.max_rounds;
+        limits.max_tool_calls_per_round = bounds.max_tool_calls_per_round;
+        limits.max_consecutive_tool_errors = bounds.max_consecutive_tool_errors;
         let env = turn::TurnEnv {
             turn_id,
             client,
-            system: self.system(),
+            system: context::with_summary(plan.system.as_deref(), self.summary.as_deref()),
+            offered: plan.tools,
             toolbox: if s.tools_enabled {
                 Arc::clone(&self.toolbox)
             } else {
@@ -111,7 +119,7 @@ impl Runtime {
             events: self.events.clone(),
             store: self.store.clone(),
             session_id: self.session_id.clone(),
-            base_system: self.base_system(),
+            base_system: plan.system,
             summary: self.summary.clone(),
             window: self.window(),
             context: s.config.context.clone(),
@@ -122,6 +130,13 @@ impl Runtime {
                 .map(|k| Arc::clone(&k.restricted))
                 .unwrap_or_default(),
             taint: turn::Taint::default(),
+            memory: if s.tools_enabled {
+                self.memory_service()
+            } else {
+                None
+            },
+            chain: Arc::clone(&self.chain),
+            route,
         };
         self.emit(Event::TurnStarted { turn_id });
         self.active = Some(ActiveTurn {
@@ -160,6 +175,8 @@ impl Runtime {
                     usage: None,
                     resolved_client: None,
                     storage_error: None,
+                    used_tools: false,
+                    first_request: None,
                 }
             }
         };
@@ -176,6 +193,7 @@ impl Runtime {
                 tracing::warn!(%e, "storing the session's model failed");
             }
         }
+        self.after_turn(result.used_tools, result.first_request);
         if let Some(e) = result.storage_error {
             self.storage_failed(e);
         }

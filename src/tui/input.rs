@@ -1,9 +1,11 @@
 //! Keys and pastes → UI state changes and `Op`s for the runtime.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
-use super::app::{App, Overlay};
+use super::app::App;
 use super::composer::is_newline_key;
+use super::effect::Effect;
+use super::keymap::{self, BaseAction};
 use super::slash::{self, Parsed};
 use crate::protocol::{ApprovalMode, ErrorKind, NoticeLevel, Op, SessionScope};
 
@@ -17,95 +19,26 @@ fn next_mode(mode: ApprovalMode) -> ApprovalMode {
     }
 }
 
-/// Handle one key press; returns what to send to the runtime.
-pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
-    if key.kind == KeyEventKind::Release {
-        return Vec::new();
+/// A key for the base layer (composer + transcript); `layers::key` routes here when no
+/// overlay, pane or question is open. Returns what to send to the runtime.
+pub fn base_key(app: &mut App, key: KeyEvent, was_armed: bool) -> Vec<Op> {
+    if let Some(action) = keymap::base_action(&key, app.composer.is_empty()) {
+        return base_action(app, action, was_armed);
     }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let was_armed = std::mem::take(&mut app.quit_armed);
-    app.hint = None;
-
-    if app.approvals.is_open() {
-        // Approvals take every key until answered (Ctrl+C answers "no, stop").
-        return match app.approvals.handle_key(key) {
-            Some((request_id, decision)) => vec![Op::ApprovalDecision {
-                request_id,
-                decision,
-            }],
-            None => Vec::new(),
-        };
-    }
-
-    if app.trust_request.is_some() {
-        return app.trust_key(key);
-    }
-    if app.fork_picker.is_some() {
-        return app.fork_picker_key(key);
-    }
-    if app.skills_pane.is_some() {
-        if key.code == KeyCode::Char('c') && ctrl {
-            app.skills_pane = None;
-            return Vec::new();
-        }
-        return app.skills_pane_key(key);
-    }
-    if app.sessions.is_some() {
-        return app.session_pane_key(key);
-    }
-
-    if app.overlay.is_some() {
-        // Any key closes the help; Ctrl+C still counts towards quitting.
-        app.overlay = None;
-        if !(ctrl && key.code == KeyCode::Char('c')) {
-            return Vec::new();
-        }
-    }
-
     match key.code {
-        KeyCode::Char('c') if ctrl => return ctrl_c(app, was_armed),
-        KeyCode::Char('z') if ctrl => {
-            app.suspend_requested = true;
-            return Vec::new();
-        }
-        KeyCode::Esc => return esc(app),
-        KeyCode::Char('o') if ctrl => {
-            app.toggle_tool_output();
-            return Vec::new();
-        }
-        KeyCode::BackTab => {
-            return vec![Op::SetMode {
-                mode: next_mode(app.mode),
-            }];
-        }
-        KeyCode::F(2) => return app.open_sessions(SessionScope::ThisDirectory, ""),
-        KeyCode::Char('s') if ctrl => return app.open_sessions(SessionScope::ThisDirectory, ""),
-        KeyCode::F(3) => return app.open_skills_pane(),
-        KeyCode::F(1) => {
-            app.overlay = Some(Overlay::Help);
-            return Vec::new();
-        }
-        KeyCode::Char('?')
+        // While the transcript is scrolled back, arrows scroll it (a wheel under alternate
+        // scroll arrives as arrows) instead of walking the prompt history.
+        KeyCode::Up | KeyCode::Down
             if app.composer.is_empty()
-                && key.modifiers.difference(KeyModifiers::SHIFT).is_empty() =>
+                && key.modifiers.is_empty()
+                && app.transcript.scroll != super::transcript::Scroll::Follow =>
         {
-            app.overlay = Some(Overlay::Help);
-            return Vec::new();
-        }
-        KeyCode::PageUp => {
-            app.transcript.page_up(&app.theme, &app.highlighter);
-            return Vec::new();
-        }
-        KeyCode::PageDown => {
-            app.transcript.page_down(&app.theme, &app.highlighter);
-            return Vec::new();
-        }
-        KeyCode::Home if ctrl || app.composer.is_empty() => {
-            app.transcript.home();
-            return Vec::new();
-        }
-        KeyCode::End if ctrl || app.composer.is_empty() => {
-            app.transcript.end();
+            let (theme, hl) = (&app.theme, &app.highlighter);
+            if key.code == KeyCode::Up {
+                app.transcript.scroll_up(1, theme, hl);
+            } else {
+                app.transcript.scroll_down(1, theme, hl);
+            }
             return Vec::new();
         }
         _ => {}
@@ -165,20 +98,9 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
     Vec::new()
 }
 
-/// Bracketed paste.
-pub fn handle_paste(app: &mut App, text: &str) {
-    if app.sessions.is_some() {
-        let ops = app.session_pane_paste(text);
-        app.outbox.extend(ops);
-        return;
-    }
-    if app.skills_pane.is_some() {
-        let ops = app.skills_pane_paste(text);
-        app.outbox.extend(ops);
-        return;
-    }
+/// A bracketed paste for the base layer: into the composer.
+pub fn base_paste(app: &mut App, text: &str) {
     app.quit_armed = false;
-    app.overlay = None;
     app.composer.paste(text);
     app.slash_dismissed = false;
 }
@@ -190,14 +112,40 @@ pub fn popup_items(app: &App) -> Vec<slash::PopupItem> {
     slash::matches_with_skills(&app.composer.text(), &app.skills)
 }
 
+/// Run a key-table action of the base layer.
+fn base_action(app: &mut App, action: BaseAction, was_armed: bool) -> Vec<Op> {
+    let (theme, hl) = (&app.theme, &app.highlighter);
+    match action {
+        BaseAction::ClearOrQuit => return ctrl_c(app, was_armed),
+        BaseAction::Stop => return esc(app),
+        BaseAction::Suspend => app.effects.push(Effect::Suspend),
+        BaseAction::ToggleToolOutput => app.toggle_tool_output(),
+        BaseAction::CycleMode => {
+            return vec![Op::SetMode {
+                mode: next_mode(app.mode),
+            }];
+        }
+        BaseAction::Sessions => return app.open_sessions(SessionScope::ThisDirectory, ""),
+        BaseAction::Skills => return app.open_skills_pane(),
+        BaseAction::Memory => return app.open_memory_pane(),
+        BaseAction::UndoMemory => return app.undo_memory_change(),
+        BaseAction::Help => app.open_help(),
+        BaseAction::PageUp => app.transcript.page_up(theme, hl),
+        BaseAction::PageDown => app.transcript.page_down(theme, hl),
+        BaseAction::Top => app.transcript.home(),
+        BaseAction::Bottom => app.transcript.end(),
+    }
+    Vec::new()
+}
+
 fn ctrl_c(app: &mut App, was_armed: bool) -> Vec<Op> {
     if !app.composer.is_empty() {
         app.composer.clear();
         return Vec::new();
     }
     if was_armed {
-        app.quit_requested = true;
-        return vec![Op::Shutdown];
+        app.effects.push(Effect::Quit);
+        return Vec::new();
     }
     app.quit_armed = true;
     app.hint = Some("press Ctrl+C again to quit".into());
@@ -264,7 +212,7 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
     app.slash_selected = 0;
     match cmd {
         Parsed::Help => {
-            app.overlay = Some(Overlay::Help);
+            app.open_help();
             Vec::new()
         }
         Parsed::New => vec![Op::NewSession],
@@ -300,11 +248,21 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
         }
         Parsed::Rename(title) => app.rename_current(title),
         Parsed::Compact => vec![Op::Compact],
+        Parsed::Context(draft) => vec![Op::ShowContext { draft }],
         Parsed::Skills => app.open_skills_pane(),
+        Parsed::Memory => app.open_memory_pane(),
+        Parsed::Init => app.init_agents_md(),
         Parsed::Export(format) => app.export_current(&format),
+        Parsed::Copy => {
+            match super::copy::copy_text(&app.transcript) {
+                Some(text) => app.effects.push(Effect::Copy(text)),
+                None => app.push_notice(NoticeLevel::Info, "nothing to copy yet: no reply"),
+            }
+            Vec::new()
+        }
         Parsed::Quit => {
-            app.quit_requested = true;
-            vec![Op::Shutdown]
+            app.effects.push(Effect::Quit);
+            Vec::new()
         }
         Parsed::Unknown(name) => {
             app.push_error(
@@ -320,7 +278,9 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
 mod tests {
     use super::*;
     use crate::protocol::{Event, ProviderInfo, ProviderKind};
+    use crate::tui::app::Overlay;
     use crate::tui::theme::Theme;
+    use ratatui::crossterm::event::KeyModifiers;
 
     fn app() -> App {
         let mut app = App::new(Theme::dark());
@@ -340,11 +300,14 @@ mod tests {
     }
 
     fn press(app: &mut App, code: KeyCode) -> Vec<Op> {
-        handle_key(app, KeyEvent::new(code, KeyModifiers::NONE))
+        crate::tui::layers::key(app, KeyEvent::new(code, KeyModifiers::NONE));
+        app.effects.take_ops()
     }
 
-    fn ctrl(app: &mut App, c: char) -> Vec<Op> {
-        handle_key(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+    /// A Ctrl chord; the effects it queued.
+    fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+        crate::tui::layers::key(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+        app.effects.drain()
     }
 
     fn type_text(app: &mut App, text: &str) {
@@ -374,7 +337,7 @@ mod tests {
         assert!(a.composer.is_empty());
         assert!(ctrl(&mut a, 'c').is_empty());
         assert!(a.quit_armed);
-        assert_eq!(ctrl(&mut a, 'c'), vec![Op::Shutdown]);
+        assert_eq!(ctrl(&mut a, 'c'), vec![Effect::Quit]);
     }
 
     #[test]
@@ -406,7 +369,7 @@ mod tests {
     fn popup_tab_completes_and_esc_dismisses() {
         let mut a = app();
         type_text(&mut a, "/mo");
-        assert_eq!(popup_items(&a).len(), 2, "model and mode");
+        assert_eq!(popup_items(&a).len(), 3, "model, mode and memory");
         press(&mut a, KeyCode::Tab);
         assert_eq!(a.composer.text(), "/model ");
         assert!(popup_items(&a).is_empty());
