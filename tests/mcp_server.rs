@@ -4,12 +4,29 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
+use std::time::Duration;
 
 use rmcp::model::CallToolRequestParams;
 use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::json;
+
+/// Generous on a loaded machine; a hang fails the test instead of blocking CI.
+fn patience() -> Duration {
+    let secs = std::env::var("PINCER_TEST_PATIENCE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(secs)
+}
+
+async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(patience(), f).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: no answer within {:?}", patience()),
+    }
+}
 
 struct Setup {
     _home: tempfile::TempDir,
@@ -41,13 +58,13 @@ async fn serve(s: &Setup) -> RunningService<RoleClient, ()> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    ().serve(transport).await.unwrap()
+    within("handshake", ().serve(transport)).await.unwrap()
 }
 
 async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: serde_json::Value) -> (String, bool) {
     let mut params = CallToolRequestParams::new(tool.to_string());
     params.arguments = args.as_object().cloned();
-    let result = client.peer().call_tool(params).await.unwrap();
+    let result = within(tool, client.peer().call_tool(params)).await.unwrap();
     pincer::mcp::result::render(&result)
 }
 
@@ -55,7 +72,7 @@ async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: serde_j
 async fn serves_read_only_tools_by_default() {
     let s = setup("");
     let client = serve(&s).await;
-    let tools = client.peer().list_all_tools().await.unwrap();
+    let tools = within("tools/list", client.peer().list_all_tools()).await.unwrap();
     let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
     names.sort();
     assert_eq!(names, ["glob", "grep", "list_dir", "read_file"]);
@@ -66,7 +83,7 @@ async fn serves_read_only_tools_by_default() {
     let (text, err) = call(&client, "write_file", json!({"path": "x", "content": "y"})).await;
     assert!(err && text.contains("not served"), "{text}");
     assert!(!s.workspace.path().join("x").exists());
-    client.cancel().await.unwrap();
+    within("close", client.cancel()).await.unwrap();
 }
 
 #[tokio::test]
@@ -80,7 +97,7 @@ async fn what_would_ask_is_denied_unless_a_rule_allows_it() {
     let outside = Path::new("/etc/hostname");
     let (text, err) = call(&client, "read_file", json!({"path": outside})).await;
     assert!(err, "a read outside the workspace asks, so it is refused: {text}");
-    client.cancel().await.unwrap();
+    within("close", client.cancel()).await.unwrap();
 
     let s = setup(
         "[mcp_server]\ntools = [\"write_file\"]\n[permissions]\nallow = [\"write_file: new.txt\"]\n",
@@ -89,7 +106,7 @@ async fn what_would_ask_is_denied_unless_a_rule_allows_it() {
     let (text, err) = call(&client, "write_file", json!({"path": "new.txt", "content": "hi"})).await;
     assert!(!err, "{text}");
     assert_eq!(std::fs::read_to_string(s.workspace.path().join("new.txt")).unwrap(), "hi");
-    client.cancel().await.unwrap();
+    within("close", client.cancel()).await.unwrap();
 }
 
 #[tokio::test]
@@ -103,5 +120,5 @@ async fn secrets_are_redacted_in_results() {
     let client = serve(&s).await;
     let (text, _) = call(&client, "read_file", json!({"path": "env.txt"})).await;
     assert!(!text.contains("AKIAIOSFODNN7EXAMPLE"), "{text}");
-    client.cancel().await.unwrap();
+    within("close", client.cancel()).await.unwrap();
 }

@@ -251,6 +251,7 @@ struct FileConfig {
     mcp_servers: BTreeMap<String, Spanned<mcp::FileMcpServer>>,
     #[serde(default)]
     mcp_server: mcp::FileMcpServe,
+    #[serde(default)]
     routing: routing::FileRouting,
     #[serde(default)]
     breaker: routing::FileBreaker,
