@@ -662,9 +662,8 @@ fn mcp_command(action: &McpAction, paths: Paths, cli: &Cli) -> anyhow::Result<Ex
     }
     let config = pincer::config::Config::load(&config_path)?;
     let workspace = workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?;
-    let project = pincer::config::Config::load_project_mcp(
-        &workspace.join(".pincer").join("config.toml"),
-    )?;
+    let project =
+        pincer::config::Config::load_project_mcp(&workspace.join(".pincer").join("config.toml"))?;
     let mut servers = config.mcp_servers.clone();
     servers.extend(project);
     let runtime = tokio::runtime::Builder::new_multi_thread()

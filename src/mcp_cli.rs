@@ -16,7 +16,9 @@ pub enum McpCliError {
     Parse { path: String, reason: String },
     #[error("could not write {path}: {reason}")]
     Write { path: String, reason: String },
-    #[error("[mcp_servers.{0}] already exists in {1}; `pincer mcp rm {0}` first, or pick another name")]
+    #[error(
+        "[mcp_servers.{0}] already exists in {1}; `pincer mcp rm {0}` first, or pick another name"
+    )]
     Exists(String, String),
     #[error("no MCP server named `{0}`; `pincer mcp list` shows the configured ones")]
     Missing(String),
@@ -76,18 +78,21 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// Add `[mcp_servers.NAME]` to the config file (comments and layout kept).
-pub fn add(config: &Path, name: &str, target: &AddTarget, out: &mut dyn Write) -> Result<(), McpCliError> {
+pub fn add(
+    config: &Path,
+    name: &str,
+    target: &AddTarget,
+    out: &mut dyn Write,
+) -> Result<(), McpCliError> {
     if !valid_name(name) {
         return Err(McpCliError::BadName(name.to_string()));
     }
     let mut doc = load(config)?;
-    let servers = doc
-        .entry("mcp_servers")
-        .or_insert_with(|| {
-            let mut t = Table::new();
-            t.set_implicit(true);
-            Item::Table(t)
-        });
+    let servers = doc.entry("mcp_servers").or_insert_with(|| {
+        let mut t = Table::new();
+        t.set_implicit(true);
+        Item::Table(t)
+    });
     let Some(servers) = servers.as_table_mut() else {
         return Err(McpCliError::Parse {
             path: config.display().to_string(),
@@ -95,13 +100,19 @@ pub fn add(config: &Path, name: &str, target: &AddTarget, out: &mut dyn Write) -
         });
     };
     if servers.contains_key(name) {
-        return Err(McpCliError::Exists(name.to_string(), config.display().to_string()));
+        return Err(McpCliError::Exists(
+            name.to_string(),
+            config.display().to_string(),
+        ));
     }
     let mut table = Table::new();
     match target {
         AddTarget::Command(argv) => {
             let (command, args) = argv.split_first().ok_or_else(|| {
-                McpCliError::Connect("give the command after `--`, e.g. pincer mcp add git -- uvx mcp-server-git".into())
+                McpCliError::Connect(
+                    "give the command after `--`, e.g. pincer mcp add git -- uvx mcp-server-git"
+                        .into(),
+                )
             })?;
             table.insert("command", value(command.as_str()));
             if !args.is_empty() {
@@ -134,7 +145,11 @@ pub fn rm(config: &Path, name: &str, out: &mut dyn Write) -> Result<(), McpCliEr
         return Err(McpCliError::Missing(name.to_string()));
     }
     save(config, &doc)?;
-    writeln!(out, "removed [mcp_servers.{name}] from {}", config.display())?;
+    writeln!(
+        out,
+        "removed [mcp_servers.{name}] from {}",
+        config.display()
+    )?;
     Ok(())
 }
 
@@ -188,7 +203,11 @@ pub async fn test(
         let desc = t.description.as_deref().map_or(0, str::len);
         let tokens = (schema + desc + t.name.len()).div_ceil(4);
         total += tokens;
-        let offered = if server.offers(&t.name) { "" } else { "  (not offered)" };
+        let offered = if server.offers(&t.name) {
+            ""
+        } else {
+            "  (not offered)"
+        };
         writeln!(
             out,
             "  {:<40} ~{tokens:>5} tokens{offered}",
@@ -232,8 +251,16 @@ mod tests {
         let again = add(&path, "git", &AddTarget::Url("http://x".into()), &mut out);
         assert!(matches!(again, Err(McpCliError::Exists(..))));
         rm(&path, "git", &mut out).unwrap();
-        assert!(crate::config::Config::load(&path).unwrap().mcp_servers.is_empty());
-        assert!(matches!(rm(&path, "git", &mut out), Err(McpCliError::Missing(_))));
+        assert!(
+            crate::config::Config::load(&path)
+                .unwrap()
+                .mcp_servers
+                .is_empty()
+        );
+        assert!(matches!(
+            rm(&path, "git", &mut out),
+            Err(McpCliError::Missing(_))
+        ));
     }
 
     #[test]

@@ -61,7 +61,11 @@ async fn serve(s: &Setup) -> RunningService<RoleClient, ()> {
     within("handshake", ().serve(transport)).await.unwrap()
 }
 
-async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: serde_json::Value) -> (String, bool) {
+async fn call(
+    client: &RunningService<RoleClient, ()>,
+    tool: &str,
+    args: serde_json::Value,
+) -> (String, bool) {
     let mut params = CallToolRequestParams::new(tool.to_string());
     params.arguments = args.as_object().cloned();
     let result = within(tool, client.peer().call_tool(params)).await.unwrap();
@@ -72,7 +76,9 @@ async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: serde_j
 async fn serves_read_only_tools_by_default() {
     let s = setup("");
     let client = serve(&s).await;
-    let tools = within("tools/list", client.peer().list_all_tools()).await.unwrap();
+    let tools = within("tools/list", client.peer().list_all_tools())
+        .await
+        .unwrap();
     let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
     names.sort();
     assert_eq!(names, ["glob", "grep", "list_dir", "read_file"]);
@@ -90,22 +96,38 @@ async fn serves_read_only_tools_by_default() {
 async fn what_would_ask_is_denied_unless_a_rule_allows_it() {
     let s = setup("[mcp_server]\ntools = [\"read_file\", \"write_file\"]\n");
     let client = serve(&s).await;
-    let (text, err) = call(&client, "write_file", json!({"path": "new.txt", "content": "hi"})).await;
+    let (text, err) = call(
+        &client,
+        "write_file",
+        json!({"path": "new.txt", "content": "hi"}),
+    )
+    .await;
     assert!(err && text.contains("cannot ask"), "{text}");
     assert!(!s.workspace.path().join("new.txt").exists());
 
     let outside = Path::new("/etc/hostname");
     let (text, err) = call(&client, "read_file", json!({"path": outside})).await;
-    assert!(err, "a read outside the workspace asks, so it is refused: {text}");
+    assert!(
+        err,
+        "a read outside the workspace asks, so it is refused: {text}"
+    );
     within("close", client.cancel()).await.unwrap();
 
     let s = setup(
         "[mcp_server]\ntools = [\"write_file\"]\n[permissions]\nallow = [\"write_file: new.txt\"]\n",
     );
     let client = serve(&s).await;
-    let (text, err) = call(&client, "write_file", json!({"path": "new.txt", "content": "hi"})).await;
+    let (text, err) = call(
+        &client,
+        "write_file",
+        json!({"path": "new.txt", "content": "hi"}),
+    )
+    .await;
     assert!(!err, "{text}");
-    assert_eq!(std::fs::read_to_string(s.workspace.path().join("new.txt")).unwrap(), "hi");
+    assert_eq!(
+        std::fs::read_to_string(s.workspace.path().join("new.txt")).unwrap(),
+        "hi"
+    );
     within("close", client.cancel()).await.unwrap();
 }
 

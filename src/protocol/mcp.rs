@@ -30,9 +30,8 @@ pub struct McpStatus {
 impl McpStatus {
     /// (ready, connecting, failed).
     pub fn counts(&self) -> (usize, usize, usize) {
-        let count = |f: fn(&McpServerState) -> bool| {
-            self.servers.iter().filter(|s| f(&s.state)).count()
-        };
+        let count =
+            |f: fn(&McpServerState) -> bool| self.servers.iter().filter(|s| f(&s.state)).count();
         (
             count(|s| matches!(s, McpServerState::Ready { .. })),
             count(|s| matches!(s, McpServerState::Connecting)),
