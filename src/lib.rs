@@ -7,6 +7,8 @@ pub mod config;
 pub mod fsread;
 pub mod headless;
 pub mod logging;
+pub mod mcp;
+pub mod mcp_cli;
 pub mod memory;
 pub mod memory_cli;
 pub mod paths;

@@ -96,6 +96,12 @@ enum Command {
         #[command(subcommand)]
         action: SkillsAction,
     },
+    /// MCP servers: add, list, remove and test the ones pincer connects to; serve pincer's
+    /// own tools to another MCP client.
+    Mcp {
+        #[command(subcommand)]
+        action: McpAction,
+    },
     /// Search, list, show, forget, pin, reindex, export or import long-term memory.
     Memory {
         #[command(subcommand)]
@@ -116,6 +122,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum McpAction {
+    /// Add a server: `pincer mcp add NAME -- COMMAND ARGS…` (stdio) or `--url URL` (HTTP).
+    Add {
+        name: String,
+        /// A streamable HTTP endpoint instead of a command.
+        #[arg(long, conflicts_with = "command")]
+        url: Option<String>,
+        /// The command and its arguments (after `--`).
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// The configured servers (user config and this project's), without connecting.
+    List,
+    /// Remove a server from the user config.
+    Rm { name: String },
+    /// Connect to one server, list its tools with their schema sizes, and exit.
+    Test { name: String },
+    /// Speak MCP on stdin/stdout, offering pincer's tools (`[mcp_server] tools`; read-only by
+    /// default) under the same rules as a headless run.
+    Serve,
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,6 +309,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Sessions { action }) => return sessions_command(action, &paths, &cli),
         Some(Command::Skills { action }) => return skills_command(action, &paths, &cli),
         Some(Command::Secrets { action }) => return secrets_command(action, &paths),
+        Some(Command::Mcp { action }) => return mcp_command(action, paths, &cli),
         Some(Command::Memory { action }) => return memory_command(action, &paths, &cli),
         Some(Command::Explain { .. } | Command::Completions { .. } | Command::Man) | None => {}
     }
@@ -636,5 +666,71 @@ fn man_page() -> anyhow::Result<ExitCode> {
     let mut buf = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
     std::io::stdout().write_all(&buf)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mcp_command(action: &McpAction, paths: Paths, cli: &Cli) -> anyhow::Result<ExitCode> {
+    use pincer::mcp_cli::{self, AddTarget};
+    // Not locked: `mcp serve` writes stdout from tokio's blocking pool, and a lock held on
+    // this thread would block every reply forever.
+    let mut out = std::io::stdout();
+    let config_path = paths.config_file();
+    match action {
+        McpAction::Add { name, url, command } => {
+            let target = match url {
+                Some(u) => AddTarget::Url(u.clone()),
+                None => AddTarget::Command(command.clone()),
+            };
+            mcp_cli::add(&config_path, name, &target, &mut out)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        McpAction::Rm { name } => {
+            mcp_cli::rm(&config_path, name, &mut out)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let config = pincer::config::Config::load(&config_path)?;
+    let workspace = workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?;
+    let project =
+        pincer::config::Config::load_project_mcp(&workspace.join(".pincer").join("config.toml"))?;
+    let mut servers = config.mcp_servers.clone();
+    servers.extend(project);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match action {
+        McpAction::List => mcp_cli::list(&servers, &mut out)?,
+        McpAction::Test { name } => {
+            let Some(server) = servers.iter().find(|s| &s.name == name) else {
+                anyhow::bail!(pincer::mcp_cli::McpCliError::Missing(name.clone()));
+            };
+            if let Err(e) = pincer::logging::init(&paths.log_file()) {
+                let _ = writeln!(std::io::stderr(), "pincer: {e} (continuing without logs)");
+            }
+            runtime.block_on(mcp_cli::test(server, &workspace, &mut out))?;
+        }
+        McpAction::Serve => {
+            let _ = pincer::logging::init(&paths.log_file());
+            let startup = Startup::load(paths, &Overrides::default(), real_env());
+            let launch = Launch {
+                workspace,
+                resume: Resume::New,
+                pick_session: None,
+                interactive: false,
+                mode: cli.mode,
+                allow: cli.allow.clone(),
+            };
+            let settings = startup.into_settings(launch);
+            let tools = settings.config.mcp_serve_tools.clone();
+            let server = pincer::mcp::server::PincerServer::new(&settings, &tools);
+            runtime
+                .block_on(server.serve_stdio())
+                .map_err(anyhow::Error::msg)?;
+        }
+        McpAction::Add { .. } | McpAction::Rm { .. } => {}
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `config.toml`: provider profiles, theme, network limits. Errors carry file:line:column and a fix.
 
 mod context;
+mod mcp;
 mod memory;
 mod pipeline;
 mod profile_write;
@@ -20,6 +21,7 @@ use toml::Spanned;
 use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
+pub use mcp::{McpServerConfig, McpTransport};
 pub use memory::{EmbeddingsConfig, MemoryConfig};
 pub use pipeline::{InstructionsConfig, PipelineConfig};
 pub use profile_write::{INIT_PROVIDERS, write_profile};
@@ -52,6 +54,10 @@ pub struct Config {
     pub trusted_projects: Vec<String>,
     /// `[tools.shell] pass_env`: secret-looking variables the shell inherits anyway.
     pub shell_pass_env: Vec<String>,
+    /// `[mcp_servers.NAME]` of the user's config.
+    pub mcp_servers: Vec<McpServerConfig>,
+    /// `[mcp_server] tools`: what `pincer mcp serve` offers.
+    pub mcp_serve_tools: Vec<String>,
     /// `[routing]`, `[breaker]`, `[cache]` and each profile's `failover`.
     pub chain: ChainConfig,
 }
@@ -143,6 +149,11 @@ impl Default for Config {
             untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
             shell_pass_env: Vec::new(),
+            mcp_servers: Vec::new(),
+            mcp_serve_tools: mcp::DEFAULT_SERVE_TOOLS
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
             chain: ChainConfig::default(),
         }
     }
@@ -237,6 +248,10 @@ struct FileConfig {
     #[serde(default)]
     tools: FileTools,
     #[serde(default)]
+    mcp_servers: BTreeMap<String, Spanned<mcp::FileMcpServer>>,
+    #[serde(default)]
+    mcp_server: mcp::FileMcpServe,
+    #[serde(default)]
     routing: routing::FileRouting,
     #[serde(default)]
     breaker: routing::FileBreaker,
@@ -287,6 +302,8 @@ struct FileLimits {
 struct ProjectFile {
     #[serde(default)]
     permissions: FilePermissions,
+    #[serde(default)]
+    mcp_servers: BTreeMap<String, Spanned<mcp::FileMcpServer>>,
 }
 
 /// Validate rule texts, locating the first bad one.
@@ -543,14 +560,34 @@ impl Config {
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         config.network = ranges::resolve_network(file.network, &at)?;
         config.shell_pass_env = file.tools.shell.pass_env;
+        config.mcp_servers = mcp::resolve(file.mcp_servers, "user config", &at)?;
+        config.mcp_serve_tools = file.mcp_server.resolve(&at)?;
         config.chain = chain.resolve(&config.providers, &at)?;
         Ok(config)
     }
 
     /// Rules from a project's `.pincer/config.toml` (missing file: none).
     pub fn load_project(path: &Path) -> Result<Permissions, ConfigError> {
+        Self::with_project_file(path, |file, at| check_rules(file.permissions, at))
+    }
+
+    /// `[mcp_servers.NAME]` of a project's `.pincer/config.toml` (missing file: none). Only
+    /// started once the project is trusted.
+    pub fn load_project_mcp(path: &Path) -> Result<Vec<McpServerConfig>, ConfigError> {
+        Self::with_project_file(path, |file, at| {
+            mcp::resolve(file.mcp_servers, "project config", at)
+        })
+    }
+
+    fn with_project_file<T: Default>(
+        path: &Path,
+        take: impl FnOnce(
+            ProjectFile,
+            &dyn Fn(usize, String, &str) -> ConfigError,
+        ) -> Result<T, ConfigError>,
+    ) -> Result<T, ConfigError> {
         let Some(text) = read_config_file(path)? else {
-            return Ok(Permissions::default());
+            return Ok(T::default());
         };
         let at = |offset: usize, message: String, fix: &str| {
             let (line, column) = line_col(&text, offset);
@@ -566,10 +603,11 @@ impl Config {
             at(
                 e.span().map(|s| s.start).unwrap_or(0),
                 e.message().trim().to_string(),
-                "a project config holds only [permissions] allow / ask / deny lists",
+                "a project config holds [permissions] allow / ask / deny lists and \
+                 [mcp_servers.NAME] tables",
             )
         })?;
-        check_rules(file.permissions, &at)
+        take(file, &at)
     }
 
     pub fn profile_names(&self) -> Vec<String> {

@@ -121,6 +121,25 @@ theme = "dark"
 # Provider keys and secret-looking variables (*_KEY, *_TOKEN, *_SECRET, *_PASSWORD, …)
 # never reach shell commands; name the ones a command really needs here.
 # pass_env = ["NPM_TOKEN"]
+
+# MCP servers: connected in the background after the first frame; their tools are offered as
+# mcp__NAME__TOOL and every call goes through the approval rules (e.g. allow "mcp__git__*").
+# `pincer mcp add|list|rm|test` edits and checks these.
+# [mcp_servers.git]
+# command = "uvx"
+# args = ["mcp-server-git"]
+# startup_timeout = 30              # seconds to wait for the handshake (one retry)
+# tool_timeout = 120                # seconds a call may take
+# disabled_tools = ["git_reset"]
+# mode = "ask"                      # this server's approval mode (else the session's)
+# trust_annotations = false         # believe the server's read-only hints
+# [mcp_servers.docs]
+# url = "http://127.0.0.1:8000/mcp" # streamable HTTP
+# bearer_token_env = "DOCS_MCP_TOKEN"
+
+[mcp_server]
+# What `pincer mcp serve` offers another MCP client (read-only tools by default).
+# tools = ["read_file", "list_dir", "glob", "grep"]
 "#;
 
 /// A commented line that holds TOML (`# key = value` or `# [table]`), uncommented.

@@ -202,6 +202,13 @@ impl<'a> Prepared<'a> {
     }
 }
 
+/// `mcp__SERVER__*`: every tool of one MCP server.
+fn is_mcp_server_wildcard(tool: &str) -> bool {
+    tool.strip_prefix("mcp__")
+        .and_then(|rest| rest.strip_suffix("__*"))
+        .is_some_and(|server| !server.is_empty() && server.chars().all(is_tool_char))
+}
+
 fn is_tool_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
 }
@@ -224,7 +231,7 @@ impl Rule {
                 pattern: pattern.unwrap_or_default().to_string(),
             });
         }
-        if tool != "*" && !tool.chars().all(is_tool_char) {
+        if tool != "*" && !is_mcp_server_wildcard(tool) && !tool.chars().all(is_tool_char) {
             let hint = if tool.contains(char::is_whitespace) && pattern.is_none() {
                 format!("; for a shell command write `shell: {trimmed}`")
             } else {
@@ -323,7 +330,11 @@ impl Rule {
     /// A `shell` rule also denies and asks for a shell call that wants network (whose subject
     /// is [`NETWORK_SHELL`]); whether it may allow one is [`Rule::may_allow`].
     fn applies_to_tool(&self, tool: &str) -> bool {
-        self.tool == "*" || self.tool == tool || (self.tool == "shell" && tool == NETWORK_SHELL)
+        self.tool == "*"
+            || self.tool == tool
+            || (self.tool == "shell" && tool == NETWORK_SHELL)
+            || (is_mcp_server_wildcard(&self.tool)
+                && tool.starts_with(self.tool.trim_end_matches('*')))
     }
 
     /// An allow rule for a command never implies network: a shell call that wants network is

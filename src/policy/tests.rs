@@ -477,6 +477,20 @@ fn star_and_unknown_tools_use_the_subjects_kind() {
 }
 
 #[test]
+fn an_mcp_server_wildcard_names_every_tool_of_that_server_only() {
+    let git = CallSubject::new("mcp__git__status", SubjectKind::Other, "{}");
+    let gitx = CallSubject::new("mcp__gitx__status", SubjectKind::Other, "{}");
+    assert!(allows("mcp__git__*", &git));
+    assert!(!allows("mcp__git__*", &gitx));
+    assert!(allows("mcp__git__*: *", &git));
+    for bad in ["mcp__*", "mcp____*", "mcp__git*", "mcp__g t__*", "shell*"] {
+        assert!(Rule::parse(bad).is_err(), "{bad}");
+    }
+    let rule = Rule::parse("mcp__git__*").unwrap();
+    assert!(check_known_tool(&rule).is_ok());
+}
+
+#[test]
 fn known_tools_are_the_tools_that_exist() {
     let mut real: Vec<&str> = crate::tools::registry::ToolBox::builtin().names();
     // The skill tool lives in the runtime (`runtime::skill_tool::NAME`).

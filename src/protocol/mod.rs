@@ -4,6 +4,7 @@
 //! plain serde data so `pincer -p --json` can print every event as one JSON line.
 
 mod chain;
+mod mcp;
 mod memory;
 mod memory_text;
 mod models;
@@ -15,6 +16,7 @@ mod types;
 use serde::{Deserialize, Serialize};
 
 pub use chain::*;
+pub use mcp::*;
 pub use memory::*;
 pub use models::*;
 pub use onboarding::*;
@@ -364,6 +366,8 @@ pub enum Event {
     ProviderHealth(ProviderHealth),
     /// Which tier answered under `[routing]` (the status line).
     TierAnswered(TierAnswer),
+    /// The MCP servers changed state (the status line's counts).
+    McpStatus(McpStatus),
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }

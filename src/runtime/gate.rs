@@ -80,6 +80,25 @@ impl Gate {
         )
     }
 
+    /// As [`Gate::decide`], in `mode` instead of the session's when given (an MCP server's
+    /// own `mode`).
+    pub fn decide_in(
+        &self,
+        call: &Prepared,
+        taint: Option<&str>,
+        mode: Option<ApprovalMode>,
+    ) -> Verdict {
+        policy::decide_with(
+            &self.rules,
+            mode.unwrap_or(self.mode),
+            &self.facts(call),
+            Tightening {
+                protected: Some(&self.protected),
+                taint,
+            },
+        )
+    }
+
     fn facts<'a>(&self, call: &'a Prepared) -> CallFacts<'a> {
         CallFacts {
             subject: &call.subject,

@@ -11,6 +11,8 @@ mod extract;
 mod fetch_policy;
 mod gate;
 mod history;
+mod mcp_hub;
+mod mcp_tool;
 mod memory;
 mod memory_tool;
 mod model_call;
@@ -41,16 +43,17 @@ use crate::protocol::{ApprovalMode, ErrorKind, Event, Finding, Op};
 use crate::provider::{ChatMessage, ProviderClient};
 use crate::tools::registry::ToolBox;
 
+pub use gate::SharedGate;
 pub use history::{Rebuilt, StoredCall, StoredResult, rebuild};
 pub use memory_tool::render_hits as render_memory_hits;
 pub use model_call::estimate_tokens;
 pub use skill_tool::NAME as ACTIVATE_SKILL;
+pub use start::build_gate;
 pub use storage::StoreHandle;
 pub use tool_call::status_name as status_label;
 pub use turn_plan::explain;
 
 use approvals::Approvals;
-use gate::SharedGate;
 
 /// Reads an environment variable; injectable so tests never depend on the real environment.
 pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -173,6 +176,7 @@ enum Wake {
     Probe(Vec<Finding>),
     /// A server reported its context window.
     WindowLearned,
+    Mcp(crate::mcp::hub::HubUpdate),
     TurnDone(Result<turn::TurnResult, tokio::task::JoinError>),
     /// The session's lease, waited for because another pincer held it.
     Lease(LeaseWaited),
@@ -246,6 +250,8 @@ pub(crate) struct Runtime {
     models: models::ModelState,
     /// A running `[memory] extract` pass (`extract.rs`), cancelled by the next message.
     extraction: Option<CancellationToken>,
+    /// MCP servers (`mcp_hub.rs`), once the op loop started.
+    mcp: Option<mcp_hub::RuntimeMcp>,
 }
 
 impl Runtime {
@@ -311,6 +317,7 @@ impl Runtime {
             last_system: None,
             models,
             extraction: None,
+            mcp: None,
         }
     }
 
@@ -332,6 +339,11 @@ impl Runtime {
         let (memory_tx, mut memory_rx) = mpsc::unbounded_channel::<()>();
         self.start(probe_tx, skills_tx).await;
         self.start_memory(memory_tx);
+        let (mcp_tx, mut mcp_rx) = mpsc::unbounded_channel();
+        self.start_mcp(mcp_tx);
+        if !self.settings.interactive {
+            self.settle_mcp(&mut mcp_rx).await;
+        }
         let mut window_learned = self.models.take_learned();
         if self.settings.learn_window_at_start {
             self.learn_window();
@@ -343,6 +355,7 @@ impl Runtime {
                 op = ops.recv() => Wake::Op(op),
                 Some(findings) = probe_rx.recv() => Wake::Probe(findings),
                 Some(()) = window_learned.recv() => Wake::WindowLearned,
+                Some(update) = mcp_rx.recv() => Wake::Mcp(update),
                 Some(()) = skills_rx.recv() => {
                     // One rescan for a burst of changes.
                     while skills_rx.try_recv().is_ok() {}
@@ -370,6 +383,7 @@ impl Runtime {
                 Wake::Op(Some(op)) => self.handle(op).await,
                 Wake::Probe(findings) => self.emit_onboarding(true, findings),
                 Wake::WindowLearned => self.emit_context_usage(),
+                Wake::Mcp(update) => self.on_mcp(update),
                 Wake::Skills => self.rescan_skills(false).await,
                 Wake::Memory => self.sync_memory(),
                 Wake::TurnDone(result) => {
@@ -386,6 +400,7 @@ impl Runtime {
             }
         }
         self.stop_active().await;
+        self.stop_mcp().await;
         self.emit(Event::ShutdownComplete);
     }
 

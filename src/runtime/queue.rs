@@ -86,6 +86,7 @@ impl Runtime {
         limits.max_rounds = bounds.max_rounds;
         limits.max_tool_calls_per_round = bounds.max_tool_calls_per_round;
         limits.max_consecutive_tool_errors = bounds.max_consecutive_tool_errors;
+        let mcp = self.mcp_turn(&plan.tools);
         let env = turn::TurnEnv {
             turn_id,
             client,
@@ -138,6 +139,7 @@ impl Runtime {
             },
             chain: Arc::clone(&self.chain),
             route,
+            mcp,
         };
         self.emit(Event::TurnStarted { turn_id });
         self.active = Some(ActiveTurn {

@@ -13,7 +13,7 @@ use crate::provider::probe;
 use crate::sandbox::{self, Availability};
 
 /// Rules from the user's config, the project, and `--allow`; the mode; the sandbox.
-pub(super) fn build_gate(s: &RuntimeSettings) -> SharedGate {
+pub fn build_gate(s: &RuntimeSettings) -> SharedGate {
     let mut rules = RuleSet::default();
     let mut add = |texts: &[String], list: RuleList, source: &str| {
         for text in texts {

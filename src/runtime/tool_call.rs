@@ -76,6 +76,8 @@ pub async fn gate(env: &TurnEnv, call: &ToolCall) -> Gated {
             call,
             env.gate.lock().mode == crate::protocol::ApprovalMode::Plan,
         )
+    } else if super::mcp_tool::handles(env, &call.name) {
+        super::mcp_tool::prepare(env, call)
     } else {
         env.toolbox.prepare(&env.tool_ctx, call)
     };
@@ -155,7 +157,7 @@ async fn decide(env: &TurnEnv, p: Prepared) -> State {
         ));
     }
     let taint = env.taint.get();
-    let mut verdict = env.gate.lock().decide(&p, taint.as_deref());
+    let mut verdict = verdict(env, &p, taint.as_deref());
     if matches!(verdict, Verdict::Ask { .. }) && skill_tool::reads_a_skill_folder(env, &p) {
         verdict = Verdict::Allow {
             by: "skill folder (read-only)".into(),
@@ -218,6 +220,12 @@ async fn decide(env: &TurnEnv, p: Prepared) -> State {
             }
         }
     }
+}
+
+/// The gate's verdict, in the call's MCP server's own mode when it has one.
+fn verdict(env: &TurnEnv, p: &Prepared, taint: Option<&str>) -> Verdict {
+    let mode = super::mcp_tool::mode_for(env, p);
+    env.gate.lock().decide_in(p, taint, mode)
 }
 
 /// The rule "always" offers: the suggested (wider) rule, or for a protected path the exact one
@@ -285,7 +293,7 @@ pub async fn run(env: &TurnEnv, gated: Gated) -> CallDone {
         } => {
             // An earlier answer ("this session", "always") may cover this call by now.
             let taint = env.taint.get();
-            let now = env.gate.lock().decide(&p, taint.as_deref());
+            let now = verdict(env, &p, taint.as_deref());
             if let Verdict::Allow { by } = now {
                 env.approvals.forget(request_id);
                 let _ = env.events.send(Event::ApprovalWithdrawn { request_id });
@@ -352,10 +360,19 @@ async fn execute(
     }
     let mut ctx = env.tool_ctx.clone();
     ctx.outside_workspace_approved = !p.inside_workspace;
+    let work = async {
+        if super::memory_tool::handles(env, &p.name) {
+            super::memory_tool::run(env, p).await
+        } else if super::mcp_tool::handles(env, &p.name) {
+            super::mcp_tool::run(env, p).await
+        } else {
+            env.toolbox
+                .execute(&ctx, p, &env.shell_env, env.cancel.clone())
+                .await
+        }
+    };
     let output = tokio::select! {
-        out = super::memory_tool::run(env, p), if super::memory_tool::handles(env, &p.name) => out,
-        out = env.toolbox.execute(&ctx, p, &env.shell_env, env.cancel.clone()),
-            if !super::memory_tool::handles(env, &p.name) => out,
+        out = work => out,
         _ = env.cancel.cancelled() => crate::tools::ToolOutput {
             text: "interrupted by the user".into(),
             status: ToolStatus::Interrupted,
@@ -590,6 +607,9 @@ pub async fn audit_unrun(env: &TurnEnv, call: &ToolCall, decided_by: &str) {
 /// command that may use the network (it asked for it, or there is no sandbox to stop it).
 fn untrusted_source(env: &TurnEnv, p: &Prepared) -> Option<String> {
     use crate::policy::SubjectKind;
+    if p.name.starts_with(crate::mcp::names::PREFIX) {
+        return Some(format!("the result of the MCP tool {}", p.name));
+    }
     match p.subject.kind {
         SubjectKind::Url => Some(format!("a web page from {}", p.subject.text)),
         SubjectKind::Path if !p.inside_workspace && p.risk == RiskLevel::ReadOnly => {

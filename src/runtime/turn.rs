@@ -60,6 +60,8 @@ pub struct TurnEnv {
     pub taint: Taint,
     /// Memory tools offered when set (`[memory] enabled`).
     pub memory: Option<Arc<crate::memory::MemoryService>>,
+    /// The MCP servers' tools, when any server is configured.
+    pub mcp: Option<super::mcp_tool::McpTurn>,
     /// Routing, breakers, failover, response cache (`chain/`), and this turn's tier.
     pub chain: Arc<super::chain::ProviderChain>,
     pub route: super::chain::Route,
@@ -240,7 +242,15 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             let read_only = mode == crate::protocol::ApprovalMode::Plan;
             tools.extend(crate::tools::memory_specs::definitions(read_only));
         }
-        tools.retain(|t| env.offered.contains(&t.name));
+        // MCP tools are offered as the hub has them now (a changed list counts from the next
+        // request) when the policy offered MCP at all.
+        let mcp_offered = env.offered.iter().any(|n| super::mcp_tool::is_mcp_name(n));
+        if let Some(mcp) = env.mcp.as_ref().filter(|_| mcp_offered) {
+            tools.extend(mcp.definitions());
+        }
+        tools.retain(|t| {
+            env.offered.contains(&t.name) || (mcp_offered && super::mcp_tool::is_mcp_name(&t.name))
+        });
         let request = ChatRequest {
             system: env.system.clone(),
             messages: conversation.clone(),
@@ -459,7 +469,9 @@ async fn limit_reached(env: &TurnEnv, rec: &mut Recorder, message: String) {
 /// tool has goes on to the usual "no tool named" answer).
 fn split_unoffered(env: &TurnEnv, calls: &[ToolCall]) -> (Vec<ToolCall>, Vec<ToolCall>) {
     let exists = |name: &str| {
-        env.toolbox.spec(name).is_some() || (name == skill_tool::NAME && env.skills.is_some())
+        env.toolbox.spec(name).is_some()
+            || (name == skill_tool::NAME && env.skills.is_some())
+            || env.mcp.as_ref().is_some_and(|m| m.exists(name))
     };
     // Plan mode and a restricted skill hold back every tool that is not read-only: such a call
     // goes to the gate, which refuses it and says why (the mode), instead of widening the offer.
@@ -499,6 +511,9 @@ fn all_tool_names(env: &TurnEnv) -> Vec<String> {
                 .into_iter()
                 .map(|d| d.name),
         );
+    }
+    if let Some(mcp) = &env.mcp {
+        names.extend(mcp.names());
     }
     names
 }

@@ -66,8 +66,9 @@ impl Runtime {
         };
     }
 
-    /// Every tool that exists this turn: the toolbox's and `activate_skill` when skills exist.
-    fn all_tool_defs(&self) -> Vec<ToolDef> {
+    /// Every tool that exists this turn: the toolbox's, `activate_skill` when skills exist,
+    /// the memory tools, the ready MCP servers' (or the MCP search fallback).
+    fn all_tool_defs(&self, mcp: Option<Vec<ToolDef>>) -> Vec<ToolDef> {
         if !self.settings.tools_enabled {
             return Vec::new();
         }
@@ -82,6 +83,7 @@ impl Runtime {
         if self.memory_service().is_some() && self.store.is_some() {
             defs.extend(crate::tools::memory_specs::definitions(false));
         }
+        defs.extend(mcp.unwrap_or_default());
         defs
     }
 
@@ -93,7 +95,8 @@ impl Runtime {
 
     /// The plan for `message` as the next turn (nothing is emitted or stored).
     pub(super) fn plan_for(&self, message: &str) -> TurnPlan {
-        let defs = self.all_tool_defs();
+        let (mcp_defs, mcp_note) = self.mcp_offer().unzip();
+        let defs = self.all_tool_defs(mcp_defs);
         let workspace = self.settings.workspace.display().to_string();
         let model = self
             .provider
@@ -124,6 +127,7 @@ impl Runtime {
         {
             d.model = routed;
         }
+        d.policy.notes.extend(mcp_note);
         d.conversation_tokens = compact::estimate(None, &self.conversation);
         let sent = (d.system_tokens + d.tool_tokens + d.conversation_tokens) * 4;
         d.calibrated_tokens = self
@@ -139,6 +143,7 @@ impl Runtime {
         self.injections.retrieved = self.auto_recall(message).await;
         let mut plan = self.plan_for(message);
         plan.diagnostics.turn_id = turn_id;
+        self.note_mcp_connecting();
         self.last_system = Some(plan.system.clone());
         self.session_state.last_task = Some(plan.diagnostics.spec.task);
         self.emit(Event::TurnDiagnostics(Box::new(plan.diagnostics.clone())));

@@ -51,6 +51,8 @@ pub fn trust_of(p: &Prepared) -> Option<Trust> {
         "web_fetch" => Some(Trust::Untrusted),
         // A command can print anything (curl, cat of a downloaded file).
         "shell" => Some(Trust::Untrusted),
+        // What an MCP server returns is its own (or its sources') text.
+        n if n.starts_with(crate::mcp::names::PREFIX) => Some(Trust::Untrusted),
         "read_file" | "list_dir" | "glob" | "grep" => Some(if p.inside_workspace {
             Trust::Workspace
         } else {

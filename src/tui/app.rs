@@ -65,6 +65,8 @@ pub struct App {
     pub provider: Option<ProviderInfo>,
     /// Which `[routing]` tier answered last (status line).
     pub tier: Option<crate::protocol::TierAnswer>,
+    /// MCP servers: ready / connecting / failed (status line).
+    pub mcp: crate::protocol::McpStatus,
     pub onboarding: Option<OnboardingReport>,
     /// First line of the welcome box shown (PgUp / PgDn; clamped when drawn).
     pub(super) onboarding_scroll: u16,
@@ -134,6 +136,7 @@ impl App {
             composer,
             provider: None,
             tier: None,
+            mcp: Default::default(),
             onboarding: None,
             onboarding_scroll: 0,
             session_id: None,
@@ -252,6 +255,7 @@ impl App {
                 self.push_notice(level, h.message);
             }
             Event::TierAnswered(answer) => self.tier = Some(answer),
+            Event::McpStatus(status) => self.mcp = status,
             Event::SessionConfigured {
                 session_id,
                 provider,

@@ -182,6 +182,14 @@ pub fn status_spans(
     if app.restricted_skill {
         left.push(Span::styled(" restricted skill: read-only ·", t.warning));
     }
+    let mcp = app.mcp.summary();
+    if !mcp.is_empty() {
+        let failed = app.mcp.counts().2 > 0;
+        left.push(Span::styled(
+            format!(" {mcp} ·"),
+            if failed { t.warning } else { t.muted },
+        ));
+    }
     let state = match app.turn {
         _ if app.approvals.is_open() => Span::styled(" waiting for your approval", t.warning),
         TurnState::Idle => Span::styled(" idle", t.muted),
