@@ -19,7 +19,7 @@ use crate::memory::search::Query;
 use crate::memory::service::MemoryService;
 use crate::protocol::{Event, MemoryKind, MemoryProvenance, MemoryScope, ModelTier};
 use crate::provider::{ChatMessage, ChatRequest, ProviderClient};
-use crate::store::StoreHandle;
+use super::StoreHandle;
 
 /// Facts written from one turn at most.
 const MAX_FACTS: usize = 3;
