@@ -3,11 +3,13 @@
 //! Front ends send [`Op`]s and receive [`Event`]s over in-process tokio channels. Both types are
 //! plain serde data so `pincer -p --json` can print every event as one JSON line.
 
+mod input;
 mod memory;
 mod types;
 
 use serde::{Deserialize, Serialize};
 
+pub use input::*;
 pub use memory::*;
 pub use types::*;
 
@@ -111,6 +113,13 @@ pub enum Op {
     UndoMemoryChange {
         change_id: u64,
     },
+    /// `!command` from the composer: run it through the shell tool's gate (it may ask) and put
+    /// its output in the conversation as context the user gave (the model sees it next turn).
+    RunShell {
+        command: String,
+    },
+    /// Ask for the workspace's files for `@` completion (answered by `FileList`).
+    ListFiles,
     /// Stop the runtime.
     Shutdown,
 }
@@ -325,6 +334,8 @@ pub enum Event {
     MemoryList(MemoryListing),
     /// Memory changed: a notice with the diff, undoable.
     MemoryChanged(MemoryChange),
+    /// The workspace's files (answer to `ListFiles`).
+    FileList(FileListing),
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }

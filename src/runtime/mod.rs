@@ -2,6 +2,8 @@
 //! Front ends talk to it only through [`RuntimeHandle`]: `Op`s in, `Event`s out.
 
 mod approvals;
+mod attach;
+mod bang;
 mod compact;
 mod context;
 mod fetch_policy;
@@ -167,7 +169,7 @@ pub(crate) struct Runtime {
     store: Option<StoreHandle>,
     session_id: Option<String>,
     conversation: Vec<ChatMessage>,
-    queue: VecDeque<String>,
+    queue: VecDeque<queue::Queued>,
     active: Option<ActiveTurn>,
     next_turn_id: u64,
     /// Why no provider is usable (onboarding), when none is.
@@ -199,6 +201,8 @@ pub(crate) struct Runtime {
     seen_item: i64,
     /// The id a new session will get (its lease is taken before its row is written).
     planned_session: Option<String>,
+    /// The workspace's files for `@` completion, walked once until the next turn (`attach.rs`).
+    file_cache: Option<crate::protocol::FileListing>,
 }
 
 impl Runtime {
@@ -244,6 +248,7 @@ impl Runtime {
             lease_wait: None,
             seen_item: 0,
             planned_session: None,
+            file_cache: None,
         }
     }
 
@@ -293,6 +298,7 @@ impl Runtime {
                 Wake::Probe(findings) => self.emit_onboarding(true, findings),
                 Wake::Skills => self.rescan_skills(false).await,
                 Wake::TurnDone(result) => {
+                    self.file_cache = None;
                     if let Some(active) = self.active.take() {
                         self.finish_turn(active, result).await;
                     }
@@ -377,6 +383,8 @@ impl Runtime {
             | Op::ForgetMemory { .. }
             | Op::PinMemory { .. }
             | Op::UndoMemoryChange { .. } => {} // memory: wired by the memory runtime (issue 11)
+            Op::RunShell { command } => self.run_shell(command).await,
+            Op::ListFiles => self.list_files().await,
             Op::Shutdown => {} // handled by the loop
         }
     }

@@ -22,6 +22,12 @@ use crate::tools::registry::ToolBox;
 use crate::tools::shell::ShellEnv;
 use crate::tools::{ToolContext, ToolLimits};
 
+/// One thing waiting to run: a message for the model, or a `!command` from the user.
+pub(super) enum Queued {
+    Message(String),
+    Shell(String),
+}
+
 impl Runtime {
     /// A message from the user (or a skill's body sent by `/name`): queued, then started.
     pub(super) async fn user_message(&mut self, text: String) {
@@ -40,7 +46,12 @@ impl Runtime {
             );
             return;
         }
-        self.queue.push_back(text);
+        self.enqueue(Queued::Message(text)).await;
+    }
+
+    /// Queue a message or a `!command` and start it when idle.
+    pub(super) async fn enqueue(&mut self, next: Queued) {
+        self.queue.push_back(next);
         if self.active.is_none() {
             self.start_next().await;
         }
@@ -54,7 +65,7 @@ impl Runtime {
         if !self.take_lease().await {
             return;
         }
-        let Some(text) = self.queue.pop_front() else {
+        let Some(next) = self.queue.pop_front() else {
             return;
         };
         let client = match self.client() {
@@ -66,6 +77,13 @@ impl Runtime {
             }
         };
         self.sync_session().await;
+        let text = match next {
+            Queued::Message(text) => text,
+            Queued::Shell(command) => return self.start_shell(client, command).await,
+        };
+        let home = self.settings.env.as_ref()("HOME").map(std::path::PathBuf::from);
+        let attachments =
+            super::attach::mentioned_files(&text, &self.settings.workspace, home.as_deref());
         let item_id = self.persist_user(&text).await;
         self.emit(Event::UserMessage {
             text: text.clone(),
@@ -73,6 +91,27 @@ impl Runtime {
         });
         self.conversation.push(ChatMessage::user(text));
         self.maybe_compact(context::Trigger::Full).await;
+        let (env, cancel) = self.turn_env(client);
+        let turn_id = env.turn_id;
+        self.emit(Event::TurnStarted { turn_id });
+        let conversation = self.conversation.clone();
+        self.active = Some(ActiveTurn {
+            id: turn_id,
+            cancel,
+            task: tokio::spawn(super::attach::run_with_attachments(
+                env,
+                conversation,
+                attachments,
+            )),
+            started: Instant::now(),
+        });
+    }
+
+    /// Everything a turn (or a `!command`) needs, with a fresh turn id and cancel token.
+    pub(super) fn turn_env(
+        &mut self,
+        client: Arc<crate::provider::ProviderClient>,
+    ) -> (turn::TurnEnv, CancellationToken) {
         let turn_id = self.next_turn_id;
         self.next_turn_id += 1;
         let cancel = CancellationToken::new();
@@ -123,13 +162,7 @@ impl Runtime {
                 .unwrap_or_default(),
             taint: turn::Taint::default(),
         };
-        self.emit(Event::TurnStarted { turn_id });
-        self.active = Some(ActiveTurn {
-            id: turn_id,
-            cancel,
-            task: tokio::spawn(turn::run(env, self.conversation.clone())),
-            started: Instant::now(),
-        });
+        (env, cancel)
     }
 
     pub(super) async fn stop_active(&mut self) {
@@ -206,7 +239,28 @@ impl Runtime {
 
     /// Store a user message (creating the session row first); returns its row id.
     pub(super) async fn persist_user(&mut self, text: &str) -> Option<i64> {
-        let store = self.store.clone()?;
+        self.ensure_session(text).await;
+        let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
+            return None;
+        };
+        let text = text.to_string();
+        match store
+            .call(move |s| s.append_item(&id, ItemKind::User, &text, false, None))
+            .await
+        {
+            Ok(item_id) => Some(item_id),
+            Err(e) => {
+                self.storage_failed(e);
+                None
+            }
+        }
+    }
+
+    /// Create the session's stored row (titled after `text`) if it has none yet.
+    pub(super) async fn ensure_session(&mut self, text: &str) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
         if self.session_id.is_none() {
             let id = self
                 .planned_session
@@ -227,24 +281,7 @@ impl Runtime {
                     });
                     self.session_id = Some(id);
                 }
-                Err(e) => {
-                    self.storage_failed(e);
-                    return None;
-                }
-            }
-        }
-        let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
-            return None;
-        };
-        let text = text.to_string();
-        match store
-            .call(move |s| s.append_item(&id, ItemKind::User, &text, false, None))
-            .await
-        {
-            Ok(item_id) => Some(item_id),
-            Err(e) => {
-                self.storage_failed(e);
-                None
+                Err(e) => self.storage_failed(e),
             }
         }
     }

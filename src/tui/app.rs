@@ -72,8 +72,6 @@ pub struct App {
     /// Messages sent while a turn runs, not yet started by the runtime.
     pub queued: usize,
     pub overlay: Option<Overlay>,
-    /// A first Ctrl+C on an empty composer arms quitting; any other key disarms it.
-    pub quit_armed: bool,
     /// The user asked to quit; the loop shuts the runtime down and exits.
     pub quit_requested: bool,
     /// The runtime has stopped.
@@ -118,6 +116,8 @@ pub struct App {
     pub trust_request: Option<super::skill_ui::TrustRequest>,
     /// A file to open in `$VISUAL` / `$EDITOR` (the loop suspends the screen for it).
     pub edit_request: Option<String>,
+    /// Composer conventions (Ctrl+R search, Ctrl+G editing, quit arming, …): `input_state.rs`.
+    pub conv: super::input_state::InputState,
 }
 
 impl App {
@@ -139,7 +139,6 @@ impl App {
             session_tokens_estimated: false,
             queued: 0,
             overlay: None,
-            quit_armed: false,
             quit_requested: false,
             runtime_gone: false,
             suspend_requested: false,
@@ -163,6 +162,7 @@ impl App {
             skills_pane: None,
             trust_request: None,
             edit_request: None,
+            conv: super::input_state::InputState::default(),
         }
     }
 
@@ -223,8 +223,10 @@ impl App {
 
     /// Apply one runtime event to the state.
     pub fn on_event(&mut self, event: Event) {
+        self.expire_quit_arming();
         match event {
             Event::MemoryList(_) | Event::MemoryChanged(_) => {} // the memory pane (issue 11)
+            Event::FileList(listing) => self.conv.paths.set_listing(listing),
             Event::SessionConfigured {
                 session_id,
                 provider,
@@ -392,6 +394,7 @@ impl App {
             } => {
                 self.transcript.remove_streaming_reply(turn_id);
                 self.turn = TurnState::Idle;
+                self.conv.paths.invalidate();
                 // Requests of a finished turn can no longer be answered.
                 self.approvals.clear();
                 let tokens = usage.map(|u| u.total());
@@ -409,10 +412,8 @@ impl App {
                 }
             }
             Event::PolicyConfigured { mode, .. } => self.mode = mode,
-            Event::ModeChanged { mode } => {
-                self.mode = mode;
-                self.push_notice(NoticeLevel::Info, format!("mode: {}", mode_help(mode)));
-            }
+            // The status line shows the mode; the transcript gets no line for it.
+            Event::ModeChanged { mode } => self.mode = mode,
             Event::ToolCallStarted {
                 call_id,
                 tool,

@@ -93,16 +93,37 @@ impl Composer {
         self.textarea = ta;
     }
 
-    /// Take the message to send: placeholders expanded, composer cleared. `None` if blank.
-    pub fn take_message(&mut self) -> Option<String> {
-        let shown = self.text();
-        if shown.trim().is_empty() {
-            return None;
-        }
-        let mut message = shown.clone();
+    /// The text with collapsed pastes expanded (what would be sent).
+    pub fn expanded_text(&self) -> String {
+        let mut message = self.text();
         for (placeholder, content) in &self.pastes {
             message = message.replacen(placeholder.as_str(), content, 1);
         }
+        message
+    }
+
+    /// Replace everything (an edited prompt, a picked history entry): large text collapses
+    /// like a paste.
+    pub fn replace_all(&mut self, text: &str) {
+        self.clear();
+        if text.chars().count() > COLLAPSE_PASTE_CHARS {
+            self.paste(text);
+        } else {
+            self.set_text(text);
+        }
+    }
+
+    /// Earlier prompts, oldest first.
+    pub fn history(&self) -> &[String] {
+        &self.history
+    }
+
+    /// Take the message to send: placeholders expanded, composer cleared. `None` if blank.
+    pub fn take_message(&mut self) -> Option<String> {
+        if self.text().trim().is_empty() {
+            return None;
+        }
+        let message = self.expanded_text();
         self.push_history(&message);
         self.clear();
         Some(message)

@@ -4,6 +4,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::app::{App, Overlay};
 use super::composer::is_newline_key;
+use super::input_state;
+use super::quit_arm::QUIT_HINT;
 use super::slash::{self, Parsed};
 use crate::protocol::{ApprovalMode, ErrorKind, NoticeLevel, Op, SessionScope};
 
@@ -23,8 +25,8 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
         return Vec::new();
     }
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let was_armed = std::mem::take(&mut app.quit_armed);
-    app.hint = None;
+    let was_armed = app.conv.quit.take(app.clock.now());
+    let interrupting = app.hint.take().as_deref() == Some(super::app::INTERRUPTING);
 
     if app.approvals.is_open() {
         // Approvals take every key until answered (Ctrl+C answers "no, stop").
@@ -62,8 +64,11 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
         }
     }
 
+    if let Some(ops) = input_state::convention_key(app, key) {
+        return ops;
+    }
     match key.code {
-        KeyCode::Char('c') if ctrl => return ctrl_c(app, was_armed),
+        KeyCode::Char('c') if ctrl => return ctrl_c(app, was_armed, interrupting),
         KeyCode::Char('z') if ctrl => {
             app.suspend_requested = true;
             return Vec::new();
@@ -177,33 +182,39 @@ pub fn handle_paste(app: &mut App, text: &str) {
         app.outbox.extend(ops);
         return;
     }
-    app.quit_armed = false;
+    app.conv.quit.disarm();
+    if input_state::convention_paste(app, text) {
+        return;
+    }
     app.overlay = None;
     app.composer.paste(text);
     app.slash_dismissed = false;
 }
 
 pub fn popup_items(app: &App) -> Vec<slash::PopupItem> {
-    if app.slash_dismissed || app.composer.text().contains('\n') {
+    if app.slash_dismissed || app.composer.text().contains('\n') || input_state::popup_open(app) {
         return Vec::new();
     }
     slash::matches_with_skills(&app.composer.text(), &app.skills)
 }
 
-fn ctrl_c(app: &mut App, was_armed: bool) -> Vec<Op> {
+/// Ctrl+C: clear the composer; else interrupt a running turn (which does not arm quitting,
+/// unless the interrupt is already on its way); else arm quitting, and quit when armed.
+fn ctrl_c(app: &mut App, was_armed: bool, interrupting: bool) -> Vec<Op> {
     if !app.composer.is_empty() {
         app.composer.clear();
         return Vec::new();
+    }
+    if app.turn.running() && !interrupting {
+        app.hint = Some(super::app::INTERRUPTING.into());
+        return vec![Op::Interrupt];
     }
     if was_armed {
         app.quit_requested = true;
         return vec![Op::Shutdown];
     }
-    app.quit_armed = true;
-    app.hint = Some("press Ctrl+C again to quit".into());
-    if app.turn.running() {
-        return vec![Op::Interrupt];
-    }
+    app.conv.quit.arm(app.clock.now());
+    app.hint = Some(QUIT_HINT.into());
     Vec::new()
 }
 
@@ -236,6 +247,17 @@ fn submit(app: &mut App) -> Vec<Op> {
     }
     if let Some(cmd) = slash::parse(&text) {
         return run_command(app, cmd);
+    }
+    if let Some(command) = input_state::bang_command(&text) {
+        if app.turn.running() {
+            app.hint = Some(format!(
+                "a reply is running: Enter again to run !{command} when it ends"
+            ));
+            return Vec::new();
+        }
+        app.composer.take_message();
+        app.transcript.end();
+        return vec![Op::RunShell { command }];
     }
     if app.provider.is_none() {
         app.push_error(
@@ -307,9 +329,9 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
             vec![Op::Shutdown]
         }
         Parsed::Unknown(name) => {
-            app.push_error(
-                ErrorKind::Config,
-                format!("unknown command /{name}: type / to see the commands, or start with // to send text beginning with /"),
+            app.push_notice(
+                NoticeLevel::Warning,
+                format!("unknown command /{name} — /help lists them (start with // to send text beginning with /)"),
             );
             Vec::new()
         }
@@ -373,7 +395,7 @@ mod tests {
         assert!(ctrl(&mut a, 'c').is_empty());
         assert!(a.composer.is_empty());
         assert!(ctrl(&mut a, 'c').is_empty());
-        assert!(a.quit_armed);
+        assert!(a.conv.quit.is_armed(a.clock.now()));
         assert_eq!(ctrl(&mut a, 'c'), vec![Op::Shutdown]);
     }
 

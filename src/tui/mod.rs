@@ -8,12 +8,19 @@ pub mod app;
 pub mod approval;
 pub mod cells;
 pub mod clock;
+pub mod complete_path;
 pub mod composer;
 mod editor;
 pub mod fork_picker;
+mod fuzzy;
 pub mod input;
+mod input_keys;
+pub mod input_state;
 pub mod markdown;
 pub mod panes;
+mod prompt_edit;
+pub mod prompt_search;
+mod quit_arm;
 pub mod session_pane;
 pub mod skill_ui;
 pub mod skills_pane;
@@ -81,6 +88,7 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
     let mut guard =
         TerminalGuard::enter().context("cannot switch the terminal to full-screen mode")?;
     let mut app = App::new(theme);
+    app.conv.shift_enter = input_keys::terminal_reports_shift_enter(|k| std::env::var(k).ok());
     app.provider = startup.provider.as_ref().ok().map(|p| p.info());
     if let Some(e) = theme_error {
         // Before the first frame: the user sees why the colours are not theirs at once.
@@ -202,6 +210,7 @@ async fn event_loop(
                 app.push_error(ErrorKind::Config, e);
             }
             app.after_editor();
+            app.after_prompt_edit();
             for op in app.outbox.drain(..) {
                 let _ = rt.ops.send(op);
             }

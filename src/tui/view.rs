@@ -66,6 +66,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
         app.slash_selected.min(items.len().saturating_sub(1)),
         &app.theme,
     );
+    super::input_state::render_popups(app, frame, composer);
     render_status(app, frame, status);
     if let Some(pane) = &app.sessions {
         let now_ms = app.clock.wall_ms();
@@ -84,7 +85,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
         let (theme, hl) = (&app.theme, &app.highlighter);
         app.approvals.render(frame, main, theme, hl);
     } else if app.overlay == Some(Overlay::Help) {
-        render_help(&app.theme, frame, main);
+        render_help(&app.theme, app.conv.shift_enter, frame, main);
     }
 }
 
@@ -99,7 +100,10 @@ fn render_welcome(app: &App, frame: &mut Frame, area: Rect) {
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
-        "Enter sends · Shift+Enter or Ctrl+J: new line · / commands · ? help",
+        format!(
+            "Enter sends · {}: new line · / commands · ? help",
+            super::input_keys::newline_keys(app.conv.shift_enter)
+        ),
         t.muted,
     )));
     let height = lines.len() as u16;
@@ -320,7 +324,6 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
 
 pub const HELP_KEYS: &[(&str, &str)] = &[
     ("Enter", "send the message"),
-    ("Shift+Enter · Alt+Enter · Ctrl+J", "new line"),
     ("Up / Down", "earlier messages (on the first / last line)"),
     ("Esc", "stop the reply · close the popup"),
     ("Ctrl+C", "clear the composer · twice: quit"),
@@ -348,9 +351,13 @@ pub const HELP_KEYS: &[(&str, &str)] = &[
     ("//text", "send text that starts with /"),
 ];
 
-fn render_help(t: &Theme, frame: &mut Frame, area: Rect) {
-    let mut lines: Vec<Line> = HELP_KEYS
+fn render_help(t: &Theme, shift_enter: bool, frame: &mut Frame, area: Rect) {
+    let newline = [(super::input_keys::newline_keys(shift_enter), "new line")];
+    let mut lines: Vec<Line> = HELP_KEYS[..1]
         .iter()
+        .chain(&newline)
+        .chain(&HELP_KEYS[1..])
+        .chain(super::input_keys::CONVENTION_KEYS)
         .map(|(k, v)| {
             Line::from(vec![
                 Span::styled(format!(" {k:<34}"), t.accent),
