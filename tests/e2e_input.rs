@@ -122,3 +122,40 @@ fn ctrl_r_finds_an_earlier_prompt_and_enter_puts_it_in_the_composer() {
     app.send(b"\x04");
     assert!(app.wait_exit(Duration::from_secs(30)).is_some());
 }
+
+#[test]
+fn at_completion_attaches_the_file_for_the_model() {
+    let server = MockServer::start_blocking(vec![Reply::sse(openai_sse(&["Read it."], None))]);
+    let home = tempfile::tempdir().unwrap();
+    write_mock_config(home.path(), &server.url(), "");
+    std::fs::create_dir_all(home.path().join("notes")).unwrap();
+    std::fs::write(
+        home.path().join("notes/plan-zebra.md"),
+        "attached-content-7731\n",
+    )
+    .unwrap();
+    let mut app = PtyApp::spawn(&[], home.path(), &[], 30, 100);
+    app.wait_for("mock · mock-model");
+
+    app.type_text("summarise @zebra");
+    app.wait_for("Tab / Enter attaches");
+    app.wait_for("@notes/plan-zebra.md");
+    app.send(b"\t");
+    app.wait_for("summarise @notes/plan-zebra.md");
+    app.send(b"\r");
+    app.wait_for("Read it.");
+    assert!(server.wait_for_requests_blocking(1, Duration::from_secs(30)));
+    let sent = user_texts(&server.requests()[0].json().unwrap());
+    assert!(sent.contains("summarise @notes/plan-zebra.md"), "{sent}");
+    assert!(
+        sent.contains("attached-content-7731"),
+        "the file's content reached the model: {sent}"
+    );
+    let screen = app.screen();
+    assert!(
+        !screen.contains("› attached-content-7731"),
+        "the transcript shows @path, not the content:\n{screen}"
+    );
+    app.send(b"\x04");
+    assert!(app.wait_exit(Duration::from_secs(30)).is_some());
+}

@@ -478,6 +478,124 @@ mod tests {
     }
 
     #[test]
+    fn ctrl_d_quits_only_on_an_empty_composer() {
+        let mut a = app();
+        type_text(&mut a, "ab");
+        assert!(ctrl(&mut a, 'd').is_empty());
+        assert!(!a.quit_requested);
+        a.composer.clear();
+        assert_eq!(ctrl(&mut a, 'd'), vec![Op::Shutdown]);
+        assert!(a.quit_requested);
+    }
+
+    #[test]
+    fn an_interrupting_ctrl_c_does_not_arm_quitting() {
+        let mut a = app();
+        a.on_event(Event::TurnStarted { turn_id: 1 });
+        assert_eq!(ctrl(&mut a, 'c'), vec![Op::Interrupt]);
+        assert!(!a.conv.quit.is_armed(a.clock.now()));
+        // The interrupt is on its way: a second Ctrl+C arms, a third quits.
+        assert!(ctrl(&mut a, 'c').is_empty());
+        assert!(a.conv.quit.is_armed(a.clock.now()));
+        assert_eq!(ctrl(&mut a, 'c'), vec![Op::Shutdown]);
+    }
+
+    #[test]
+    fn an_expired_arming_does_not_quit_and_its_hint_goes_at_the_next_event() {
+        let mut a = app();
+        let t0 = a.clock.now();
+        ctrl(&mut a, 'c');
+        assert_eq!(a.hint.as_deref(), Some(QUIT_HINT));
+        // Pretend the arming happened three seconds ago.
+        a.conv.quit.arm(t0 - std::time::Duration::from_secs(3));
+        a.on_event(Event::Notice {
+            level: NoticeLevel::Info,
+            message: "x".into(),
+        });
+        assert_eq!(a.hint, None);
+        assert!(
+            ctrl(&mut a, 'c').is_empty(),
+            "expired: arms again instead of quitting"
+        );
+        assert!(!a.quit_requested);
+    }
+
+    #[test]
+    fn exact_slash_name_wins_and_unknown_is_not_a_config_error() {
+        let mut a = app();
+        type_text(&mut a, "/mode");
+        assert!(
+            press(&mut a, KeyCode::Enter).is_empty(),
+            "/mode shows the mode"
+        );
+        let screen = format!("{:?}", a.transcript.cells.last().map(|c| &c.kind));
+        assert!(screen.contains("Modes: plan"), "{screen}");
+        type_text(&mut a, "/bogus");
+        press(&mut a, KeyCode::Enter);
+        let last = format!("{:?}", a.transcript.cells.last().map(|c| &c.kind));
+        assert!(
+            last.contains("unknown command /bogus — /help lists them"),
+            "{last}"
+        );
+        assert!(!last.contains("Config"), "{last}");
+    }
+
+    #[test]
+    fn mode_change_updates_status_without_a_transcript_line() {
+        let mut a = app();
+        let before = a.transcript.cells.len();
+        a.on_event(Event::ModeChanged {
+            mode: ApprovalMode::Yolo,
+        });
+        assert_eq!(a.mode, ApprovalMode::Yolo);
+        assert_eq!(a.transcript.cells.len(), before);
+    }
+
+    #[test]
+    fn bang_runs_a_shell_command_but_not_during_a_reply() {
+        let mut a = app();
+        type_text(&mut a, "!echo hi");
+        assert_eq!(
+            press(&mut a, KeyCode::Enter),
+            vec![Op::RunShell {
+                command: "echo hi".into()
+            }]
+        );
+        a.on_event(Event::TurnStarted { turn_id: 1 });
+        type_text(&mut a, "!ls");
+        assert!(press(&mut a, KeyCode::Enter).is_empty());
+        assert_eq!(a.composer.text(), "!ls", "kept for later");
+    }
+
+    #[test]
+    fn ctrl_r_searches_and_takes_keys_and_pastes() {
+        let mut a = app();
+        ctrl(&mut a, 'r');
+        assert!(a.conv.search.is_some());
+        handle_paste(&mut a, "earl");
+        assert!(a.composer.is_empty(), "the paste went to the search");
+        press(&mut a, KeyCode::Enter);
+        assert!(a.conv.search.is_none());
+        assert_eq!(a.composer.text(), "earlier");
+    }
+
+    #[test]
+    fn at_asks_for_files_once_and_tab_completes() {
+        let mut a = app();
+        type_text(&mut a, "see @");
+        assert_eq!(a.outbox, vec![Op::ListFiles]);
+        a.on_event(Event::FileList(crate::protocol::FileListing {
+            files: vec!["src/main.rs".into(), "README.md".into()],
+            truncated: false,
+        }));
+        type_text(&mut a, "read");
+        press(&mut a, KeyCode::Tab);
+        assert_eq!(a.composer.text(), "see @README.md ");
+        type_text(&mut a, "@");
+        assert_eq!(a.outbox.len(), 1, "asked once until the next turn");
+    }
+
+    #[test]
     fn up_walks_history() {
         let mut a = app();
         press(&mut a, KeyCode::Up);
