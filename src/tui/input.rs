@@ -205,13 +205,13 @@ fn ctrl_c(app: &mut App, was_armed: bool, interrupting: bool) -> Vec<Op> {
         app.composer.clear();
         return Vec::new();
     }
-    if app.turn.running() && !interrupting {
-        app.hint = Some(super::app::INTERRUPTING.into());
-        return vec![Op::Interrupt];
-    }
     if was_armed {
         app.quit_requested = true;
         return vec![Op::Shutdown];
+    }
+    if app.turn.running() && !interrupting {
+        app.hint = Some(super::app::INTERRUPTING.into());
+        return vec![Op::Interrupt];
     }
     app.conv.quit.arm(app.clock.now());
     app.hint = Some(QUIT_HINT.into());
