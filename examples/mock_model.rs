@@ -6,6 +6,11 @@
 //! Every request gets `assets/demo-reply.md`, streamed a few words at a time.
 //! With `--tools`, replies alternate: a round of tool calls (write a file, run `ls -la`, read
 //! the file back), then a short text answer — enough to try the approval overlay by hand.
+//!
+//! `POST /v1/embeddings` answers deterministic 64-dimension vectors (a hashed bag of words), for
+//! trying memory's vector leg (`[memory.embeddings] url = "http://127.0.0.1:8765/v1"`).
+//! `--embeddings=down` (503), `--embeddings=slow` (answers after 5 s) or `--embeddings=dims:N`
+//! (N-dimension vectors, e.g. to see the "wrong dimension" and "stale" messages).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -15,7 +20,7 @@ mod mock_server;
 
 use std::time::Duration;
 
-use mock_server::{MockServer, Reply, Step, openai_sse, openai_tool_calls};
+use mock_server::{EmbeddingsMode, MockServer, Reply, Step, openai_sse, openai_tool_calls};
 
 fn reply() -> Reply {
     let text = include_str!("../assets/demo-reply.md");
@@ -74,6 +79,21 @@ async fn main() {
         })
         .collect();
     let server = MockServer::start_on(port, script).await;
+    let embeddings = args.iter().find_map(|a| a.strip_prefix("--embeddings="));
+    server.set_embeddings(match embeddings {
+        Some("down") => EmbeddingsMode::Status(503),
+        Some("slow") => EmbeddingsMode::Slow {
+            delay: Duration::from_secs(5),
+            dims: mock_server::embeddings::MOCK_DIMS,
+        },
+        Some(other) => EmbeddingsMode::Ok {
+            dims: other
+                .strip_prefix("dims:")
+                .and_then(|n| n.parse().ok())
+                .expect("--embeddings=down|slow|dims:N"),
+        },
+        None => EmbeddingsMode::default(),
+    });
     println!("demo model on {}/v1 (Ctrl+C to stop)", server.url());
     let _ = tokio::signal::ctrl_c().await;
 }

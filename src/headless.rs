@@ -15,6 +15,7 @@
 //! SIGINT, SIGTERM and SIGHUP interrupt the turn too (its partial reply is stored as
 //! interrupted) and exit 130, 143, 129; a second signal ends the process at once.
 
+mod memory_line;
 mod output;
 
 use std::io::Write;
@@ -189,6 +190,14 @@ fn report_on_stderr(event: &Event, json: bool) {
             )
         }
         Event::Notice { message, .. } => writeln!(stderr, "pincer: {}", sanitize(message)),
+        Event::MemoryChanged(change) => {
+            writeln!(
+                stderr,
+                "pincer: {}",
+                memory_line::memory_change_line(change)
+            )
+        }
+        Event::ProviderHealth(h) => writeln!(stderr, "pincer: {}", sanitize(&h.message)),
         Event::Retrying {
             attempt,
             max_attempts,

@@ -96,6 +96,19 @@ enum Command {
         #[command(subcommand)]
         action: SkillsAction,
     },
+    /// Search, list, show, forget, pin, reindex, export or import long-term memory.
+    Memory {
+        #[command(subcommand)]
+        action: pincer::memory_cli::MemoryCommand,
+    },
+    /// Show what pincer would send for MESSAGE and why — task spec, decision trace, policy,
+    /// prompt segments, tools — without calling any model.
+    Explain {
+        message: String,
+        /// The diagnostics as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -178,8 +191,12 @@ enum ConfigAction {
     Path,
     /// Print the configuration in effect.
     Show,
-    /// Write a commented config.toml if none exists.
-    Init,
+    /// Write a commented config.toml if none exists; with --provider, make that profile the
+    /// default (in a new or an existing file).
+    Init {
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(config::INIT_PROVIDERS))]
+        provider: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -251,7 +268,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Sessions { action }) => return sessions_command(action, &paths, &cli),
         Some(Command::Skills { action }) => return skills_command(action, &paths, &cli),
         Some(Command::Secrets { action }) => return secrets_command(action, &paths),
-        None => {}
+        Some(Command::Memory { action }) => return memory_command(action, &paths, &cli),
+        Some(Command::Explain { .. }) | None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
         && cli.prompt.is_some()
@@ -296,6 +314,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+
+    if let Some(Command::Explain { message, json }) = &cli.command {
+        let startup = Startup::load(paths, &overrides, real_env());
+        if let Some(e) = &startup.config_error {
+            anyhow::bail!("{e}");
+        }
+        let settings = startup.into_settings(launch(false));
+        let d = runtime.block_on(pincer::runtime::explain(settings, message));
+        if *json {
+            out!("{}", serde_json::to_string(&d)?)?;
+        } else {
+            for line in pincer::pipeline::report::render(&d) {
+                out!("{line}")?;
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
 
     if let Some(prompt) = cli.prompt {
         let prompt = if prompt == "-" {
@@ -352,7 +387,13 @@ fn config_command(action: &ConfigAction, paths: &Paths) -> anyhow::Result<ExitCo
                 return Ok(ExitCode::from(2));
             }
         },
-        ConfigAction::Init => match config::init_file(&file)
+        ConfigAction::Init {
+            provider: Some(name),
+        } => {
+            config::write_profile(&file, name, None)?;
+            out!("{}: default_provider = {name:?}", file.display())?;
+        }
+        ConfigAction::Init { provider: None } => match config::init_file(&file)
             .with_context(|| format!("cannot write {}", file.display()))?
         {
             Some(p) => out!("wrote {}", p.display())?,
@@ -387,6 +428,36 @@ fn sessions_command(action: &SessionsAction, paths: &Paths, cli: &Cli) -> anyhow
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if caused_by_broken_pipe(&e) => Ok(ExitCode::from(EXIT_OUTPUT_CLOSED)),
+        Err(e) => {
+            drop(out);
+            let _ = writeln!(std::io::stderr(), "pincer: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn memory_command(
+    action: &pincer::memory_cli::MemoryCommand,
+    paths: &Paths,
+    cli: &Cli,
+) -> anyhow::Result<ExitCode> {
+    let here = workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?;
+    let config = config::Config::load(&paths.config_file())?;
+    let dirs = pincer::memory::MemoryDirs::new(paths, &here);
+    let mut out = std::io::stdout().lock();
+    match pincer::memory_cli::run(
+        action,
+        &paths.database_file(),
+        dirs,
+        config.memory,
+        &mut out,
+    ) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(pincer::memory_cli::MemoryCliError::Io(e))
+            if e.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            Ok(ExitCode::from(EXIT_OUTPUT_CLOSED))
+        }
         Err(e) => {
             drop(out);
             let _ = writeln!(std::io::stderr(), "pincer: {e}");

@@ -36,13 +36,14 @@ fn line(s: &SessionSummary) -> String {
     let fork = if s.parent_id.is_some() { " (fork)" } else { "" };
     let archived = if s.archived { " [archived]" } else { "" };
     format!(
-        "{}  {}  {:>4} msgs  {}{fork}{archived}\n    {}  {}",
+        "{}  {}  {:>4} msgs  {}{fork}{archived}\n    {}  {}  (--resume {})",
         s.id,
         utc_minutes(s.updated_ms),
         s.message_count,
         crate::text::sanitize(title),
         s.cwd,
-        s.model
+        s.model,
+        crate::store::short_id(&s.id)
     )
 }
 

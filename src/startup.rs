@@ -15,6 +15,8 @@ pub struct Startup {
     pub config_error: Option<ConfigError>,
     pub provider: Result<ResolvedProvider, ResolveError>,
     pub env: EnvLookup,
+    /// A flag or variable chose the model or profile: `[routing]` does not apply.
+    pub model_pinned: bool,
 }
 
 impl Startup {
@@ -30,7 +32,13 @@ impl Startup {
             &config_path.display().to_string(),
             env.as_ref(),
         );
+        let set = |k: &str| env(k).is_some_and(|v| !v.trim().is_empty());
+        let model_pinned = overrides.model.is_some()
+            || overrides.provider.is_some()
+            || set("PINCER_MODEL")
+            || set("PINCER_PROVIDER");
         Startup {
+            model_pinned,
             paths,
             config,
             config_error,
@@ -70,6 +78,7 @@ impl Startup {
         );
         RuntimeSettings {
             skill_roots: Some(skill_roots),
+            memory_dir: Some(self.paths.data_dir.join("memory")),
             config_path: self.paths.config_file(),
             database: Some(self.paths.database_file()),
             temp_dir: self.paths.cache_dir.join("tmp"),
@@ -79,6 +88,7 @@ impl Startup {
             resume: launch.resume,
             startup_errors,
             probe_when_unconfigured: launch.interactive,
+            learn_window_at_start: launch.interactive,
             env: self.env,
             interactive: launch.interactive,
             mode_override: launch.mode,
@@ -87,6 +97,8 @@ impl Startup {
             project_trusted,
             exe: std::env::current_exe().unwrap_or_else(|_| "pincer".into()),
             tools_enabled: true,
+            model_pinned: self.model_pinned,
+            response_cache_dir: Some(self.paths.cache_dir.join("responses")),
         }
     }
 }

@@ -138,7 +138,7 @@ fn at_completion_attaches_the_file_for_the_model() {
     app.wait_for("mock · mock-model");
 
     app.type_text("summarise @zebra");
-    app.wait_for("Tab / Enter attaches");
+    app.wait_for("Tab · Enter attach");
     app.wait_for("@notes/plan-zebra.md");
     app.send(b"\t");
     app.wait_for("summarise @notes/plan-zebra.md");

@@ -125,6 +125,7 @@ fn json_prints_one_event_per_line() {
             "skills_changed",
             "session_stored",
             "user_message",
+            "turn_diagnostics",
             "turn_started",
             "assistant_delta",
             "assistant_delta",
@@ -134,8 +135,8 @@ fn json_prints_one_event_per_line() {
             "shutdown_complete"
         ]
     );
-    assert_eq!(events[10]["usage"]["output_tokens"], 2);
-    assert!(events[11]["window_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(events[11]["usage"]["output_tokens"], 2);
+    assert!(events[12]["window_tokens"].as_u64().unwrap() > 0);
 }
 
 #[test]
@@ -210,7 +211,7 @@ fn unreachable_server_is_a_clear_error_not_a_hang() {
     );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("cannot connect"), "{stderr}");
+    assert!(stderr.contains("nothing is listening"), "{stderr}");
 }
 
 #[test]

@@ -47,8 +47,8 @@ fn settings(
     s
 }
 
-/// The next event, skipping the informational `PolicyConfigured`, `ContextUsage` and
-/// `SessionStored`.
+/// The next event, skipping the informational `PolicyConfigured`, `ContextUsage`,
+/// `SessionStored`, `TurnDiagnostics` and `TierAnswered` (the pipeline's own tests read those).
 async fn next(rt: &mut RuntimeHandle) -> Event {
     loop {
         let ev = tokio::time::timeout(Duration::from_secs(10), rt.events.recv())
@@ -60,6 +60,8 @@ async fn next(rt: &mut RuntimeHandle) -> Event {
             Event::PolicyConfigured { .. }
                 | Event::ContextUsage { .. }
                 | Event::SessionStored { .. }
+                | Event::TurnDiagnostics(_)
+                | Event::TierAnswered(_)
         ) {
             return ev;
         }
@@ -289,7 +291,7 @@ async fn interrupt_during_a_stall_keeps_the_partial_reply() {
     let events = until(&mut rt, finished).await;
     assert_eq!(reply_text(&events), Some(("after".into(), false)));
     // the interrupted partial is in the next request's history
-    let msgs = server.requests()[1].json().unwrap()["messages"].clone();
+    let msgs = conversation(&server.requests()[1].json().unwrap());
     assert_eq!(msgs[1]["content"], "partial ");
     rt.ops.send(Op::Shutdown).unwrap();
     until(&mut rt, |e| matches!(e, Event::ShutdownComplete)).await;
@@ -318,7 +320,7 @@ async fn messages_sent_during_a_turn_are_queued_in_order() {
     assert_eq!(reply_text(&a).unwrap().0, "one");
     assert!(matches!(&b[0], Event::UserMessage { text, .. } if text == "second"));
     assert_eq!(reply_text(&b).unwrap().0, "two");
-    let history = server.requests()[1].json().unwrap()["messages"].clone();
+    let history = conversation(&server.requests()[1].json().unwrap());
     assert_eq!(history.as_array().unwrap().len(), 3, "first, one, second");
 }
 
@@ -359,7 +361,7 @@ async fn continue_reopens_the_last_session_of_the_directory() {
     assert!(session_tokens > 0);
     say(&rt, "do you?");
     until(&mut rt, finished).await;
-    let msgs = server.requests()[1].json().unwrap()["messages"].clone();
+    let msgs = conversation(&server.requests()[1].json().unwrap());
     assert_eq!(msgs.as_array().unwrap().len(), 3);
 }
 
@@ -367,10 +369,21 @@ async fn continue_reopens_the_last_session_of_the_directory() {
 async fn set_model_switches_the_model_and_new_session_forgets() {
     let server = MockServer::start(vec![
         Reply::sse(openai_sse(&["a"], None)),
+        // The switch asks the server first (is it there, does it list the model?).
+        Reply::Status {
+            status: 200,
+            headers: vec![],
+            body: r#"{"data":[{"id":"small"},{"id":"large"}]}"#.into(),
+        },
         Reply::sse(openai_sse(&["b"], None)),
     ])
     .await;
-    let mut rt = runtime::spawn(settings(Ok(provider(&server.url(), "small")), None));
+    let mut s = settings(Ok(provider(&server.url(), "small")), None);
+    // A configured window: the switch does not ask the (scripted) server for one.
+    let mut profile = s.config.providers["ollama"].clone();
+    profile.context_window = Some(8192);
+    s.config.providers.insert("mock".into(), profile);
+    let mut rt = runtime::spawn(s);
     next(&mut rt).await;
     say(&rt, "one");
     until(&mut rt, finished).await;
@@ -393,10 +406,11 @@ async fn set_model_switches_the_model_and_new_session_forgets() {
     ));
     say(&rt, "two");
     until(&mut rt, finished).await;
-    let req = server.requests()[1].json().unwrap();
+    assert_eq!(server.requests()[1].path, "/v1/models");
+    let req = server.requests()[2].json().unwrap();
     assert_eq!(req["model"], "large");
     assert_eq!(
-        req["messages"].as_array().unwrap().len(),
+        conversation(&req).as_array().unwrap().len(),
         1,
         "new session has no history"
     );
@@ -478,4 +492,19 @@ async fn an_unwritable_database_is_reported_and_chat_still_works() {
     say(&rt, "x");
     let events = until(&mut rt, finished).await;
     assert_eq!(reply_text(&events).unwrap().0, "fine");
+}
+
+/// A request's messages without the system prompt (the pipeline always sends one).
+fn conversation(body: &serde_json::Value) -> serde_json::Value {
+    serde_json::Value::Array(
+        body["messages"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter(|m| m["role"] != "system")
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
 }

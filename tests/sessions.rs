@@ -236,6 +236,54 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
     let path = message.trim_start_matches("exported to ").to_string();
     let md = std::fs::read_to_string(&path).unwrap();
     assert!(md.contains("second question") && md.contains("two"), "{md}");
+    // Named after the title; a second export gets its own file instead of overwriting.
+    let title_slug: String = a
+        .title
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    assert!(
+        path.ends_with(&format!("/{title_slug}.md")),
+        "{path} for «{}»",
+        a.title
+    );
+    rt.ops
+        .send(Op::ExportSession {
+            id: a.id.clone(),
+            format: ExportFormat::Markdown,
+        })
+        .unwrap();
+    let evs = until(
+        &mut rt,
+        |e| matches!(e, Event::Notice { message, .. } if message.starts_with("exported to")),
+    )
+    .await;
+    let Some(Event::Notice { message, .. }) = evs.last() else {
+        panic!()
+    };
+    assert!(
+        message.ends_with(&format!("/{title_slug}-2.md")),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        md,
+        "the first export is untouched"
+    );
+
+    rt.ops
+        .send(Op::RenameSession {
+            id: a.id.clone(),
+            title: "  ".into(),
+        })
+        .unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Notice { .. })).await;
+    assert!(
+        matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("/rename TITLE")),
+        "{evs:?}"
+    );
 
     rt.ops.send(Op::DeleteSession { id: a.id.clone() }).unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
@@ -360,7 +408,10 @@ async fn a_crashed_reply_comes_back_sealed_and_marked_interrupted() {
     );
     chat(&mut rt, "go on").await;
     let sent = server.requests()[0].json().unwrap();
-    assert_eq!(sent["messages"][1]["content"], "half of the answer");
+    assert_eq!(
+        sent["messages"][2]["content"], "half of the answer",
+        "after the system prompt and the question"
+    );
 }
 
 #[tokio::test]
@@ -457,15 +508,52 @@ async fn compact_on_demand_says_when_there_is_nothing_to_do() {
         matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("nothing to compact"))
     );
     chat(&mut rt, "two").await;
+    // "one" / "a" are smaller than any summary of them: /compact keeps them and says so.
+    rt.ops.send(Op::Compact).unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Notice { .. })).await;
+    assert!(
+        matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("would not make the context smaller")),
+        "{evs:?}"
+    );
+    assert!(!evs.iter().any(|e| matches!(e, Event::Compacted { .. })));
+}
+
+#[tokio::test]
+async fn compact_on_demand_never_makes_the_context_bigger() {
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["a"], None)),
+        Reply::sse(openai_sse(&["b"], None)),
+        Reply::sse(openai_sse(&["c"], None)),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rt = runtime::spawn(settings(&server.url(), dir.path().join("p.db"), "/w", None));
+    configured(&mut rt).await;
+    chat(&mut rt, &format!("one {}", "lorem ipsum ".repeat(800))).await;
+    chat(&mut rt, "two").await;
     rt.ops.send(Op::Compact).unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::Compacted { .. })).await;
-    assert!(matches!(
-        evs.last(),
-        Some(Event::Compacted {
-            replaced_messages: 2,
-            ..
-        })
-    ));
+    let Some(Event::Compacted {
+        replaced_messages: 2,
+        tokens_before,
+        tokens_after,
+        ..
+    }) = evs.last()
+    else {
+        panic!("{evs:?}")
+    };
+    assert!(
+        tokens_after < tokens_before,
+        "{tokens_after} < {tokens_before}"
+    );
+    // Compacting again: only the short turn is older now, and its summary would be bigger.
+    chat(&mut rt, "three").await;
+    rt.ops.send(Op::Compact).unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Notice { .. })).await;
+    assert!(
+        matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("would not make the context smaller")),
+        "{evs:?}"
+    );
 }
 
 fn msgs_system(body: &serde_json::Value) -> String {
@@ -495,7 +583,7 @@ async fn compact_on_demand_can_ask_the_model_for_the_summary() {
     s.config.context.model_summary = true;
     let mut rt = runtime::spawn(s);
     configured(&mut rt).await;
-    chat(&mut rt, "one").await;
+    chat(&mut rt, &format!("one {}", "lorem ipsum ".repeat(300))).await;
     chat(&mut rt, "two").await;
     rt.ops.send(Op::Compact).unwrap();
     let evs = until(&mut rt, |e| matches!(e, Event::Compacted { .. })).await;
@@ -578,4 +666,72 @@ async fn a_full_window_that_cannot_be_compacted_is_said_once() {
     assert!(warned(&evs), "{evs:?}");
     let evs = chat(&mut rt, "more").await;
     assert!(!warned(&evs), "said once");
+}
+
+#[tokio::test]
+async fn a_failed_request_adds_no_tokens_to_the_session() {
+    // Every attempt streams some text, then the connection is reset: the turn fails.
+    let broken = || {
+        Reply::Sse(vec![
+            Step::Bytes(
+                b"data: {\"choices\":[{\"delta\":{\"content\":\"partial answer\"}}]}\n\n".to_vec(),
+            ),
+            Step::Reset,
+        ])
+    };
+    let server = MockServer::start(vec![broken(), broken(), broken()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut rt = runtime::spawn(settings(&server.url(), db.clone(), "/w/a", None));
+    configured(&mut rt).await;
+    let evs = chat(&mut rt, "please").await;
+    let Some(Event::TurnFinished { outcome, usage, .. }) = evs.last() else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(*outcome, pincer::protocol::TurnOutcome::Failed, "{evs:?}");
+    assert_eq!(*usage, None, "failed-request tokens are not counted");
+    rt.ops.send(Op::Shutdown).unwrap();
+    until(&mut rt, |e| matches!(e, Event::ShutdownComplete)).await;
+    let mut s = settings(&server.url(), db, "/w/a", None);
+    s.resume = Resume::ContinueLast;
+    let mut rt = runtime::spawn(s);
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    assert!(
+        matches!(
+            evs.last(),
+            Some(Event::SessionConfigured {
+                session_tokens: 0,
+                ..
+            })
+        ),
+        "{evs:?}"
+    );
+}
+
+/// Decided: a run with no provider never reaches a model and leaves no session. A request
+/// that reached a server (even one answered with an error) keeps its session, so the user can
+/// resume it and try again (`an_error_the_user_saw_is_in_the_resumed_transcript`).
+#[tokio::test]
+async fn a_run_without_a_provider_leaves_no_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let mut s = settings("http://127.0.0.1:9", db, "/w/none", None);
+    s.provider = Err(pincer::config::ResolveError::NothingConfigured {
+        config_path: "/c/config.toml".into(),
+    });
+    let mut rt = runtime::spawn(s);
+    configured(&mut rt).await;
+    rt.ops
+        .send(Op::UserMessage {
+            text: "hello?".into(),
+        })
+        .unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::Error { .. })).await;
+    assert!(
+        matches!(evs.last(), Some(Event::Error { message, .. }) if message.contains("not sent")),
+        "{evs:?}"
+    );
+    let (all, current) = list(&mut rt, SessionScope::All).await;
+    assert!(all.is_empty(), "{all:?}");
+    assert_eq!(current, None);
 }

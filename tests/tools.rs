@@ -595,6 +595,28 @@ async fn describe_summaries_subjects_and_previews() {
         panic!("expected a diff");
     };
     assert_eq!(diff, "--- a/new.txt\n+++ b/new.txt\n@@ -0,0 +1 @@\n+a\n");
+    // Changes whose diff would be empty are said in words (never an empty diff).
+    let same_text = std::fs::read_to_string(dir.path().join("src/main.rs")).unwrap();
+    let cases = [
+        (
+            "write_file",
+            json!({"path": "src/main.rs", "content": same_text}),
+            "No change",
+        ),
+        (
+            "write_file",
+            json!({"path": "empty.txt", "content": ""}),
+            "empty file",
+        ),
+    ];
+    for (tool, args, expect) in cases {
+        match describe::preview(&ctx, tool, &args).await {
+            Some(ApprovalPreview::Text { text }) => {
+                assert!(text.contains(expect), "{tool}: {text}")
+            }
+            other => panic!("{tool} {args}: expected words, got {other:?}"),
+        }
+    }
     assert!(
         describe::preview(&ctx, "read_file", &json!({"path": "x"}))
             .await

@@ -1,8 +1,13 @@
 //! `config.toml`: provider profiles, theme, network limits. Errors carry file:line:column and a fix.
 
 mod context;
+mod memory;
+mod pipeline;
+mod profile_write;
 mod ranges;
 mod resolve;
+mod routing;
+mod show;
 mod skills;
 mod template;
 
@@ -15,7 +20,11 @@ use toml::Spanned;
 use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
-pub use resolve::{Overrides, ResolveError, ResolvedProvider, resolve_provider};
+pub use memory::{EmbeddingsConfig, MemoryConfig};
+pub use pipeline::{InstructionsConfig, PipelineConfig};
+pub use profile_write::{INIT_PROVIDERS, write_profile};
+pub use resolve::{Overrides, ResolveError, ResolvedProvider, is_local_url, resolve_provider};
+pub use routing::{BreakerConfig, CacheConfig, ChainConfig, RoutingConfig};
 pub use skills::SkillsConfig;
 pub use template::TEMPLATE;
 
@@ -34,12 +43,17 @@ pub struct Config {
     pub limits: Limits,
     pub context: ContextConfig,
     pub skills: SkillsConfig,
+    pub memory: MemoryConfig,
+    pub pipeline: PipelineConfig,
+    pub instructions: InstructionsConfig,
     /// Projects whose skills and rules the user chose not to load (asked once).
     pub untrusted_projects: Vec<String>,
     /// Project folders whose `.pincer/config.toml` allow rules are honoured.
     pub trusted_projects: Vec<String>,
     /// `[tools.shell] pass_env`: secret-looking variables the shell inherits anyway.
     pub shell_pass_env: Vec<String>,
+    /// `[routing]`, `[breaker]`, `[cache]` and each profile's `failover`.
+    pub chain: ChainConfig,
 }
 
 /// `[permissions]`: rule texts such as `shell: git status*` (validated when loaded).
@@ -123,9 +137,13 @@ impl Default for Config {
             limits: Limits::default(),
             context: ContextConfig::default(),
             skills: SkillsConfig::default(),
+            memory: MemoryConfig::default(),
+            pipeline: PipelineConfig::default(),
+            instructions: InstructionsConfig::default(),
             untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
             shell_pass_env: Vec::new(),
+            chain: ChainConfig::default(),
         }
     }
 }
@@ -208,10 +226,22 @@ struct FileConfig {
     context: context::FileContext,
     #[serde(default)]
     skills: skills::FileSkills,
+    #[serde(default)]
+    memory: memory::FileMemory,
+    #[serde(default)]
+    pipeline: pipeline::FilePipeline,
+    #[serde(default)]
+    instructions: pipeline::FileInstructions,
     untrusted_projects: Option<Vec<String>>,
     trusted_projects: Option<Vec<String>>,
     #[serde(default)]
     tools: FileTools,
+    #[serde(default)]
+    routing: routing::FileRouting,
+    #[serde(default)]
+    breaker: routing::FileBreaker,
+    #[serde(default)]
+    cache: routing::FileCache,
 }
 
 /// `[tools]`: per-tool settings.
@@ -300,6 +330,8 @@ struct FileProfile {
     api_key: Option<Spanned<String>>,
     max_tokens: Option<Spanned<u32>>,
     context_window: Option<Spanned<u64>>,
+    /// Profiles tried after a transient failure (`routing.rs`).
+    failover: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -391,9 +423,18 @@ impl Config {
             config.theme = theme;
         }
         config.system_prompt = file.system_prompt;
+        let mut chain = routing::FileChain {
+            routing: file.routing,
+            breaker: file.breaker,
+            cache: file.cache,
+            failover: Vec::new(),
+        };
         for (name, spanned) in file.providers {
             let span = spanned.span();
-            let fp = spanned.into_inner();
+            let mut fp = spanned.into_inner();
+            if let Some(list) = fp.failover.take() {
+                chain.failover.push((name.clone(), list));
+            }
             let base = config.providers.get(&name).cloned();
             let kind = match (fp.kind, &base) {
                 (Some(k), _) => k,
@@ -495,10 +536,14 @@ impl Config {
         config.limits = ranges::resolve_limits(file.limits, &at)?;
         config.context = file.context.resolve(&at)?;
         config.skills = file.skills.resolve(&at)?;
+        config.memory = file.memory.resolve(&at)?;
+        config.pipeline = file.pipeline.resolve(&at)?;
+        config.instructions = file.instructions.resolve();
         config.untrusted_projects = file.untrusted_projects.unwrap_or_default();
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         config.network = ranges::resolve_network(file.network, &at)?;
         config.shell_pass_env = file.tools.shell.pass_env;
+        config.chain = chain.resolve(&config.providers, &at)?;
         Ok(config)
     }
 
@@ -531,65 +576,9 @@ impl Config {
         self.providers.keys().cloned().collect()
     }
 
-    /// Human-readable dump for `pincer config show` (keys never printed, only their variable names).
+    /// `pincer config show`: valid TOML (keys never printed, only their variable names).
     pub fn describe(&self, path: &Path) -> String {
-        let mut out = format!("# {}\n", path.display());
-        out.push_str(&format!(
-            "default_provider = {}\ntheme = {:?}\n",
-            self.default_provider
-                .as_deref()
-                .map(|d| format!("{d:?}"))
-                .unwrap_or_else(|| "(none: picked from the environment)".into()),
-            self.theme
-        ));
-        if let Some(sp) = &self.system_prompt {
-            out.push_str(&format!("system_prompt = {sp:?}\n"));
-        }
-        let n = &self.network;
-        out.push_str(&format!(
-            "\n[network]\nconnect_timeout_ms = {}\nstream_idle_timeout_ms = {}\nmax_retries = {}\nretry_base_delay_ms = {}\nretry_max_delay_ms = {}\n",
-            n.connect_timeout_ms,
-            n.stream_idle_timeout_ms,
-            n.max_retries,
-            n.retry_base_delay_ms,
-            n.retry_max_delay_ms
-        ));
-        out.push_str(&format!("\nmode = {:?}\n", self.mode.as_str()));
-        let p = &self.permissions;
-        out.push_str(&format!(
-            "\n[permissions]\nallow = {:?}\nask = {:?}\ndeny = {:?}\n",
-            p.allow, p.ask, p.deny
-        ));
-        let l = &self.limits;
-        out.push_str(&format!(
-            "\n[limits]\nmax_rounds = {}\nmax_tool_calls_per_round = {}\nmax_consecutive_tool_errors = {}\nshell_timeout_secs = {}\ntool_output_max_bytes = {}\n",
-            l.max_rounds,
-            l.max_tool_calls_per_round,
-            l.max_consecutive_tool_errors,
-            l.shell_timeout_secs,
-            l.tool_output_max_bytes
-        ));
-        out.push_str(&format!(
-            "\n[context]\ncompact_at = {}\nkeep_turns = {}\nmodel_summary = {}\n",
-            self.context.compact_at, self.context.keep_turns, self.context.model_summary
-        ));
-        for (name, p) in &self.providers {
-            out.push_str(&format!(
-                "\n[providers.{name}]\nkind = {:?}\nbase_url = {:?}\nmodel = {:?}\napi_key_env = {}\nmax_tokens = {}\ncontext_window = {}\n",
-                p.kind.as_str(),
-                p.base_url,
-                p.model,
-                p.api_key_env
-                    .as_deref()
-                    .map(|k| format!("{k:?}"))
-                    .unwrap_or_else(|| "(none)".into()),
-                p.max_tokens,
-                p.context_window
-                    .map(|w| w.to_string())
-                    .unwrap_or_else(|| format!("(guessed: {})", context_window(Some(p), p.kind, &p.model)))
-            ));
-        }
-        out
+        show::describe(self, path)
     }
 }
 

@@ -102,6 +102,7 @@ impl Output {
                 discard_partial: true,
                 ..
             } if self.live => self.end_line(),
+            Event::ProviderHealth(h) if h.discard_partial && self.live => self.end_line(),
             _ => Written::Ok,
         }
     }

@@ -59,12 +59,17 @@
 //!   installed skills, the memory folder): a write there asks in every mode, yolo included
 //!   (step 5b), and at step 4 only an allow rule that *names* the path counts — a named tool,
 //!   no wildcard, a pattern at or beneath a protected root. Headless runs deny what asks.
+//! - **Memory writes** (`memory_write`, `memory_forget`; `memory.rs`): after step
+//!   3 a tainted turn asks, an allow rule allows, and otherwise they run in ask, auto-edit and
+//!   yolo mode (the notice with undo is the safeguard); the workspace and protected-path steps
+//!   do not apply to them.
 //! - A **tainted turn** (it took in a web page, a file outside the workspace, output of a
 //!   shell command with network, an installed skill's text): after step 3 a write to a
 //!   protected path or outside the workspace asks whatever the rules say (3b), and an exec or
 //!   network call that only the mode would allow asks (7).
 
 mod command;
+mod memory;
 mod path;
 mod rule;
 pub mod save;
@@ -75,6 +80,8 @@ mod url;
 #[cfg(test)]
 mod decide_tests;
 #[cfg(test)]
+mod memory_tests;
+#[cfg(test)]
 mod test_support;
 #[cfg(test)]
 mod tests;
@@ -83,6 +90,7 @@ mod tighten_tests;
 
 use crate::protocol::{ApprovalMode, RiskLevel};
 
+pub use memory::{MEMORY_WRITE_TOOLS, is_memory_write};
 pub use path::ProtectedPaths;
 pub use rule::{KNOWN_TOOLS, NETWORK_SHELL, Rule, RuleError, check_known_tool, tool_subject_kind};
 pub use save::{SaveError, save_list_entry, save_rule};
@@ -334,8 +342,9 @@ pub fn decide_with(
         };
     }
 
-    // 2. plan mode
-    if mode == ApprovalMode::Plan && facts.risk != RiskLevel::ReadOnly {
+    // 2. plan mode (memory writes count as writes whatever risk they declare)
+    let memory_write = is_memory_write(&subject.tool);
+    if mode == ApprovalMode::Plan && (facts.risk != RiskLevel::ReadOnly || memory_write) {
         return Verdict::Deny {
             by: "mode plan".to_string(),
             reason: PLAN_DENY.to_string(),
@@ -351,6 +360,11 @@ pub fn decide_with(
         return Verdict::Ask {
             reason: format!("rule ask: {}", entry.describe()),
         };
+    }
+
+    // 3a. memory writes: their own default (policy/memory.rs)
+    if memory_write {
+        return memory::decide(rules, &prepared, mode, &subject.text, tight.taint);
     }
 
     // 3b. a tainted turn: protected and outside-workspace writes always ask

@@ -66,6 +66,10 @@ pub const KNOWN_TOOLS: &[&str] = &[
     "grep",
     "web_fetch",
     "activate_skill",
+    "memory_search",
+    "memory_get",
+    "memory_write",
+    "memory_forget",
 ];
 
 /// Refuses a rule naming a tool that does not exist: a typo in a deny rule must not silently

@@ -71,7 +71,7 @@ pub fn save_list_entry(path: &Path, key: &str, value: &str) -> Result<(), SaveEr
 /// Read the TOML file at `path` (a missing file is empty), let `change` edit the document
 /// (`false`: nothing to write), then write it back atomically through any symlink. A file
 /// that does not parse is never overwritten.
-fn edit(
+pub(crate) fn edit(
     path: &Path,
     change: impl FnOnce(&mut DocumentMut) -> Result<bool, SaveError>,
 ) -> Result<(), SaveError> {

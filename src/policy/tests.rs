@@ -481,6 +481,8 @@ fn known_tools_are_the_tools_that_exist() {
     let mut real: Vec<&str> = crate::tools::registry::ToolBox::builtin().names();
     // The skill tool lives in the runtime (`runtime::skill_tool::NAME`).
     real.push("activate_skill");
+    // The memory tools live in the runtime (`tools::memory_specs`).
+    real.extend(crate::tools::memory_specs::NAMES);
     // A shell call that wants network is judged as its own rule tool.
     real.push(NETWORK_SHELL);
     real.sort_unstable();

@@ -3,14 +3,21 @@
 //! Front ends send [`Op`]s and receive [`Event`]s over in-process tokio channels. Both types are
 //! plain serde data so `pincer -p --json` can print every event as one JSON line.
 
+mod chain;
 mod input;
 mod memory;
+mod memory_text;
+mod models;
+mod pipeline;
 mod types;
 
 use serde::{Deserialize, Serialize};
 
+pub use chain::*;
 pub use input::*;
 pub use memory::*;
+pub use models::*;
+pub use pipeline::*;
 pub use types::*;
 
 /// What a front end asks the runtime to do.
@@ -25,11 +32,14 @@ pub enum Op {
     Interrupt,
     /// Start a fresh session (the old one stays stored).
     NewSession,
-    /// Switch model: a provider profile name, or a model id for the current profile.
-    /// An empty name asks for the list of profiles.
+    /// Switch model: a provider profile name, or a model id for the current profile. The
+    /// target is probed first; an unreachable one is not switched to. An empty name lists
+    /// (`ModelList`).
     SetModel {
         name: String,
     },
+    /// Ask for the profiles and the server's models (answered by `ModelList`).
+    ListModels,
     /// Answer an `ApprovalRequested` event.
     ApprovalDecision {
         request_id: u64,
@@ -120,6 +130,17 @@ pub enum Op {
     },
     /// Ask for the workspace's files for `@` completion (answered by `FileList`).
     ListFiles,
+    /// Take a queued message back before it runs (answered by `QueueWithdrawn`, or a notice
+    /// when it already started).
+    WithdrawQueued {
+        id: u64,
+    },
+    /// Ask what the last request contained and what the next one would (answered by
+    /// `ContextReport`); `draft` is the composer's text, planned as the next message.
+    ShowContext {
+        #[serde(default)]
+        draft: String,
+    },
     /// Stop the runtime.
     Shutdown,
 }
@@ -294,6 +315,9 @@ pub enum Event {
     ContextUsage {
         used_tokens: u64,
         window_tokens: u64,
+        /// How the window size was learned (a guess is shown as such).
+        #[serde(default)]
+        window_source: WindowSource,
     },
     /// Older turns were replaced by a summary for the model; the transcript keeps them.
     Compacted {
@@ -330,12 +354,27 @@ pub enum Event {
         path: String,
         skill_folders: Vec<String>,
     },
+    /// Profiles and the server's models (answer to `ListModels` / `/model`).
+    ModelList(ModelListing),
     /// Memory entries (answer to `ListMemory`, and again after a change).
     MemoryList(MemoryListing),
     /// Memory changed: a notice with the diff, undoable.
     MemoryChanged(MemoryChange),
     /// The workspace's files (answer to `ListFiles`).
     FileList(FileListing),
+    /// The queued messages changed (sent only on a change).
+    Queue(QueueState),
+    /// A queued message was taken back (answer to `WithdrawQueued`).
+    QueueWithdrawn(WithdrawnMessage),
+    /// What the pipeline decided for a turn, before its first model call: spec, trace,
+    /// policy, prompt segments, tools, model.
+    TurnDiagnostics(Box<TurnDiagnostics>),
+    /// Answer to `ShowContext`.
+    ContextReport(Box<ContextReport>),
+    /// A breaker change, failover, cache hit or tier escalation (one line for the user).
+    ProviderHealth(ProviderHealth),
+    /// Which tier answered under `[routing]` (the status line).
+    TierAnswered(TierAnswer),
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }

@@ -18,6 +18,10 @@ pub enum ProviderError {
     Server { status: u16, message: String },
     #[error("{message}")]
     Network { message: String },
+    /// Nothing listens at the address (`loopback`: on this machine, where a retry rarely helps:
+    /// it is tried once more, then the user hears about it).
+    #[error("{message}")]
+    ConnectionRefused { message: String, loopback: bool },
     #[error("the provider sent nothing for {secs} s; the stream was given up")]
     Stalled { secs: u64 },
     #[error("{message}")]
@@ -34,7 +38,9 @@ impl ProviderError {
             ProviderError::Auth { .. } => ErrorKind::Auth,
             ProviderError::RateLimited { .. } => ErrorKind::RateLimited,
             ProviderError::Server { .. } => ErrorKind::Server,
-            ProviderError::Network { .. } => ErrorKind::Network,
+            ProviderError::Network { .. } | ProviderError::ConnectionRefused { .. } => {
+                ErrorKind::Network
+            }
             ProviderError::Stalled { .. } => ErrorKind::Timeout,
             ProviderError::ContextLength { .. } => ErrorKind::ContextLength,
             ProviderError::BadResponse { .. } => ErrorKind::BadResponse,
@@ -49,8 +55,17 @@ impl ProviderError {
             ProviderError::RateLimited { .. }
                 | ProviderError::Server { .. }
                 | ProviderError::Network { .. }
+                | ProviderError::ConnectionRefused { .. }
                 | ProviderError::Stalled { .. }
         )
+    }
+
+    /// How many retries this error deserves at most, under the configured `max_retries`.
+    pub fn retry_cap(&self, max_retries: u32) -> u32 {
+        match self {
+            ProviderError::ConnectionRefused { loopback: true, .. } => max_retries.min(1),
+            _ => max_retries,
+        }
     }
 
     pub fn retry_after(&self) -> Option<Duration> {
@@ -166,6 +181,14 @@ pub(super) fn from_reqwest(e: &reqwest::Error, base_url: &str) -> ProviderError 
             message: format!("connecting to {base_url} timed out; is the server up?"),
         };
     }
+    if e.is_connect() && refused(e) {
+        return ProviderError::ConnectionRefused {
+            message: format!(
+                "nothing is listening at {base_url} (connection refused): start the server, or check the profile's base_url (/model lists what is configured)"
+            ),
+            loopback: is_loopback_url(base_url),
+        };
+    }
     if e.is_connect() {
         return ProviderError::Network {
             message: format!(
@@ -184,6 +207,35 @@ pub(super) fn body_error(e: &reqwest::Error) -> ProviderError {
     ProviderError::Network {
         message: format!("the connection broke during the reply ({})", root_cause(e)),
     }
+}
+
+/// Whether an I/O error with kind `ConnectionRefused` is among the causes.
+fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// `localhost`, `127.0.0.0/8` or `[::1]`: this machine.
+pub fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
@@ -249,6 +301,35 @@ mod tests {
         );
         assert!(!from_status(400, "{\"error\":\"bad\"}", None, &p).retryable());
         assert!(from_status(404, "", None, &p).to_string().contains("/v1"));
+    }
+
+    #[test]
+    fn loopback_urls() {
+        for u in [
+            "http://127.0.0.1:8080/v1",
+            "http://localhost:11434",
+            "http://[::1]:9/v1",
+            "http://127.1.2.3",
+        ] {
+            assert!(is_loopback_url(u), "{u}");
+        }
+        for u in [
+            "http://192.168.1.2:8080",
+            "https://api.openai.com/v1",
+            "http://localhost.evil.com/",
+        ] {
+            assert!(!is_loopback_url(u), "{u}");
+        }
+        let e = ProviderError::ConnectionRefused {
+            message: "x".into(),
+            loopback: true,
+        };
+        assert_eq!((e.retry_cap(4), e.retry_cap(0)), (1, 0));
+        let e = ProviderError::ConnectionRefused {
+            message: "x".into(),
+            loopback: false,
+        };
+        assert_eq!(e.retry_cap(4), 4);
     }
 
     #[test]

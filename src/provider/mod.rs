@@ -5,6 +5,7 @@
 //! only classifies failures into [`ProviderError`]s that say whether a retry makes sense.
 
 mod anthropic;
+pub mod catalog;
 mod error;
 mod openai;
 pub mod probe;

@@ -39,6 +39,14 @@ const LOCAL_SERVERS: &[LocalServer] = &[
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(300);
 const LIST_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// `http://127.0.0.1:PORT/v1` of the local server a finding's profile names.
+pub fn local_base_url(profile: &str) -> Option<String> {
+    LOCAL_SERVERS
+        .iter()
+        .find(|s| s.profile == profile)
+        .map(|s| format!("http://127.0.0.1:{}/v1", s.port))
+}
+
 /// API keys present in the environment, as findings.
 pub fn env_findings(env: &dyn Fn(&str) -> Option<String>) -> Vec<Finding> {
     [

@@ -39,8 +39,10 @@ impl Runtime {
     /// Start a queued `!command` (the lease is held; the session's new items are loaded).
     pub(super) async fn start_shell(&mut self, client: Arc<ProviderClient>, command: String) {
         self.ensure_session(&format!("!{command}")).await;
-        let (env, cancel) = self.turn_env(client);
-        let turn_id = env.turn_id;
+        let turn_id = self.take_turn_id();
+        // The command's own plan (no diagnostics event: no model is asked).
+        let plan = self.plan_for(&format!("!{command}"));
+        let (env, cancel) = self.turn_env(client, turn_id, plan);
         self.emit(Event::TurnStarted { turn_id });
         self.active = Some(ActiveTurn {
             id: turn_id,
@@ -87,6 +89,9 @@ pub async fn run(env: TurnEnv, mut conversation: Vec<ChatMessage>, command: Stri
         usage: None,
         resolved_client: None,
         storage_error,
+        // No model was asked.
+        used_tools: false,
+        first_request: None,
     }
 }
 

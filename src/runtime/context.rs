@@ -1,9 +1,8 @@
 //! The context window: how full it is, and compacting older turns (on demand or before a turn
 //! that would overflow it).
 
+use super::Runtime;
 use super::compact::{self, StoredCompaction};
-use super::{Runtime, start};
-use crate::config::context_window;
 use crate::protocol::{Event, NoticeLevel};
 use crate::provider::ChatMessage;
 use crate::store::ItemKind;
@@ -25,12 +24,7 @@ pub(super) enum Trigger {
 impl Runtime {
     /// The model's context window in tokens (0 when no provider is configured).
     pub(super) fn window(&self) -> u64 {
-        let Some(p) = &self.provider else { return 0 };
-        context_window(
-            self.settings.config.providers.get(&p.profile),
-            p.kind,
-            &p.model,
-        )
+        self.window_info().0
     }
 
     /// The system prompt (with the skills catalog) and the latest compaction summary.
@@ -40,7 +34,7 @@ impl Runtime {
 
     /// The system prompt without the compaction summary.
     pub(super) fn base_system(&self) -> Option<String> {
-        start::system_prompt(&self.settings, self.skills_prompt())
+        self.planned_system()
     }
 
     /// Estimated tokens of the next request, or what the provider reported for the last one
@@ -50,11 +44,12 @@ impl Runtime {
     }
 
     pub(super) fn emit_context_usage(&self) {
-        let window = self.window();
+        let (window, window_source) = self.window_info();
         if window > 0 {
             self.emit(Event::ContextUsage {
                 used_tokens: self.context_used(),
                 window_tokens: window,
+                window_source,
             });
         }
     }
@@ -79,7 +74,7 @@ impl Runtime {
             }
             other => other,
         };
-        let Some(stored) = plan.map(|c| {
+        let applied = plan.map(|c| {
             apply(
                 base.as_deref(),
                 &mut self.summary,
@@ -87,7 +82,21 @@ impl Runtime {
                 c,
                 before,
             )
-        }) else {
+        });
+        if let Some(Err(NotSmaller { before, after })) = applied {
+            if trigger == Trigger::Full {
+                tracing::debug!(before, after, "compaction would not shrink the context");
+                return;
+            }
+            self.emit(Event::Notice {
+                level: NoticeLevel::Info,
+                message: format!(
+                    "compacting would not make the context smaller (about {before} tokens now, {after} with the summary): kept the conversation as it is"
+                ),
+            });
+            return;
+        }
+        let Some(Ok(stored)) = applied else {
             if trigger == Trigger::User {
                 self.emit(Event::Notice {
                     level: NoticeLevel::Info,
@@ -225,30 +234,48 @@ pub(super) fn compact_conversation(
     tokens_before: u64,
 ) -> Option<StoredCompaction> {
     let c = compact::compact(summary.as_deref(), conversation, keep_turns)?;
-    Some(apply(base_system, summary, conversation, c, tokens_before))
+    apply(base_system, summary, conversation, c, tokens_before).ok()
 }
 
-/// Put a planned compaction in place.
+/// A summary that would not make the request smaller than the turns it replaces (tiny older
+/// turns, or a long model-written summary): the conversation is kept as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct NotSmaller {
+    pub(super) before: u64,
+    pub(super) after: u64,
+}
+
+/// Put a planned compaction in place, unless it would not shrink the request.
 fn apply(
     base_system: Option<&str>,
     summary: &mut Option<String>,
     conversation: &mut Vec<ChatMessage>,
     c: compact::Compaction,
     tokens_before: u64,
-) -> StoredCompaction {
-    *conversation = c.kept;
-    let tokens_after = compact::estimate(
-        with_summary(base_system, Some(&c.summary)).as_deref(),
+) -> Result<StoredCompaction, NotSmaller> {
+    let estimate_now = compact::estimate(
+        with_summary(base_system, summary.as_deref()).as_deref(),
         conversation,
     );
+    let tokens_after = compact::estimate(
+        with_summary(base_system, Some(&c.summary)).as_deref(),
+        &c.kept,
+    );
+    if tokens_after >= estimate_now {
+        return Err(NotSmaller {
+            before: estimate_now,
+            after: tokens_after,
+        });
+    }
+    *conversation = c.kept;
     *summary = Some(c.summary.clone());
-    StoredCompaction {
+    Ok(StoredCompaction {
         summary: c.summary,
         kept_messages: conversation.len(),
         replaced_messages: c.replaced,
         tokens_before,
         tokens_after,
-    }
+    })
 }
 
 pub(super) fn full_notice(before: u64, window: u64) -> Event {

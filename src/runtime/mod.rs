@@ -4,14 +4,19 @@
 mod approvals;
 mod attach;
 mod bang;
+mod chain;
 mod compact;
 mod context;
+mod export_name;
 mod fetch_policy;
 mod gate;
 mod history;
+mod memory;
+mod memory_tool;
 mod model_call;
 mod models;
 mod queue;
+mod queue_edit;
 mod reply_writer;
 mod sessions;
 mod skill_tool;
@@ -20,6 +25,7 @@ mod start;
 mod storage;
 mod tool_call;
 mod turn;
+mod turn_plan;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -36,9 +42,12 @@ use crate::provider::{ChatMessage, ProviderClient};
 use crate::tools::registry::ToolBox;
 
 pub use history::{Rebuilt, StoredCall, StoredResult, rebuild};
+pub use memory_tool::render_hits as render_memory_hits;
 pub use model_call::estimate_tokens;
+pub use skill_tool::NAME as ACTIVATE_SKILL;
 pub use storage::StoreHandle;
 pub use tool_call::status_name as status_label;
+pub use turn_plan::explain;
 
 use approvals::Approvals;
 use gate::SharedGate;
@@ -73,6 +82,9 @@ pub struct RuntimeSettings {
     pub startup_errors: Vec<(ErrorKind, String)>,
     /// Look for local servers when no provider is usable (off in headless mode and most tests).
     pub probe_when_unconfigured: bool,
+    /// Ask a local server for its context window after start-up (TUI; off in headless mode
+    /// and most tests, whose scripted servers answer only what they are asked).
+    pub learn_window_at_start: bool,
     pub env: EnvLookup,
     /// A front end can answer approval requests (TUI); headless cannot.
     pub interactive: bool,
@@ -91,6 +103,13 @@ pub struct RuntimeSettings {
     pub tools_enabled: bool,
     /// Where skills are read from; `None`: no skills (tests, embedders).
     pub skill_roots: Option<crate::skills::SkillRoots>,
+    /// The memory folder (`<data>/memory`): core memory for the prompt, the memory tools and
+    /// index; `None`: no memory (tests, embedders).
+    pub memory_dir: Option<PathBuf>,
+    /// `--model` / `--provider` (or their variables) chose the model: `[routing]` is off.
+    pub model_pinned: bool,
+    /// Where `[cache] responses = true` keeps replies; `None`: no response cache.
+    pub response_cache_dir: Option<PathBuf>,
 }
 
 impl RuntimeSettings {
@@ -110,6 +129,7 @@ impl RuntimeSettings {
             resume: Resume::New,
             startup_errors: Vec::new(),
             probe_when_unconfigured: false,
+            learn_window_at_start: false,
             env: real_env(),
             interactive: true,
             mode_override: None,
@@ -119,6 +139,9 @@ impl RuntimeSettings {
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("pincer")),
             tools_enabled: true,
             skill_roots: None,
+            memory_dir: None,
+            model_pinned: false,
+            response_cache_dir: None,
         }
     }
 }
@@ -145,7 +168,11 @@ enum Wake {
     Op(Option<Op>),
     /// A skill folder changed.
     Skills,
+    /// A memory folder changed.
+    Memory,
     Probe(Vec<Finding>),
+    /// A server reported its context window.
+    WindowLearned,
     TurnDone(Result<turn::TurnResult, tokio::task::JoinError>),
     /// The session's lease, waited for because another pincer held it.
     Lease(LeaseWaited),
@@ -169,7 +196,9 @@ pub(crate) struct Runtime {
     store: Option<StoreHandle>,
     session_id: Option<String>,
     conversation: Vec<ChatMessage>,
-    queue: VecDeque<queue::Queued>,
+    /// Waiting messages with their ids (`queue_edit.rs`).
+    queue: VecDeque<(u64, queue::Queued)>,
+    queue_ids: queue_edit::QueueIds,
     active: Option<ActiveTurn>,
     next_turn_id: u64,
     /// Why no provider is usable (onboarding), when none is.
@@ -203,6 +232,22 @@ pub(crate) struct Runtime {
     planned_session: Option<String>,
     /// The workspace's files for `@` completion, walked once until the next turn (`attach.rs`).
     file_cache: Option<crate::protocol::FileListing>,
+    memory: Option<memory::RuntimeMemory>,
+    /// The scope of the last `ListMemory`, for lists sent again after a change.
+    memory_scope: crate::protocol::MemoryScopeFilter,
+    /// The pipeline (`turn_plan.rs`): project instructions and core memory as last read,
+    /// problems already reported, what the last turn was, the token calibration, and the last
+    /// turn's diagnostics and system prompt.
+    injections: turn_plan::Injections,
+    reported_problems: Vec<String>,
+    session_state: crate::pipeline::SessionState,
+    calibration: crate::pipeline::Calibration,
+    last_diagnostics: Option<crate::protocol::TurnDiagnostics>,
+    last_system: Option<Option<String>>,
+    /// Routing, breakers, failover and the response cache, shared by all turns.
+    chain: Arc<chain::ProviderChain>,
+    /// The start-up provider and the context windows servers reported (`models.rs`).
+    models: models::ModelState,
 }
 
 impl Runtime {
@@ -219,9 +264,19 @@ impl Runtime {
         if let Some(key) = provider.as_ref().and_then(|p| p.api_key.as_deref()) {
             crate::redact::add_exact(key);
         }
+        let models = models::ModelState::new(provider.clone());
         let gate = start::build_gate(&settings);
         let toolbox = Arc::new(ToolBox::builtin().with_hop_policy(Arc::new(gate.clone())));
+        let chain = Arc::new(chain::ProviderChain::new(
+            &settings.config,
+            settings.config_path.display().to_string(),
+            Arc::clone(&settings.env),
+            settings.response_cache_dir.clone(),
+            Arc::new(chain::breaker::SystemClock),
+            settings.model_pinned,
+        ));
         Runtime {
+            chain,
             settings,
             events,
             provider,
@@ -230,6 +285,7 @@ impl Runtime {
             session_id: None,
             conversation: Vec::new(),
             queue: VecDeque::new(),
+            queue_ids: Default::default(),
             active: None,
             next_turn_id: 1,
             unconfigured_reason,
@@ -249,6 +305,15 @@ impl Runtime {
             seen_item: 0,
             planned_session: None,
             file_cache: None,
+            memory: None,
+            memory_scope: crate::protocol::MemoryScopeFilter::default(),
+            injections: Default::default(),
+            reported_problems: Vec::new(),
+            session_state: Default::default(),
+            calibration: Default::default(),
+            last_diagnostics: None,
+            last_system: None,
+            models,
         }
     }
 
@@ -267,17 +332,28 @@ impl Runtime {
     async fn run(mut self, mut ops: UnboundedReceiver<Op>) {
         let (probe_tx, mut probe_rx) = mpsc::unbounded_channel::<Vec<Finding>>();
         let (skills_tx, mut skills_rx) = mpsc::unbounded_channel::<()>();
+        let (memory_tx, mut memory_rx) = mpsc::unbounded_channel::<()>();
         self.start(probe_tx, skills_tx).await;
+        self.start_memory(memory_tx);
+        let mut window_learned = self.models.take_learned();
+        if self.settings.learn_window_at_start {
+            self.learn_window();
+        }
         loop {
             let active = self.active.as_mut();
             let lease_wait = self.lease_wait.as_mut();
             let wake = tokio::select! {
                 op = ops.recv() => Wake::Op(op),
                 Some(findings) = probe_rx.recv() => Wake::Probe(findings),
+                Some(()) = window_learned.recv() => Wake::WindowLearned,
                 Some(()) = skills_rx.recv() => {
                     // One rescan for a burst of changes.
                     while skills_rx.try_recv().is_ok() {}
                     Wake::Skills
+                }
+                Some(()) = memory_rx.recv() => {
+                    while memory_rx.try_recv().is_ok() {}
+                    Wake::Memory
                 }
                 result = async {
                     match active {
@@ -296,16 +372,20 @@ impl Runtime {
                 Wake::Op(None | Some(Op::Shutdown)) => break,
                 Wake::Op(Some(op)) => self.handle(op).await,
                 Wake::Probe(findings) => self.emit_onboarding(true, findings),
+                Wake::WindowLearned => self.emit_context_usage(),
                 Wake::Skills => self.rescan_skills(false).await,
+                Wake::Memory => self.sync_memory(),
                 Wake::TurnDone(result) => {
                     self.file_cache = None;
                     if let Some(active) = self.active.take() {
                         self.finish_turn(active, result).await;
                     }
+                    self.sync_memory();
                     self.start_next().await;
                 }
                 Wake::Lease(result) => self.lease_waited(result).await,
             }
+            self.emit_queue_if_changed();
             if self.events.is_closed() {
                 break;
             }
@@ -337,9 +417,12 @@ impl Runtime {
                 self.reset_restricted();
                 self.session_skills.clear();
                 self.warned_full = false;
+                self.session_state = Default::default();
+                self.last_system = None;
                 self.configured(Vec::new()).await;
             }
-            Op::SetModel { name } => self.set_model(name.trim()),
+            Op::SetModel { name } => self.set_model(name.trim()).await,
+            Op::ListModels => self.list_models(),
             Op::ApprovalDecision {
                 request_id,
                 decision,
@@ -379,12 +462,14 @@ impl Runtime {
                     self.maybe_compact(context::Trigger::User).await;
                 }
             }
-            Op::ListMemory { .. }
+            op @ (Op::ListMemory { .. }
             | Op::ForgetMemory { .. }
             | Op::PinMemory { .. }
-            | Op::UndoMemoryChange { .. } => {} // memory: wired by the memory runtime (issue 11)
+            | Op::UndoMemoryChange { .. }) => self.handle_memory_op(op).await,
             Op::RunShell { command } => self.run_shell(command).await,
             Op::ListFiles => self.list_files().await,
+            Op::WithdrawQueued { id } => self.withdraw_queued(id),
+            Op::ShowContext { draft } => self.show_context(draft).await,
             Op::Shutdown => {} // handled by the loop
         }
     }

@@ -29,12 +29,18 @@ pub struct ModelReply {
     pub outcome: CallOutcome,
     /// What the user was told when the call failed (kept in the session).
     pub error: Option<(ErrorKind, String)>,
+    /// The last attempt's error when the call failed (the chain decides on failover with it).
+    pub failure: Option<ProviderError>,
 }
 
-/// Rough token estimate for providers that report no usage: ~4 bytes a token.
-pub fn estimate_tokens(bytes: usize) -> u64 {
-    (bytes as u64).div_ceil(4)
+/// One attempt's result, shown to the caller's hook (the circuit breaker).
+#[derive(Debug, Clone, Copy)]
+pub enum Attempt<'a> {
+    Succeeded,
+    Failed(&'a ProviderError),
 }
+
+pub use crate::pipeline::estimate_tokens;
 
 pub async fn call_model(
     client: &Arc<ProviderClient>,
@@ -45,6 +51,56 @@ pub async fn call_model(
     turn_id: u64,
     writer: &mut ReplyWriter,
 ) -> ModelReply {
+    let call = Call {
+        client,
+        request,
+        policy,
+        cancel,
+        events,
+        turn_id,
+    };
+    let reply = call_model_with(call, writer, &mut |_| true).await;
+    report_failure(events, &reply);
+    reply
+}
+
+/// Tell the user a call failed for good (after retries and any failover).
+pub fn report_failure(events: &UnboundedSender<Event>, reply: &ModelReply) {
+    if let (Some((kind, message)), CallOutcome::Failed) = (&reply.error, reply.outcome) {
+        let _ = events.send(Event::Error {
+            kind: *kind,
+            message: message.clone(),
+            retryable: reply.failure.as_ref().is_some_and(|e| e.retryable()),
+        });
+    }
+}
+
+/// One request to one provider.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    pub client: &'a Arc<ProviderClient>,
+    pub request: &'a ChatRequest,
+    pub policy: RetryPolicy,
+    pub cancel: &'a CancellationToken,
+    pub events: &'a UnboundedSender<Event>,
+    pub turn_id: u64,
+}
+
+/// [`call_model`] without reporting the final failure; `on_attempt` sees every attempt's
+/// result and returns false to stop retrying (an opened circuit breaker).
+pub async fn call_model_with(
+    call: Call<'_>,
+    writer: &mut ReplyWriter,
+    on_attempt: &mut (dyn FnMut(Attempt<'_>) -> bool + Send),
+) -> ModelReply {
+    let Call {
+        client,
+        request,
+        policy,
+        cancel,
+        events,
+        turn_id,
+    } = call;
     let mut reply = ModelReply {
         text: String::new(),
         tool_calls: Vec::new(),
@@ -52,6 +108,7 @@ pub async fn call_model(
         usage: None,
         outcome: CallOutcome::Completed,
         error: None,
+        failure: None,
     };
     let mut usage_in: Option<u64> = None;
     let mut usage_out: Option<u64> = None;
@@ -88,10 +145,14 @@ pub async fn call_model(
                 reply.outcome = CallOutcome::Interrupted;
                 break;
             }
-            Some(Ok(())) => break,
+            Some(Ok(())) => {
+                on_attempt(Attempt::Succeeded);
+                break;
+            }
             Some(Err(e)) => {
                 retry += 1;
-                let delay = if e.retryable() {
+                let go_on = on_attempt(Attempt::Failed(&e));
+                let delay = if e.retryable() && go_on && retry <= e.retry_cap(policy.max_retries) {
                     policy.delay(retry, e.retry_after())
                 } else {
                     None
@@ -104,12 +165,8 @@ pub async fn call_model(
                         String::new()
                     };
                     let message = format!("{e}{tried}");
-                    let _ = events.send(Event::Error {
-                        kind: e.kind(),
-                        message: message.clone(),
-                        retryable: e.retryable(),
-                    });
                     reply.error = Some((e.kind(), message));
+                    reply.failure = Some(e);
                     reply.outcome = CallOutcome::Failed;
                     break;
                 };
@@ -123,7 +180,7 @@ pub async fn call_model(
                 let _ = events.send(Event::Retrying {
                     turn_id,
                     attempt: retry,
-                    max_attempts: policy.max_retries,
+                    max_attempts: e.retry_cap(policy.max_retries),
                     delay_ms: delay.as_millis() as u64,
                     reason: e.to_string(),
                     discard_partial,
@@ -153,13 +210,17 @@ pub async fn call_model(
                     .sum::<usize>(),
         )
     };
-    if usage_in.is_some() || usage_out.is_some() {
+    if reply.outcome == CallOutcome::Failed {
+        // A failed request's tokens (partial text of a broken stream included) never count
+        // toward the session's total.
+        reply.usage = None;
+    } else if usage_in.is_some() || usage_out.is_some() {
         reply.usage = Some(TokenUsage {
             input_tokens: usage_in.unwrap_or(0),
             output_tokens: usage_out.unwrap_or_else(output_estimate),
             estimated: usage_in.is_none() || usage_out.is_none(),
         });
-    } else if reply.outcome != CallOutcome::Failed || !reply.text.is_empty() {
+    } else {
         let input: usize = request.messages.iter().map(|m| m.text_len()).sum::<usize>()
             + request.system.as_deref().map(str::len).unwrap_or(0);
         reply.usage = Some(TokenUsage {

@@ -51,7 +51,8 @@ impl Runtime {
 
     /// Queue a message or a `!command` and start it when idle.
     pub(super) async fn enqueue(&mut self, next: Queued) {
-        self.queue.push_back(next);
+        let id = self.queue_ids.take();
+        self.queue.push_back((id, next));
         if self.active.is_none() {
             self.start_next().await;
         }
@@ -65,7 +66,7 @@ impl Runtime {
         if !self.take_lease().await {
             return;
         }
-        let Some(next) = self.queue.pop_front() else {
+        let Some((_, next)) = self.queue.pop_front() else {
             return;
         };
         let client = match self.client() {
@@ -89,10 +90,11 @@ impl Runtime {
             text: text.clone(),
             item_id,
         });
-        self.conversation.push(ChatMessage::user(text));
+        self.conversation.push(ChatMessage::user(text.clone()));
         self.maybe_compact(context::Trigger::Full).await;
-        let (env, cancel) = self.turn_env(client);
-        let turn_id = env.turn_id;
+        let turn_id = self.take_turn_id();
+        let plan = self.plan_turn(&text, turn_id).await;
+        let (env, cancel) = self.turn_env(client, turn_id, plan);
         self.emit(Event::TurnStarted { turn_id });
         let conversation = self.conversation.clone();
         self.active = Some(ActiveTurn {
@@ -107,20 +109,34 @@ impl Runtime {
         });
     }
 
-    /// Everything a turn (or a `!command`) needs, with a fresh turn id and cancel token.
+    /// A fresh turn id.
+    pub(super) fn take_turn_id(&mut self) -> u64 {
+        let turn_id = self.next_turn_id;
+        self.next_turn_id += 1;
+        turn_id
+    }
+
+    /// Everything a turn (or a `!command`) needs under `plan`, with a fresh cancel token.
     pub(super) fn turn_env(
         &mut self,
         client: Arc<crate::provider::ProviderClient>,
+        turn_id: u64,
+        plan: crate::pipeline::TurnPlan,
     ) -> (turn::TurnEnv, CancellationToken) {
-        let turn_id = self.next_turn_id;
-        self.next_turn_id += 1;
+        let route = self.chain.route(plan.diagnostics.policy.tier);
         let cancel = CancellationToken::new();
         let s = &self.settings;
-        let limits = s.config.limits.clone();
+        // The policy's bounds (never above [limits]).
+        let mut limits = s.config.limits.clone();
+        let bounds = plan.diagnostics.policy.bounds;
+        limits.max_rounds = bounds.max_rounds;
+        limits.max_tool_calls_per_round = bounds.max_tool_calls_per_round;
+        limits.max_consecutive_tool_errors = bounds.max_consecutive_tool_errors;
         let env = turn::TurnEnv {
             turn_id,
             client,
-            system: self.system(),
+            system: context::with_summary(plan.system.as_deref(), self.summary.as_deref()),
+            offered: plan.tools,
             toolbox: if s.tools_enabled {
                 Arc::clone(&self.toolbox)
             } else {
@@ -150,7 +166,7 @@ impl Runtime {
             events: self.events.clone(),
             store: self.store.clone(),
             session_id: self.session_id.clone(),
-            base_system: self.base_system(),
+            base_system: plan.system,
             summary: self.summary.clone(),
             window: self.window(),
             context: s.config.context.clone(),
@@ -161,6 +177,13 @@ impl Runtime {
                 .map(|k| Arc::clone(&k.restricted))
                 .unwrap_or_default(),
             taint: turn::Taint::default(),
+            memory: if s.tools_enabled {
+                self.memory_service()
+            } else {
+                None
+            },
+            chain: Arc::clone(&self.chain),
+            route,
         };
         (env, cancel)
     }
@@ -193,6 +216,8 @@ impl Runtime {
                     usage: None,
                     resolved_client: None,
                     storage_error: None,
+                    used_tools: false,
+                    first_request: None,
                 }
             }
         };
@@ -209,6 +234,7 @@ impl Runtime {
                 tracing::warn!(%e, "storing the session's model failed");
             }
         }
+        self.after_turn(result.used_tools, result.first_request);
         if let Some(e) = result.storage_error {
             self.storage_failed(e);
         }

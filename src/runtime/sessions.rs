@@ -261,6 +261,10 @@ impl Runtime {
         };
         let title = title.trim().to_string();
         if title.is_empty() {
+            self.emit(Event::Notice {
+                level: NoticeLevel::Warning,
+                message: "a session needs a title to be renamed: /rename TITLE".into(),
+            });
             return;
         }
         if let Err(e) = store.call(move |s| s.rename_session(&id, &title)).await {
@@ -323,24 +327,27 @@ impl Runtime {
             );
             return;
         };
-        let path = dir.join(format!("{id}.{}", format.extension()));
-        let target = path.clone();
         let result = store
             .call(move |s| {
+                let title = s.get_session(&id)?.map(|x| x.title).unwrap_or_default();
                 let text = match format {
                     ExportFormat::Markdown => s.export_markdown(&id)?,
                     ExportFormat::Jsonl => s.export_jsonl(&id)?,
                 };
-                Ok(text)
+                Ok((super::export_name::export_stem(&title, &id), text))
             })
             .await;
-        let written = result.map_err(|e| e.to_string()).and_then(|text| {
-            std::fs::create_dir_all(&dir)
-                .and_then(|()| std::fs::write(&target, text))
-                .map_err(|e| format!("cannot write {}: {e}", target.display()))
+        let written = result.map_err(|e| e.to_string()).and_then(|(stem, text)| {
+            use std::io::Write as _;
+            let (path, mut file) =
+                super::export_name::create_unique(&dir, &stem, format.extension())
+                    .map_err(|e| format!("cannot create a file in {}: {e}", dir.display()))?;
+            file.write_all(text.as_bytes())
+                .map(|()| path.clone())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
         });
         match written {
-            Ok(()) => self.emit(Event::Notice {
+            Ok(path) => self.emit(Event::Notice {
                 level: NoticeLevel::Info,
                 message: format!("exported to {}", path.display()),
             }),

@@ -33,7 +33,7 @@ pub(super) struct Skills {
 }
 
 impl Skills {
-    fn set_catalog(&mut self, catalog: Catalog) {
+    pub(super) fn set_catalog(&mut self, catalog: Catalog) {
         let (text, dropped) = catalog.prompt_section(self.budget);
         self.prompt = (!text.is_empty()).then_some(text);
         self.dropped = dropped;

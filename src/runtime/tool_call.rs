@@ -71,7 +71,14 @@ pub async fn gate(env: &TurnEnv, call: &ToolCall) -> Gated {
     if call.name == skill_tool::NAME && env.skills.is_some() {
         return skill_call(env, call, started).await;
     }
-    let prepared = env.toolbox.prepare(&env.tool_ctx, call);
+    let prepared = if super::memory_tool::handles(env, &call.name) {
+        super::memory_tool::prepare(
+            call,
+            env.gate.lock().mode == crate::protocol::ApprovalMode::Plan,
+        )
+    } else {
+        env.toolbox.prepare(&env.tool_ctx, call)
+    };
     let (summary, risk) = match &prepared {
         Ok(p) => (p.summary.clone(), p.risk),
         Err(e) => (e.summary.clone(), RiskLevel::ReadOnly),
@@ -346,7 +353,9 @@ async fn execute(
     let mut ctx = env.tool_ctx.clone();
     ctx.outside_workspace_approved = !p.inside_workspace;
     let output = tokio::select! {
-        out = env.toolbox.execute(&ctx, p, &env.shell_env, env.cancel.clone()) => out,
+        out = super::memory_tool::run(env, p), if super::memory_tool::handles(env, &p.name) => out,
+        out = env.toolbox.execute(&ctx, p, &env.shell_env, env.cancel.clone()),
+            if !super::memory_tool::handles(env, &p.name) => out,
         _ = env.cancel.cancelled() => crate::tools::ToolOutput {
             text: "interrupted by the user".into(),
             status: ToolStatus::Interrupted,

@@ -10,11 +10,12 @@ use tokio_util::sync::CancellationToken;
 use super::approvals::Approvals;
 use super::gate::SharedGate;
 use super::history::{StoredCall, StoredResult};
-use super::model_call::{CallOutcome, call_model, resolve_model};
+use super::model_call::{CallOutcome, resolve_model};
 use super::reply_writer::ReplyWriter;
 use super::skill_tool;
 use super::storage::StoreHandle;
 use super::tool_call;
+use super::turn_plan;
 use super::{compact, context};
 use crate::config::{ContextConfig, Limits};
 use crate::protocol::{ErrorKind, Event, TokenUsage, ToolStatus, TurnOutcome};
@@ -30,6 +31,9 @@ pub struct TurnEnv {
     pub turn_id: u64,
     pub client: Arc<ProviderClient>,
     pub system: Option<String>,
+    /// Names of the tools the policy offers (`activate_skill` included when offered). A call
+    /// to a tool not offered is answered with an error and widens the offer to every tool.
+    pub offered: Vec<String>,
     pub toolbox: Arc<ToolBox>,
     pub tool_ctx: ToolContext,
     pub shell_env: ShellEnv,
@@ -54,6 +58,11 @@ pub struct TurnEnv {
     pub restricted: Arc<std::sync::atomic::AtomicBool>,
     /// Set once the turn has taken in untrusted content; tightens the gate for the rest of it.
     pub taint: Taint,
+    /// Memory tools offered when set (`[memory] enabled`).
+    pub memory: Option<Arc<crate::memory::MemoryService>>,
+    /// Routing, breakers, failover, response cache (`chain/`), and this turn's tier.
+    pub chain: Arc<super::chain::ProviderChain>,
+    pub route: super::chain::Route,
 }
 
 /// What untrusted content a turn has taken in (the first source), shown with approval
@@ -89,6 +98,10 @@ pub struct TurnResult {
     /// Set when the server chose the model (profile without one).
     pub resolved_client: Option<Arc<ProviderClient>>,
     pub storage_error: Option<StoreError>,
+    /// The model called tools in this turn.
+    pub used_tools: bool,
+    /// Bytes of the first request and the prompt tokens the provider reported for it.
+    pub first_request: Option<(usize, u64)>,
 }
 
 struct Recorder {
@@ -166,6 +179,8 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         usage: None,
         resolved_client: None,
         storage_error: None,
+        used_tools: false,
+        first_request: None,
     };
     let mut rec = Recorder {
         store: env.store.clone(),
@@ -218,23 +233,32 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
         if let Some(def) = env.skills.as_deref().and_then(skill_tool::definition) {
             tools.push(def);
         }
+        if env.memory.is_some() && env.store.is_some() {
+            let read_only = mode == crate::protocol::ApprovalMode::Plan;
+            tools.extend(crate::tools::memory_specs::definitions(read_only));
+        }
+        tools.retain(|t| env.offered.contains(&t.name));
         let request = ChatRequest {
             system: env.system.clone(),
             messages: conversation.clone(),
             tools,
         };
         let mut writer = ReplyWriter::new(rec.store.clone(), rec.session_id.clone());
-        let reply = call_model(
-            &env.client,
-            &request,
-            env.retry,
-            &env.cancel,
-            &env.events,
-            env.turn_id,
-            &mut writer,
-        )
-        .await;
+        let ask = super::chain::Ask {
+            current: &env.client,
+            request: &request,
+            retry: env.retry,
+            cancel: &env.cancel,
+            events: &env.events,
+            turn_id: env.turn_id,
+        };
+        let reply = env.chain.ask(&mut env.route, ask, &mut writer).await;
         add_usage(&mut result.usage, reply.usage);
+        if round == 1
+            && let Some(u) = reply.usage.filter(|u| !u.estimated && u.input_tokens > 0)
+        {
+            result.first_request = Some((turn_plan::request_bytes(&request), u.input_tokens));
+        }
         if let Some(u) = reply.usage.filter(|u| !u.estimated) {
             result.context_tokens = Some(u.total());
         }
@@ -295,7 +319,15 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
                 "Not run: {} tool calls in one round is over the limit of {limit}; make fewer calls at a time.",
                 reply.tool_calls.len()
             );
-            finish_unrun(&env, &reply.tool_calls, &why, &mut conversation, &mut rec).await;
+            finish_unrun(
+                &env,
+                &reply.tool_calls,
+                &why,
+                "limit: max_tool_calls_per_round",
+                &mut conversation,
+                &mut rec,
+            )
+            .await;
             limit_reached(
                 &env,
                 &mut rec,
@@ -308,9 +340,34 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             break;
         }
 
+        result.used_tools = true;
+        // Calls to tools the policy did not offer: an error the model can act on, and every
+        // tool offered from the next round.
+        let (calls, unoffered) = split_unoffered(&env, &reply.tool_calls);
+        if !unoffered.is_empty() {
+            let why = format!(
+                "Not run: {} {} not offered for this task. Every tool is offered from now on: call it again if you still need it.",
+                unoffered
+                    .iter()
+                    .map(|c| format!("`{}`", c.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if unoffered.len() == 1 { "was" } else { "were" }
+            );
+            finish_unrun(
+                &env,
+                &unoffered,
+                &why,
+                "not offered by the turn policy",
+                &mut conversation,
+                &mut rec,
+            )
+            .await;
+            env.offered = all_tool_names(&env);
+        }
         // Gate every call first: the questions queue up in the UI in order.
-        let mut gated = Vec::with_capacity(reply.tool_calls.len());
-        for call in &reply.tool_calls {
+        let mut gated = Vec::with_capacity(calls.len());
+        for call in &calls {
             gated.push(tool_call::gate(&env, call).await);
         }
         let mut stopped: Option<&str> = None;
@@ -394,16 +451,65 @@ async fn limit_reached(env: &TurnEnv, rec: &mut Recorder, message: String) {
     });
 }
 
+/// The calls to run, and those naming an existing tool the policy did not offer (a name no
+/// tool has goes on to the usual "no tool named" answer).
+fn split_unoffered(env: &TurnEnv, calls: &[ToolCall]) -> (Vec<ToolCall>, Vec<ToolCall>) {
+    let exists = |name: &str| {
+        env.toolbox.spec(name).is_some() || (name == skill_tool::NAME && env.skills.is_some())
+    };
+    // Plan mode and a restricted skill hold back every tool that is not read-only: such a call
+    // goes to the gate, which refuses it and says why (the mode), instead of widening the offer.
+    let held_back_by_mode = |name: &str| {
+        let read_only_mode = env.gate.lock().mode == crate::protocol::ApprovalMode::Plan
+            || env.restricted.load(std::sync::atomic::Ordering::Relaxed);
+        read_only_mode
+            && env
+                .toolbox
+                .spec(name)
+                .is_some_and(|s| s.risk != crate::protocol::RiskLevel::ReadOnly)
+    };
+    calls.iter().cloned().partition(|c| {
+        env.offered.contains(&c.name) || !exists(&c.name) || held_back_by_mode(&c.name)
+    })
+}
+
+/// Every tool that exists (the offer after a call to one not offered).
+fn all_tool_names(env: &TurnEnv) -> Vec<String> {
+    let mut names: Vec<String> = env
+        .toolbox
+        .names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if env
+        .skills
+        .as_deref()
+        .and_then(skill_tool::definition)
+        .is_some()
+    {
+        names.push(skill_tool::NAME.to_string());
+    }
+    if env.memory.is_some() && env.store.is_some() {
+        names.extend(
+            crate::tools::memory_specs::definitions(false)
+                .into_iter()
+                .map(|d| d.name),
+        );
+    }
+    names
+}
+
 /// Give calls that will not run a result each, so the conversation stays valid.
 async fn finish_unrun(
     env: &TurnEnv,
     calls: &[ToolCall],
     why: &str,
+    audit_reason: &str,
     conversation: &mut Vec<ChatMessage>,
     rec: &mut Recorder,
 ) {
     for call in calls {
-        tool_call::audit_unrun(env, call, "limit: max_tool_calls_per_round").await;
+        tool_call::audit_unrun(env, call, audit_reason).await;
         let (message, stored) = tool_call::not_run(call, why);
         let _ = env.events.send(Event::ToolCallStarted {
             turn_id: env.turn_id,

@@ -71,8 +71,9 @@ fn corrupted_pages_are_reported_and_the_file_copied_aside() {
     // The copy is the damaged file as it was found, not the original.
     assert_eq!(std::fs::read(copy).unwrap(), bytes);
     assert_ne!(bytes, original);
-    // The damaged database stays in use: the session row is still there.
-    assert!(store.get_session(&id).unwrap().is_some());
+    // The damaged database stays in use: it still answers (the rows on damaged pages may not).
+    let found = store.get_session(&id);
+    assert!(found.is_ok(), "{found:?}");
 }
 
 #[test]

@@ -80,6 +80,80 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be changed (pincer audit verify checks the log)'); END;
      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: rows cannot be deleted (pincer audit verify checks the log)'); END;",
+    // 6: the memory index (derived from the memory files and the items; `memory reindex`
+    //    rebuilds it): chunks, two FTS5 indexes over them, vectors and the embedding cache.
+    "CREATE TABLE memory_chunks (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        entry_id TEXT,
+        scope TEXT NOT NULL,
+        project TEXT NOT NULL DEFAULT '',
+        path TEXT NOT NULL DEFAULT '',
+        line_start INTEGER NOT NULL DEFAULT 0,
+        line_end INTEGER NOT NULL DEFAULT 0,
+        kind TEXT NOT NULL,
+        provenance TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        superseded INTEGER,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        core INTEGER NOT NULL DEFAULT 0,
+        salience REAL NOT NULL DEFAULT 1.0,
+        text_hash BLOB NOT NULL,
+        text TEXT NOT NULL,
+        session_id TEXT,
+        item_id INTEGER
+     );
+     CREATE INDEX memory_chunks_by_file ON memory_chunks(scope, project, path);
+     CREATE INDEX memory_chunks_by_entry ON memory_chunks(entry_id);
+     CREATE UNIQUE INDEX memory_chunks_by_item ON memory_chunks(item_id) WHERE item_id IS NOT NULL;
+     CREATE VIRTUAL TABLE memory_fts USING fts5(text, content='memory_chunks', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2');
+     CREATE VIRTUAL TABLE memory_trigram USING fts5(text, content='memory_chunks', content_rowid='id',
+        tokenize='trigram');
+     INSERT INTO memory_fts(memory_fts, rank) VALUES('secure-delete', 1);
+     INSERT INTO memory_trigram(memory_trigram, rank) VALUES('secure-delete', 1);
+     CREATE TRIGGER memory_chunks_ai AFTER INSERT ON memory_chunks BEGIN
+        INSERT INTO memory_fts(rowid, text) VALUES (new.id, new.text);
+        INSERT INTO memory_trigram(rowid, text) VALUES (new.id, new.text);
+     END;
+     CREATE TRIGGER memory_chunks_ad AFTER DELETE ON memory_chunks BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO memory_trigram(memory_trigram, rowid, text) VALUES ('delete', old.id, old.text);
+     END;
+     CREATE TRIGGER memory_chunks_au AFTER UPDATE OF text ON memory_chunks BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO memory_trigram(memory_trigram, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO memory_fts(rowid, text) VALUES (new.id, new.text);
+        INSERT INTO memory_trigram(rowid, text) VALUES (new.id, new.text);
+     END;
+     CREATE TRIGGER items_forget_chunks AFTER DELETE ON items BEGIN
+        DELETE FROM memory_chunks WHERE item_id = old.id;
+     END;
+     CREATE TABLE memory_files (
+        scope TEXT NOT NULL,
+        project TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime INTEGER NOT NULL,
+        hash BLOB,
+        problem TEXT,
+        PRIMARY KEY (scope, project, path)
+     ) WITHOUT ROWID;
+     CREATE TABLE memory_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+     CREATE TABLE memory_vectors (
+        chunk_id INTEGER PRIMARY KEY REFERENCES memory_chunks(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        text_hash BLOB NOT NULL,
+        vec BLOB NOT NULL
+     );
+     CREATE INDEX memory_vectors_by_model ON memory_vectors(model, dim);
+     CREATE TABLE embedding_cache (
+        key BLOB PRIMARY KEY,
+        model TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vec BLOB NOT NULL
+     );",
 ];
 
 /// How many characters of the first user message a session row keeps.

@@ -210,6 +210,15 @@ pub fn new_session_id() -> String {
     format!("{:011x}-{:04x}", now_ms(), fastrand::u16(..))
 }
 
+/// The part of a session id that tells sessions apart: the random digits after the time
+/// (ids of one day share their first characters). `--resume` accepts it.
+pub fn short_id(id: &str) -> &str {
+    match id.rsplit_once('-') {
+        Some((_, random)) if !random.is_empty() => random,
+        _ => id,
+    }
+}
+
 /// A title from the first user message: its first non-empty line, at most 60 characters.
 pub fn title_from(text: &str) -> String {
     let text = &crate::redact::redact(text);
@@ -263,6 +272,19 @@ impl Store {
             writer: new_writer_id(),
             integrity: None,
         })
+    }
+
+    /// The connection, for the memory index (`memory::index` owns its tables).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// One short write transaction (see `write.rs`), for the memory index.
+    pub fn transaction<T>(
+        &self,
+        f: impl FnMut(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        write::write(&self.conn, f)
     }
 
     /// Connection settings and migrations; safe to run again when the database was busy.

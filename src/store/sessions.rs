@@ -156,6 +156,23 @@ impl Store {
         if !by_prefix.is_empty() {
             return Ok(by_prefix);
         }
+        // The random part after the time (what `short_id` shows): ids of one day share their
+        // first characters, so the end is what tells them apart.
+        if query.len() >= 3 && query.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let by_suffix = query_summaries(
+                &self.conn,
+                &format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM sessions
+                     WHERE instr(id, '-') > 0
+                       AND substr(id, instr(id, '-') + 1, length(?1)) = lower(?1)
+                     {NEWEST_FIRST}"
+                ),
+                params![query],
+            )?;
+            if !by_suffix.is_empty() {
+                return Ok(by_suffix);
+            }
+        }
         if query.is_ascii() {
             // LIKE ignores ASCII case, which is all an ASCII query needs.
             let pattern = format!("%{}%", like_escape(query));

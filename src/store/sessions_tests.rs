@@ -294,3 +294,39 @@ fn listing_reads_only_the_sessions_table() {
         9_000
     );
 }
+
+#[test]
+fn the_random_part_of_an_id_finds_its_session() {
+    let store = Store::open_in_memory().unwrap();
+    // Two sessions of one day: the same time prefix, different random parts.
+    for id in ["19ad4f3c2e1-ab12", "19ad4f3c2e9-cd34", "19ad4f3c2f0-ab99"] {
+        store
+            .create_session(&crate::store::NewSession {
+                id: id.to_string(),
+                title: String::new(),
+                cwd: "/".into(),
+                provider: String::new(),
+                model: String::new(),
+            })
+            .unwrap();
+    }
+    assert_eq!(crate::store::short_id("19ad4f3c2e9-cd34"), "cd34");
+    assert_eq!(crate::store::short_id("odd"), "odd");
+    assert_eq!(
+        ids(&store.find_sessions("cd34").unwrap()),
+        vec!["19ad4f3c2e9-cd34"]
+    );
+    assert_eq!(
+        ids(&store.find_sessions("CD34").unwrap()),
+        vec!["19ad4f3c2e9-cd34"]
+    );
+    let two = store.find_sessions("ab").unwrap();
+    assert!(
+        two.is_empty(),
+        "2 hex digits are too few to mean an id: {two:?}"
+    );
+    let ab = store.find_sessions("ab1").unwrap();
+    assert_eq!(ids(&ab), vec!["19ad4f3c2e1-ab12"]);
+    // A time prefix still works as before.
+    assert_eq!(store.find_sessions("19ad4f3c2e").unwrap().len(), 2);
+}

@@ -206,7 +206,9 @@ fn build_preview(ctx: &ToolContext, tool: &str, args: &Value) -> ApprovalPreview
                 }
                 String::from_utf8_lossy(&bytes).into_owned()
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return diff_preview(&resolved, None, &args.content);
+            }
             Err(_) if resolved.path.is_dir() => {
                 return text(format!(
                     "{} is a directory; the write will fail.",
@@ -215,7 +217,7 @@ fn build_preview(ctx: &ToolContext, tool: &str, args: &Value) -> ApprovalPreview
             }
             Err(e) => return text(format!("Cannot read {}: {e}.", resolved.display)),
         };
-        return diff_preview(&resolved, &old, &args.content);
+        return diff_preview(&resolved, Some(&old), &args.content);
     }
     let args: EditArgs = match parse_args(tool, args) {
         Ok(a) => a,
@@ -236,15 +238,29 @@ fn build_preview(ctx: &ToolContext, tool: &str, args: &Value) -> ApprovalPreview
         &args.new_text,
         args.replace_all,
     ) {
-        Ok(plan) => diff_preview(&resolved, &old, &plan.new_content),
+        Ok(plan) => diff_preview(&resolved, Some(&old), &plan.new_content),
         Err(e) => text(format!("The edit would fail: {e}")),
     }
 }
 
-fn diff_preview(resolved: &ResolvedPath, old: &str, new: &str) -> ApprovalPreview {
-    ApprovalPreview::Diff {
-        path: resolved.display.clone(),
-        diff: unified_diff(&resolved.display, old, new),
+/// The change as a diff; `old` is `None` when the file does not exist yet. A change that
+/// leaves the file as it is (or creates an empty one) says so in words: its diff would be empty.
+fn diff_preview(resolved: &ResolvedPath, old: Option<&str>, new: &str) -> ApprovalPreview {
+    match old {
+        Some(old) if old == new => ApprovalPreview::Text {
+            text: format!(
+                "No change: {} already has exactly this content ({} lines); the write leaves it as it is.",
+                resolved.display,
+                line_count(new)
+            ),
+        },
+        None if new.is_empty() => ApprovalPreview::Text {
+            text: format!("Creates {} as an empty file.", resolved.display),
+        },
+        _ => ApprovalPreview::Diff {
+            path: resolved.display.clone(),
+            diff: unified_diff(&resolved.display, old.unwrap_or(""), new),
+        },
     }
 }
 

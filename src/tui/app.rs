@@ -63,6 +63,8 @@ pub struct App {
     pub transcript: Transcript,
     pub composer: Composer,
     pub provider: Option<ProviderInfo>,
+    /// Which `[routing]` tier answered last (status line).
+    pub tier: Option<crate::protocol::TierAnswer>,
     pub onboarding: Option<OnboardingReport>,
     pub session_id: Option<String>,
     pub turn: TurnState,
@@ -72,12 +74,8 @@ pub struct App {
     /// Messages sent while a turn runs, not yet started by the runtime.
     pub queued: usize,
     pub overlay: Option<Overlay>,
-    /// The user asked to quit; the loop shuts the runtime down and exits.
-    pub quit_requested: bool,
     /// The runtime has stopped.
     pub runtime_gone: bool,
-    /// Ctrl+Z: hand the terminal back to the shell until `fg`.
-    pub suspend_requested: bool,
     pub spinner: usize,
     /// One-line hint shown in the status line until the next key.
     pub hint: Option<String>,
@@ -98,11 +96,11 @@ pub struct App {
     /// This session's stored user messages `(item id, text)`, oldest first (for `/fork`).
     pub user_items: Vec<(i64, String)>,
     /// Context window use `(used, window)` in tokens, when known.
-    pub context: Option<(u64, u64)>,
+    pub context: Option<(u64, u64, crate::protocol::WindowSource)>,
     /// The home directory, shown as `~` in the session pane.
     pub home: Option<String>,
-    /// Ops produced while handling runtime events (the loop sends them).
-    pub outbox: Vec<crate::protocol::Op>,
+    /// Everything leaving the UI (ops, quit, suspend, editor, copy), drained by the loop.
+    pub effects: super::effect::Effects,
     /// Every skill the runtime found (for the popup and the skills pane).
     pub skills: Vec<crate::protocol::SkillInfo>,
     pub skills_user_dir: String,
@@ -114,10 +112,12 @@ pub struct App {
     pub skills_pane: Option<super::skills_pane::SkillsPane>,
     /// The one-time "trust this project?" question.
     pub trust_request: Option<super::skill_ui::TrustRequest>,
-    /// A file to open in `$VISUAL` / `$EDITOR` (the loop suspends the screen for it).
-    pub edit_request: Option<String>,
-    /// Composer conventions (Ctrl+R search, Ctrl+G editing, quit arming, …): `input_state.rs`.
+    /// Composer conventions (Ctrl+R search, `@` completion, quit arming, …): `input_state.rs`.
     pub conv: super::input_state::InputState,
+    /// The memory pane (F4, `/memory`), when open.
+    pub memory_pane: Option<super::memory_pane::MemoryPane>,
+    /// Help overlay: first visible row.
+    pub help_scroll: u16,
 }
 
 impl App {
@@ -131,6 +131,7 @@ impl App {
             transcript: Transcript::default(),
             composer,
             provider: None,
+            tier: None,
             onboarding: None,
             session_id: None,
             turn: TurnState::Idle,
@@ -139,9 +140,7 @@ impl App {
             session_tokens_estimated: false,
             queued: 0,
             overlay: None,
-            quit_requested: false,
             runtime_gone: false,
-            suspend_requested: false,
             spinner: 0,
             hint: None,
             slash_selected: 0,
@@ -154,15 +153,16 @@ impl App {
             user_items: Vec::new(),
             context: None,
             home: None,
-            outbox: Vec::new(),
+            effects: super::effect::Effects::default(),
             skills: Vec::new(),
             skills_user_dir: String::new(),
             skills_loaded: false,
             restricted_skill: false,
             skills_pane: None,
             trust_request: None,
-            edit_request: None,
             conv: super::input_state::InputState::default(),
+            memory_pane: None,
+            help_scroll: 0,
         }
     }
 
@@ -221,12 +221,38 @@ impl App {
         }
     }
 
+    /// F1, `?`, `/help`: the help overlay, from its top.
+    pub fn open_help(&mut self) {
+        self.overlay = Some(Overlay::Help);
+        self.help_scroll = 0;
+    }
+
     /// Apply one runtime event to the state.
     pub fn on_event(&mut self, event: Event) {
         self.expire_quit_arming();
         match event {
-            Event::MemoryList(_) | Event::MemoryChanged(_) => {} // the memory pane (issue 11)
             Event::FileList(listing) => self.conv.paths.set_listing(listing),
+            Event::Queue(state) => self.on_queue(state),
+            Event::QueueWithdrawn(taken) => self.on_queue_withdrawn(taken),
+            Event::MemoryList(listing) => self.on_memory_list(listing),
+            Event::MemoryChanged(change) => self.on_memory_changed(change),
+            Event::TurnDiagnostics(_) => {} // shown on demand by /context
+            Event::ContextReport(report) => {
+                self.push_notice(NoticeLevel::Info, super::context_view::text(&report))
+            }
+            Event::ProviderHealth(h) => {
+                if h.discard_partial {
+                    // The next profile or tier starts the reply over.
+                    self.transcript.remove_streaming_reply(h.turn_id);
+                }
+                let level = match h.change {
+                    crate::protocol::HealthChange::CacheHit { .. }
+                    | crate::protocol::HealthChange::BreakerClosed => NoticeLevel::Info,
+                    _ => NoticeLevel::Warning,
+                };
+                self.push_notice(level, h.message);
+            }
+            Event::TierAnswered(answer) => self.tier = Some(answer),
             Event::SessionConfigured {
                 session_id,
                 provider,
@@ -395,6 +421,7 @@ impl App {
                 self.transcript.remove_streaming_reply(turn_id);
                 self.turn = TurnState::Idle;
                 self.conv.paths.invalidate();
+                self.conv.interrupt_sent = false;
                 // Requests of a finished turn can no longer be answered.
                 self.approvals.clear();
                 let tokens = usage.map(|u| u.total());
@@ -509,7 +536,12 @@ impl App {
             Event::ContextUsage {
                 used_tokens,
                 window_tokens,
-            } => self.context = Some((used_tokens, window_tokens)),
+                window_source,
+            } => self.context = Some((used_tokens, window_tokens, window_source)),
+            Event::ModelList(listing) => {
+                let text = super::model_list::describe(&listing);
+                self.push_notice(NoticeLevel::Info, text);
+            }
             Event::Compacted {
                 summary,
                 replaced_messages,
@@ -554,6 +586,7 @@ impl App {
             match &mut cell.kind {
                 CellKind::Tool(t) => t.expanded = self.tools_expanded,
                 CellKind::Compaction { expanded, .. } => *expanded = self.tools_expanded,
+                CellKind::Memory(m) => m.expanded = self.tools_expanded,
                 _ => continue,
             }
             cell.invalidate();

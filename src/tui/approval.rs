@@ -238,6 +238,20 @@ impl Approvals {
         }
     }
 
+    /// A paste while the overlay is open: into the one-line rule / reason editor when it is
+    /// open (line breaks become spaces), otherwise dropped — never an answer.
+    pub fn paste(&mut self, pasted: &str) {
+        if let Some((_, text)) = &mut self.editor {
+            let clean = crate::text::sanitize(pasted);
+            text.extend(
+                clean
+                    .chars()
+                    .map(|c| if c.is_whitespace() { ' ' } else { c }),
+            );
+            self.editor_error = None;
+        }
+    }
+
     fn answer(&mut self, id: u64, decision: ApprovalDecision) -> Option<(u64, ApprovalDecision)> {
         self.queue.pop_front();
         self.scroll = 0;

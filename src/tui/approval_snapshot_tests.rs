@@ -141,7 +141,7 @@ fn long_command_scrolls() {
         "{first}"
     );
     for _ in 0..60 {
-        super::input::handle_key(
+        super::layers::key(
             &mut app,
             ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Down),
         );
@@ -184,7 +184,7 @@ fn rule_editor() {
         command("cargo test --quiet"),
         "shell: cargo test*",
     );
-    super::input::handle_key(
+    super::layers::key(
         &mut app,
         ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Char('a')),
     );

@@ -29,6 +29,8 @@ pub enum CellKind {
         message: String,
     },
     Tool(super::tool_cell::ToolCell),
+    /// Memory changed: one line, the diff when expanded, undo state.
+    Memory(super::memory_cell::MemoryCell),
     /// Older turns were summarised for the model here; the summary shows when expanded.
     Compaction {
         headline: String,
@@ -121,6 +123,7 @@ impl Cell {
                 message_lines(head, message, width, theme.text)
             }
             CellKind::Tool(tool) => super::tool_cell::layout(tool, width, theme),
+            CellKind::Memory(m) => super::memory_cell::layout(m, width, theme),
             CellKind::Compaction {
                 headline,
                 summary,

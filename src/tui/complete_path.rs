@@ -3,6 +3,8 @@
 //! asked once when `@` is typed and again after each turn), ranked fuzzily. Tab or Enter puts
 //! the chosen path in; Esc hides the popup for that word. Pure state.
 
+use std::cell::RefCell;
+
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -19,6 +21,9 @@ const MAX_ROWS: usize = 8;
 #[derive(Default)]
 pub struct PathCompletion {
     listing: Option<FileListing>,
+    /// The last ranking: (word, indices into the listing). Focus (`layers::top`), keys and
+    /// drawing all ask for the items of the same word; the files are ranked once per word.
+    ranked: RefCell<Option<(String, Vec<usize>)>>,
     /// `ListFiles` was sent and its answer is still valid (reset after each turn).
     pub requested: bool,
     selected: usize,
@@ -46,6 +51,7 @@ pub fn at_word(text: &str) -> Option<&str> {
 impl PathCompletion {
     pub fn set_listing(&mut self, listing: FileListing) {
         self.listing = Some(listing);
+        self.ranked = RefCell::new(None);
         self.selected = 0;
     }
 
@@ -62,10 +68,20 @@ impl PathCompletion {
         if self.dismissed.as_deref() == Some(word) {
             return Vec::new();
         }
-        rank(word, &listing.files, Haystack::Paths, 50)
-            .into_iter()
-            .filter_map(|i| listing.files.get(i).map(String::as_str))
+        let mut ranked = self.ranked.borrow_mut();
+        if ranked.as_ref().is_none_or(|(w, _)| w != word) {
+            let hits = rank(word, &listing.files, Haystack::Paths, 50);
+            *ranked = Some((word.to_string(), hits));
+        }
+        let hits = ranked.as_ref().map_or(&[][..], |(_, h)| h.as_slice());
+        hits.iter()
+            .filter_map(|&i| listing.files.get(i).map(String::as_str))
             .collect()
+    }
+
+    /// The popup shows for this composer text.
+    pub fn is_open(&self, text: &str) -> bool {
+        !self.items(text).is_empty()
     }
 
     pub fn key(&mut self, key: KeyEvent, text: &str) -> PathAction {
@@ -145,7 +161,10 @@ impl PathCompletion {
                     .border_type(BorderType::Rounded)
                     .border_style(theme.border)
                     .title(Span::styled(
-                        format!(" files{more} · Tab / Enter attaches · Esc hides "),
+                        format!(
+                            " files{more} │ {} ",
+                            super::keymap::hint_line(super::keymap::PATH_COMPLETION)
+                        ),
                         theme.muted,
                     )),
             ),

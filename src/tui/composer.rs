@@ -166,8 +166,18 @@ impl Composer {
         self.textarea.cursor().0 + 1 >= self.textarea.lines().len()
     }
 
+    /// The stored prompts (oldest first), from the runtime. Prompts typed here that it does
+    /// not list yet stay, newest last: the first prompt may be sent before the runtime's
+    /// answer arrives.
     pub fn set_history(&mut self, history: Vec<String>) {
+        let stored: std::collections::HashSet<&str> = history.iter().map(String::as_str).collect();
+        let typed: Vec<String> = std::mem::take(&mut self.history)
+            .into_iter()
+            .filter(|p| !stored.contains(p.as_str()))
+            .collect();
+        drop(stored);
         self.history = history;
+        self.history.extend(typed);
         self.history_pos = None;
     }
 
@@ -271,6 +281,18 @@ mod tests {
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn a_prompt_sent_before_the_stored_history_arrives_is_kept() {
+        let mut c = composer();
+        c.set_text("typed first");
+        c.take_message();
+        c.set_history(vec!["older".into()]);
+        assert_eq!(c.history(), ["older", "typed first"]);
+        // Once the store lists it, it is not doubled.
+        c.set_history(vec!["older".into(), "typed first".into()]);
+        assert_eq!(c.history(), ["older", "typed first"]);
     }
 
     #[test]

@@ -127,7 +127,7 @@ impl ForkPicker {
         let mut list_h = inner.bottom().saturating_sub(y);
         if list_h >= 4 {
             let foot = legend(
-                &[("↑↓", "move"), ("Enter", "fork here"), ("Esc", "cancel")],
+                &super::keymap::legend(super::keymap::FORK),
                 theme,
                 inner.width,
                 1,

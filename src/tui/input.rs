@@ -1,10 +1,12 @@
 //! Keys and pastes → UI state changes and `Op`s for the runtime.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
-use super::app::{App, Overlay};
+use super::app::App;
 use super::composer::is_newline_key;
+use super::effect::Effect;
 use super::input_state;
+use super::keymap::{self, BaseAction};
 use super::quit_arm::QUIT_HINT;
 use super::slash::{self, Parsed};
 use crate::protocol::{ApprovalMode, ErrorKind, NoticeLevel, Op, SessionScope};
@@ -19,98 +21,29 @@ fn next_mode(mode: ApprovalMode) -> ApprovalMode {
     }
 }
 
-/// Handle one key press; returns what to send to the runtime.
-pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
-    if key.kind == KeyEventKind::Release {
-        return Vec::new();
-    }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let was_armed = app.conv.quit.take(app.clock.now());
-    let interrupting = app.hint.take().as_deref() == Some(super::app::INTERRUPTING);
-
-    if app.approvals.is_open() {
-        // Approvals take every key until answered (Ctrl+C answers "no, stop").
-        return match app.approvals.handle_key(key) {
-            Some((request_id, decision)) => vec![Op::ApprovalDecision {
-                request_id,
-                decision,
-            }],
-            None => Vec::new(),
-        };
-    }
-
-    if app.trust_request.is_some() {
-        return app.trust_key(key);
-    }
-    if app.fork_picker.is_some() {
-        return app.fork_picker_key(key);
-    }
-    if app.skills_pane.is_some() {
-        if key.code == KeyCode::Char('c') && ctrl {
-            app.skills_pane = None;
-            return Vec::new();
-        }
-        return app.skills_pane_key(key);
-    }
-    if app.sessions.is_some() {
-        return app.session_pane_key(key);
-    }
-
-    if app.overlay.is_some() {
-        // Any key closes the help; Ctrl+C still counts towards quitting.
-        app.overlay = None;
-        if !(ctrl && key.code == KeyCode::Char('c')) {
-            return Vec::new();
-        }
-    }
-
-    if let Some(ops) = input_state::convention_key(app, key) {
+/// A key for the base layer (composer + transcript); `layers::key` routes here when no
+/// overlay, pane or question is open. Returns what to send to the runtime.
+pub fn base_key(app: &mut App, key: KeyEvent, was_armed: bool) -> Vec<Op> {
+    if let Some(ops) = input_state::before_base_key(app, &key) {
         return ops;
     }
+    if let Some(action) = keymap::base_action(&key, app.composer.is_empty()) {
+        return base_action(app, action, was_armed);
+    }
     match key.code {
-        KeyCode::Char('c') if ctrl => return ctrl_c(app, was_armed, interrupting),
-        KeyCode::Char('z') if ctrl => {
-            app.suspend_requested = true;
-            return Vec::new();
-        }
-        KeyCode::Esc => return esc(app),
-        KeyCode::Char('o') if ctrl => {
-            app.toggle_tool_output();
-            return Vec::new();
-        }
-        KeyCode::BackTab => {
-            return vec![Op::SetMode {
-                mode: next_mode(app.mode),
-            }];
-        }
-        KeyCode::F(2) => return app.open_sessions(SessionScope::ThisDirectory, ""),
-        KeyCode::Char('s') if ctrl => return app.open_sessions(SessionScope::ThisDirectory, ""),
-        KeyCode::F(3) => return app.open_skills_pane(),
-        KeyCode::F(1) => {
-            app.overlay = Some(Overlay::Help);
-            return Vec::new();
-        }
-        KeyCode::Char('?')
+        // While the transcript is scrolled back, arrows scroll it (a wheel under alternate
+        // scroll arrives as arrows) instead of walking the prompt history.
+        KeyCode::Up | KeyCode::Down
             if app.composer.is_empty()
-                && key.modifiers.difference(KeyModifiers::SHIFT).is_empty() =>
+                && key.modifiers.is_empty()
+                && app.transcript.scroll != super::transcript::Scroll::Follow =>
         {
-            app.overlay = Some(Overlay::Help);
-            return Vec::new();
-        }
-        KeyCode::PageUp => {
-            app.transcript.page_up(&app.theme, &app.highlighter);
-            return Vec::new();
-        }
-        KeyCode::PageDown => {
-            app.transcript.page_down(&app.theme, &app.highlighter);
-            return Vec::new();
-        }
-        KeyCode::Home if ctrl || app.composer.is_empty() => {
-            app.transcript.home();
-            return Vec::new();
-        }
-        KeyCode::End if ctrl || app.composer.is_empty() => {
-            app.transcript.end();
+            let (theme, hl) = (&app.theme, &app.highlighter);
+            if key.code == KeyCode::Up {
+                app.transcript.scroll_up(1, theme, hl);
+            } else {
+                app.transcript.scroll_down(1, theme, hl);
+            }
             return Vec::new();
         }
         _ => {}
@@ -166,52 +99,72 @@ pub fn handle_key(app: &mut App, key: KeyEvent) -> Vec<Op> {
     if app.composer.text() != before {
         app.slash_dismissed = false;
         app.slash_selected = 0;
+        input_state::after_composer_change(app);
     }
     Vec::new()
 }
 
-/// Bracketed paste.
-pub fn handle_paste(app: &mut App, text: &str) {
-    if app.sessions.is_some() {
-        let ops = app.session_pane_paste(text);
-        app.outbox.extend(ops);
-        return;
-    }
-    if app.skills_pane.is_some() {
-        let ops = app.skills_pane_paste(text);
-        app.outbox.extend(ops);
-        return;
-    }
+/// A bracketed paste for the base layer: into the composer.
+pub fn base_paste(app: &mut App, text: &str) {
     app.conv.quit.disarm();
-    if input_state::convention_paste(app, text) {
-        return;
-    }
-    app.overlay = None;
     app.composer.paste(text);
     app.slash_dismissed = false;
+    input_state::after_composer_change(app);
 }
 
 pub fn popup_items(app: &App) -> Vec<slash::PopupItem> {
-    if app.slash_dismissed || app.composer.text().contains('\n') || input_state::popup_open(app) {
+    if app.slash_dismissed || app.composer.text().contains('\n') || app.conv.search.is_some() {
         return Vec::new();
     }
     slash::matches_with_skills(&app.composer.text(), &app.skills)
 }
 
-/// Ctrl+C: clear the composer; else interrupt a running turn (which does not arm quitting,
-/// unless the interrupt is already on its way); else arm quitting, and quit when armed.
-fn ctrl_c(app: &mut App, was_armed: bool, interrupting: bool) -> Vec<Op> {
+/// Run a key-table action of the base layer.
+fn base_action(app: &mut App, action: BaseAction, was_armed: bool) -> Vec<Op> {
+    if input_state::base_action(app, action) {
+        return Vec::new();
+    }
+    let (theme, hl) = (&app.theme, &app.highlighter);
+    match action {
+        BaseAction::ClearOrQuit => return ctrl_c(app, was_armed),
+        BaseAction::Stop => return esc(app),
+        BaseAction::Suspend => app.effects.push(Effect::Suspend),
+        BaseAction::ToggleToolOutput => app.toggle_tool_output(),
+        BaseAction::CycleMode => {
+            return vec![Op::SetMode {
+                mode: next_mode(app.mode),
+            }];
+        }
+        BaseAction::Sessions => return app.open_sessions(SessionScope::ThisDirectory, ""),
+        BaseAction::Skills => return app.open_skills_pane(),
+        BaseAction::Memory => return app.open_memory_pane(),
+        BaseAction::UndoMemory => return app.undo_memory_change(),
+        BaseAction::Help => app.open_help(),
+        BaseAction::PageUp => app.transcript.page_up(theme, hl),
+        BaseAction::PageDown => app.transcript.page_down(theme, hl),
+        BaseAction::Top => app.transcript.home(),
+        BaseAction::Bottom => app.transcript.end(),
+        BaseAction::Quit
+        | BaseAction::SearchPrompts
+        | BaseAction::EditPrompt
+        | BaseAction::EditChordPrefix => {} // input_state::base_action
+    }
+    Vec::new()
+}
+
+/// Ctrl+C: clear the composer; else quit when armed; else interrupt a running turn (once:
+/// that does not arm quitting); else arm quitting.
+fn ctrl_c(app: &mut App, was_armed: bool) -> Vec<Op> {
     if !app.composer.is_empty() {
         app.composer.clear();
         return Vec::new();
     }
     if was_armed {
-        app.quit_requested = true;
-        return vec![Op::Shutdown];
+        app.effects.push(Effect::Quit);
+        return Vec::new();
     }
-    if app.turn.running() && !interrupting {
-        app.hint = Some(super::app::INTERRUPTING.into());
-        return vec![Op::Interrupt];
+    if app.turn.running() && !app.conv.interrupt_sent {
+        return interrupt(app);
     }
     app.conv.quit.arm(app.clock.now());
     app.hint = Some(QUIT_HINT.into());
@@ -224,10 +177,15 @@ fn esc(app: &mut App) -> Vec<Op> {
         return Vec::new();
     }
     if app.turn.running() {
-        app.hint = Some(super::app::INTERRUPTING.into());
-        return vec![Op::Interrupt];
+        return interrupt(app);
     }
     Vec::new()
+}
+
+fn interrupt(app: &mut App) -> Vec<Op> {
+    app.conv.interrupt_sent = true;
+    app.hint = Some(super::app::INTERRUPTING.into());
+    vec![Op::Interrupt]
 }
 
 fn submit(app: &mut App) -> Vec<Op> {
@@ -286,7 +244,7 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
     app.slash_selected = 0;
     match cmd {
         Parsed::Help => {
-            app.overlay = Some(Overlay::Help);
+            app.open_help();
             Vec::new()
         }
         Parsed::New => vec![Op::NewSession],
@@ -322,11 +280,21 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
         }
         Parsed::Rename(title) => app.rename_current(title),
         Parsed::Compact => vec![Op::Compact],
+        Parsed::Context(draft) => vec![Op::ShowContext { draft }],
         Parsed::Skills => app.open_skills_pane(),
+        Parsed::Memory => app.open_memory_pane(),
+        Parsed::Init => app.init_agents_md(),
         Parsed::Export(format) => app.export_current(&format),
+        Parsed::Copy => {
+            match super::copy::copy_text(&app.transcript) {
+                Some(text) => app.effects.push(Effect::Copy(text)),
+                None => app.push_notice(NoticeLevel::Info, "nothing to copy yet: no reply"),
+            }
+            Vec::new()
+        }
         Parsed::Quit => {
-            app.quit_requested = true;
-            vec![Op::Shutdown]
+            app.effects.push(Effect::Quit);
+            Vec::new()
         }
         Parsed::Unknown(name) => {
             app.push_notice(
@@ -342,7 +310,9 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
 mod tests {
     use super::*;
     use crate::protocol::{Event, ProviderInfo, ProviderKind};
+    use crate::tui::app::Overlay;
     use crate::tui::theme::Theme;
+    use ratatui::crossterm::event::KeyModifiers;
 
     fn app() -> App {
         let mut app = App::new(Theme::dark());
@@ -362,11 +332,14 @@ mod tests {
     }
 
     fn press(app: &mut App, code: KeyCode) -> Vec<Op> {
-        handle_key(app, KeyEvent::new(code, KeyModifiers::NONE))
+        crate::tui::layers::key(app, KeyEvent::new(code, KeyModifiers::NONE));
+        app.effects.take_ops()
     }
 
-    fn ctrl(app: &mut App, c: char) -> Vec<Op> {
-        handle_key(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+    /// A Ctrl chord; the effects it queued.
+    fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+        crate::tui::layers::key(app, KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+        app.effects.drain()
     }
 
     fn type_text(app: &mut App, text: &str) {
@@ -396,7 +369,7 @@ mod tests {
         assert!(a.composer.is_empty());
         assert!(ctrl(&mut a, 'c').is_empty());
         assert!(a.conv.quit.is_armed(a.clock.now()));
-        assert_eq!(ctrl(&mut a, 'c'), vec![Op::Shutdown]);
+        assert_eq!(ctrl(&mut a, 'c'), vec![Effect::Quit]);
     }
 
     #[test]
@@ -428,7 +401,7 @@ mod tests {
     fn popup_tab_completes_and_esc_dismisses() {
         let mut a = app();
         type_text(&mut a, "/mo");
-        assert_eq!(popup_items(&a).len(), 2, "model and mode");
+        assert_eq!(popup_items(&a).len(), 3, "model, mode and memory");
         press(&mut a, KeyCode::Tab);
         assert_eq!(a.composer.text(), "/model ");
         assert!(popup_items(&a).is_empty());
@@ -475,124 +448,6 @@ mod tests {
         assert_eq!(a.overlay, None);
         type_text(&mut a, "why?");
         assert_eq!(a.composer.text(), "why?");
-    }
-
-    #[test]
-    fn ctrl_d_quits_only_on_an_empty_composer() {
-        let mut a = app();
-        type_text(&mut a, "ab");
-        assert!(ctrl(&mut a, 'd').is_empty());
-        assert!(!a.quit_requested);
-        a.composer.clear();
-        assert_eq!(ctrl(&mut a, 'd'), vec![Op::Shutdown]);
-        assert!(a.quit_requested);
-    }
-
-    #[test]
-    fn an_interrupting_ctrl_c_does_not_arm_quitting() {
-        let mut a = app();
-        a.on_event(Event::TurnStarted { turn_id: 1 });
-        assert_eq!(ctrl(&mut a, 'c'), vec![Op::Interrupt]);
-        assert!(!a.conv.quit.is_armed(a.clock.now()));
-        // The interrupt is on its way: a second Ctrl+C arms, a third quits.
-        assert!(ctrl(&mut a, 'c').is_empty());
-        assert!(a.conv.quit.is_armed(a.clock.now()));
-        assert_eq!(ctrl(&mut a, 'c'), vec![Op::Shutdown]);
-    }
-
-    #[test]
-    fn an_expired_arming_does_not_quit_and_its_hint_goes_at_the_next_event() {
-        let mut a = app();
-        let t0 = a.clock.now();
-        ctrl(&mut a, 'c');
-        assert_eq!(a.hint.as_deref(), Some(QUIT_HINT));
-        // Pretend the arming happened three seconds ago.
-        a.conv.quit.arm(t0 - std::time::Duration::from_secs(3));
-        a.on_event(Event::Notice {
-            level: NoticeLevel::Info,
-            message: "x".into(),
-        });
-        assert_eq!(a.hint, None);
-        assert!(
-            ctrl(&mut a, 'c').is_empty(),
-            "expired: arms again instead of quitting"
-        );
-        assert!(!a.quit_requested);
-    }
-
-    #[test]
-    fn exact_slash_name_wins_and_unknown_is_not_a_config_error() {
-        let mut a = app();
-        type_text(&mut a, "/mode");
-        assert!(
-            press(&mut a, KeyCode::Enter).is_empty(),
-            "/mode shows the mode"
-        );
-        let screen = format!("{:?}", a.transcript.cells.last().map(|c| &c.kind));
-        assert!(screen.contains("Modes: plan"), "{screen}");
-        type_text(&mut a, "/bogus");
-        press(&mut a, KeyCode::Enter);
-        let last = format!("{:?}", a.transcript.cells.last().map(|c| &c.kind));
-        assert!(
-            last.contains("unknown command /bogus — /help lists them"),
-            "{last}"
-        );
-        assert!(!last.contains("Config"), "{last}");
-    }
-
-    #[test]
-    fn mode_change_updates_status_without_a_transcript_line() {
-        let mut a = app();
-        let before = a.transcript.cells.len();
-        a.on_event(Event::ModeChanged {
-            mode: ApprovalMode::Yolo,
-        });
-        assert_eq!(a.mode, ApprovalMode::Yolo);
-        assert_eq!(a.transcript.cells.len(), before);
-    }
-
-    #[test]
-    fn bang_runs_a_shell_command_but_not_during_a_reply() {
-        let mut a = app();
-        type_text(&mut a, "!echo hi");
-        assert_eq!(
-            press(&mut a, KeyCode::Enter),
-            vec![Op::RunShell {
-                command: "echo hi".into()
-            }]
-        );
-        a.on_event(Event::TurnStarted { turn_id: 1 });
-        type_text(&mut a, "!ls");
-        assert!(press(&mut a, KeyCode::Enter).is_empty());
-        assert_eq!(a.composer.text(), "!ls", "kept for later");
-    }
-
-    #[test]
-    fn ctrl_r_searches_and_takes_keys_and_pastes() {
-        let mut a = app();
-        ctrl(&mut a, 'r');
-        assert!(a.conv.search.is_some());
-        handle_paste(&mut a, "earl");
-        assert!(a.composer.is_empty(), "the paste went to the search");
-        press(&mut a, KeyCode::Enter);
-        assert!(a.conv.search.is_none());
-        assert_eq!(a.composer.text(), "earlier");
-    }
-
-    #[test]
-    fn at_asks_for_files_once_and_tab_completes() {
-        let mut a = app();
-        type_text(&mut a, "see @");
-        assert_eq!(a.outbox, vec![Op::ListFiles]);
-        a.on_event(Event::FileList(crate::protocol::FileListing {
-            files: vec!["src/main.rs".into(), "README.md".into()],
-            truncated: false,
-        }));
-        type_text(&mut a, "read");
-        press(&mut a, KeyCode::Tab);
-        assert_eq!(a.composer.text(), "see @README.md ");
-        type_text(&mut a, "@");
-        assert_eq!(a.outbox.len(), 1, "asked once until the next turn");
     }
 
     #[test]

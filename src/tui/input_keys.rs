@@ -1,31 +1,9 @@
-//! The composer conventions' keys, as rows the help and hints can list, and whether the
-//! terminal reports Shift+Enter (so it is only advertised where it works).
-
-/// Keys this module's conventions add (key, what it does), for the help overlay.
-pub const CONVENTION_KEYS: &[(&str, &str)] = &[
-    (
-        "@path",
-        "attach a workspace file (Tab / Enter picks from the list)",
-    ),
-    (
-        "!command",
-        "run a shell command (gated); its output joins the conversation",
-    ),
-    ("Ctrl+D", "quit (on an empty composer)"),
-    (
-        "Ctrl+R",
-        "search earlier prompts (Enter puts one in the composer)",
-    ),
-    (
-        "Ctrl+G · Ctrl+X Ctrl+E",
-        "edit the prompt in $VISUAL / $EDITOR",
-    ),
-];
+//! Whether the terminal reports Shift+Enter, so it is only advertised where it works.
 
 /// The newline chords to advertise: Shift+Enter only where the terminal reports it.
 pub fn newline_keys(shift_enter: bool) -> &'static str {
     if shift_enter {
-        "Shift+Enter · Alt+Enter · Ctrl+J"
+        super::keymap::NEWLINE_KEYS
     } else {
         "Alt+Enter · Ctrl+J"
     }
@@ -33,7 +11,7 @@ pub fn newline_keys(shift_enter: bool) -> &'static str {
 
 /// Does this terminal report Shift+Enter apart from Enter? Terminals known to speak the kitty
 /// keyboard protocol (which pincer enables) say so in their environment; any other terminal is
-/// believed once a Shift+Enter has actually arrived (`App::saw_shift_enter`).
+/// believed once a Shift+Enter has actually arrived (`input_state::before_base_key`).
 pub fn terminal_reports_shift_enter(var: impl Fn(&str) -> Option<String>) -> bool {
     let set = |k: &str| var(k).is_some_and(|v| !v.is_empty());
     if set("KITTY_WINDOW_ID") || set("WEZTERM_PANE") || set("GHOSTTY_RESOURCES_DIR") {

@@ -10,16 +10,27 @@ pub mod cells;
 pub mod clock;
 pub mod complete_path;
 pub mod composer;
+pub mod context_view;
+mod copy;
 mod editor;
+pub mod effect;
+mod exit;
 pub mod fork_picker;
 mod fuzzy;
 pub mod input;
 mod input_keys;
 pub mod input_state;
+pub mod keymap;
+pub mod layers;
 pub mod markdown;
+pub mod memory_cell;
+pub mod memory_pane;
+pub mod memory_ui;
+mod model_list;
 pub mod panes;
 mod prompt_edit;
 pub mod prompt_search;
+pub mod queue_view;
 mod quit_arm;
 pub mod session_pane;
 pub mod skill_ui;
@@ -33,6 +44,8 @@ pub mod view;
 
 #[cfg(test)]
 mod approval_snapshot_tests;
+#[cfg(test)]
+mod memory_pane_snapshot_tests;
 #[cfg(test)]
 mod session_pane_snapshot_tests;
 #[cfg(test)]
@@ -52,6 +65,7 @@ use crate::protocol::{ErrorKind, Op, SessionScope};
 use crate::runtime;
 use crate::startup::{Launch, Startup};
 use app::App;
+use effect::Effect;
 use terminal::TerminalGuard;
 use theme::Theme;
 
@@ -107,9 +121,8 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
         } else {
             SessionScope::All
         };
-        for op in app.open_sessions(scope, &filter) {
-            let _ = rt.ops.send(op);
-        }
+        let ops = app.open_sessions(scope, &filter);
+        app.effects.ops(ops);
     }
     let result = event_loop(signals, &mut guard, &mut app, &mut rt).await;
 
@@ -123,6 +136,15 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
         rt.join.abort();
     }
     drop(guard);
+    // The conversation stays in the scrollback, and the way back is the last line.
+    let farewell = exit::farewell(&app.transcript, app.session_id.as_deref());
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out
+            .write_all(farewell.as_bytes())
+            .and_then(|()| out.flush());
+    }
     result
 }
 
@@ -157,9 +179,7 @@ async fn event_loop(
         tokio::select! {
             maybe = input.next() => match maybe {
                 Some(Ok(ev)) => {
-                    for op in on_terminal_event(app, ev) {
-                        let _ = rt.ops.send(op);
-                    }
+                    on_terminal_event(app, ev);
                     dirty = true;
                 }
                 Some(Err(e)) => return Err(e).context("reading the terminal failed"),
@@ -186,36 +206,47 @@ async fn event_loop(
             _ = sighup.recv() => return Ok(()),
             _ = sigint.recv() => return Ok(()),
         }
-        for op in app.outbox.drain(..) {
-            let _ = rt.ops.send(op);
+        // Handling an effect may queue more (the editor closing asks for fresh previews).
+        while !app.effects.is_empty() {
+            for effect in app.effects.drain() {
+                match effect {
+                    Effect::Op(op) => {
+                        let _ = rt.ops.send(op);
+                    }
+                    Effect::Quit => return Ok(()),
+                    Effect::Suspend => suspend(guard)?,
+                    effect @ (Effect::Edit(_) | Effect::EditAt(..)) => {
+                        let (path, line) = match effect {
+                            Effect::EditAt(path, line) => (path, Some(line)),
+                            Effect::Edit(path) => (path, None),
+                            _ => continue,
+                        };
+                        // The editor owns the terminal meanwhile: stop reading keys.
+                        drop(input);
+                        let outcome = edit(guard, &path, line);
+                        input = EventStream::new();
+                        if let Err(e) = outcome? {
+                            app.push_error(ErrorKind::Config, e);
+                        }
+                        app.after_editor();
+                    }
+                    Effect::EditPrompt(path) => {
+                        drop(input);
+                        let outcome = edit(guard, &path.display().to_string(), None);
+                        input = EventStream::new();
+                        if let Err(e) = outcome? {
+                            app.push_error(ErrorKind::Config, e);
+                        }
+                        app.after_prompt_edit(&path);
+                    }
+                    Effect::Copy(text) => copy(guard, app, &text),
+                }
+            }
+            dirty = true;
+            last_draw = Instant::now() - FRAME;
         }
-        if app.quit_requested || app.runtime_gone {
+        if app.runtime_gone {
             return Ok(());
-        }
-        if std::mem::take(&mut app.suspend_requested) {
-            suspend(guard)?;
-            dirty = true;
-            last_draw = Instant::now() - FRAME;
-        }
-        if let Some(path) = app.edit_request.take() {
-            // The editor owns the terminal meanwhile: stop reading keys, restore the screen.
-            drop(input);
-            guard.suspend();
-            let outcome = tokio::task::block_in_place(|| editor::open(&path));
-            guard
-                .resume()
-                .context("cannot take the terminal back after the editor")?;
-            input = EventStream::new();
-            if let Err(e) = outcome {
-                app.push_error(ErrorKind::Config, e);
-            }
-            app.after_editor();
-            app.after_prompt_edit();
-            for op in app.outbox.drain(..) {
-                let _ = rt.ops.send(op);
-            }
-            dirty = true;
-            last_draw = Instant::now() - FRAME;
         }
         if !running && app.turn.running() {
             spinner.reset();
@@ -225,6 +256,38 @@ async fn event_loop(
             last_draw = Instant::now();
             dirty = false;
         }
+    }
+}
+
+/// Open `path` in the user's editor with the screen restored meanwhile. A failing editor is
+/// shown in the transcript; only losing the terminal is an error.
+fn edit(
+    guard: &mut TerminalGuard,
+    path: &str,
+    line: Option<u32>,
+) -> anyhow::Result<Result<(), String>> {
+    guard.suspend();
+    let outcome = tokio::task::block_in_place(|| editor::open_at(path, line));
+    guard
+        .resume()
+        .context("cannot take the terminal back after the editor")?;
+    Ok(outcome)
+}
+
+/// Put `text` on the clipboard with OSC 52 and say so.
+fn copy(guard: &mut TerminalGuard, app: &mut App, text: &str) {
+    use std::io::Write;
+    let out = guard.terminal.backend_mut();
+    let written = out
+        .write_all(effect::osc52(text).as_bytes())
+        .and_then(|()| out.flush());
+    let lines = text.lines().count();
+    match written {
+        Ok(()) => app.hint = Some(format!("copied {lines} line(s) to the clipboard (OSC 52)")),
+        Err(e) => app.push_error(
+            ErrorKind::Config,
+            format!("could not write the clipboard sequence to the terminal: {e}"),
+        ),
     }
 }
 
@@ -251,13 +314,18 @@ fn debug_panic_hook() {
     }
 }
 
-fn on_terminal_event(app: &mut App, ev: TermEvent) -> Vec<Op> {
+/// Terminal input goes to the top layer (`layers.rs` decides which).
+fn on_terminal_event(app: &mut App, ev: TermEvent) {
     match ev {
-        TermEvent::Key(key) => input::handle_key(app, key),
-        TermEvent::Paste(text) => {
-            input::handle_paste(app, &text);
-            Vec::new()
+        TermEvent::Key(key) => {
+            layers::key(app, key);
         }
-        _ => Vec::new(), // resize: the next draw adapts
+        TermEvent::Paste(text) => {
+            layers::paste(app, &text);
+        }
+        TermEvent::Mouse(mouse) => {
+            layers::mouse(app, mouse);
+        }
+        _ => {} // resize, focus: the next draw adapts
     }
 }

@@ -81,7 +81,7 @@ impl App {
         if let Some(pane) = self.sessions.as_mut() {
             let action = pane.set_sessions(scope, sessions, current);
             let ops = self.pane_action(action);
-            self.outbox.extend(ops);
+            self.effects.ops(ops);
         }
     }
 
@@ -132,15 +132,18 @@ impl App {
     /// `/rename TITLE` for the current session.
     pub fn rename_current(&mut self, title: String) -> Vec<Op> {
         match (&self.session_id, title.trim()) {
+            (_, "") => {
+                self.push_notice(
+                    NoticeLevel::Info,
+                    "/rename needs the new title: /rename TITLE (or r in the session pane, F2)",
+                );
+                Vec::new()
+            }
             (None, _) => {
                 self.push_notice(
                     NoticeLevel::Info,
                     "nothing to rename: this session is not stored yet",
                 );
-                Vec::new()
-            }
-            (Some(_), "") => {
-                self.push_notice(NoticeLevel::Info, "give the new title: /rename TITLE");
                 Vec::new()
             }
             (Some(id), t) => {

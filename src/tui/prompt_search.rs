@@ -11,14 +11,6 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use super::fuzzy::{Haystack, rank};
 use super::theme::Theme;
 
-/// Keys of the search popup, for the help.
-pub const SEARCH_KEYS: &[(&str, &str)] = &[
-    ("type", "narrow the list (fuzzy)"),
-    ("Ctrl+R · Up / Down", "older / newer match"),
-    ("Enter · Tab", "put the prompt in the composer"),
-    ("Esc · Ctrl+C", "close, composer unchanged"),
-];
-
 /// Most matches listed.
 const MAX_HITS: usize = 200;
 
@@ -165,7 +157,10 @@ impl PromptSearch {
                     .border_type(BorderType::Rounded)
                     .border_style(theme.border)
                     .title(Span::styled(
-                        " earlier prompts · Enter picks · Ctrl+R older · Esc closes ",
+                        format!(
+                            " earlier prompts │ {} ",
+                            super::keymap::hint_line(&super::keymap::PROMPT_SEARCH[1..])
+                        ),
                         theme.muted,
                     )),
             ),

@@ -161,7 +161,7 @@ impl App {
             self.restricted_skill,
         );
         let ops = self.skills_action(action);
-        self.outbox.extend(ops);
+        self.effects.ops(ops);
     }
 
     pub fn on_skill_preview(&mut self, name: String, body: String) {
@@ -195,7 +195,7 @@ impl App {
                 Vec::new()
             }
             A::Edit { path } => {
-                self.edit_request = Some(path);
+                self.effects.push(super::effect::Effect::Edit(path));
                 Vec::new()
             }
             A::Create { name } => vec![Op::CreateSkill { name }],
@@ -211,16 +211,17 @@ impl App {
 
     /// The editor closed: the pane asks for fresh bodies (an edit may not change the list).
     pub fn after_editor(&mut self) {
+        self.refresh_memory_pane();
         if let Some(pane) = self.skills_pane.as_mut() {
             let action = pane.forget_previews();
             let ops = self.skills_action(action);
-            self.outbox.extend(ops);
+            self.effects.ops(ops);
         }
     }
 
     /// `Event::SkillCreated`: open the new SKILL.md in the editor.
     pub fn on_skill_created(&mut self, name: String, path: String) {
         self.push_notice(NoticeLevel::Info, format!("created skill {name}: {path}"));
-        self.edit_request = Some(path);
+        self.effects.push(super::effect::Effect::Edit(path));
     }
 }

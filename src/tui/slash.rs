@@ -46,6 +46,16 @@ pub const COMMANDS: &[SlashCommand] = &[
         help: "skills: status, preview, edit, create (F3)",
     },
     SlashCommand {
+        name: "memory",
+        args: "",
+        help: "memory: search, edit, forget, pin (F4)",
+    },
+    SlashCommand {
+        name: "init",
+        args: "",
+        help: "ask the model to write or improve AGENTS.md",
+    },
+    SlashCommand {
         name: "fork",
         args: "",
         help: "branch from one of your messages",
@@ -61,9 +71,19 @@ pub const COMMANDS: &[SlashCommand] = &[
         help: "summarise older turns for the model now",
     },
     SlashCommand {
+        name: "context",
+        args: "[MESSAGE]",
+        help: "what the last and next request contain, and why",
+    },
+    SlashCommand {
         name: "export",
         args: "[md|jsonl]",
         help: "write this session to a file",
+    },
+    SlashCommand {
+        name: "copy",
+        args: "",
+        help: "copy the last code block (or reply) to the clipboard",
     },
     SlashCommand {
         name: "quit",
@@ -80,10 +100,14 @@ pub enum Parsed {
     Mode(String),
     Sessions,
     Skills,
+    Memory,
+    Init,
     Fork,
     Rename(String),
     Compact,
+    Context(String),
     Export(String),
+    Copy,
     Quit,
     Unknown(String),
 }
@@ -106,9 +130,13 @@ pub fn parse(text: &str) -> Option<Parsed> {
         "sessions" | "resume" => Parsed::Sessions,
         "fork" => Parsed::Fork,
         "skills" => Parsed::Skills,
+        "memory" => Parsed::Memory,
+        "init" => Parsed::Init,
         "rename" => Parsed::Rename(args.to_string()),
         "compact" => Parsed::Compact,
+        "context" => Parsed::Context(args.to_string()),
         "export" => Parsed::Export(args.to_string()),
+        "copy" => Parsed::Copy,
         "quit" | "exit" | "q" => Parsed::Quit,
         other => Parsed::Unknown(other.to_string()),
     })
@@ -276,11 +304,14 @@ mod tests {
         assert_eq!(
             names("/"),
             vec![
-                "help", "new", "model", "mode", "sessions", "skills", "fork", "rename", "compact",
-                "export", "quit"
+                "help", "new", "model", "mode", "sessions", "skills", "memory", "init", "fork",
+                "rename", "compact", "context", "export", "copy", "quit"
             ]
         );
-        assert_eq!(names("/m"), vec!["model", "mode", "rename", "compact"]);
+        assert_eq!(
+            names("/m"),
+            vec!["model", "mode", "memory", "rename", "compact"]
+        );
         assert_eq!(names("/se"), vec!["sessions"]);
         assert!(names("/model x").is_empty());
         assert!(names("hi").is_empty());

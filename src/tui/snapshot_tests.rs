@@ -4,7 +4,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::app::{App, Overlay};
-use super::input::handle_key;
+use super::layers::key as handle_key;
 use super::theme::Theme;
 use super::view;
 use crate::protocol::{
@@ -132,10 +132,80 @@ fn slash_popup() {
 }
 
 #[test]
-fn help_overlay() {
+fn help_120x40() {
     let mut app = configured();
-    app.overlay = Some(Overlay::Help);
-    insta::assert_snapshot!(draw(&mut app, 100, 20));
+    app.open_help();
+    insta::assert_snapshot!(draw(&mut app, 120, 40));
+}
+
+#[test]
+fn help_80x24() {
+    let mut app = configured();
+    app.open_help();
+    insta::assert_snapshot!(draw(&mut app, 80, 24));
+}
+
+#[test]
+fn help_40x15() {
+    let mut app = configured();
+    app.open_help();
+    insta::assert_snapshot!(draw(&mut app, 40, 15));
+}
+
+/// Shift+Enter is listed only where the terminal reports it.
+#[test]
+fn help_advertises_shift_enter_only_when_reported() {
+    let theme = Theme::dark();
+    let text = |shift_enter| {
+        super::view::help_lines(&theme, 78, shift_enter)
+            .iter()
+            .flat_map(|l| l.spans.iter().map(|s| s.content.to_string()))
+            .collect::<String>()
+    };
+    assert!(text(true).contains("Shift+Enter · Alt+Enter · Ctrl+J"));
+    assert!(!text(false).contains("Shift+Enter"));
+    assert!(text(false).contains("Alt+Enter · Ctrl+J"));
+}
+
+/// The help lists every pane and key, every row fits its box, and scrolling reaches the end.
+#[test]
+fn help_lists_everything_fits_and_scrolls_at_80x24() {
+    use unicode_width::UnicodeWidthStr;
+    let theme = Theme::dark();
+    let lines = super::view::help_lines(&theme, 78, true);
+    let rows: Vec<String> = lines
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    for row in &rows {
+        assert!(row.width() <= 78, "row wider than the box: {row:?}");
+    }
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let all = squash(&rows.join(" "));
+    for (title, keys) in super::keymap::help_sections() {
+        assert!(all.contains(title), "{title} missing");
+        for k in keys {
+            assert!(all.contains(&squash(k.keys)), "{} missing", k.keys);
+            assert!(all.contains(&squash(k.long)), "{} missing", k.long);
+        }
+    }
+    let mut app = configured();
+    app.open_help();
+    for _ in 0..rows.len() {
+        handle_key(&mut app, KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    }
+    let end = draw(&mut app, 80, 24);
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Help),
+        "scrolling keeps the help open"
+    );
+    assert!(end.contains("printed to the scrollback"), "{end}");
+    handle_key(
+        &mut app,
+        KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE),
+    );
+    assert_eq!(app.overlay, None);
 }
 
 #[test]
@@ -196,6 +266,7 @@ fn compacted() -> App {
     app.on_event(Event::ContextUsage {
         used_tokens: 3_100,
         window_tokens: 32_768,
+        window_source: crate::protocol::WindowSource::Server,
     });
     app
 }

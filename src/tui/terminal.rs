@@ -15,6 +15,27 @@ use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 
+/// Mouse reporting for the wheel: button events (1000) in SGR encoding (1006), no motion
+/// reports (1002/1003 would wake the process on every mouse move). Terminals then send the
+/// wheel as `CSI < 64;x;y M` / `CSI < 65;x;y M` — xterm, VTE, kitty, iTerm2, Windows Terminal,
+/// and tmux with or without `mouse on` (tmux forwards the pane's mouse mode). Selecting text
+/// natively: Shift+drag (Option+drag in iTerm2).
+pub struct EnableWheelReports;
+
+impl ratatui::crossterm::Command for EnableWheelReports {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1000h\x1b[?1006h")
+    }
+}
+
+pub struct DisableWheelReports;
+
+impl ratatui::crossterm::Command for DisableWheelReports {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1006l\x1b[?1000l")
+    }
+}
+
 pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
 
 /// Restores the terminal when dropped.
@@ -32,6 +53,7 @@ impl TerminalGuard {
             out,
             EnterAlternateScreen,
             EnableBracketedPaste,
+            EnableWheelReports,
             PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
         );
         if let Err(e) = setup {
@@ -63,6 +85,7 @@ impl TerminalGuard {
             std::io::stdout(),
             EnterAlternateScreen,
             EnableBracketedPaste,
+            EnableWheelReports,
             PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
         )?;
         // A fresh Terminal on a cleared screen redraws everything on the next frame. Not
@@ -92,6 +115,7 @@ pub fn restore() {
     let _ = execute!(
         out,
         PopKeyboardEnhancementFlags,
+        DisableWheelReports,
         DisableBracketedPaste,
         LeaveAlternateScreen,
         Show

@@ -9,22 +9,34 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
-use super::app::{App, Overlay, TurnState, display_model};
+use super::app::{App, TurnState, display_model};
 use super::input::popup_items;
+use super::keymap;
+use super::layers::{self, Layer};
 use super::slash;
 use super::theme::Theme;
 use crate::protocol::OnboardingReport;
+use unicode_width::UnicodeWidthStr;
 
 const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 pub fn render(app: &mut App, frame: &mut Frame) {
+    render_layers(app, frame);
+}
+
+/// Draw the base, then every open layer bottom to top; returns the layer drawn last (the one
+/// `layers::top` gives focus to).
+pub fn render_layers(app: &mut App, frame: &mut Frame) -> Layer {
     let area = frame.area();
     let composer_height = app
         .composer
         .height(area.width)
         .min(area.height.saturating_sub(2).max(3));
-    let [main, composer, status] = Layout::vertical([
+    let queue_height =
+        super::queue_view::height(app).min(area.height.saturating_sub(composer_height + 2));
+    let [main, queue, composer, status] = Layout::vertical([
         Constraint::Min(1),
+        Constraint::Length(queue_height),
         Constraint::Length(composer_height),
         Constraint::Length(1),
     ])
@@ -57,6 +69,7 @@ pub fn render(app: &mut App, frame: &mut Frame) {
     let (theme, hl) = (&app.theme, &app.highlighter);
     app.transcript.render(frame, transcript_area, theme, hl);
 
+    super::queue_view::render(app, frame, queue);
     app.composer.render(frame, composer);
     let items = popup_items(app);
     slash::render_popup(
@@ -66,26 +79,59 @@ pub fn render(app: &mut App, frame: &mut Frame) {
         app.slash_selected.min(items.len().saturating_sub(1)),
         &app.theme,
     );
-    super::input_state::render_popups(app, frame, composer);
     render_status(app, frame, status);
-    if let Some(pane) = &app.sessions {
-        let now_ms = app.clock.wall_ms();
-        pane.render(area, frame.buffer_mut(), &app.theme, now_ms);
+    draw_layers(app, frame, [area, main, composer])
+}
+
+/// Draw the open layers above the base, bottom to top (`layers::open_layers`); returns the
+/// layer drawn last, which is the one that has focus.
+/// `areas`: the whole screen, the transcript's area, the composer's.
+pub fn draw_layers(app: &mut App, frame: &mut Frame, areas: [Rect; 3]) -> Layer {
+    let open = layers::open_layers(app);
+    for layer in &open {
+        draw_layer(app, *layer, frame, areas);
     }
-    if let Some(pane) = &app.skills_pane {
-        pane.render(area, frame.buffer_mut(), &app.theme);
-    }
-    if let Some(picker) = &app.fork_picker {
-        picker.render(main, frame.buffer_mut(), &app.theme);
-    }
-    if let Some(req) = &app.trust_request {
-        super::skill_ui::render_trust(req, main, frame.buffer_mut(), &app.theme);
-    }
-    if app.approvals.is_open() {
-        let (theme, hl) = (&app.theme, &app.highlighter);
-        app.approvals.render(frame, main, theme, hl);
-    } else if app.overlay == Some(Overlay::Help) {
-        render_help(&app.theme, app.conv.shift_enter, frame, main);
+    open.last().copied().unwrap_or(Layer::Base)
+}
+
+fn draw_layer(app: &mut App, layer: Layer, frame: &mut Frame, areas: [Rect; 3]) {
+    let [area, main, composer] = areas;
+    match layer {
+        Layer::Base => {} // drawn by `render` (it sizes the composer and status line)
+        Layer::PathCompletion => super::input_state::render_paths(app, frame, composer),
+        Layer::PromptSearch => super::input_state::render_search(app, frame, composer),
+        Layer::Help => render_help(app, frame, area),
+        Layer::Sessions => {
+            if let Some(pane) = &app.sessions {
+                let now_ms = app.clock.wall_ms();
+                pane.render(area, frame.buffer_mut(), &app.theme, now_ms);
+            }
+        }
+        Layer::Skills => {
+            if let Some(pane) = &app.skills_pane {
+                pane.render(area, frame.buffer_mut(), &app.theme);
+            }
+        }
+        Layer::Memory => {
+            if let Some(pane) = &app.memory_pane {
+                let now_ms = app.clock.wall_ms();
+                pane.render(area, frame.buffer_mut(), &app.theme, now_ms);
+            }
+        }
+        Layer::ForkPicker => {
+            if let Some(picker) = &app.fork_picker {
+                picker.render(main, frame.buffer_mut(), &app.theme);
+            }
+        }
+        Layer::Trust => {
+            if let Some(req) = &app.trust_request {
+                super::skill_ui::render_trust(req, main, frame.buffer_mut(), &app.theme);
+            }
+        }
+        Layer::Approval => {
+            let (theme, hl) = (&app.theme, &app.highlighter);
+            app.approvals.render(frame, main, theme, hl);
+        }
     }
 }
 
@@ -228,6 +274,11 @@ pub fn status_spans(
         },
         t.status.add_modifier(Modifier::BOLD),
     )];
+    if let Some(a) = &app.tier {
+        let escalated = if a.escalated { ", escalated" } else { "" };
+        let answered = format!(" {} tier: {}{escalated} ·", a.tier.as_str(), a.profile);
+        left.push(Span::styled(answered, t.muted));
+    }
     let mode_style = match app.mode {
         crate::protocol::ApprovalMode::Yolo => t.error,
         crate::protocol::ApprovalMode::AutoEdit => t.warning,
@@ -260,6 +311,10 @@ pub fn status_spans(
         }
     };
     left.push(state);
+    // On the left, so it shows at any width: new output is arriving below.
+    if !matches!(app.transcript.scroll, super::transcript::Scroll::Follow) {
+        left.push(Span::styled(" · scrolled · End", t.accent));
+    }
     if let Some(hint) = &app.hint {
         left.push(Span::styled(format!("  {hint}"), t.warning));
     }
@@ -269,9 +324,6 @@ pub fn status_spans(
         let mut parts = Vec::new();
         if app.queued > 0 {
             parts.push(format!("{} queued", app.queued));
-        }
-        if !matches!(app.transcript.scroll, super::transcript::Scroll::Follow) {
-            parts.push("scrolled · End".to_string());
         }
         if let Some(last) = app.last_turn {
             let approx = if last.estimated { "~" } else { "" };
@@ -284,10 +336,10 @@ pub fn status_spans(
                 None => format!("last {}", seconds(last.duration)),
             });
         }
-        if let Some((used, window)) = app.context
+        if let Some((used, window, source)) = app.context
             && window > 0
         {
-            parts.push(format!("ctx {}%", (used * 100 / window).min(999)));
+            parts.push(super::model_list::context_label(used, window, source));
         }
         if app.session_tokens > 0 {
             let approx = if app.session_tokens_estimated {
@@ -322,69 +374,98 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(right)), r);
 }
 
-pub const HELP_KEYS: &[(&str, &str)] = &[
-    ("Enter", "send the message"),
-    ("Up / Down", "earlier messages (on the first / last line)"),
-    ("Esc", "stop the reply · close the popup"),
-    ("Ctrl+C", "clear the composer · twice: quit"),
-    ("Ctrl+Z", "suspend to the shell (fg to come back)"),
-    ("PgUp / PgDn", "scroll the transcript"),
-    (
-        "Home / End",
-        "top / bottom (Ctrl+Home / Ctrl+End while typing)",
-    ),
-    ("Shift+Tab", "cycle mode: plan → ask → auto-edit → yolo"),
-    ("Ctrl+O", "show / fold the full output of tool calls"),
-    (
-        "F2 · Ctrl+S",
-        "sessions: search, resume, fork, rename, export",
-    ),
-    (
-        "y · s · a · n · Esc",
-        "approve: once · session · always · deny · stop",
-    ),
-    ("? · F1", "this help"),
-    (
-        "/",
-        "commands: /sessions /fork /compact /new /model /mode …",
-    ),
-    ("//text", "send text that starts with /"),
+/// The help overlay's rows for an inner width of `width` columns, built from the key tables
+/// (`keymap.rs`). Every row fits: a long key label gets a row of its own, a long description
+/// wraps under its column.
+pub fn help_lines(t: &Theme, width: u16, shift_enter: bool) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(8));
+    let key_col = if width >= 60 { 24 } else { 12 };
+    let desc_w = width.saturating_sub(key_col + 2).max(4);
+    let mut lines = Vec::new();
+    for (title, keys) in keymap::help_sections() {
+        if !lines.is_empty() {
+            lines.push(Line::default());
+        }
+        lines.push(Line::from(Span::styled(format!(" {title}"), t.heading)));
+        for key in keys {
+            let shown = match key.keys {
+                keymap::NEWLINE_KEYS => super::input_keys::newline_keys(shift_enter),
+                keys => keys,
+            };
+            let label = format!(" {shown}");
+            let mut first = if label.width() > key_col {
+                lines.push(Line::from(Span::styled(label, t.accent)));
+                None
+            } else {
+                Some(label)
+            };
+            let wrapped =
+                super::markdown::wrap_spans(vec![Span::styled(key.long, t.text)], desc_w as u16);
+            for row in wrapped {
+                let lead = first.take().unwrap_or_default();
+                let pad = key_col + 1 - lead.width();
+                let mut spans = vec![Span::styled(lead, t.accent), Span::raw(" ".repeat(pad))];
+                spans.extend(row.spans);
+                lines.push(Line::from(spans));
+            }
+        }
+    }
+    lines.push(Line::default());
+    for note in HELP_NOTES {
+        let wrapped = super::markdown::wrap_spans(
+            vec![Span::styled(*note, t.muted)],
+            width.saturating_sub(1) as u16,
+        );
+        for row in wrapped {
+            let mut spans = vec![Span::raw(" ")];
+            spans.extend(row.spans);
+            lines.push(Line::from(spans));
+        }
+    }
+    lines
+}
+
+/// How scrolling and copying work, at the end of the help.
+const HELP_NOTES: &[&str] = &[
+    "The wheel scrolls the transcript (mouse reporting is on).",
+    "Select text with Shift+drag (Option+drag in iTerm2).",
+    "/copy puts the last code block on the clipboard (OSC 52).",
+    "On exit the conversation is printed to the scrollback.",
 ];
 
-fn render_help(t: &Theme, shift_enter: bool, frame: &mut Frame, area: Rect) {
-    let newline = [(super::input_keys::newline_keys(shift_enter), "new line")];
-    let mut lines: Vec<Line> = HELP_KEYS[..1]
-        .iter()
-        .chain(&newline)
-        .chain(&HELP_KEYS[1..])
-        .chain(super::input_keys::CONVENTION_KEYS)
-        .map(|(k, v)| {
-            Line::from(vec![
-                Span::styled(format!(" {k:<34}"), t.accent),
-                Span::styled(*v, t.text),
-            ])
-        })
-        .collect();
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
-        " Mouse capture is off: select and copy text as usual.",
-        t.muted,
-    )));
+fn render_help(app: &mut App, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let width = area.width.min(90);
-    let height = (lines.len() as u16 + 2).min(area.height);
+    let lines = help_lines(t, width.saturating_sub(2), app.conv.shift_enter);
+    let rows = lines.len() as u16;
+    let height = (rows + 2).min(area.height);
+    let visible = height.saturating_sub(2);
+    let max_scroll = rows.saturating_sub(visible);
+    app.help_scroll = app.help_scroll.min(max_scroll);
+    let scroll = app.help_scroll;
     let popup = Rect::new(
         area.x + (area.width - width) / 2,
         area.y + (area.height - height) / 2,
         width,
         height,
     );
+    let title = if max_scroll > 0 && width >= 60 {
+        format!(
+            " Keys {}/{rows} · ↑↓ scroll · other keys close ",
+            scroll + visible
+        )
+    } else if max_scroll > 0 {
+        format!(" Keys {}/{rows} · ↑↓ ", scroll + visible)
+    } else {
+        " Keys · any key closes ".to_string()
+    };
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Paragraph::new(lines).scroll((scroll, 0)).block(
             Block::bordered()
                 .border_type(BorderType::Rounded)
                 .border_style(t.border)
-                .title(Span::styled(" Keys · any key closes ", t.heading)),
+                .title(Span::styled(title, t.heading)),
         ),
         popup,
     );

@@ -8,9 +8,13 @@
 //! runtime if the test blocks its own thread); [`MockServer::start_blocking`] runs on a private
 //! thread with its own current-thread runtime. Dropping the server stops it in both cases.
 // Both pty.rs and mock_server.rs include it: benches and examples load either alone.
+#[path = "mock_embeddings.rs"]
+pub mod embeddings;
 #[allow(clippy::duplicate_mod)]
 #[path = "patience.rs"]
 mod patience;
+
+pub use embeddings::EmbeddingsMode;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -91,6 +95,10 @@ impl RecordedRequest {
 struct State {
     script: VecDeque<Reply>,
     requests: Vec<RecordedRequest>,
+    /// `/v1/embeddings` is answered apart from the script: queued modes first, then the default.
+    embed_modes: VecDeque<EmbeddingsMode>,
+    embed_default: EmbeddingsMode,
+    embed_requests: Vec<RecordedRequest>,
 }
 
 struct Shared {
@@ -108,6 +116,9 @@ impl Shared {
             state: Mutex::new(State {
                 script: script.into(),
                 requests: Vec::new(),
+                embed_modes: VecDeque::new(),
+                embed_default: EmbeddingsMode::default(),
+                embed_requests: Vec::new(),
             }),
             count: watch::Sender::new(0),
             abandoned: watch::Sender::new(0),
@@ -250,6 +261,35 @@ impl MockServer {
         true
     }
 
+    /// How every later `/v1/embeddings` request is answered (default: 64-dim vectors).
+    pub fn set_embeddings(&self, mode: EmbeddingsMode) {
+        let mut st = self.shared.lock();
+        st.embed_modes.clear();
+        st.embed_default = mode;
+    }
+
+    /// Answer the next `/v1/embeddings` requests with these modes, then the default again.
+    pub fn queue_embeddings(&self, modes: Vec<EmbeddingsMode>) {
+        self.shared.lock().embed_modes.extend(modes);
+    }
+
+    /// `/v1/embeddings` requests received so far (not part of [`requests`](Self::requests)).
+    pub fn embedding_requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().embed_requests.clone()
+    }
+
+    /// Wait (polling every 5 ms, up to `timeout`) for at least `n` `/v1/embeddings` requests.
+    pub async fn wait_for_embedding_requests(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + patience::patience(timeout);
+        while self.shared.lock().embed_requests.len() < n {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
     /// Append a reply to the script while running.
     pub fn push(&self, reply: Reply) {
         self.shared.lock().script.push_back(reply);
@@ -297,6 +337,14 @@ async fn handle_conn(stream: TcpStream, shared: Arc<Shared>) {
     let Ok(req) = read_request(&mut conn).await else {
         return;
     };
+    if req
+        .path
+        .split('?')
+        .next()
+        .is_some_and(|p| p.ends_with("/embeddings"))
+    {
+        return answer_embeddings(conn.stream, req, &shared).await;
+    }
     let (method, path) = (req.method.clone(), req.path.clone());
     let (reply, index) = shared.record(req);
     let reply = reply.unwrap_or_else(|| Reply::Status {
@@ -337,6 +385,33 @@ async fn handle_conn(stream: TcpStream, shared: Arc<Shared>) {
                 shared.abandoned.send_modify(|n| *n += 1);
             }
         }
+    }
+}
+
+async fn answer_embeddings(mut stream: TcpStream, req: RecordedRequest, shared: &Shared) {
+    let mode = {
+        let mut st = shared.lock();
+        let mode = st.embed_modes.pop_front();
+        st.embed_requests.push(req.clone());
+        mode.unwrap_or_else(|| st.embed_default.clone())
+    };
+    let Some((status, body, delay)) = embeddings::answer(&mode, &req.body) else {
+        let _ = stream.shutdown().await;
+        return;
+    };
+    tokio::time::sleep(delay).await;
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+         connection: close\r\n\r\n",
+        reason(status),
+        body.len()
+    );
+    if stream
+        .write_all(format!("{head}{body}").as_bytes())
+        .await
+        .is_ok()
+    {
+        let _ = stream.shutdown().await;
     }
 }
 

@@ -194,8 +194,31 @@ pub fn write_mock_config(home: &Path, base_url: &str, extra: &str) {
     std::fs::write(
         dir.join("config.toml"),
         format!(
-            "default_provider = \"mock\"\n{extra}\n[providers.mock]\nkind = \"openai\"\nbase_url = \"{base_url}/v1\"\nmodel = \"mock-model\"\n\n[network]\nretry_base_delay_ms = 10\nstream_idle_timeout_ms = 60000\n"
+            "default_provider = \"mock\"\n{extra}\n[providers.mock]\nkind = \"openai\"\nbase_url = \"{base_url}/v1\"\nmodel = \"mock-model\"\n# A configured window: pincer does not ask the (scripted) server for it.\ncontext_window = 32768\n\n[network]\nretry_base_delay_ms = 10\nstream_idle_timeout_ms = 60000\n"
         ),
     )
     .unwrap();
+}
+
+/// Whether everything full-screen mode turned on was turned off again after the last time it
+/// was entered: alternate screen left, cursor shown, bracketed paste and mouse reports off.
+pub fn restored(raw: &[u8]) -> bool {
+    let find_last = |seq: &[u8]| raw.windows(seq.len()).rposition(|w| w == seq);
+    let entered = find_last(b"\x1b[?1049h").unwrap_or(0);
+    let after = &raw[entered..];
+    let has = |seq: &[u8]| after.windows(seq.len()).any(|w| w == seq);
+    has(b"\x1b[?1049l")
+        && has(b"\x1b[?25h")
+        && has(b"\x1b[?2004l")
+        && has(b"\x1b[?1000l")
+        && has(b"\x1b[?1006l")
+}
+
+/// What the program printed after it last left the alternate screen (its farewell).
+pub fn after_full_screen(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    match text.rfind("\x1b[?1049l") {
+        Some(i) => text[i..].to_string(),
+        None => String::new(),
+    }
 }

@@ -2,6 +2,7 @@
 //! selected session (right side when wide, else below) and the legend. Never panics on tiny
 //! areas: parts that do not fit are left out (legend, then preview, then columns).
 
+use crate::tui::keymap;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -100,19 +101,6 @@ pub(crate) fn legend(
     }
     lines
 }
-
-const BROWSE_KEYS: &[(&str, &str)] = &[
-    ("↑↓", "move"),
-    ("Enter", "resume"),
-    ("Tab", "this dir/all"),
-    ("^R", "rename"),
-    ("^F", "fork"),
-    ("^A", "archive"),
-    ("^D", "delete"),
-    ("^E", "export md"),
-    ("^J", "export jsonl"),
-    ("Esc", "close"),
-];
 
 /// Which columns fit next to the title.
 struct Columns {
@@ -246,7 +234,7 @@ impl SessionPane {
                     spans.push(Span::styled(format!("{n}   "), t.error));
                 }
                 spans.extend(
-                    legend(&[("Enter", "save"), ("Esc", "cancel")], t, width, 1)
+                    legend(&keymap::legend(keymap::RENAME), t, width, 1)
                         .into_iter()
                         .flat_map(|l| l.spans),
                 );
@@ -269,7 +257,7 @@ impl SessionPane {
                     Span::styled("n", t.accent.add_modifier(Modifier::BOLD)),
                 ])]
             }
-            Mode::Browse => legend(BROWSE_KEYS, t, width, max_lines),
+            Mode::Browse => legend(&keymap::legend(keymap::SESSIONS), t, width, max_lines),
         }
     }
 

@@ -3,6 +3,7 @@
 //! wide, else below) and the legend. Never panics on tiny areas: parts that do not fit are
 //! left out (legend, then detail, then columns).
 
+use crate::tui::keymap;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -19,17 +20,6 @@ use crate::tui::theme::Theme;
 
 /// From this frame width on the detail sits right of the list.
 const RIGHT_DETAIL_MIN: u16 = 110;
-
-const BROWSE_KEYS: &[(&str, &str)] = &[
-    ("↑↓", "move"),
-    ("Enter", "use"),
-    ("e", "edit"),
-    ("n", "new"),
-    ("r", "reload"),
-    ("/", "filter"),
-    ("Esc", "close"),
-];
-const NAME_KEYS: &[(&str, &str)] = &[("Enter", "create"), ("Esc", "cancel")];
 
 impl SkillsPane {
     /// Draw over `frame_area`.
@@ -170,10 +160,10 @@ impl SkillsPane {
 
     /// The notice (if any) on its own line, then the keys.
     fn footer(&self, t: &Theme, width: u16, max_lines: usize) -> Vec<Line<'static>> {
-        let keys = match self.mode {
-            SkillsMode::Browse => BROWSE_KEYS,
-            SkillsMode::NewName { .. } => NAME_KEYS,
-        };
+        let keys = keymap::legend(match self.mode {
+            SkillsMode::Browse => keymap::SKILLS,
+            SkillsMode::NewName { .. } => keymap::SKILL_NAME,
+        });
         let mut lines = Vec::new();
         if let Some(n) = &self.notice {
             let style = if n.error { t.error } else { t.muted };
@@ -182,7 +172,7 @@ impl SkillsPane {
                 style,
             )));
         }
-        lines.extend(legend(keys, t, width, max_lines));
+        lines.extend(legend(&keys, t, width, max_lines));
         lines
     }
 

@@ -1,0 +1,177 @@
+//! Memory recall on LongMemEval-shaped data, scored with no model (`cargo bench --bench
+//! memory_recall`; `MEMORY_RECALL_SCALES=1000,10000` to pick sizes).
+//!
+//! For 1k, 10k and 100k chunks, text-only and hybrid: recall@5 / recall@10 of the message or
+//! memory note holding the answer (per question kind), newer-above-older for updated facts,
+//! abstention on never-stated facts (no hit's relevance above the threshold) and false
+//! abstention on answerable ones, search latency p50 / p95, and the tokens auto-recall would
+//! inject (top 5 hits). Also the time to index one 1,000-message session.
+//!
+//! The index is anything implementing `RecallIndex` (benches/support/recall_sqlite.rs); today a
+//! straightforward FTS5 + brute-force-cosine implementation. The hybrid leg embeds with the mock
+//! server's hashed bag of words (tests/support/mock_embeddings.rs, 256 dims): it measures the
+//! vector leg's cost and the fusion, not a real model's understanding of paraphrase.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support {
+    #[path = "../../tests/support/mock_embeddings.rs"]
+    #[allow(dead_code)]
+    pub mod embeddings;
+    pub mod longmem;
+    pub mod recall_sqlite;
+}
+
+use std::time::{Duration, Instant};
+
+use support::longmem::{self, Dataset, Kind, Loc};
+use support::recall_sqlite::{Embed, HitRef, RecallIndex, SqliteRecall};
+
+const DIMS: usize = 256;
+/// A hit at or above this relevance counts as an answer (below it: abstain).
+const ABSTAIN_BELOW: f32 = 0.75;
+const AUTO_RECALL_HITS: usize = 5;
+
+fn embed(text: &str) -> Vec<f32> {
+    support::embeddings::hashed_embedding(text, DIMS)
+}
+
+#[derive(Default)]
+struct Tally {
+    n: usize,
+    at5: usize,
+    at10: usize,
+}
+
+impl Tally {
+    fn add(&mut self, hits: &[HitRef], answers: &[Loc]) {
+        let rank = hits.iter().position(|h| answers.contains(&h.loc));
+        self.n += 1;
+        self.at5 += usize::from(rank.is_some_and(|r| r < 5));
+        self.at10 += usize::from(rank.is_some_and(|r| r < 10));
+    }
+
+    fn show(&self) -> String {
+        if self.n == 0 {
+            return "       -        ".into();
+        }
+        let f = |x: usize| x as f64 / self.n as f64;
+        format!("{:.2}/{:.2} (n={:>2})", f(self.at5), f(self.at10), self.n)
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn build(data: &Dataset, embed: Option<Embed>) -> (SqliteRecall, Duration) {
+    let t = Instant::now();
+    let mut index = SqliteRecall::new(embed.map(|e| (e, DIMS)), data.now_ms());
+    for s in &data.sessions {
+        index.add_session(s);
+    }
+    for m in &data.memories {
+        index.add_memory(m);
+    }
+    (index, t.elapsed())
+}
+
+fn score(label: &str, data: &Dataset, index: &SqliteRecall, built: Duration) {
+    let (mut single, mut updated, mut temporal, mut pref) = Default::default();
+    let (mut newer_first, mut updates) = (0, 0);
+    let (mut abstained, mut never) = (0, 0);
+    let (mut false_abstain, mut answerable) = (0, 0);
+    let mut tokens = Vec::new();
+    let mut times = Vec::new();
+    for q in &data.questions {
+        let t = Instant::now();
+        let hits = index.search(&q.text, 10);
+        times.push(t.elapsed());
+        let answered = hits.first().is_some_and(|h| h.relevance >= ABSTAIN_BELOW);
+        let injected: usize = hits.iter().take(AUTO_RECALL_HITS).map(|h| h.bytes).sum();
+        tokens.push(pincer::runtime::estimate_tokens(injected));
+        match q.kind {
+            Kind::NeverStated => {
+                never += 1;
+                abstained += usize::from(!answered);
+                continue;
+            }
+            Kind::SingleSession => single_add(&mut single, &hits, &q.answers),
+            Kind::Updated => single_add(&mut updated, &hits, &q.answers),
+            Kind::Temporal => single_add(&mut temporal, &hits, &q.answers),
+            Kind::Preference => single_add(&mut pref, &hits, &q.answers),
+        }
+        answerable += 1;
+        false_abstain += usize::from(!answered);
+        if let Some(older) = q.older {
+            updates += 1;
+            let pos = |loc: Loc| hits.iter().position(|h| h.loc == loc);
+            let newer = q.answers.first().and_then(|a| pos(*a));
+            newer_first += usize::from(match (newer, pos(older)) {
+                (Some(n), Some(o)) => n < o,
+                (Some(_), None) => true,
+                _ => false,
+            });
+        }
+    }
+    times.sort();
+    tokens.sort();
+    let mean_tokens = tokens.iter().sum::<u64>() as f64 / tokens.len().max(1) as f64;
+    println!(
+        "{label:<7} {:>7} | single {} | updated {} | temporal {} | pref {} | newer>older {:.2} | \
+         abstain {:.2} (false {:.2}) | p50 {:>8.3?} p95 {:>8.3?} | recall tokens mean {:.0} max {} | build {:.2?}",
+        data.chunks(),
+        single.show(),
+        updated.show(),
+        temporal.show(),
+        pref.show(),
+        newer_first as f64 / updates.max(1) as f64,
+        abstained as f64 / never.max(1) as f64,
+        false_abstain as f64 / answerable.max(1) as f64,
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        mean_tokens,
+        tokens.last().copied().unwrap_or(0),
+        built,
+    );
+}
+
+fn single_add(t: &mut Tally, hits: &[HitRef], answers: &[Loc]) {
+    t.add(hits, answers);
+}
+
+fn index_one_session() {
+    let session = longmem::long_session(1000, 7);
+    for (label, e) in [("text", None), ("hybrid", Some(embed as Embed))] {
+        let mut index = SqliteRecall::new(e.map(|e| (e, DIMS)), 0);
+        let t = Instant::now();
+        index.add_session(&session);
+        println!(
+            "index one 1,000-message session ({label}): {:.1?}",
+            t.elapsed()
+        );
+    }
+}
+
+fn main() {
+    let scales: Vec<usize> = std::env::var("MEMORY_RECALL_SCALES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000, 10_000, 100_000]);
+    // `cargo bench` passes `--bench`; anything else (cargo test --benches) just checks it runs.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let scales = if quick { vec![1_000] } else { scales };
+    println!(
+        "recall@5/@10 per kind; abstain = never-stated questions with no hit of relevance ≥ {ABSTAIN_BELOW}; \
+         hybrid = FTS5 + {DIMS}-dim hashed-bag-of-words vectors, RRF k=60"
+    );
+    for chunks in scales {
+        let data = longmem::generate(chunks, 42);
+        for (label, e) in [("text", None), ("hybrid", Some(embed as Embed))] {
+            let (index, built) = build(&data, e);
+            score(label, &data, &index, built);
+        }
+    }
+    index_one_session();
+}
