@@ -26,6 +26,12 @@ use crate::tools::{ToolContext, ToolLimits};
 pub(super) enum Queued {
     Message(String),
     Shell(String),
+    /// A skill run as `/name args`: the body goes to the model (and the store), the
+    /// transcript shows what the user typed.
+    Skill {
+        shown: String,
+        body: String,
+    },
 }
 
 impl Runtime {
@@ -47,6 +53,21 @@ impl Runtime {
             return;
         }
         self.enqueue(Queued::Message(text)).await;
+    }
+
+    /// A skill's body, shown as `/name args` (`shown`) in the transcript.
+    pub(super) async fn skill_message(&mut self, shown: String, body: String) {
+        if body.trim().is_empty() {
+            return;
+        }
+        if self.provider.is_none() {
+            self.error(
+                ErrorKind::NoProvider,
+                format!("{shown} was not run: no model provider is configured yet (see the setup notes, or /model PROFILE)"),
+            );
+            return;
+        }
+        self.enqueue(Queued::Skill { shown, body }).await;
     }
 
     /// Queue a message or a `!command` and start it when idle.
@@ -78,8 +99,9 @@ impl Runtime {
             }
         };
         self.sync_session().await;
-        let text = match next {
-            Queued::Message(text) => text,
+        let (text, shown) = match next {
+            Queued::Message(text) => (text.clone(), text),
+            Queued::Skill { shown, body } => (body, shown),
             Queued::Shell(command) => return self.start_shell(client, command).await,
         };
         let home = self.settings.env.as_ref()("HOME").map(std::path::PathBuf::from);
@@ -87,7 +109,7 @@ impl Runtime {
             super::attach::mentioned_files(&text, &self.settings.workspace, home.as_deref());
         let item_id = self.persist_user(&text).await;
         self.emit(Event::UserMessage {
-            text: text.clone(),
+            text: shown,
             item_id,
         });
         self.conversation.push(ChatMessage::user(text.clone()));

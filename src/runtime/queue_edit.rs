@@ -25,6 +25,7 @@ fn typed(item: &Queued) -> String {
     match item {
         Queued::Message(text) => text.clone(),
         Queued::Shell(command) => format!("!{command}"),
+        Queued::Skill { shown, .. } => shown.clone(),
     }
 }
 

@@ -151,10 +151,15 @@ impl App {
     /// At any event: an expired Ctrl+C arming takes its hint with it.
     pub fn expire_quit_arming(&mut self) {
         if self.conv.quit.expired(self.clock.now()) {
-            self.conv.quit.disarm();
-            if self.hint.as_deref() == Some(QUIT_HINT) {
-                self.hint = None;
-            }
+            self.quit_arming_ran_out();
+        }
+    }
+
+    /// The arming's deadline passed (the loop's one wake for it): disarm, drop the hint.
+    pub fn quit_arming_ran_out(&mut self) {
+        self.conv.quit.disarm();
+        if self.hint.as_deref() == Some(QUIT_HINT) {
+            self.hint = None;
         }
     }
 }

@@ -176,6 +176,9 @@ async fn event_loop(
     loop {
         let deadline = tokio::time::Instant::from_std(last_draw + FRAME);
         let running = app.turn.running();
+        // One wake when a Ctrl+C arming runs out (no timer otherwise).
+        let arm_deadline = app.conv.quit.deadline();
+        let arm_wake = tokio::time::Instant::from_std(arm_deadline.unwrap_or(last_draw));
         tokio::select! {
             maybe = input.next() => match maybe {
                 Some(Ok(ev)) => {
@@ -202,6 +205,10 @@ async fn event_loop(
                 dirty = true;
             }
             _ = tokio::time::sleep_until(deadline), if dirty => {}
+            _ = tokio::time::sleep_until(arm_wake), if arm_deadline.is_some() => {
+                app.quit_arming_ran_out();
+                dirty = true;
+            }
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
             _ = sigint.recv() => return Ok(()),

@@ -1,6 +1,6 @@
 //! "Press Ctrl+C again to quit": the arming a first Ctrl+C sets on an empty composer. It
-//! expires after [`QUIT_ARM_WINDOW`]; no timer runs for it — the time is compared when the next
-//! key or event arrives, and the hint goes away then.
+//! expires after [`QUIT_ARM_WINDOW`]: the time is compared when the next key or event arrives,
+//! and the loop wakes once at [`QuitArm::deadline`] (only while armed) to take the hint away.
 
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,11 @@ impl QuitArm {
         let armed = self.is_armed(now);
         self.armed_at = None;
         armed
+    }
+
+    /// When a live arming expires (the loop wakes once then to take the hint away).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.armed_at.map(|at| at + QUIT_ARM_WINDOW)
     }
 
     /// Armed once but expired by `now` (the hint should go).
