@@ -304,7 +304,13 @@ async fn slash_name_sends_the_body_with_arguments_read_fresh() {
             args: "Ada".into(),
         })
         .unwrap();
-    until(&mut rt, finished).await;
+    let used = until(&mut rt, finished).await;
+    // The transcript shows what the user typed; the body goes to the model.
+    assert!(
+        used.iter()
+            .any(|e| matches!(e, Event::UserMessage { text, .. } if text == "/greet Ada")),
+        "{used:?}"
+    );
     let last_user = |i: usize| {
         let body = server.requests()[i].json().unwrap();
         body["messages"]

@@ -5,6 +5,7 @@
 
 mod chain;
 mod mcp;
+mod input;
 mod memory;
 mod memory_text;
 mod models;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use chain::*;
 pub use mcp::*;
+pub use input::*;
 pub use memory::*;
 pub use models::*;
 pub use onboarding::*;
@@ -129,6 +131,18 @@ pub enum Op {
     /// Undo a change announced by `MemoryChanged`.
     UndoMemoryChange {
         change_id: u64,
+    },
+    /// `!command` from the composer: run it through the shell tool's gate (it may ask) and put
+    /// its output in the conversation as context the user gave (the model sees it next turn).
+    RunShell {
+        command: String,
+    },
+    /// Ask for the workspace's files for `@` completion (answered by `FileList`).
+    ListFiles,
+    /// Take a queued message back before it runs (answered by `QueueWithdrawn`, or a notice
+    /// when it already started).
+    WithdrawQueued {
+        id: u64,
     },
     /// Ask what the last request contained and what the next one would (answered by
     /// `ContextReport`); `draft` is the composer's text, planned as the next message.
@@ -357,6 +371,12 @@ pub enum Event {
     MemoryList(MemoryListing),
     /// Memory changed: a notice with the diff, undoable.
     MemoryChanged(MemoryChange),
+    /// The workspace's files (answer to `ListFiles`).
+    FileList(FileListing),
+    /// The queued messages changed (sent only on a change).
+    Queue(QueueState),
+    /// A queued message was taken back (answer to `WithdrawQueued`).
+    QueueWithdrawn(WithdrawnMessage),
     /// What the pipeline decided for a turn, before its first model call: spec, trace,
     /// policy, prompt segments, tools, model.
     TurnDiagnostics(Box<TurnDiagnostics>),

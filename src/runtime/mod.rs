@@ -3,6 +3,8 @@
 
 mod approvals;
 mod auto_recall;
+mod attach;
+mod bang;
 mod chain;
 mod compact;
 mod context;
@@ -19,6 +21,7 @@ mod model_call;
 mod models;
 mod onboarding;
 mod queue;
+mod queue_edit;
 mod reply_writer;
 mod sessions;
 mod skill_tool;
@@ -200,7 +203,9 @@ pub(crate) struct Runtime {
     store: Option<StoreHandle>,
     session_id: Option<String>,
     conversation: Vec<ChatMessage>,
-    queue: VecDeque<String>,
+    /// Waiting messages with their ids (`queue_edit.rs`).
+    queue: VecDeque<(u64, queue::Queued)>,
+    queue_ids: queue_edit::QueueIds,
     active: Option<ActiveTurn>,
     next_turn_id: u64,
     /// Why no provider is usable (onboarding), when none is.
@@ -232,6 +237,8 @@ pub(crate) struct Runtime {
     seen_item: i64,
     /// The id a new session will get (its lease is taken before its row is written).
     planned_session: Option<String>,
+    /// The workspace's files for `@` completion, walked once until the next turn (`attach.rs`).
+    file_cache: Option<crate::protocol::FileListing>,
     memory: Option<memory::RuntimeMemory>,
     /// The scope of the last `ListMemory`, for lists sent again after a change.
     memory_scope: crate::protocol::MemoryScopeFilter,
@@ -289,6 +296,7 @@ impl Runtime {
             session_id: None,
             conversation: Vec::new(),
             queue: VecDeque::new(),
+            queue_ids: Default::default(),
             active: None,
             next_turn_id: 1,
             unconfigured_reason,
@@ -307,6 +315,7 @@ impl Runtime {
             lease_wait: None,
             seen_item: 0,
             planned_session: None,
+            file_cache: None,
             memory: None,
             memory_scope: crate::protocol::MemoryScopeFilter::default(),
             injections: Default::default(),
@@ -387,6 +396,7 @@ impl Runtime {
                 Wake::Skills => self.rescan_skills(false).await,
                 Wake::Memory => self.sync_memory(),
                 Wake::TurnDone(result) => {
+                    self.file_cache = None;
                     if let Some(active) = self.active.take() {
                         self.finish_turn(active, result).await;
                     }
@@ -395,6 +405,7 @@ impl Runtime {
                 }
                 Wake::Lease(result) => self.lease_waited(result).await,
             }
+            self.emit_queue_if_changed();
             if self.events.is_closed() {
                 break;
             }
@@ -477,6 +488,9 @@ impl Runtime {
             | Op::ForgetMemory { .. }
             | Op::PinMemory { .. }
             | Op::UndoMemoryChange { .. }) => self.handle_memory_op(op).await,
+            Op::RunShell { command } => self.run_shell(command).await,
+            Op::ListFiles => self.list_files().await,
+            Op::WithdrawQueued { id } => self.withdraw_queued(id),
             Op::ShowContext { draft } => self.show_context(draft).await,
             Op::WriteProfile(req) => self.write_profile(req).await,
             Op::Shutdown => {} // handled by the loop

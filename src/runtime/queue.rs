@@ -22,6 +22,18 @@ use crate::tools::registry::ToolBox;
 use crate::tools::shell::ShellEnv;
 use crate::tools::{ToolContext, ToolLimits};
 
+/// One thing waiting to run: a message for the model, or a `!command` from the user.
+pub(super) enum Queued {
+    Message(String),
+    Shell(String),
+    /// A skill run as `/name args`: the body goes to the model (and the store), the
+    /// transcript shows what the user typed.
+    Skill {
+        shown: String,
+        body: String,
+    },
+}
+
 impl Runtime {
     /// A message from the user (or a skill's body sent by `/name`): queued, then started.
     pub(super) async fn user_message(&mut self, text: String) {
@@ -40,7 +52,28 @@ impl Runtime {
             );
             return;
         }
-        self.queue.push_back(text);
+        self.enqueue(Queued::Message(text)).await;
+    }
+
+    /// A skill's body, shown as `/name args` (`shown`) in the transcript.
+    pub(super) async fn skill_message(&mut self, shown: String, body: String) {
+        if body.trim().is_empty() {
+            return;
+        }
+        if self.provider.is_none() {
+            self.error(
+                ErrorKind::NoProvider,
+                format!("{shown} was not run: no model provider is configured yet (see the setup notes, or /model PROFILE)"),
+            );
+            return;
+        }
+        self.enqueue(Queued::Skill { shown, body }).await;
+    }
+
+    /// Queue a message or a `!command` and start it when idle.
+    pub(super) async fn enqueue(&mut self, next: Queued) {
+        let id = self.queue_ids.take();
+        self.queue.push_back((id, next));
         if self.active.is_none() {
             self.start_next().await;
         }
@@ -54,7 +87,7 @@ impl Runtime {
         if !self.take_lease().await {
             return;
         }
-        let Some(text) = self.queue.pop_front() else {
+        let Some((_, next)) = self.queue.pop_front() else {
             return;
         };
         self.cancel_extraction();
@@ -67,16 +100,52 @@ impl Runtime {
             }
         };
         self.sync_session().await;
+        let (text, shown) = match next {
+            Queued::Message(text) => (text.clone(), text),
+            Queued::Skill { shown, body } => (body, shown),
+            Queued::Shell(command) => return self.start_shell(client, command).await,
+        };
+        let home = self.settings.env.as_ref()("HOME").map(std::path::PathBuf::from);
+        let attachments =
+            super::attach::mentioned_files(&text, &self.settings.workspace, home.as_deref());
         let item_id = self.persist_user(&text).await;
         self.emit(Event::UserMessage {
-            text: text.clone(),
+            text: shown,
             item_id,
         });
         self.conversation.push(ChatMessage::user(text.clone()));
         self.maybe_compact(context::Trigger::Full).await;
+        let turn_id = self.take_turn_id();
+        let plan = self.plan_turn(&text, turn_id).await;
+        let (env, cancel) = self.turn_env(client, turn_id, plan);
+        self.emit(Event::TurnStarted { turn_id });
+        let conversation = self.conversation.clone();
+        self.active = Some(ActiveTurn {
+            id: turn_id,
+            cancel,
+            task: tokio::spawn(super::attach::run_with_attachments(
+                env,
+                conversation,
+                attachments,
+            )),
+            started: Instant::now(),
+        });
+    }
+
+    /// A fresh turn id.
+    pub(super) fn take_turn_id(&mut self) -> u64 {
         let turn_id = self.next_turn_id;
         self.next_turn_id += 1;
-        let plan = self.plan_turn(&text, turn_id).await;
+        turn_id
+    }
+
+    /// Everything a turn (or a `!command`) needs under `plan`, with a fresh cancel token.
+    pub(super) fn turn_env(
+        &mut self,
+        client: Arc<crate::provider::ProviderClient>,
+        turn_id: u64,
+        plan: crate::pipeline::TurnPlan,
+    ) -> (turn::TurnEnv, CancellationToken) {
         let route = self.chain.route(plan.diagnostics.policy.tier);
         let cancel = CancellationToken::new();
         let s = &self.settings;
@@ -141,13 +210,7 @@ impl Runtime {
             route,
             mcp,
         };
-        self.emit(Event::TurnStarted { turn_id });
-        self.active = Some(ActiveTurn {
-            id: turn_id,
-            cancel,
-            task: tokio::spawn(turn::run(env, self.conversation.clone())),
-            started: Instant::now(),
-        });
+        (env, cancel)
     }
 
     pub(super) async fn stop_active(&mut self) {
@@ -231,7 +294,28 @@ impl Runtime {
 
     /// Store a user message (creating the session row first); returns its row id.
     pub(super) async fn persist_user(&mut self, text: &str) -> Option<i64> {
-        let store = self.store.clone()?;
+        self.ensure_session(text).await;
+        let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
+            return None;
+        };
+        let text = text.to_string();
+        match store
+            .call(move |s| s.append_item(&id, ItemKind::User, &text, false, None))
+            .await
+        {
+            Ok(item_id) => Some(item_id),
+            Err(e) => {
+                self.storage_failed(e);
+                None
+            }
+        }
+    }
+
+    /// Create the session's stored row (titled after `text`) if it has none yet.
+    pub(super) async fn ensure_session(&mut self, text: &str) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
         if self.session_id.is_none() {
             let id = self
                 .planned_session
@@ -260,24 +344,7 @@ impl Runtime {
                     });
                     self.session_id = Some(id);
                 }
-                Err(e) => {
-                    self.storage_failed(e);
-                    return None;
-                }
-            }
-        }
-        let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
-            return None;
-        };
-        let text = text.to_string();
-        match store
-            .call(move |s| s.append_item(&id, ItemKind::User, &text, false, None))
-            .await
-        {
-            Ok(item_id) => Some(item_id),
-            Err(e) => {
-                self.storage_failed(e);
-                None
+                Err(e) => self.storage_failed(e),
             }
         }
     }

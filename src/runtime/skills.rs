@@ -284,7 +284,12 @@ impl Runtime {
                     // Before the turn starts: its first request already gets read-only tools.
                     skills.restricted.store(true, Ordering::Relaxed);
                 }
-                self.user_message(text).await;
+                let shown = if args.trim().is_empty() {
+                    format!("/{name}")
+                } else {
+                    format!("/{name} {}", args.trim())
+                };
+                self.skill_message(shown, text).await;
                 if restricted {
                     // After the message, so the session row exists to record it in.
                     self.mark_restricted(&name).await;

@@ -78,8 +78,6 @@ pub struct App {
     /// Messages sent while a turn runs, not yet started by the runtime.
     pub queued: usize,
     pub overlay: Option<Overlay>,
-    /// A first Ctrl+C on an empty composer arms quitting; any other key disarms it.
-    pub quit_armed: bool,
     /// The runtime has stopped.
     pub runtime_gone: bool,
     pub spinner: usize,
@@ -118,6 +116,8 @@ pub struct App {
     pub skills_pane: Option<super::skills_pane::SkillsPane>,
     /// The one-time "trust this project?" question.
     pub trust_request: Option<super::skill_ui::TrustRequest>,
+    /// Composer conventions (Ctrl+R search, `@` completion, quit arming, …): `input_state.rs`.
+    pub conv: super::input_state::InputState,
     /// The memory pane (F4, `/memory`), when open.
     pub memory_pane: Option<super::memory_pane::MemoryPane>,
     /// Help overlay: first visible row.
@@ -146,7 +146,6 @@ impl App {
             session_tokens_estimated: false,
             queued: 0,
             overlay: None,
-            quit_armed: false,
             runtime_gone: false,
             spinner: 0,
             hint: None,
@@ -167,6 +166,7 @@ impl App {
             restricted_skill: false,
             skills_pane: None,
             trust_request: None,
+            conv: super::input_state::InputState::default(),
             memory_pane: None,
             help_scroll: 0,
         }
@@ -235,7 +235,11 @@ impl App {
 
     /// Apply one runtime event to the state.
     pub fn on_event(&mut self, event: Event) {
+        self.expire_quit_arming();
         match event {
+            Event::FileList(listing) => self.conv.paths.set_listing(listing),
+            Event::Queue(state) => self.on_queue(state),
+            Event::QueueWithdrawn(taken) => self.on_queue_withdrawn(taken),
             Event::MemoryList(listing) => self.on_memory_list(listing),
             Event::MemoryChanged(change) => self.on_memory_changed(change),
             Event::TurnDiagnostics(_) => {} // shown on demand by /context
@@ -423,6 +427,8 @@ impl App {
             } => {
                 self.transcript.remove_streaming_reply(turn_id);
                 self.turn = TurnState::Idle;
+                self.conv.paths.invalidate();
+                self.conv.interrupt_sent = false;
                 // Requests of a finished turn can no longer be answered.
                 self.approvals.clear();
                 let tokens = usage.map(|u| u.total());
@@ -440,10 +446,8 @@ impl App {
                 }
             }
             Event::PolicyConfigured { mode, .. } => self.mode = mode,
-            Event::ModeChanged { mode } => {
-                self.mode = mode;
-                self.push_notice(NoticeLevel::Info, format!("mode: {}", mode_help(mode)));
-            }
+            // The status line shows the mode; the transcript gets no line for it.
+            Event::ModeChanged { mode } => self.mode = mode,
             Event::ToolCallStarted {
                 call_id,
                 tool,

@@ -93,16 +93,37 @@ impl Composer {
         self.textarea = ta;
     }
 
-    /// Take the message to send: placeholders expanded, composer cleared. `None` if blank.
-    pub fn take_message(&mut self) -> Option<String> {
-        let shown = self.text();
-        if shown.trim().is_empty() {
-            return None;
-        }
-        let mut message = shown.clone();
+    /// The text with collapsed pastes expanded (what would be sent).
+    pub fn expanded_text(&self) -> String {
+        let mut message = self.text();
         for (placeholder, content) in &self.pastes {
             message = message.replacen(placeholder.as_str(), content, 1);
         }
+        message
+    }
+
+    /// Replace everything (an edited prompt, a picked history entry): large text collapses
+    /// like a paste.
+    pub fn replace_all(&mut self, text: &str) {
+        self.clear();
+        if text.chars().count() > COLLAPSE_PASTE_CHARS {
+            self.paste(text);
+        } else {
+            self.set_text(text);
+        }
+    }
+
+    /// Earlier prompts, oldest first.
+    pub fn history(&self) -> &[String] {
+        &self.history
+    }
+
+    /// Take the message to send: placeholders expanded, composer cleared. `None` if blank.
+    pub fn take_message(&mut self) -> Option<String> {
+        if self.text().trim().is_empty() {
+            return None;
+        }
+        let message = self.expanded_text();
         self.push_history(&message);
         self.clear();
         Some(message)
@@ -145,8 +166,18 @@ impl Composer {
         self.textarea.cursor().0 + 1 >= self.textarea.lines().len()
     }
 
+    /// The stored prompts (oldest first), from the runtime. Prompts typed here that it does
+    /// not list yet stay, newest last: the first prompt may be sent before the runtime's
+    /// answer arrives.
     pub fn set_history(&mut self, history: Vec<String>) {
+        let stored: std::collections::HashSet<&str> = history.iter().map(String::as_str).collect();
+        let typed: Vec<String> = std::mem::take(&mut self.history)
+            .into_iter()
+            .filter(|p| !stored.contains(p.as_str()))
+            .collect();
+        drop(stored);
         self.history = history;
+        self.history.extend(typed);
         self.history_pos = None;
     }
 
@@ -250,6 +281,18 @@ mod tests {
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn a_prompt_sent_before_the_stored_history_arrives_is_kept() {
+        let mut c = composer();
+        c.set_text("typed first");
+        c.take_message();
+        c.set_history(vec!["older".into()]);
+        assert_eq!(c.history(), ["older", "typed first"]);
+        // Once the store lists it, it is not doubled.
+        c.set_history(vec!["older".into(), "typed first".into()]);
+        assert_eq!(c.history(), ["older", "typed first"]);
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum Effect {
     Edit(String),
     /// The same, at a line (editors that take one: `+LINE`, `FILE:LINE`).
     EditAt(String, u32),
+    /// Edit the prompt's draft file (Ctrl+G); the composer takes its text back afterwards.
+    EditPrompt(std::path::PathBuf),
     /// Put this text on the terminal's clipboard (OSC 52).
     Copy(String),
 }

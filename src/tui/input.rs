@@ -5,7 +5,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use super::app::App;
 use super::composer::is_newline_key;
 use super::effect::Effect;
+use super::input_state;
 use super::keymap::{self, BaseAction};
+use super::quit_arm::QUIT_HINT;
 use super::slash::{self, Parsed};
 use crate::protocol::{ApprovalMode, ErrorKind, NoticeLevel, Op, SessionScope};
 
@@ -22,6 +24,9 @@ fn next_mode(mode: ApprovalMode) -> ApprovalMode {
 /// A key for the base layer (composer + transcript); `layers::key` routes here when no
 /// overlay, pane or question is open. Returns what to send to the runtime.
 pub fn base_key(app: &mut App, key: KeyEvent, was_armed: bool) -> Vec<Op> {
+    if let Some(ops) = input_state::before_base_key(app, &key) {
+        return ops;
+    }
     if let Some(action) = keymap::base_action(&key, app.composer.is_empty()) {
         return base_action(app, action, was_armed);
     }
@@ -94,19 +99,21 @@ pub fn base_key(app: &mut App, key: KeyEvent, was_armed: bool) -> Vec<Op> {
     if app.composer.text() != before {
         app.slash_dismissed = false;
         app.slash_selected = 0;
+        input_state::after_composer_change(app);
     }
     Vec::new()
 }
 
 /// A bracketed paste for the base layer: into the composer.
 pub fn base_paste(app: &mut App, text: &str) {
-    app.quit_armed = false;
+    app.conv.quit.disarm();
     app.composer.paste(text);
     app.slash_dismissed = false;
+    input_state::after_composer_change(app);
 }
 
 pub fn popup_items(app: &App) -> Vec<slash::PopupItem> {
-    if app.slash_dismissed || app.composer.text().contains('\n') {
+    if app.slash_dismissed || app.composer.text().contains('\n') || app.conv.search.is_some() {
         return Vec::new();
     }
     slash::matches_with_skills(&app.composer.text(), &app.skills)
@@ -114,6 +121,9 @@ pub fn popup_items(app: &App) -> Vec<slash::PopupItem> {
 
 /// Run a key-table action of the base layer.
 fn base_action(app: &mut App, action: BaseAction, was_armed: bool) -> Vec<Op> {
+    if input_state::base_action(app, action) {
+        return Vec::new();
+    }
     let (theme, hl) = (&app.theme, &app.highlighter);
     match action {
         BaseAction::ClearOrQuit => return ctrl_c(app, was_armed),
@@ -137,10 +147,16 @@ fn base_action(app: &mut App, action: BaseAction, was_armed: bool) -> Vec<Op> {
         BaseAction::PageDown => app.transcript.page_down(theme, hl),
         BaseAction::Top => app.transcript.home(),
         BaseAction::Bottom => app.transcript.end(),
+        BaseAction::Quit
+        | BaseAction::SearchPrompts
+        | BaseAction::EditPrompt
+        | BaseAction::EditChordPrefix => {} // input_state::base_action
     }
     Vec::new()
 }
 
+/// Ctrl+C: clear the composer; else quit when armed; else interrupt a running turn (once:
+/// that does not arm quitting); else arm quitting.
 fn ctrl_c(app: &mut App, was_armed: bool) -> Vec<Op> {
     if !app.composer.is_empty() {
         app.composer.clear();
@@ -150,11 +166,11 @@ fn ctrl_c(app: &mut App, was_armed: bool) -> Vec<Op> {
         app.effects.push(Effect::Quit);
         return Vec::new();
     }
-    app.quit_armed = true;
-    app.hint = Some("press Ctrl+C again to quit".into());
-    if app.turn.running() {
-        return vec![Op::Interrupt];
+    if app.turn.running() && !app.conv.interrupt_sent {
+        return interrupt(app);
     }
+    app.conv.quit.arm(app.clock.now());
+    app.hint = Some(QUIT_HINT.into());
     Vec::new()
 }
 
@@ -164,10 +180,15 @@ fn esc(app: &mut App) -> Vec<Op> {
         return Vec::new();
     }
     if app.turn.running() {
-        app.hint = Some(super::app::INTERRUPTING.into());
-        return vec![Op::Interrupt];
+        return interrupt(app);
     }
     Vec::new()
+}
+
+fn interrupt(app: &mut App) -> Vec<Op> {
+    app.conv.interrupt_sent = true;
+    app.hint = Some(super::app::INTERRUPTING.into());
+    vec![Op::Interrupt]
 }
 
 fn submit(app: &mut App) -> Vec<Op> {
@@ -187,6 +208,17 @@ fn submit(app: &mut App) -> Vec<Op> {
     }
     if let Some(cmd) = slash::parse(&text) {
         return run_command(app, cmd);
+    }
+    if let Some(command) = input_state::bang_command(&text) {
+        if app.turn.running() {
+            app.hint = Some(format!(
+                "a reply is running: Enter again to run !{command} when it ends"
+            ));
+            return Vec::new();
+        }
+        app.composer.take_message();
+        app.transcript.end();
+        return vec![Op::RunShell { command }];
     }
     if app.provider.is_none() {
         app.push_error(
@@ -268,9 +300,9 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
             Vec::new()
         }
         Parsed::Unknown(name) => {
-            app.push_error(
-                ErrorKind::Config,
-                format!("unknown command /{name}: type / to see the commands, or start with // to send text beginning with /"),
+            app.push_notice(
+                NoticeLevel::Warning,
+                format!("unknown command /{name} — /help lists them (start with // to send text beginning with /)"),
             );
             Vec::new()
         }
@@ -339,7 +371,7 @@ mod tests {
         assert!(ctrl(&mut a, 'c').is_empty());
         assert!(a.composer.is_empty());
         assert!(ctrl(&mut a, 'c').is_empty());
-        assert!(a.quit_armed);
+        assert!(a.conv.quit.is_armed(a.clock.now()));
         assert_eq!(ctrl(&mut a, 'c'), vec![Effect::Quit]);
     }
 

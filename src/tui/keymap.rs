@@ -37,6 +37,14 @@ pub enum BaseAction {
     PageDown,
     Top,
     Bottom,
+    /// Ctrl+D on an empty composer.
+    Quit,
+    /// Ctrl+R: the prompt search layer.
+    SearchPrompts,
+    /// Ctrl+G (or Ctrl+X Ctrl+E): the prompt in `$EDITOR`.
+    EditPrompt,
+    /// Ctrl+X: the next Ctrl+E edits the prompt.
+    EditChordPrefix,
 }
 
 /// When a binding applies.
@@ -102,6 +110,10 @@ const fn composer(help: KeyHelp) -> Binding {
     }
 }
 
+/// The newline chords; Shift+Enter is dropped from what is shown where the terminal does not
+/// report it (`input_keys::newline_keys`).
+pub const NEWLINE_KEYS: &str = "Shift+Enter · Alt+Enter · Ctrl+J";
+
 /// The composer and transcript.
 pub const BASE: &[Binding] = &[
     composer(k(
@@ -109,10 +121,21 @@ pub const BASE: &[Binding] = &[
         "send",
         "send the message (queued while a reply runs)",
     )),
+    composer(k(NEWLINE_KEYS, "new line", "new line")),
     composer(k(
-        "Shift+Enter · Alt+Enter · Ctrl+J",
-        "new line",
-        "new line",
+        "@path",
+        "attach",
+        "attach a workspace file (a list pops up; Tab / Enter picks)",
+    )),
+    composer(k(
+        "!command",
+        "shell",
+        "run a shell command (gated); its output joins the conversation",
+    )),
+    composer(k(
+        "↑ · Esc · Ctrl+U",
+        "queued",
+        "↑ on an empty composer takes back the last queued message; Esc / Ctrl+U cancels it",
     )),
     composer(k(
         "↑ / ↓",
@@ -129,6 +152,26 @@ pub const BASE: &[Binding] = &[
         BaseAction::ClearOrQuit,
         k("Ctrl+C", "quit", "clear the composer · twice: quit"),
     ),
+    bind(
+        &[when_empty(KeyCode::Char('d'), KeyModifiers::CONTROL)],
+        BaseAction::Quit,
+        k("Ctrl+D", "quit", "quit (on an empty composer)"),
+    ),
+    bind(
+        &[ctrl('r')],
+        BaseAction::SearchPrompts,
+        k("Ctrl+R", "search", "search earlier prompts"),
+    ),
+    bind(
+        &[ctrl('g')],
+        BaseAction::EditPrompt,
+        k(
+            "Ctrl+G · Ctrl+X Ctrl+E",
+            "editor",
+            "edit the prompt in $VISUAL / $EDITOR",
+        ),
+    ),
+    bind(&[ctrl('x')], BaseAction::EditChordPrefix, k("", "", "")),
     bind(
         &[ctrl('z')],
         BaseAction::Suspend,
@@ -383,6 +426,21 @@ pub const TRUST: &[KeyHelp] = &[
     ),
 ];
 
+/// The Ctrl+R prompt search popup.
+pub const PROMPT_SEARCH: &[KeyHelp] = &[
+    k("type", "filter", "narrow the list (fuzzy)"),
+    k("Ctrl+R · ↑↓", "older/newer", "older / newer match"),
+    k("Enter · Tab", "use", "put the prompt in the composer"),
+    k("Esc · Ctrl+C", "close", "close, composer unchanged"),
+];
+
+/// The `@` file completion popup (other keys keep typing in the composer).
+pub const PATH_COMPLETION: &[KeyHelp] = &[
+    k("↑↓", "move", "move the selection"),
+    k("Tab · Enter", "attach", "put the path in the composer"),
+    k("Esc", "hide", "hide the list for this word"),
+];
+
 /// The help overlay itself.
 pub const HELP: &[KeyHelp] = &[
     k("↑↓ · PgUp/PgDn · wheel", "scroll", "scroll this help"),
@@ -408,6 +466,8 @@ pub fn help_sections() -> Vec<(&'static str, Vec<KeyHelp>)> {
         ("Searching memory", MEMORY_SEARCH.to_vec()),
         ("Forgetting a memory", MEMORY_FORGET.to_vec()),
         ("Fork picker · /fork", FORK.to_vec()),
+        ("Prompt search · Ctrl+R", PROMPT_SEARCH.to_vec()),
+        ("File list · @", PATH_COMPLETION.to_vec()),
         ("Project trust question", TRUST.to_vec()),
         ("Help", HELP.to_vec()),
     ]
@@ -419,6 +479,15 @@ pub fn legend(keys: &[KeyHelp]) -> Vec<(&'static str, &'static str)> {
         .filter(|h| !h.short.is_empty())
         .map(|h| (h.keys, h.short))
         .collect()
+}
+
+/// A one-line hint for a popup's title: `keys label` pairs, two spaces apart.
+pub fn hint_line(keys: &[KeyHelp]) -> String {
+    legend(keys)
+        .into_iter()
+        .map(|(k, s)| format!("{k} {s}"))
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 #[cfg(test)]
@@ -462,7 +531,8 @@ mod tests {
     fn the_help_lists_every_pane_and_every_documented_key() {
         let sections = help_sections();
         for title in [
-            "Chat", "Approval", "Sessions", "Skills", "Memory", "Fork", "trust", "Help",
+            "Chat", "Approval", "Sessions", "Skills", "Memory", "Fork", "trust", "Help", "Ctrl+R",
+            "@",
         ] {
             assert!(
                 sections.iter().any(|(t, _)| t.contains(title)),
@@ -481,6 +551,8 @@ mod tests {
             + MEMORY_SEARCH.len()
             + MEMORY_FORGET.len()
             + FORK.len()
+            + PROMPT_SEARCH.len()
+            + PATH_COMPLETION.len()
             + TRUST.len()
             + HELP.len();
         assert_eq!(listed, documented);

@@ -1,6 +1,6 @@
 //! The layer stack. At the base: the composer and the transcript (with the slash popup);
-//! above it, in this order: help, the session pane, the skills pane, the memory pane, the
-//! fork picker, the
+//! above it, in this order: the `@` file list and the Ctrl+R prompt search (popups of the
+//! composer), help, the session pane, the skills pane, the memory pane, the fork picker, the
 //! project trust question, the approval overlay. `top` is the ONE place that decides which
 //! layer has focus: keys, pastes, mouse events and drawing all go through it, so a paste can
 //! never land in the composer under an open question.
@@ -18,6 +18,10 @@ use super::app::{App, Overlay};
 pub enum Layer {
     /// Composer + transcript (+ slash popup).
     Base,
+    /// The `@` file list above the composer: its keys pick, other keys keep typing.
+    PathCompletion,
+    /// Ctrl+R: search earlier prompts.
+    PromptSearch,
     Help,
     Sessions,
     Skills,
@@ -28,7 +32,9 @@ pub enum Layer {
 }
 
 /// The layers above the base, bottom to top.
-pub const STACK: [Layer; 7] = [
+pub const STACK: [Layer; 9] = [
+    Layer::PathCompletion,
+    Layer::PromptSearch,
     Layer::Help,
     Layer::Sessions,
     Layer::Skills,
@@ -44,6 +50,8 @@ pub const WHEEL_ROWS: usize = 3;
 fn is_open(app: &App, layer: Layer) -> bool {
     match layer {
         Layer::Base => true,
+        Layer::PathCompletion => super::input_state::path_popup_open(app),
+        Layer::PromptSearch => app.conv.search.is_some(),
         Layer::Help => app.overlay == Some(Overlay::Help),
         Layer::Sessions => app.sessions.is_some(),
         Layer::Skills => app.skills_pane.is_some(),
@@ -80,7 +88,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Layer {
     if key.kind == KeyEventKind::Release {
         return layer;
     }
-    let was_armed = std::mem::take(&mut app.quit_armed);
+    let was_armed = app.conv.quit.take(app.clock.now());
     app.hint = None;
     let ops = match layer {
         // Approvals take every key until answered (Ctrl+C answers "no, stop").
@@ -115,6 +123,8 @@ pub fn key(app: &mut App, key: KeyEvent) -> Layer {
             }
             super::input::base_key(app, key, was_armed)
         }
+        Layer::PromptSearch => super::input_state::search_key(app, key),
+        Layer::PathCompletion => super::input_state::path_key(app, key, was_armed),
         Layer::Base => super::input::base_key(app, key, was_armed),
     };
     app.effects.ops(ops);
@@ -152,7 +162,12 @@ pub fn paste(app: &mut App, text: &str) -> Layer {
         Layer::Skills => app.skills_pane_paste(text),
         Layer::Sessions => app.session_pane_paste(text),
         Layer::Memory => app.memory_pane_paste(text),
-        Layer::Base => {
+        Layer::PromptSearch => {
+            super::input_state::search_paste(app, text);
+            Vec::new()
+        }
+        // Typing an `@word` goes on: a paste joins the composer.
+        Layer::Base | Layer::PathCompletion => {
             super::input::base_paste(app, text);
             Vec::new()
         }
@@ -182,15 +197,17 @@ pub fn mouse(app: &mut App, ev: MouseEvent) -> Layer {
         // A question must be answered with a key: the wheel does not answer it.
         Layer::Trust => {}
         Layer::Approval
+        | Layer::PathCompletion
+        | Layer::PromptSearch
         | Layer::Help
         | Layer::Sessions
         | Layer::Skills
         | Layer::Memory
         | Layer::ForkPicker => {
             let code = if down { KeyCode::Down } else { KeyCode::Up };
-            let quit_armed = app.quit_armed;
+            let quit_arm = app.conv.quit;
             key(app, KeyEvent::new(code, KeyModifiers::NONE));
-            app.quit_armed = quit_armed;
+            app.conv.quit = quit_arm;
         }
     }
     layer

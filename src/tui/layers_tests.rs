@@ -35,6 +35,18 @@ fn configured() -> App {
 fn open(app: &mut App, layer: Layer) {
     match layer {
         Layer::Base => {}
+        Layer::PathCompletion => {
+            app.composer.set_text("see @");
+            app.on_event(Event::FileList(crate::protocol::FileListing {
+                files: vec!["src/main.rs".into(), "README.md".into()],
+                truncated: false,
+            }));
+        }
+        Layer::PromptSearch => {
+            app.conv.search = Some(crate::tui::prompt_search::PromptSearch::new(
+                app.composer.history(),
+            ));
+        }
         Layer::Help => app.open_help(),
         Layer::Sessions => {
             let _ = app.open_sessions(SessionScope::ThisDirectory, "");
@@ -79,6 +91,17 @@ fn open(app: &mut App, layer: Layer) {
     }
 }
 
+/// The mask bit of `layer` (its place in `STACK`).
+fn bit(layer: Layer) -> u32 {
+    1 << STACK.iter().position(|l| *l == layer).unwrap_or(31)
+}
+
+/// Keys and pastes of these layers type into the composer: the base, and the `@` file list
+/// (typing the word goes on under it).
+fn types_into_composer(layer: Layer) -> bool {
+    matches!(layer, Layer::Base | Layer::PathCompletion)
+}
+
 /// The app with exactly the layers in `mask` (bit i = `STACK[i]`) open.
 fn app_with(mask: u32) -> (App, Layer) {
     let mut app = configured();
@@ -97,6 +120,8 @@ fn app_with(mask: u32) -> (App, Layer) {
 fn marker(layer: Layer) -> &'static str {
     match layer {
         Layer::Base => "Ask anything",
+        Layer::PathCompletion => "╭ files │",
+        Layer::PromptSearch => "╭ earlier prompts │",
         Layer::Help => "╭ Keys",
         Layer::Sessions => "╭ Sessions",
         Layer::Skills => "╭ Skills",
@@ -131,14 +156,15 @@ fn a_key_a_paste_and_a_draw_reach_the_same_layer_for_every_stack() {
             expected
         );
 
+        let before = app.composer.text();
         let keyed = key(
             &mut app,
             KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE),
         );
         assert_eq!(keyed, expected, "key, {what}");
         assert_eq!(
-            app.composer.text() == "x",
-            expected == Layer::Base,
+            app.composer.text() == format!("{before}x"),
+            types_into_composer(expected),
             "key reached the composer: {what}"
         );
 
@@ -147,9 +173,15 @@ fn a_key_a_paste_and_a_draw_reach_the_same_layer_for_every_stack() {
         assert_eq!(pasted, expected, "paste, {what}");
         assert_eq!(
             app.composer.text().contains("PASTED"),
-            expected == Layer::Base,
+            types_into_composer(expected),
             "paste reached the composer: {what}"
         );
+        let in_search = app
+            .conv
+            .search
+            .as_ref()
+            .is_some_and(|s| s.query() == "PASTED");
+        assert_eq!(in_search, expected == Layer::PromptSearch, "{what}");
         let in_sessions = app
             .sessions
             .as_ref()
@@ -161,15 +193,18 @@ fn a_key_a_paste_and_a_draw_reach_the_same_layer_for_every_stack() {
         assert_eq!(in_sessions, expected == Layer::Sessions, "{what}");
         assert_eq!(in_skills, expected == Layer::Skills, "{what}");
         // The paste never answers a question or closes a picker.
-        assert_eq!(app.approvals.is_open(), mask & (1 << 6) != 0, "{what}");
-        assert_eq!(app.trust_request.is_some(), mask & (1 << 5) != 0, "{what}");
-        assert_eq!(app.fork_picker.is_some(), mask & (1 << 4) != 0, "{what}");
+        assert_eq!(app.approvals.is_open(), mask & bit(Layer::Approval) != 0);
+        assert_eq!(app.trust_request.is_some(), mask & bit(Layer::Trust) != 0);
+        assert_eq!(
+            app.fork_picker.is_some(),
+            mask & bit(Layer::ForkPicker) != 0
+        );
     }
 }
 
 #[test]
 fn a_paste_goes_into_the_open_rule_editor_on_one_line() {
-    let (mut app, _) = app_with(1 << 6);
+    let (mut app, _) = app_with(bit(Layer::Approval));
     key(
         &mut app,
         KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE),
@@ -225,11 +260,11 @@ fn the_wheel_scrolls_the_transcript_and_never_walks_history() {
 
 #[test]
 fn the_wheel_moves_through_a_pane_and_never_answers_a_question() {
-    let (mut app, _) = app_with(1 << 5);
+    let (mut app, _) = app_with(bit(Layer::Trust));
     assert_eq!(wheel(&mut app, MouseEventKind::ScrollDown), Layer::Trust);
     assert!(app.trust_request.is_some());
     assert!(app.effects.drain().is_empty());
-    let (mut app, _) = app_with(1);
+    let (mut app, _) = app_with(bit(Layer::Help));
     for _ in 0..3 {
         wheel(&mut app, MouseEventKind::ScrollDown);
     }

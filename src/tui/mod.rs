@@ -8,6 +8,7 @@ pub mod app;
 pub mod approval;
 pub mod cells;
 pub mod clock;
+pub mod complete_path;
 pub mod composer;
 pub mod context_view;
 mod copy;
@@ -16,7 +17,10 @@ pub mod effect;
 mod exit;
 pub mod filter_list;
 pub mod fork_picker;
+mod fuzzy;
 pub mod input;
+mod input_keys;
+pub mod input_state;
 pub mod keymap;
 pub mod layers;
 pub mod markdown;
@@ -26,6 +30,10 @@ pub mod memory_ui;
 mod model_list;
 mod onboarding;
 pub mod panes;
+mod prompt_edit;
+pub mod prompt_search;
+pub mod queue_view;
+mod quit_arm;
 pub mod session_pane;
 pub mod skill_ui;
 pub mod skills_pane;
@@ -98,6 +106,7 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
     let mut guard =
         TerminalGuard::enter().context("cannot switch the terminal to full-screen mode")?;
     let mut app = App::new(theme);
+    app.conv.shift_enter = input_keys::terminal_reports_shift_enter(|k| std::env::var(k).ok());
     app.provider = startup.provider.as_ref().ok().map(|p| p.info());
     if let Some(e) = theme_error {
         // Before the first frame: the user sees why the colours are not theirs at once.
@@ -171,6 +180,9 @@ async fn event_loop(
     loop {
         let deadline = tokio::time::Instant::from_std(last_draw + FRAME);
         let running = app.turn.running();
+        // One wake when a Ctrl+C arming runs out (no timer otherwise).
+        let arm_deadline = app.conv.quit.deadline();
+        let arm_wake = tokio::time::Instant::from_std(arm_deadline.unwrap_or(last_draw));
         tokio::select! {
             maybe = input.next() => match maybe {
                 Some(Ok(ev)) => {
@@ -197,6 +209,10 @@ async fn event_loop(
                 dirty = true;
             }
             _ = tokio::time::sleep_until(deadline), if dirty => {}
+            _ = tokio::time::sleep_until(arm_wake), if arm_deadline.is_some() => {
+                app.quit_arming_ran_out();
+                dirty = true;
+            }
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
             _ = sigint.recv() => return Ok(()),
@@ -224,6 +240,15 @@ async fn event_loop(
                             app.push_error(ErrorKind::Config, e);
                         }
                         app.after_editor();
+                    }
+                    Effect::EditPrompt(path) => {
+                        drop(input);
+                        let outcome = edit(guard, &path.display().to_string(), None);
+                        input = EventStream::new();
+                        if let Err(e) = outcome? {
+                            app.push_error(ErrorKind::Config, e);
+                        }
+                        app.after_prompt_edit(&path);
                     }
                     Effect::Copy(text) => copy(guard, app, &text),
                 }

@@ -206,7 +206,16 @@ pub fn matches_with_skills(text: &str, skills: &[crate::protocol::SkillInfo]) ->
     }
     items.extend(prefix);
     items.extend(inner);
+    exact_first(&mut items, typed);
     items
+}
+
+/// An exact name wins over longer ones it prefixes (`/mode` + Enter runs `/mode`, not
+/// `/model`): it moves to the top, the rest keep their order.
+fn exact_first(items: &mut [PopupItem], typed: &str) {
+    if let Some(pos) = items.iter().position(|i| i.name == typed) {
+        items[..=pos].rotate_right(1);
+    }
 }
 
 /// The popup, drawn just above `composer`.
@@ -306,5 +315,18 @@ mod tests {
         assert_eq!(names("/se"), vec!["sessions"]);
         assert!(names("/model x").is_empty());
         assert!(names("hi").is_empty());
+    }
+
+    #[test]
+    fn exact_name_comes_first() {
+        let names = |t: &str| {
+            matches_with_skills(t, &[])
+                .into_iter()
+                .map(|i| i.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names("/mode"), vec!["mode", "model"]);
+        assert_eq!(names("/model"), vec!["model"]);
+        assert_eq!(names("/mo")[0], "model", "no exact name: order unchanged");
     }
 }

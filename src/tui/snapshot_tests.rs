@@ -152,12 +152,27 @@ fn help_40x15() {
     insta::assert_snapshot!(draw(&mut app, 40, 15));
 }
 
+/// Shift+Enter is listed only where the terminal reports it.
+#[test]
+fn help_advertises_shift_enter_only_when_reported() {
+    let theme = Theme::dark();
+    let text = |shift_enter| {
+        super::view::help_lines(&theme, 78, shift_enter)
+            .iter()
+            .flat_map(|l| l.spans.iter().map(|s| s.content.to_string()))
+            .collect::<String>()
+    };
+    assert!(text(true).contains("Shift+Enter · Alt+Enter · Ctrl+J"));
+    assert!(!text(false).contains("Shift+Enter"));
+    assert!(text(false).contains("Alt+Enter · Ctrl+J"));
+}
+
 /// The help lists every pane and key, every row fits its box, and scrolling reaches the end.
 #[test]
 fn help_lists_everything_fits_and_scrolls_at_80x24() {
     use unicode_width::UnicodeWidthStr;
     let theme = Theme::dark();
-    let lines = super::view::help_lines(&theme, 78);
+    let lines = super::view::help_lines(&theme, 78, true);
     let rows: Vec<String> = lines
         .iter()
         .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())

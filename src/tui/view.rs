@@ -31,8 +31,11 @@ pub fn render_layers(app: &mut App, frame: &mut Frame) -> Layer {
         .composer
         .height(area.width)
         .min(area.height.saturating_sub(2).max(3));
-    let [main, composer, status] = Layout::vertical([
+    let queue_height =
+        super::queue_view::height(app).min(area.height.saturating_sub(composer_height + 2));
+    let [main, queue, composer, status] = Layout::vertical([
         Constraint::Min(1),
+        Constraint::Length(queue_height),
         Constraint::Length(composer_height),
         Constraint::Length(1),
     ])
@@ -49,6 +52,7 @@ pub fn render_layers(app: &mut App, frame: &mut Frame) -> Layer {
     let (theme, hl) = (&app.theme, &app.highlighter);
     app.transcript.render(frame, transcript_area, theme, hl);
 
+    super::queue_view::render(app, frame, queue);
     app.composer.render(frame, composer);
     let items = popup_items(app);
     slash::render_popup(
@@ -59,22 +63,26 @@ pub fn render_layers(app: &mut App, frame: &mut Frame) -> Layer {
         &app.theme,
     );
     render_status(app, frame, status);
-    draw_layers(app, frame, area, main)
+    draw_layers(app, frame, [area, main, composer])
 }
 
 /// Draw the open layers above the base, bottom to top (`layers::open_layers`); returns the
 /// layer drawn last, which is the one that has focus.
-pub fn draw_layers(app: &mut App, frame: &mut Frame, area: Rect, main: Rect) -> Layer {
+/// `areas`: the whole screen, the transcript's area, the composer's.
+pub fn draw_layers(app: &mut App, frame: &mut Frame, areas: [Rect; 3]) -> Layer {
     let open = layers::open_layers(app);
     for layer in &open {
-        draw_layer(app, *layer, frame, area, main);
+        draw_layer(app, *layer, frame, areas);
     }
     open.last().copied().unwrap_or(Layer::Base)
 }
 
-fn draw_layer(app: &mut App, layer: Layer, frame: &mut Frame, area: Rect, main: Rect) {
+fn draw_layer(app: &mut App, layer: Layer, frame: &mut Frame, areas: [Rect; 3]) {
+    let [area, main, composer] = areas;
     match layer {
         Layer::Base => {} // drawn by `render` (it sizes the composer and status line)
+        Layer::PathCompletion => super::input_state::render_paths(app, frame, composer),
+        Layer::PromptSearch => super::input_state::render_search(app, frame, composer),
         Layer::Help => render_help(app, frame, area),
         Layer::Sessions => {
             if let Some(pane) = &app.sessions {
@@ -121,7 +129,10 @@ fn render_welcome(app: &App, frame: &mut Frame, area: Rect) {
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
-        "Enter sends · Shift+Enter or Ctrl+J: new line · / commands · ? help",
+        format!(
+            "Enter sends · {}: new line · / commands · ? help",
+            super::input_keys::newline_keys(app.conv.shift_enter)
+        ),
         t.muted,
     )));
     let height = lines.len() as u16;
@@ -276,7 +287,7 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
 /// The help overlay's rows for an inner width of `width` columns, built from the key tables
 /// (`keymap.rs`). Every row fits: a long key label gets a row of its own, a long description
 /// wraps under its column.
-pub fn help_lines(t: &Theme, width: u16) -> Vec<Line<'static>> {
+pub fn help_lines(t: &Theme, width: u16, shift_enter: bool) -> Vec<Line<'static>> {
     let width = usize::from(width.max(8));
     let key_col = if width >= 60 { 24 } else { 12 };
     let desc_w = width.saturating_sub(key_col + 2).max(4);
@@ -287,7 +298,11 @@ pub fn help_lines(t: &Theme, width: u16) -> Vec<Line<'static>> {
         }
         lines.push(Line::from(Span::styled(format!(" {title}"), t.heading)));
         for key in keys {
-            let label = format!(" {}", key.keys);
+            let shown = match key.keys {
+                keymap::NEWLINE_KEYS => super::input_keys::newline_keys(shift_enter),
+                keys => keys,
+            };
+            let label = format!(" {shown}");
             let mut first = if label.width() > key_col {
                 lines.push(Line::from(Span::styled(label, t.accent)));
                 None
@@ -331,7 +346,7 @@ const HELP_NOTES: &[&str] = &[
 fn render_help(app: &mut App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     let width = area.width.min(90);
-    let lines = help_lines(t, width.saturating_sub(2));
+    let lines = help_lines(t, width.saturating_sub(2), app.conv.shift_enter);
     let rows = lines.len() as u16;
     let height = (rows + 2).min(area.height);
     let visible = height.saturating_sub(2);
