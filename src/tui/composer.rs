@@ -151,6 +151,11 @@ impl Composer {
     /// Keys the textarea handles (everything the app did not take).
     pub fn input(&mut self, key: KeyEvent) -> bool {
         self.history_pos = None;
+        // Readline's Ctrl+U (delete to the start of the line), which every shell user types;
+        // the text area alone would take it as undo.
+        if key.code == KeyCode::Char('u') && key.modifiers == KeyModifiers::CONTROL {
+            return self.textarea.delete_line_by_head();
+        }
         self.textarea.input(key)
     }
 
@@ -361,6 +366,18 @@ mod tests {
             KeyModifiers::CONTROL
         )));
         assert!(!is_newline_key(&key(KeyCode::Enter)));
+    }
+
+    #[test]
+    fn ctrl_u_deletes_to_the_start_of_the_line_as_in_a_shell() {
+        let mut c = composer();
+        c.set_text("first line");
+        c.insert_newline();
+        for ch in "second".chars() {
+            c.input(key(KeyCode::Char(ch)));
+        }
+        c.input(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+        assert_eq!(c.text(), "first line\n");
     }
 
     #[test]
