@@ -53,7 +53,10 @@ async fn turn(rt: &mut RuntimeHandle, text: &str) {
 }
 
 /// The next `MemoryChanged`, or `None` when none comes within `secs`.
-async fn memory_change(rt: &mut RuntimeHandle, secs: u64) -> Option<pincer::protocol::MemoryChange> {
+async fn memory_change(
+    rt: &mut RuntimeHandle,
+    secs: u64,
+) -> Option<pincer::protocol::MemoryChange> {
     let wait = async {
         loop {
             if let Event::MemoryChanged(c) = support::events::next(rt).await {
@@ -61,7 +64,9 @@ async fn memory_change(rt: &mut RuntimeHandle, secs: u64) -> Option<pincer::prot
             }
         }
     };
-    tokio::time::timeout(Duration::from_secs(secs), wait).await.ok()
+    tokio::time::timeout(Duration::from_secs(secs), wait)
+        .await
+        .ok()
 }
 
 fn memory_text(d: &Dirs) -> String {
@@ -97,17 +102,27 @@ async fn a_completed_turn_proposes_facts_that_are_written_once_and_can_be_undone
             None,
         )),
         Reply::sse(openai_sse(&["Noted again."], None)),
-        Reply::sse(openai_sse(&["- The user prefers tabs over spaces.\n"], None)),
+        Reply::sse(openai_sse(
+            &["- The user prefers tabs over spaces.\n"],
+            None,
+        )),
     ])
     .await;
     let mut rt = runtime::spawn(settings(&server.url(), &d, true));
 
     turn(&mut rt, "I always indent with tabs, by the way").await;
-    let first = memory_change(&mut rt, 60).await.expect("a proposal written");
-    let second = memory_change(&mut rt, 60).await.expect("both facts written");
+    let first = memory_change(&mut rt, 60)
+        .await
+        .expect("a proposal written");
+    let second = memory_change(&mut rt, 60)
+        .await
+        .expect("both facts written");
     assert_eq!(server.requests().len(), 2, "one extra call after the turn");
     let extraction = server.requests()[1].json().expect("a JSON request");
-    assert!(extraction["tools"].as_array().is_none_or(|t| t.is_empty()), "no tools offered");
+    assert!(
+        extraction["tools"].as_array().is_none_or(|t| t.is_empty()),
+        "no tools offered"
+    );
     assert!(extraction.to_string().contains("I always indent with tabs"));
     for c in [&first, &second] {
         assert!(
@@ -118,18 +133,29 @@ async fn a_completed_turn_proposes_facts_that_are_written_once_and_can_be_undone
         assert!(c.undoable);
     }
     let text = memory_text(&d);
-    assert!(text.contains("The user prefers tabs over spaces."), "{text}");
+    assert!(
+        text.contains("The user prefers tabs over spaces."),
+        "{text}"
+    );
     assert!(text.contains("The project builds with cargo."), "{text}");
 
     // The same fact proposed again is not written a second time.
     turn(&mut rt, "tabs, remember").await;
-    assert!(memory_change(&mut rt, 5).await.is_none(), "a duplicate was written");
+    assert!(
+        memory_change(&mut rt, 5).await.is_none(),
+        "a duplicate was written"
+    );
     assert_eq!(server.requests().len(), 4);
-    assert_eq!(memory_text(&d).matches("prefers tabs over spaces").count(), 1);
+    assert_eq!(
+        memory_text(&d).matches("prefers tabs over spaces").count(),
+        1
+    );
 
     // One key undoes a learned fact.
     rt.ops
-        .send(Op::UndoMemoryChange { change_id: second.change_id })
+        .send(Op::UndoMemoryChange {
+            change_id: second.change_id,
+        })
         .unwrap();
     let undone = memory_change(&mut rt, 30).await.expect("undo reported");
     assert_eq!(undone.action, MemoryAction::Undone);

@@ -4,8 +4,8 @@
 //! plain serde data so `pincer -p --json` can print every event as one JSON line.
 
 mod chain;
-mod mcp;
 mod input;
+mod mcp;
 mod memory;
 mod memory_text;
 mod models;
@@ -17,8 +17,8 @@ mod types;
 use serde::{Deserialize, Serialize};
 
 pub use chain::*;
-pub use mcp::*;
 pub use input::*;
+pub use mcp::*;
 pub use memory::*;
 pub use models::*;
 pub use onboarding::*;

@@ -13,13 +13,13 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::Runtime;
+use super::StoreHandle;
 use super::chain::{Ask, ProviderChain, Route};
 use crate::memory::edit::{WriteMode, WriteRequest};
 use crate::memory::search::Query;
 use crate::memory::service::MemoryService;
 use crate::protocol::{Event, MemoryKind, MemoryProvenance, MemoryScope, ModelTier};
 use crate::provider::{ChatMessage, ChatRequest, ProviderClient};
-use super::StoreHandle;
 
 /// Facts written from one turn at most.
 const MAX_FACTS: usize = 3;

@@ -2,8 +2,8 @@
 //! Front ends talk to it only through [`RuntimeHandle`]: `Op`s in, `Event`s out.
 
 mod approvals;
-mod auto_recall;
 mod attach;
+mod auto_recall;
 mod bang;
 mod chain;
 mod compact;
