@@ -7,14 +7,14 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Widget};
+use ratatui::widgets::{Clear, Widget};
 use unicode_width::UnicodeWidthStr;
 
 use super::{MemoryPane, MemoryPaneMode, scope_filter_label, scope_label};
 use crate::protocol::{MemoryEntry, MemoryKind, MemoryProvenance};
 use crate::tui::keymap;
 use crate::tui::markdown::wrap_spans;
-use crate::tui::session_pane::render::{draw_footer, legend, modal_area, padded};
+use crate::tui::session_pane::render::{draw_footer, draw_header, legend, modal_area, pane_frame};
 use crate::tui::session_pane::{one_line, relative_time, truncate};
 use crate::tui::theme::Theme;
 
@@ -65,27 +65,15 @@ impl MemoryPane {
         } else {
             " Memory ".to_string()
         };
-        let block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .border_style(t.border)
-            .title(Span::styled(title, t.accent.add_modifier(Modifier::BOLD)));
-        let inner = padded(block.inner(area));
-        block.render(area, buf);
+        let inner = pane_frame(title, area, buf, t);
         if inner.is_empty() {
             return;
         }
         let mut body = inner;
-        let mut top = |line: &Line<'_>, body: &mut Rect| {
-            if body.height > 0 {
-                buf.set_line(body.x, body.y, line, body.width);
-                body.y += 1;
-                body.height -= 1;
-            }
-        };
-        top(&self.top_line(t, inner.width), &mut body);
+        draw_header(&self.top_line(t, inner.width), &mut body, buf);
         if !self.status.is_empty() && inner.height >= 8 {
             let status = truncate(&one_line(&self.status), usize::from(inner.width));
-            top(&Line::from(Span::styled(status, t.muted)), &mut body);
+            draw_header(&Line::from(Span::styled(status, t.muted)), &mut body, buf);
         }
 
         let max_legend = if body.height >= 10 { 2 } else { 1 };

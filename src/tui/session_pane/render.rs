@@ -49,6 +49,26 @@ pub(crate) fn padded(inner: Rect) -> Rect {
     }
 }
 
+/// The rounded, titled frame every pane draws; the padded inside (empty: nothing fits).
+pub(crate) fn pane_frame(title: String, area: Rect, buf: &mut Buffer, t: &Theme) -> Rect {
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(t.border)
+        .title(Span::styled(title, t.accent.add_modifier(Modifier::BOLD)));
+    let inner = padded(block.inner(area));
+    block.render(area, buf);
+    inner
+}
+
+/// Draw `line` at the top of `body` and take its row off `body` (when there is one).
+pub(crate) fn draw_header(line: &Line<'_>, body: &mut Rect, buf: &mut Buffer) {
+    if body.height > 0 {
+        buf.set_line(body.x, body.y, line, body.width);
+        body.y += 1;
+        body.height -= 1;
+    }
+}
+
 /// Draw `foot` at the bottom of `body` and take its rows off `body` (when it fits).
 pub(crate) fn draw_footer(foot: &[Line<'_>], body: &mut Rect, buf: &mut Buffer) {
     let foot_h = foot.len() as u16;

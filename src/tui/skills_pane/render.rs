@@ -8,14 +8,14 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Widget};
+use ratatui::widgets::{Clear, Widget};
 use unicode_width::UnicodeWidthStr;
 
 use super::detail::status_line;
 use super::{SkillsMode, SkillsPane, name_problem};
 use crate::tui::markdown::Highlighter;
 use crate::tui::markdown::wrap_spans;
-use crate::tui::session_pane::render::{draw_footer, legend, modal_area, padded};
+use crate::tui::session_pane::render::{draw_footer, draw_header, legend, modal_area, pane_frame};
 use crate::tui::session_pane::{one_line, truncate};
 use crate::tui::theme::Theme;
 
@@ -37,23 +37,11 @@ impl SkillsPane {
         } else {
             " Skills ".to_string()
         };
-        let block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .border_style(t.border)
-            .title(Span::styled(title, t.accent.add_modifier(Modifier::BOLD)));
-        let inner = padded(block.inner(area));
-        block.render(area, buf);
+        let inner = pane_frame(title, area, buf, t);
         if inner.is_empty() {
             return;
         }
         let mut body = inner;
-        let mut top = |line: &Line<'_>, body: &mut Rect| {
-            if body.height > 0 {
-                buf.set_line(body.x, body.y, line, body.width);
-                body.y += 1;
-                body.height -= 1;
-            }
-        };
         if self.restricted_active && inner.height >= 4 {
             let header = Line::from(Span::styled(
                 truncate(
@@ -62,9 +50,9 @@ impl SkillsPane {
                 ),
                 t.warning.add_modifier(Modifier::BOLD),
             ));
-            top(&header, &mut body);
+            draw_header(&header, &mut body, buf);
         }
-        top(&self.top_line(t, inner.width), &mut body);
+        draw_header(&self.top_line(t, inner.width), &mut body, buf);
 
         let max_legend = if body.height >= 10 { 2 } else { 1 };
         let foot = self.footer(t, inner.width, max_legend);
