@@ -102,7 +102,10 @@ fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: Duration)
                 abstained += usize::from(!answered);
                 continue;
             }
-            Kind::SingleSession => single_add(&mut single, &hits, &q.answers),
+            Kind::SingleSession => {
+                show_miss(q, &hits);
+                single_add(&mut single, &hits, &q.answers)
+            }
             Kind::Updated => single_add(&mut updated, &hits, &q.answers),
             Kind::Temporal => single_add(&mut temporal, &hits, &q.answers),
             Kind::Preference => single_add(&mut pref, &hits, &q.answers),
@@ -139,6 +142,26 @@ fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: Duration)
         mean_tokens,
         tokens.last().copied().unwrap_or(0),
         built,
+    );
+}
+
+/// `MEMORY_RECALL_MISSES=1`: print each single-session question whose answer is not in the top 10.
+fn show_miss(q: &longmem::Question, hits: &[HitRef]) {
+    if std::env::var_os("MEMORY_RECALL_MISSES").is_none()
+        || hits.iter().any(|h| q.answers.contains(&h.loc))
+    {
+        return;
+    }
+    let top: Vec<String> = hits
+        .iter()
+        .take(3)
+        .map(|h| format!("{:?} rel {:.2}", h.loc, h.relevance))
+        .collect();
+    println!(
+        "  miss: {:?} (answer {:?}) top: {}",
+        q.text,
+        q.answers,
+        top.join("; ")
     );
 }
 

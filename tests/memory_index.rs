@@ -461,3 +461,66 @@ fn a_file_fixed_on_disk_is_indexed_again() {
     assert_eq!(find(&m, &w.store, "third").len(), 1);
     assert!(m.status(&w.store).unwrap().problems.is_empty());
 }
+
+#[test]
+fn hostile_queries_never_break_search() {
+    let w = World::new();
+    let m = w.memory("proj");
+    m.reindex(&w.store).unwrap();
+    write(
+        &m,
+        &w.store,
+        "The deploy NEAR staging uses port 8443.",
+        MemoryScope::User,
+    );
+    let long = "deploy staging ".repeat(5_000);
+    for q in [
+        "\"",
+        "NEAR(",
+        "deploy\" OR NEAR(x) \"staging*",
+        "deploy AND NOT staging",
+        "^deploy :text col:staging",
+        "deploy* - staging + (port)",
+        "{deploy staging} NEAR/2",
+        "'; DROP TABLE memory_chunks; --",
+        "\u{0}deploy\u{7f}staging",
+        long.as_str(),
+    ] {
+        let hits = search(&w.store, &m.dirs, &Query::new(q));
+        assert!(hits.is_ok(), "{q:.40}: {hits:?}");
+    }
+    // Operators are words: the note is found through them.
+    assert_eq!(find(&m, &w.store, "deploy\" NEAR staging").len(), 1);
+}
+
+#[test]
+fn an_exact_match_outranks_partial_matches_that_are_newer() {
+    let w = World::new();
+    let m = w.memory("proj");
+    m.reindex(&w.store).unwrap();
+    write(
+        &m,
+        &w.store,
+        "My dentist's hometown is Tarbes.",
+        MemoryScope::User,
+    );
+    for i in 0..30 {
+        write(
+            &m,
+            &w.store,
+            &format!("My dentist fixed lamp {i}; we bought a hometown-themed birthday gift {i}."),
+            MemoryScope::User,
+        );
+        write(
+            &m,
+            &w.store,
+            &format!("My dentist cleaned up notebook {i}."),
+            MemoryScope::User,
+        );
+    }
+    let hits = find(&m, &w.store, "What is my dentist's hometown?");
+    assert!(
+        hits.first().is_some_and(|h| h.contains("Tarbes")),
+        "{hits:?}"
+    );
+}

@@ -1,18 +1,22 @@
-//! Search over memory and past sessions: ranked legs (FTS5 `unicode61` bm25, FTS5 `trigram`
-//! for substrings and CJK, optional vectors), fused by reciprocal rank (k = 60), recency decay
-//! (core and pinned exempt), near-duplicate suppression, and the scope filter (user memory,
+//! Search over memory and past sessions: ranked legs (FTS5 `unicode61` bm25 over the words
+//! and over neighbouring words near each other, FTS5 `trigram` for substrings and CJK,
+//! optional vectors), fused by reciprocal rank (k = 60) and weighed by recency (core and
+//! pinned exempt) and query-word coverage (`rank.rs`), near-duplicate suppression, and the scope filter (user memory,
 //! this project's memory, this project's sessions — never another project's).
 //!
 //! Each leg is bounded ([`LEG_LIMIT`] candidates), so a search costs the same at 100k chunks
 //! as at 1k, give or take the FTS lookups.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::params;
 use serde::Serialize;
 
 use super::dirs::MemoryDirs;
 use super::index::project_key;
+use super::rank::{
+    coverage, decay, has_cjk, lexical_relevance, match_expr, proximity_expr, rrf, weigh, words,
+};
 use super::vector_cache::VectorMatrix;
 use super::vectors;
 use crate::protocol::MemoryScopeFilter;
@@ -26,18 +30,6 @@ const MATRIX_CHECKS: usize = 5_000;
 pub const RRF_K: f64 = 60.0;
 /// Trigram overlap above which two hits count as the same fact.
 const DUPLICATE_OVERLAP: f64 = 0.85;
-/// Recency never takes more than this share off a score: it orders comparable hits (the newer
-/// value of an updated fact first) but never buries an old exact match under a recent partial
-/// one (a plain multiplier at a 30-day half-life would).
-const DECAY_FLOOR: f64 = 0.85;
-/// Words left out of queries: they match nearly every chunk and say nothing about it.
-const STOPWORDS: &[&str] = &[
-    "a", "an", "the", "and", "or", "of", "to", "in", "on", "at", "for", "is", "are", "was", "were",
-    "be", "i", "my", "me", "you", "your", "we", "our", "it", "its", "that", "this", "what",
-    "which", "do", "did", "does", "with", "about", "as", "by", "so", "have", "has", "had", "s",
-    "where", "when", "who", "how", "why", "can", "again", "remind", "tell", "us", "there",
-];
-
 /// What to search for.
 #[derive(Debug, Clone)]
 pub struct Query {
@@ -88,50 +80,13 @@ pub struct Hit {
     pub item_id: Option<i64>,
     pub scope: String,
     pub superseded: bool,
-    /// 0..1, comparable across queries: the share of the query's words the hit holds, or its
-    /// cosine with the query's vector, whichever is higher (auto-recall's threshold).
+    /// 0..1, comparable across queries: the share of the query's words the hit holds (capped
+    /// when the query's neighbouring words are apart in it), or its cosine with the query's
+    /// vector, whichever is higher (auto-recall's threshold, the benchmark's abstention).
     #[serde(skip)]
     pub relevance: f64,
     #[serde(skip)]
     pub chunk_id: i64,
-}
-
-/// A query's or a chunk's words as relevance counts them: lowercased, stopwords dropped.
-pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
-        .collect()
-}
-
-/// The share of `query_words` found in `text`.
-pub fn coverage(query_words: &[String], text: &str) -> f64 {
-    if query_words.is_empty() {
-        return 0.0;
-    }
-    let have: std::collections::HashSet<String> = words(text).into_iter().collect();
-    query_words.iter().filter(|w| have.contains(*w)).count() as f64 / query_words.len() as f64
-}
-
-/// Reciprocal rank fusion: each leg's ranking (best first) adds `1 / (k + rank)` per id.
-pub fn rrf(legs: &[Vec<i64>], k: f64) -> HashMap<i64, f64> {
-    let mut scores: HashMap<i64, f64> = HashMap::new();
-    for leg in legs {
-        for (rank, id) in leg.iter().enumerate() {
-            *scores.entry(*id).or_insert(0.0) += 1.0 / (k + rank as f64 + 1.0);
-        }
-    }
-    scores
-}
-
-/// Recency factor: 1 now, 0.5 after one half-life; exempt entries (core, pinned) keep 1.
-pub fn decay(age_secs: i64, half_life_days: u32, exempt: bool) -> f64 {
-    if exempt || half_life_days == 0 {
-        return 1.0;
-    }
-    let age_days = age_secs.max(0) as f64 / 86_400.0;
-    0.5f64.powf(age_days / f64::from(half_life_days))
 }
 
 fn trigrams(text: &str) -> std::collections::HashSet<[char; 3]> {
@@ -187,37 +142,6 @@ fn overlap(
     }
     let inter = ta.intersection(tb).count() as f64;
     inter / ((ta.len() + tb.len()) as f64 - inter)
-}
-
-/// Whether `text` holds CJK characters (words not separated by spaces).
-fn has_cjk(text: &str) -> bool {
-    text.chars().any(|c| {
-        matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{9fff}' | '\u{ac00}'..='\u{d7af}')
-    })
-}
-
-/// FTS5 query: each word quoted (no operators from the user), OR-ed; stopwords left out unless
-/// the query holds nothing else.
-fn match_expr(text: &str, min_chars: usize) -> Option<String> {
-    let all: Vec<&str> = text
-        .split(|c: char| c.is_whitespace() || (c.is_ascii_punctuation() && c != '_' && c != '-'))
-        .filter(|w| w.chars().count() >= min_chars && !w.replace('"', "").is_empty())
-        .collect();
-    let meaningful: Vec<&str> = all
-        .iter()
-        .copied()
-        .filter(|w| !STOPWORDS.contains(&w.to_lowercase().as_str()))
-        .collect();
-    let chosen = if meaningful.is_empty() {
-        all
-    } else {
-        meaningful
-    };
-    let words: Vec<String> = chosen
-        .iter()
-        .map(|w| format!("\"{}\"", w.replace('"', "")))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" OR "))
 }
 
 struct Filter {
@@ -341,6 +265,13 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
     if let Some(expr) = match_expr(&q.text, 1) {
         legs.push(leg(store, "memory_fts", &expr, &f)?);
     }
+    // `Some(ids)` when the query has neighbouring words: the chunks holding them near each other.
+    let mut near = None;
+    if let Some(expr) = proximity_expr(&q.text) {
+        let ids = leg(store, "memory_fts", &expr, &f)?;
+        near = Some(ids.iter().copied().collect::<HashSet<i64>>());
+        legs.push(ids);
+    }
     // Substrings and scripts without spaces: the trigram leg, when words alone find too little
     // (with plenty of word hits its partial-word matches only add noise to the fusion).
     let words_found = legs.first().map_or(0, Vec::len);
@@ -367,7 +298,7 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
         if kept.len() >= q.k {
             break;
         }
-        if let Some(hit) = load_hit(store, id, score, &cosines, q)?
+        if let Some(hit) = load_hit(store, id, score, &cosines, near.as_ref(), q)?
             && seen.admit(&hit.snippet)
         {
             kept.push(hit);
@@ -376,7 +307,8 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
     Ok(kept)
 }
 
-/// Fused ids with recency applied, best first (ties by id): only the columns recency needs.
+/// Fused ids weighed by recency and by the share of query words they hold, best first (ties
+/// by id).
 fn rank(
     store: &Store,
     fused: &HashMap<i64, f64>,
@@ -384,14 +316,22 @@ fn rank(
 ) -> Result<Vec<(i64, f64)>, StoreError> {
     let mut stmt = store
         .connection()
-        .prepare_cached("SELECT created, pinned OR core FROM memory_chunks WHERE id = ?1")?;
+        .prepare_cached("SELECT created, pinned OR core, text FROM memory_chunks WHERE id = ?1")?;
+    let query_words = words(&q.text);
     let mut ranked = Vec::with_capacity(fused.len());
     for (&id, &score) in fused {
-        let row = stmt.query_row([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)));
+        let row = stmt.query_row([id], |r| {
+            let text: String = r.get(2)?;
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, bool>(1)?,
+                coverage(&query_words, &text),
+            ))
+        });
         match row {
-            Ok((created, exempt)) => {
+            Ok((created, exempt, covered)) => {
                 let recency = decay(q.now - created, q.half_life_days, exempt);
-                ranked.push((id, score * (DECAY_FLOOR + (1.0 - DECAY_FLOOR) * recency)));
+                ranked.push((id, weigh(score, recency, covered)));
             }
             Err(rusqlite::Error::QueryReturnedNoRows) => {} // removed meanwhile
             Err(e) => return Err(e.into()),
@@ -406,6 +346,7 @@ fn load_hit(
     id: i64,
     score: f64,
     cosines: &HashMap<i64, f32>,
+    near: Option<&HashSet<i64>>,
     q: &Query,
 ) -> Result<Option<Hit>, StoreError> {
     let mut stmt = store.connection().prepare_cached(
@@ -423,7 +364,11 @@ fn load_hit(
             lines: [r.get(2)?, r.get(3)?],
             snippet: snippet(&text, &q.text),
             score,
-            relevance: coverage(&words(&q.text), &text).max(cosine),
+            relevance: lexical_relevance(
+                coverage(&words(&q.text), &text),
+                near.map(|ids| ids.contains(&id)),
+            )
+            .max(cosine),
             id: entry.unwrap_or_else(|| format!("s{id}")),
             session_id: r.get(6)?,
             item_id: r.get(7)?,
@@ -470,25 +415,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rrf_adds_reciprocal_ranks() {
-        let s = rrf(&[vec![1, 2, 3], vec![3, 1]], 60.0);
-        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-        assert!(close(s[&1], 1.0 / 61.0 + 1.0 / 62.0));
-        assert!(close(s[&2], 1.0 / 62.0));
-        assert!(close(s[&3], 1.0 / 63.0 + 1.0 / 61.0));
-        assert!(s[&1] > s[&3] && s[&3] > s[&2]);
-    }
-
-    #[test]
-    fn decay_halves_per_half_life_and_spares_exempt() {
-        assert_eq!(decay(0, 30, false), 1.0);
-        assert!((decay(30 * 86_400, 30, false) - 0.5).abs() < 1e-12);
-        assert!((decay(60 * 86_400, 30, false) - 0.25).abs() < 1e-12);
-        assert_eq!(decay(365 * 86_400, 30, true), 1.0);
-        assert_eq!(decay(-5, 30, false), 1.0);
-    }
-
-    #[test]
     fn near_duplicates_collapse_to_the_best() {
         let hits = vec![
             ("The user prefers tabs over spaces.", 3),
@@ -506,25 +432,6 @@ mod tests {
         assert!((trigram_overlap("abcdef", "abcdef") - 1.0).abs() < 1e-12);
         assert_eq!(trigram_overlap("abcdef", "uvwxyz"), 0.0);
         assert_eq!(trigram_overlap("ab", "AB"), 1.0);
-    }
-
-    #[test]
-    fn match_expressions_quote_words() {
-        assert_eq!(
-            match_expr("tabs NOT \"x", 1).as_deref(),
-            Some("\"tabs\" OR \"NOT\" OR \"x\"")
-        );
-        assert_eq!(
-            match_expr("what did I say about the deploy", 1).as_deref(),
-            Some("\"say\" OR \"deploy\"")
-        );
-        assert_eq!(
-            match_expr("what is it", 1).as_deref(),
-            Some("\"what\" OR \"is\" OR \"it\"")
-        );
-        assert_eq!(match_expr("\"\"", 1), None);
-        assert_eq!(match_expr("ab", 3), None);
-        assert_eq!(match_expr("日本語の", 3).as_deref(), Some("\"日本語の\""));
     }
 
     #[test]
