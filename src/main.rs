@@ -144,6 +144,7 @@ enum McpAction {
     Test { name: String },
     /// Speak MCP on stdin/stdout, offering pincer's tools (`[mcp_server] tools`; read-only by
     /// default) under the same rules as a headless run.
+    #[cfg(feature = "mcp-server")]
     Serve,
 }
 
@@ -712,6 +713,7 @@ fn mcp_command(action: &McpAction, paths: Paths, cli: &Cli) -> anyhow::Result<Ex
             }
             runtime.block_on(mcp_cli::test(server, &workspace, &mut out))?;
         }
+        #[cfg(feature = "mcp-server")]
         McpAction::Serve => {
             let _ = pincer::logging::init(&paths.log_file());
             let startup = Startup::load(paths, &Overrides::default(), real_env());

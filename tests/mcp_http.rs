@@ -3,6 +3,7 @@
 //! directly and through the hub: connect, list, call, custom headers, and a server
 //! that is not there failing with a reason.
 
+#![cfg(feature = "mcp-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;

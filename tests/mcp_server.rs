@@ -1,6 +1,7 @@
 //! `pincer mcp serve` driven by rmcp's client over stdio: list, call, a denied call, the
 //! allowlist.
 
+#![cfg(feature = "mcp-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;

@@ -6,4 +6,5 @@ pub mod client;
 pub mod hub;
 pub mod names;
 pub mod result;
+#[cfg(feature = "mcp-server")]
 pub mod server;

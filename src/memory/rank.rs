@@ -100,21 +100,45 @@ pub fn match_expr(text: &str, min_chars: usize) -> Option<String> {
 /// `word` as an FTS5 string: quotes and control characters (a NUL ends the query string
 /// early in SQLite's parser) removed; `None` when nothing is left.
 fn fts_phrase(word: &str) -> Option<String> {
-    let clean: String = word
-        .chars()
-        .filter(|c| *c != '"' && !c.is_control())
-        .collect();
+    let clean = clean_word(word);
     (!clean.is_empty()).then(|| format!("\"{clean}\""))
 }
 
-/// The query's meaningful words (stopwords out, at least two characters), in order, quoted for
-/// FTS5.
-fn quoted_words(text: &str) -> Vec<String> {
+fn clean_word(word: &str) -> String {
+    word.chars()
+        .filter(|c| *c != '"' && !c.is_control())
+        .collect()
+}
+
+/// The query's meaningful words (stopwords out, at least two characters, quotes and control
+/// characters removed), in order, as FTS5 tokenizes them (lowercase).
+pub fn meaningful_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric() && c != '_' && c != '-')
         .map(|w| w.trim_matches('-'))
         .filter(|w| w.chars().count() >= 2 && !STOPWORDS.contains(&w.to_lowercase().as_str()))
-        .filter_map(fts_phrase)
+        .map(|w| clean_word(w).to_lowercase())
+        .filter(|w| !w.is_empty())
         .collect()
+}
+
+/// The query's meaningful words quoted for FTS5.
+fn quoted_words(text: &str) -> Vec<String> {
+    meaningful_words(text)
+        .iter()
+        .filter_map(|w| fts_phrase(w))
+        .collect()
+}
+
+/// FTS5 expression matching chunks that hold every one of `words` (two or more).
+pub fn all_words_expr(words: &[String]) -> Option<String> {
+    let quoted: Vec<String> = words.iter().filter_map(|w| fts_phrase(w)).collect();
+    (quoted.len() >= 2).then(|| quoted.join(" AND "))
+}
+
+/// FTS5 expression matching chunks that hold any of `words`.
+pub fn any_word_expr(words: &[&String]) -> Option<String> {
+    let quoted: Vec<String> = words.iter().filter_map(|w| fts_phrase(w)).collect();
+    (!quoted.is_empty()).then(|| quoted.join(" OR "))
 }
 
 /// FTS5 proximity expression: each pair of neighbouring meaningful words of the query near
@@ -204,7 +228,7 @@ mod tests {
         // Nothing an FTS5 operator could be made of gets through.
         assert_eq!(
             proximity_expr("deploy\" OR NEAR(x) \"staging*").as_deref(),
-            Some("NEAR(\"deploy\" \"NEAR\", 3) OR NEAR(\"NEAR\" \"staging\", 3)")
+            Some("NEAR(\"deploy\" \"near\", 3) OR NEAR(\"near\" \"staging\", 3)")
         );
         assert_eq!(proximity_expr("tabs"), None);
         assert_eq!(proximity_expr("what is it"), None);

@@ -9,13 +9,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::dirs::MemoryDirs;
 use super::index::project_key;
 use super::rank::{
-    coverage, decay, has_cjk, lexical_relevance, match_expr, proximity_expr, rrf, weigh, words,
+    all_words_expr, any_word_expr, coverage, decay, has_cjk, lexical_relevance, match_expr,
+    meaningful_words, proximity_expr, rrf, weigh, words,
 };
 use super::vector_cache::VectorMatrix;
 use super::vectors;
@@ -24,6 +25,10 @@ use crate::store::{Store, StoreError};
 
 /// Candidates each leg contributes.
 pub const LEG_LIMIT: usize = 100;
+/// A word held by more chunks than this is too common for the any-word leg (see [`word_legs`]).
+const COMMON_WORD_DOCS: i64 = 2_000;
+/// FTS5 ranks this many times [`LEG_LIMIT`] candidates before the scope filter (see [`leg`]).
+const PREFILTER_FACTOR: usize = 4;
 /// Vector candidates checked against the scope filter before the leg stops looking.
 const MATRIX_CHECKS: usize = 5_000;
 /// Reciprocal rank fusion constant.
@@ -157,10 +162,82 @@ const FILTER_SQL: &str = "(c.superseded IS NULL OR ?3)
     AND ((c.scope = 'user' AND ?4) OR (c.scope = 'project' AND ?5 AND c.project = ?6)
          OR (c.scope = 'session' AND ?7 AND (c.project = ?8 OR substr(c.project, 1, length(?8) + 1) = ?8 || '/')))";
 
+/// The word legs: chunks holding all the query's words, and chunks holding any of its
+/// distinctive ones. A word in more than [`COMMON_WORD_DOCS`] chunks ("my dentist" in a year of
+/// chat) is left out of the any-word leg — bm25 would rank every chunk holding it, which costs
+/// time in proportion to the index — unless the query has no rarer word; it still counts in
+/// the all-words and proximity legs, which FTS5 answers by intersecting.
+fn word_legs(store: &Store, text: &str, f: &Filter) -> Result<Vec<Vec<i64>>, StoreError> {
+    let words = meaningful_words(text);
+    if words.is_empty() {
+        // Only stopwords ("what is it"): search for them as they are.
+        return match match_expr(text, 1) {
+            Some(expr) => Ok(vec![leg(store, "memory_fts", &expr, f)?]),
+            None => Ok(Vec::new()),
+        };
+    }
+    let mut legs = Vec::new();
+    if let Some(expr) = all_words_expr(&words) {
+        legs.push(leg(store, "memory_fts", &expr, f)?);
+    }
+    let mut counted = Vec::with_capacity(words.len());
+    for w in &words {
+        counted.push((doc_frequency(store, w)?, w));
+    }
+    let mut distinctive: Vec<&String> = counted
+        .iter()
+        .filter(|(n, _)| *n <= COMMON_WORD_DOCS)
+        .map(|(_, w)| *w)
+        .collect();
+    if distinctive.is_empty()
+        && let Some((_, rarest)) = counted.iter().min_by_key(|(n, _)| *n)
+    {
+        distinctive.push(rarest);
+    }
+    if let Some(expr) = any_word_expr(&distinctive) {
+        legs.push(leg(store, "memory_fts", &expr, f)?);
+    }
+    Ok(legs)
+}
+
+/// How many chunks hold `word` (FTS5's own count, through a per-connection `fts5vocab` table).
+fn doc_frequency(store: &Store, word: &str) -> Result<i64, StoreError> {
+    let db = store.connection();
+    db.execute_batch(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memory_fts_df
+         USING fts5vocab(main, 'memory_fts', 'row')",
+    )?;
+    let n = db
+        .prepare_cached("SELECT doc FROM temp.memory_fts_df WHERE term = ?1")?
+        .query_row([word], |r| r.get(0))
+        .optional()?;
+    Ok(n.unwrap_or(0))
+}
+
+/// Up to [`LEG_LIMIT`] ids, best match first. FTS5 ranks a bounded set of candidates by itself
+/// (bm25, no join), and only those are joined and filtered; when the filter leaves too few of
+/// them (the best matches are mostly another project's, or superseded), every match is ranked.
 fn leg(store: &Store, table: &str, expr: &str, f: &Filter) -> Result<Vec<i64>, StoreError> {
+    let ids = leg_among(store, table, expr, f, (LEG_LIMIT * PREFILTER_FACTOR) as i64)?;
+    if ids.len() >= LEG_LIMIT {
+        return Ok(ids);
+    }
+    leg_among(store, table, expr, f, -1)
+}
+
+/// [`leg`] among FTS5's `candidates` best matches (`-1`: all of them).
+fn leg_among(
+    store: &Store,
+    table: &str,
+    expr: &str,
+    f: &Filter,
+    candidates: i64,
+) -> Result<Vec<i64>, StoreError> {
     let sql = format!(
-        "SELECT c.id FROM {table} JOIN memory_chunks c ON c.id = {table}.rowid
-         WHERE {table} MATCH ?1 AND {FILTER_SQL} ORDER BY bm25({table}) LIMIT ?2"
+        "SELECT c.id FROM (SELECT rowid, rank FROM {table} WHERE {table} MATCH ?1
+                           ORDER BY rank LIMIT ?9) m
+         JOIN memory_chunks c ON c.id = m.rowid
+         WHERE {FILTER_SQL} ORDER BY m.rank LIMIT ?2"
     );
     let mut stmt = store.connection().prepare_cached(&sql)?;
     let ids = stmt
@@ -173,7 +250,8 @@ fn leg(store: &Store, table: &str, expr: &str, f: &Filter) -> Result<Vec<i64>, S
                 f.project,
                 f.key,
                 f.sessions,
-                f.root
+                f.root,
+                candidates
             ],
             |r| r.get(0),
         )?
@@ -261,10 +339,7 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
         root: dirs.project_root.to_string_lossy().into_owned(),
         superseded: q.include_superseded,
     };
-    let mut legs = Vec::new();
-    if let Some(expr) = match_expr(&q.text, 1) {
-        legs.push(leg(store, "memory_fts", &expr, &f)?);
-    }
+    let mut legs = word_legs(store, &q.text, &f)?;
     // `Some(ids)` when the query has neighbouring words: the chunks holding them near each other.
     let mut near = None;
     if let Some(expr) = proximity_expr(&q.text) {
@@ -274,7 +349,7 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
     }
     // Substrings and scripts without spaces: the trigram leg, when words alone find too little
     // (with plenty of word hits its partial-word matches only add noise to the fusion).
-    let words_found = legs.first().map_or(0, Vec::len);
+    let words_found = legs.iter().map(Vec::len).max().unwrap_or(0);
     if (words_found < q.k || has_cjk(&q.text))
         && let Some(expr) = match_expr(&q.text, 3)
     {
