@@ -62,7 +62,8 @@ impl Runtime {
         if configs.is_empty() {
             return;
         }
-        let hub = Hub::new(configs, self.settings.workspace.clone(), updates);
+        let hub = Hub::new(configs, self.settings.workspace.clone(), updates)
+            .with_env(self.settings.env.clone());
         hub.start();
         self.mcp = Some(RuntimeMcp {
             hub,
