@@ -42,6 +42,7 @@ fn compile_policy_assemble(bencher: Bencher, msg: &str) {
             restricted: false,
             workspace: "/home/me/src/project",
             tools: &tools,
+            read_only_tools: &[],
             instructions: &agents,
             core_memory: "",
             retrieved: "",

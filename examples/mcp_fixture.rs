@@ -1,6 +1,6 @@
 //! A small MCP server over stdio for pincer's tests and for trying MCP by hand.
 //!
-//! Tools: `echo` (text back), `slow` (waits `secs`), `fail` (an error result), `big` (a
+//! Tools: `echo` (text back; annotated read-only), `slow` (waits `secs`), `fail` (an error result), `big` (a
 //! 200 KB result), `crash` (the process exits mid-call), `image` (one image block), and with
 //! `--many N` N more tools `tool_000…`. `--collide` adds `dot.name` and `dot_name__<hash>`-style
 //! names that sanitise alike. `--noise` writes to stderr at start and on every call.
@@ -16,6 +16,7 @@ use std::time::Duration;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ImageContent,
     ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, TextContent, Tool,
+    ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -54,7 +55,8 @@ impl Fixture {
                 "echo",
                 "Echo the text back.",
                 schema(json!({"text": {"type": "string"}})),
-            ),
+            )
+            .annotate(ToolAnnotations::new().read_only(true)),
             Tool::new(
                 "slow",
                 "Wait `secs` seconds, then answer.",

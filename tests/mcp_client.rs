@@ -2,51 +2,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use pincer::config::{McpServerConfig, McpTransport};
 use pincer::mcp::client::{Connection, McpError};
 use pincer::mcp::hub::{Hub, HubUpdate, ServerState};
 use serde_json::{Map, Value, json};
+use support::mcp::fixture as server;
 use tokio::sync::mpsc::unbounded_channel;
-
-fn fixture_exe() -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let exe = deps
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("mcp_fixture");
-    assert!(
-        exe.exists(),
-        "build the fixture: cargo build --example mcp_fixture"
-    );
-    exe
-}
-
-fn server(name: &str, args: &[&str]) -> McpServerConfig {
-    McpServerConfig {
-        name: name.to_string(),
-        transport: McpTransport::Stdio {
-            command: fixture_exe().display().to_string(),
-            args: args.iter().map(|a| a.to_string()).collect(),
-            env: BTreeMap::new(),
-            cwd: None,
-        },
-        enabled: true,
-        enabled_tools: None,
-        disabled_tools: Vec::new(),
-        startup_timeout: Duration::from_secs(60),
-        tool_timeout: Duration::from_secs(60),
-        mode: None,
-        trust_annotations: false,
-        source: "test".into(),
-    }
-}
 
 fn args(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()

@@ -6,27 +6,11 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use support::mcp::fixture_exe;
 use support::mock_server::*;
 use support::pty::{PtyApp, write_mock_config};
-
-fn fixture_exe() -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let exe = deps
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("mcp_fixture");
-    assert!(
-        exe.exists(),
-        "build the fixture: cargo build --example mcp_fixture"
-    );
-    exe
-}
 
 #[test]
 fn an_mcp_tool_is_ready_asked_for_run_and_shown_without_its_stderr() {

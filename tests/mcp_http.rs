@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pincer::config::{Config, McpServerConfig, McpTransport, ResolveError};
@@ -36,6 +36,14 @@ fn pincer_server(workspace: PathBuf) -> PincerServer {
 
 /// Serve pincer's tools over streamable HTTP on a loopback port; the URL.
 async fn serve_http(workspace: PathBuf) -> String {
+    serve_http_recording(workspace).await.0
+}
+
+/// The `Authorization` headers the server received (empty string: none).
+type Seen = Arc<Mutex<Vec<String>>>;
+
+/// As [`serve_http`], recording every request's `Authorization` header.
+async fn serve_http_recording(workspace: PathBuf) -> (String, Seen) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let service = StreamableHttpService::new(
@@ -43,9 +51,24 @@ async fn serve_http(workspace: PathBuf) -> String {
         Arc::new(LocalSessionManager::default()),
         StreamableHttpServerConfig::default(),
     );
+    let seen = Seen::default();
+    let record = seen.clone();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let svc = hyper_util::service::TowerToHyperService::new(service.clone());
+            let service = service.clone();
+            let record = record.clone();
+            let svc =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let service = service.clone();
+                    let auth = req
+                        .headers()
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    record.lock().unwrap().push(auth);
+                    async move { Ok::<_, std::convert::Infallible>(service.handle(req).await) }
+                });
             tokio::spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
@@ -53,7 +76,7 @@ async fn serve_http(workspace: PathBuf) -> String {
             });
         }
     });
-    format!("http://{addr}/mcp")
+    (format!("http://{addr}/mcp"), seen)
 }
 
 fn http_server(name: &str, url: &str) -> McpServerConfig {
@@ -136,4 +159,121 @@ async fn the_hub_offers_http_tools_and_reports_an_unreachable_server() {
         "{down:?}"
     );
     hub.shutdown().await;
+}
+
+/// A server with `bearer_token_env = var`.
+fn with_token_env(url: &str, var: &str) -> McpServerConfig {
+    let mut cfg = http_server("docs", url);
+    if let McpTransport::Http {
+        bearer_token_env, ..
+    } = &mut cfg.transport
+    {
+        *bearer_token_env = Some(var.to_string());
+    }
+    cfg
+}
+
+const TOKEN: &str = "tok-3f9a1c77e2b4d5a6-never-shown";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bearer_token_is_sent_on_every_request_and_a_missing_variable_is_named() {
+    let ws = tempfile::tempdir().unwrap();
+    let (url, seen) = serve_http_recording(ws.path().canonicalize().unwrap()).await;
+    let cfg = with_token_env(&url, "DOCS_MCP_TOKEN");
+    let env = |name: &str| (name == "DOCS_MCP_TOKEN").then(|| TOKEN.to_string());
+    let (tx, _rx) = unbounded_channel();
+    let conn = Connection::connect_with_env(&cfg, ws.path(), tx, &env)
+        .await
+        .unwrap();
+    assert_eq!(conn.list_tools().await.unwrap().len(), 2);
+    conn.shutdown().await;
+    let headers = seen.lock().unwrap().clone();
+    assert!(headers.len() >= 2, "{headers:?}");
+    let expected = format!("Bearer {TOKEN}");
+    assert!(
+        headers.iter().all(|h| h == &expected),
+        "every request carries the token: {headers:?}"
+    );
+
+    // Unset or empty: a one-line error naming the variable and the server, nothing sent.
+    for value in [None, Some(String::new())] {
+        let before = seen.lock().unwrap().len();
+        let env = move |_: &str| value.clone();
+        let (tx, _rx) = unbounded_channel();
+        let err = match Connection::connect_with_env(&cfg, ws.path(), tx, &env).await {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("connected without the token"),
+        };
+        assert!(
+            err.contains("DOCS_MCP_TOKEN") && err.contains("[mcp_servers.docs]"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            before,
+            "no request without the token"
+        );
+    }
+}
+
+/// `pincer mcp test docs` in `ws` with `PINCER_HOME=home`, the most verbose log, and the
+/// token variable set to `token` (else unset).
+async fn mcp_test(
+    home: &std::path::Path,
+    ws: &std::path::Path,
+    token: Option<&'static str>,
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pincer"));
+    cmd.args(["mcp", "test", "docs"])
+        .current_dir(ws)
+        .env("PINCER_HOME", home)
+        .env("PINCER_LOG", "trace")
+        .env_remove("PINCER_TEST_DOCS_TOKEN");
+    if let Some(t) = token {
+        cmd.env("PINCER_TEST_DOCS_TOKEN", t);
+    }
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// `pincer mcp test` with the token in the environment (and the most verbose log): the
+/// server gets it, neither the terminal nor the log shows it; without it, one line naming the
+/// variable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_reaches_the_screen_or_the_log() {
+    let ws = tempfile::tempdir().unwrap();
+    let (url, seen) = serve_http_recording(ws.path().canonicalize().unwrap()).await;
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        format!(
+            "[mcp_servers.docs]\nurl = {url:?}\nbearer_token_env = \"PINCER_TEST_DOCS_TOKEN\"\n"
+        ),
+    )
+    .unwrap();
+    let ok = mcp_test(home.path(), ws.path(), Some(TOKEN)).await;
+    let stdout = String::from_utf8_lossy(&ok.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&ok.stderr).to_string();
+    assert!(ok.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("mcp__docs__read_file"), "{stdout}");
+    assert!(
+        seen.lock().unwrap().iter().any(|h| h.contains(TOKEN)),
+        "the server got the token"
+    );
+    let log = std::fs::read_to_string(home.path().join("state").join("pincer.log")).unwrap();
+    assert!(!log.is_empty(), "the trace log was written");
+    for (what, text) in [("stdout", &stdout), ("stderr", &stderr), ("log", &log)] {
+        assert!(!text.contains(TOKEN), "the token is in the {what}: {text}");
+    }
+
+    let missing = mcp_test(home.path(), ws.path(), None).await;
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr).to_string();
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("PINCER_TEST_DOCS_TOKEN"), "{stderr}");
 }

@@ -9,179 +9,12 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
-use pincer::config::{Config, McpServerConfig, McpTransport, NetworkConfig};
+use pincer::config::McpTransport;
 use pincer::protocol::{ApprovalDecision, Event, McpServerState, NoticeLevel, Op, ToolStatus};
-use pincer::runtime::{self, RuntimeHandle, RuntimeSettings};
-use serde_json::Value;
-use support::events::{finished, mock_provider};
+use pincer::runtime;
+use support::mcp::*;
 use support::mock_server::*;
-
-#[path = "support/patience.rs"]
-mod patience;
-
-fn fixture_exe() -> PathBuf {
-    let deps = std::env::current_exe().unwrap();
-    let exe = deps
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("mcp_fixture");
-    assert!(
-        exe.exists(),
-        "build the fixture: cargo build --example mcp_fixture"
-    );
-    exe
-}
-
-fn fixture(name: &str, args: &[&str]) -> McpServerConfig {
-    McpServerConfig {
-        name: name.to_string(),
-        transport: McpTransport::Stdio {
-            command: fixture_exe().display().to_string(),
-            args: args.iter().map(|a| a.to_string()).collect(),
-            env: BTreeMap::new(),
-            cwd: None,
-        },
-        enabled: true,
-        enabled_tools: None,
-        disabled_tools: Vec::new(),
-        startup_timeout: patience::patience(Duration::from_secs(15)),
-        tool_timeout: patience::patience(Duration::from_secs(15)),
-        mode: None,
-        trust_annotations: false,
-        source: "test".into(),
-    }
-}
-
-struct Setup {
-    _tmp: tempfile::TempDir,
-    settings: RuntimeSettings,
-}
-
-fn setup(url: &str, servers: Vec<McpServerConfig>, allow: &[&str], deny: &[&str]) -> Setup {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().canonicalize().unwrap();
-    std::fs::create_dir_all(root.join("ws")).unwrap();
-    let mut config = Config {
-        network: NetworkConfig {
-            stream_idle_timeout_ms: 5_000,
-            max_retries: 1,
-            retry_base_delay_ms: 10,
-            ..NetworkConfig::default()
-        },
-        mcp_servers: servers,
-        ..Config::default()
-    };
-    // Every turn gets the full set (the narrowing has its own tests).
-    config.pipeline.narrow = false;
-    config.permissions.allow = allow.iter().map(|r| r.to_string()).collect();
-    config.permissions.deny = deny.iter().map(|r| r.to_string()).collect();
-    let mut settings = RuntimeSettings::new(config, Ok(mock_provider(url)), root.join("ws"));
-    settings.env = Arc::new(|_: &str| None);
-    settings.database = Some(root.join("pincer.db"));
-    Setup {
-        _tmp: tmp,
-        settings,
-    }
-}
-
-async fn next(rt: &mut RuntimeHandle) -> Event {
-    let wait = patience::patience(Duration::from_secs(15));
-    tokio::time::timeout(wait, rt.events.recv())
-        .await
-        .expect("an event in time")
-        .expect("runtime alive")
-}
-
-/// Events until every server is ready or failed (returns the last status).
-async fn settled(rt: &mut RuntimeHandle) -> Vec<(String, McpServerState)> {
-    loop {
-        if let Event::McpStatus(s) = next(rt).await
-            && s.counts().1 == 0
-        {
-            return s.servers.into_iter().map(|s| (s.name, s.state)).collect();
-        }
-    }
-}
-
-/// Run a turn answering each question with `decision`; the events of the turn.
-async fn turn(rt: &mut RuntimeHandle, text: &str, decision: ApprovalDecision) -> Vec<Event> {
-    rt.ops.send(Op::UserMessage { text: text.into() }).unwrap();
-    let mut seen = Vec::new();
-    loop {
-        let ev = next(rt).await;
-        if let Event::ApprovalRequested { request_id, .. } = &ev {
-            rt.ops
-                .send(Op::ApprovalDecision {
-                    request_id: *request_id,
-                    decision: decision.clone(),
-                })
-                .unwrap();
-        }
-        let done = finished(&ev);
-        seen.push(ev);
-        if done {
-            return seen;
-        }
-    }
-}
-
-fn result_of(events: &[Event], tool: &str) -> (ToolStatus, String, String) {
-    events
-        .iter()
-        .find_map(|e| match e {
-            Event::ToolCallFinished {
-                tool: t,
-                status,
-                output,
-                decided_by,
-                ..
-            } if t == tool => Some((*status, output.clone(), decided_by.clone())),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("no {tool} result in {events:#?}"))
-}
-
-fn offered(body: &Value) -> Vec<String> {
-    body["tools"]
-        .as_array()
-        .map(|t| {
-            t.iter()
-                .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The tool result messages of a request.
-fn tool_messages(body: &Value) -> Vec<String> {
-    body["messages"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .filter(|m| m["role"] == "tool")
-                .filter_map(|m| m["content"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn asked(events: &[Event]) -> Option<(String, String)> {
-    events.iter().find_map(|e| match e {
-        Event::ApprovalRequested {
-            tool,
-            suggested_rule,
-            ..
-        } => Some((tool.clone(), suggested_rule.clone())),
-        _ => None,
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_model_call_reaches_the_mcp_tool_through_the_gate_and_its_result_the_next_request() {
@@ -315,16 +148,8 @@ async fn many_tools_are_offered_as_search_and_call() {
         !names.iter().any(|n| n.starts_with("mcp__")),
         "no schema of the 206 tools is sent: {names:?}"
     );
-    let diagnostics = evs.iter().find_map(|e| match e {
-        Event::TurnDiagnostics(d) => Some(d.policy.notes.join("\n")),
-        _ => None,
-    });
-    assert!(
-        diagnostics
-            .as_deref()
-            .is_some_and(|n| n.contains("mcp_search")),
-        "{diagnostics:?}"
-    );
+    let notes = policy_notes(&evs);
+    assert!(notes.contains("mcp_search"), "{notes}");
     rt.ops.send(Op::Shutdown).unwrap();
 }
 

@@ -145,3 +145,74 @@ async fn secrets_are_redacted_in_results() {
     assert!(!text.contains("AKIAIOSFODNN7EXAMPLE"), "{text}");
     within("close", client.cancel()).await.unwrap();
 }
+
+/// Every path the served tools take stays beneath the workspace: `..`, absolute paths,
+/// symlinks pointing out (to a folder, to a file), `/proc/self/…` — with and without a rule
+/// allowing the tool — never show what is outside, neither its content nor its names.
+#[tokio::test]
+async fn served_tools_read_nothing_outside_the_workspace() {
+    for config in [
+        "",
+        // A bare tool rule allows inside the workspace only; the fsat layer must hold anyway.
+        "[permissions]\nallow = [\"read_file\", \"list_dir\", \"glob\", \"grep\"]\n",
+    ] {
+        let s = setup(config);
+        let outside = tempfile::tempdir().unwrap();
+        let out = outside.path().canonicalize().unwrap();
+        std::fs::write(out.join("secret.txt"), "OUTSIDE-SECRET-4711\n").unwrap();
+        let ws = s.workspace.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink(&out, ws.join("link")).unwrap();
+        std::os::unix::fs::symlink(out.join("secret.txt"), ws.join("linkfile")).unwrap();
+        let up = format!(
+            "../{}/secret.txt",
+            out.file_name().unwrap().to_string_lossy()
+        );
+        let abs = out.join("secret.txt").display().to_string();
+        let via_proc = format!("/proc/self/root{abs}");
+        let via_cwd = format!("/proc/self/cwd/{up}");
+        let client = serve(&s).await;
+        let attempts = [
+            ("read_file", json!({"path": up})),
+            ("read_file", json!({"path": abs})),
+            ("read_file", json!({"path": "link/secret.txt"})),
+            ("read_file", json!({"path": "linkfile"})),
+            ("read_file", json!({"path": via_proc})),
+            ("read_file", json!({"path": via_cwd})),
+            ("read_file", json!({"path": "/proc/self/environ"})),
+            ("list_dir", json!({"path": "link"})),
+            ("list_dir", json!({"path": out.display().to_string()})),
+            (
+                "list_dir",
+                json!({"path": format!("/proc/self/root{}", out.display())}),
+            ),
+            ("glob", json!({"pattern": "**/secret.txt"})),
+            ("glob", json!({"pattern": "../**/secret.txt"})),
+            ("glob", json!({"pattern": "*", "path": "link"})),
+            (
+                "glob",
+                json!({"pattern": "*", "path": out.display().to_string()}),
+            ),
+            ("grep", json!({"pattern": "OUTSIDE"})),
+            ("grep", json!({"pattern": "OUTSIDE", "path": "link"})),
+            ("grep", json!({"pattern": "OUTSIDE", "path": "linkfile"})),
+            ("grep", json!({"pattern": "OUTSIDE", "path": ".."})),
+            ("grep", json!({"pattern": "OUTSIDE", "path": abs})),
+        ];
+        for (tool, args) in attempts {
+            let (text, _) = call(&client, tool, args.clone()).await;
+            // A listed name is a line of its own (a refusal may quote the path asked for).
+            let lists_it = text
+                .lines()
+                .any(|l| l.trim().ends_with("secret.txt") && !l.trim().contains(' '));
+            assert!(
+                !text.contains("OUTSIDE-SECRET") && !lists_it,
+                "config {config:?}: {tool} {args}: {text}"
+            );
+            assert!(!text.contains("PINCER_HOME="), "{tool} {args}: {text}");
+        }
+        // The workspace itself still reads.
+        let (text, err) = call(&client, "read_file", json!({"path": "notes.txt"})).await;
+        assert!(!err && text.contains("alpha"), "{text}");
+        within("close", client.cancel()).await.unwrap();
+    }
+}

@@ -160,7 +160,7 @@ fn policy_for(
         "memory_write",
         "memory_forget",
     ];
-    let names = tool_names(&p, &all, mode, restricted);
+    let names = tool_names(&p, &all, &[], mode, restricted);
     (p, names)
 }
 

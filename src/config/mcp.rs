@@ -197,6 +197,51 @@ pub(super) fn resolve(
     Ok(out)
 }
 
+/// `[mcp]`: how MCP tools are offered to the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpConfig {
+    /// The share of the model's context window (percent) every MCP tool schema together may
+    /// take; past it the tools are offered as `mcp_search` + `mcp_call` instead.
+    pub schema_budget_percent: u8,
+}
+
+impl Default for McpConfig {
+    fn default() -> Self {
+        McpConfig {
+            schema_budget_percent: 10,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FileMcp {
+    schema_budget_percent: Option<Spanned<i64>>,
+}
+
+impl FileMcp {
+    /// A percentage out of 1–50 is an error at its place in the file.
+    pub(super) fn resolve(
+        self,
+        at: &dyn Fn(usize, String, &str) -> ConfigError,
+    ) -> Result<McpConfig, ConfigError> {
+        let d = McpConfig::default();
+        let Some(v) = self.schema_budget_percent else {
+            return Ok(d);
+        };
+        match u8::try_from(*v.get_ref()) {
+            Ok(p) if (1..=50).contains(&p) => Ok(McpConfig {
+                schema_budget_percent: p,
+            }),
+            _ => Err(at(
+                v.span().start,
+                format!("schema_budget_percent = {} is out of range", v.get_ref()),
+                "use a percentage of the context window between 1 and 50, e.g. schema_budget_percent = 10",
+            )),
+        }
+    }
+}
+
 /// `[mcp_server]`: what `pincer mcp serve` offers another MCP client.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -228,5 +273,51 @@ impl FileMcpServe {
             out.push(t.into_inner());
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::{Config, TEMPLATE};
+
+    fn parse(text: &str) -> Result<Config, super::ConfigError> {
+        Config::parse(text, Path::new("/c/config.toml"))
+    }
+
+    #[test]
+    fn schema_budget_percent_is_read_checked_where_it_is_and_shown() {
+        assert_eq!(parse("").unwrap().mcp.schema_budget_percent, 10);
+        let c = parse("[mcp]\nschema_budget_percent = 25\n").unwrap();
+        assert_eq!(c.mcp.schema_budget_percent, 25);
+        let shown = c.describe(Path::new("/c/config.toml"));
+        assert!(
+            shown.contains("[mcp]\nschema_budget_percent = 25\n"),
+            "{shown}"
+        );
+        for bad in ["0", "51", "-3", "300", "100000000000"] {
+            let e = parse(&format!(
+                "theme = \"dark\"\n[mcp]\nschema_budget_percent = {bad}\n"
+            ))
+            .unwrap_err();
+            assert_eq!(
+                (e.line, e.path.as_str()),
+                (3, "/c/config.toml"),
+                "{bad}: {e}"
+            );
+            assert!(e.message.contains(bad), "{bad}: {e}");
+            assert!(e.fix.contains("between 1 and 50"), "{bad}: {e}");
+        }
+        let e = parse("[mcp]\nschema_budget = 10\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn the_templates_mcp_block_is_valid_when_uncommented() {
+        let uncommented =
+            TEMPLATE.replace("# schema_budget_percent = 10", "schema_budget_percent = 10");
+        assert_ne!(uncommented, TEMPLATE);
+        assert_eq!(parse(&uncommented).unwrap().mcp.schema_budget_percent, 10);
     }
 }

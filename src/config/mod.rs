@@ -21,7 +21,7 @@ use toml::Spanned;
 use crate::protocol::{ApprovalMode, ProviderKind};
 
 pub use context::{ContextConfig, context_window};
-pub use mcp::{McpServerConfig, McpTransport};
+pub use mcp::{McpConfig, McpServerConfig, McpTransport};
 pub use memory::{EmbeddingsConfig, MemoryConfig};
 pub use pipeline::{InstructionsConfig, PipelineConfig};
 pub use profile_write::{INIT_PROVIDERS, write_profile};
@@ -54,6 +54,8 @@ pub struct Config {
     pub trusted_projects: Vec<String>,
     /// `[tools.shell] pass_env`: secret-looking variables the shell inherits anyway.
     pub shell_pass_env: Vec<String>,
+    /// `[mcp]`: how MCP tools are offered.
+    pub mcp: McpConfig,
     /// `[mcp_servers.NAME]` of the user's config.
     pub mcp_servers: Vec<McpServerConfig>,
     /// `[mcp_server] tools`: what `pincer mcp serve` offers.
@@ -149,6 +151,7 @@ impl Default for Config {
             untrusted_projects: Vec::new(),
             trusted_projects: Vec::new(),
             shell_pass_env: Vec::new(),
+            mcp: McpConfig::default(),
             mcp_servers: Vec::new(),
             mcp_serve_tools: mcp::DEFAULT_SERVE_TOOLS
                 .iter()
@@ -247,6 +250,8 @@ struct FileConfig {
     trusted_projects: Option<Vec<String>>,
     #[serde(default)]
     tools: FileTools,
+    #[serde(default)]
+    mcp: mcp::FileMcp,
     #[serde(default)]
     mcp_servers: BTreeMap<String, Spanned<mcp::FileMcpServer>>,
     #[serde(default)]
@@ -560,6 +565,7 @@ impl Config {
         config.trusted_projects = file.trusted_projects.unwrap_or_default();
         config.network = ranges::resolve_network(file.network, &at)?;
         config.shell_pass_env = file.tools.shell.pass_env;
+        config.mcp = file.mcp.resolve(&at)?;
         config.mcp_servers = mcp::resolve(file.mcp_servers, "user config", &at)?;
         config.mcp_serve_tools = file.mcp_server.resolve(&at)?;
         config.chain = chain.resolve(&config.providers, &at)?;

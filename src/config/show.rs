@@ -88,6 +88,11 @@ pub fn describe(config: &Config, path: &Path) -> String {
         "\n[tools.shell]\npass_env = {}\n",
         list(&config.shell_pass_env)
     );
+    let _ = write!(
+        w,
+        "\n[mcp]\nschema_budget_percent = {}\n",
+        config.mcp.schema_budget_percent
+    );
     w.push_str(&config.chain.describe());
     describe_memory(w, config);
     describe_pipeline(w, config);

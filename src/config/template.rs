@@ -125,6 +125,9 @@ theme = "dark"
 # MCP servers: connected in the background after the first frame; their tools are offered as
 # mcp__NAME__TOOL and every call goes through the approval rules (e.g. allow "mcp__git__*").
 # `pincer mcp add|list|rm|test` edits and checks these.
+[mcp]
+# schema_budget_percent = 10        # past this share of the context window, every MCP schema
+#                                   # is replaced by two tools: mcp_search and mcp_call
 # [mcp_servers.git]
 # command = "uvx"
 # args = ["mcp-server-git"]

@@ -48,6 +48,10 @@ pub enum McpError {
     CallTimeout { tool: String, secs: u64 },
     #[error("{tool} failed: {reason}")]
     Call { tool: String, reason: String },
+    #[error(
+        "bearer_token_env names {var}, which is not set — export {var} before starting pincer, or remove bearer_token_env from [mcp_servers.{server}]"
+    )]
+    MissingToken { server: String, var: String },
     #[error("bad header {name:?}: {reason} — fix [mcp_servers.{server}] headers")]
     Header {
         server: String,
@@ -122,11 +126,22 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Start or reach `cfg`'s server and complete the MCP handshake within its startup timeout.
+    /// Start or reach `cfg`'s server and complete the MCP handshake within its startup timeout
+    /// (a bearer token is read from the process environment).
     pub async fn connect(
         cfg: &McpServerConfig,
         workspace: &Path,
         signals: UnboundedSender<ServerSignal>,
+    ) -> Result<Connection, McpError> {
+        Self::connect_with_env(cfg, workspace, signals, &|name| std::env::var(name).ok()).await
+    }
+
+    /// As [`Connection::connect`], reading `bearer_token_env` through `env`.
+    pub async fn connect_with_env(
+        cfg: &McpServerConfig,
+        workspace: &Path,
+        signals: UnboundedSender<ServerSignal>,
+        env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
     ) -> Result<Connection, McpError> {
         let notifier = Notifier {
             server: cfg.name.clone(),
@@ -169,7 +184,8 @@ impl Connection {
                 bearer_token_env,
                 headers,
             } => {
-                let transport = http_transport(cfg, url, bearer_token_env.as_deref(), headers)?;
+                let token = bearer_token(cfg, bearer_token_env.as_deref(), env)?;
+                let transport = http_transport(cfg, url, token, headers)?;
                 let started = tokio::time::timeout(cfg.startup_timeout, notifier.serve(transport));
                 let service = match started.await {
                     Err(_) => {
@@ -326,14 +342,32 @@ fn spawn_stdio(
     Ok((transport, pgid))
 }
 
+/// The token `bearer_token_env` names; a variable that is unset (or empty) is an error naming
+/// it, not a connection without credentials. The value itself is never put into a message.
+fn bearer_token(
+    cfg: &McpServerConfig,
+    var: Option<&str>,
+    env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
+) -> Result<Option<String>, McpError> {
+    let Some(var) = var else { return Ok(None) };
+    match env(var) {
+        Some(token) if !token.trim().is_empty() => Ok(Some(token.trim().to_string())),
+        _ => Err(McpError::MissingToken {
+            server: cfg.name.clone(),
+            var: var.to_string(),
+        }),
+    }
+}
+
 fn http_transport(
     cfg: &McpServerConfig,
     url: &str,
-    bearer_token_env: Option<&str>,
+    token: Option<String>,
     headers: &std::collections::BTreeMap<String, String>,
 ) -> Result<StreamableHttpClientTransport<reqwest::Client>, McpError> {
     let mut config = StreamableHttpClientTransportConfig::with_uri(url.to_string());
-    config.auth_header = bearer_token_env.and_then(|name| std::env::var(name).ok());
+    // rmcp sends it as `Authorization: Bearer <token>`.
+    config.auth_header = token;
     let mut custom = HashMap::new();
     for (name, value) in headers {
         let bad = |reason: String| McpError::Header {

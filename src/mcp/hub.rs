@@ -73,6 +73,8 @@ pub struct Hub {
     inner: Arc<Mutex<Inner>>,
     workspace: PathBuf,
     updates: UnboundedSender<HubUpdate>,
+    /// Where `bearer_token_env` is looked up (the process environment unless set).
+    env: Option<crate::runtime::EnvLookup>,
 }
 
 impl Hub {
@@ -103,7 +105,14 @@ impl Hub {
             inner: Arc::new(Mutex::new(inner)),
             workspace,
             updates,
+            env: None,
         }
+    }
+
+    /// Look `bearer_token_env` up through `env` (the runtime's view of the environment).
+    pub fn with_env(mut self, env: crate::runtime::EnvLookup) -> Hub {
+        self.env = Some(env);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -164,7 +173,12 @@ impl Hub {
         cfg: &McpServerConfig,
         signals: UnboundedSender<ServerSignal>,
     ) -> Result<(), McpError> {
-        let conn = Connection::connect(cfg, &self.workspace, signals).await?;
+        let conn = match &self.env {
+            Some(env) => {
+                Connection::connect_with_env(cfg, &self.workspace, signals, env.as_ref()).await?
+            }
+            None => Connection::connect(cfg, &self.workspace, signals).await?,
+        };
         let tools = match conn.list_tools().await {
             Ok(t) => t,
             Err(e) => {

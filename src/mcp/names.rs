@@ -10,6 +10,16 @@ use sha2::{Digest, Sha256};
 
 /// The prefix of every MCP tool name.
 pub const PREFIX: &str = "mcp__";
+/// Find MCP tools by words (the fallback when every schema would not fit the budget).
+pub const SEARCH: &str = "mcp_search";
+/// Call an MCP tool found with [`SEARCH`].
+pub const CALL: &str = "mcp_call";
+
+/// Whether `name` is an MCP tool name (direct, or one of the two fallback tools).
+pub fn is_mcp_tool(name: &str) -> bool {
+    name.starts_with(PREFIX) || name == SEARCH || name == CALL
+}
+
 /// The longest tool name the providers accept.
 pub const MAX_LEN: usize = 64;
 const HASH_LEN: usize = 6;

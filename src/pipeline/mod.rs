@@ -31,8 +31,10 @@ pub struct TurnInputs<'a> {
     pub mode: ApprovalMode,
     pub restricted: bool,
     pub workspace: &'a str,
-    /// Every tool that exists this turn (builtin tools, memory tools, `activate_skill`).
+    /// Every tool that exists this turn (builtin tools, memory tools, `activate_skill`, MCP).
     pub tools: &'a [ToolDef],
+    /// Tools besides the built-in ones known to be read-only (see [`tool_names`]).
+    pub read_only_tools: &'a [String],
     pub instructions: &'a str,
     pub core_memory: &'a str,
     /// Snippets retrieved for this message (memory search with `[memory] auto_recall`).
@@ -68,7 +70,14 @@ pub fn plan_for_spec(spec: TaskSpec, inputs: &TurnInputs<'_>) -> TurnPlan {
         },
     );
     let available: Vec<&str> = inputs.tools.iter().map(|t| t.name.as_str()).collect();
-    let mut tools = tool_names(&policy, &available, inputs.mode, inputs.restricted);
+    let read_only: Vec<&str> = inputs.read_only_tools.iter().map(String::as_str).collect();
+    let mut tools = tool_names(
+        &policy,
+        &available,
+        &read_only,
+        inputs.mode,
+        inputs.restricted,
+    );
     let skill_tool = crate::runtime::ACTIVATE_SKILL;
     if policy.skills
         && policy.tool_set != crate::protocol::ToolSet::None

@@ -162,31 +162,43 @@ pub fn decide(spec: &TaskSpec, inputs: &PolicyInputs<'_>) -> PolicyReport {
 }
 
 /// The tool names of a set, among those that exist (`available`), with mode and restriction
-/// applied: plan mode and a restricted skill leave only read-only tools.
+/// applied: plan mode and a restricted skill leave only read-only tools. `read_only` names the
+/// tools besides the built-in ones known to be read-only: MCP tools whose server's read-only
+/// annotations the user trusts (`trust_annotations`), and `mcp_call` when it can reach one.
+///
+/// MCP tools are sorted by the same facts as built-in ones: a read-only one belongs to every
+/// set that has the read-only tools; any other reaches outside like `web_fetch` and can act
+/// like `shell`, so it belongs to the research, editing and full sets. The gate still decides
+/// what runs, in the same order for both.
 pub fn tool_names(
     policy: &PolicyReport,
     available: &[&str],
+    read_only: &[&str],
     mode: ApprovalMode,
     restricted: bool,
 ) -> Vec<String> {
-    let wanted: Vec<&str> = match policy.tool_set {
-        ToolSet::None => Vec::new(),
-        ToolSet::ReadOnly => READ_ONLY_TOOLS.to_vec(),
-        ToolSet::Research => [READ_ONLY_TOOLS, WEB_TOOLS].concat(),
-        ToolSet::Editing => [READ_ONLY_TOOLS, EDIT_TOOLS].concat(),
-        ToolSet::Memory => MEMORY_TOOLS.to_vec(),
-        ToolSet::Full => available.to_vec(),
+    let mcp = |n: &str| crate::mcp::names::is_mcp_tool(n);
+    let mcp_read_only =
+        |n: &str| mcp(n) && (n == crate::mcp::names::SEARCH || read_only.contains(&n));
+    let is_read_only = |n: &str| {
+        READ_ONLY_TOOLS.contains(&n)
+            || n == "memory_search"
+            || n == "memory_get"
+            || mcp_read_only(n)
+    };
+    let wanted = |n: &str| match policy.tool_set {
+        ToolSet::None => false,
+        ToolSet::ReadOnly => READ_ONLY_TOOLS.contains(&n) || mcp_read_only(n),
+        ToolSet::Research => READ_ONLY_TOOLS.contains(&n) || WEB_TOOLS.contains(&n) || mcp(n),
+        ToolSet::Editing => READ_ONLY_TOOLS.contains(&n) || EDIT_TOOLS.contains(&n) || mcp(n),
+        ToolSet::Memory => MEMORY_TOOLS.contains(&n),
+        ToolSet::Full => true,
     };
     let read_only_only = mode == ApprovalMode::Plan || restricted;
     available
         .iter()
-        .filter(|n| wanted.contains(n))
-        .filter(|n| {
-            !read_only_only
-                || READ_ONLY_TOOLS.contains(n)
-                || *n == &"memory_search"
-                || *n == &"memory_get"
-        })
+        .filter(|n| wanted(n))
+        .filter(|n| !read_only_only || is_read_only(n))
         .map(|n| n.to_string())
         .collect()
 }
@@ -214,4 +226,91 @@ pub fn tool_set_by_name(name: &str) -> Option<ToolSet> {
     ]
     .into_iter()
     .find(|s| tool_set_name(*s) == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(set: ToolSet) -> PolicyReport {
+        PolicyReport {
+            name: "test".into(),
+            tool_set: set,
+            budgets: BUDGETS_TOOLS,
+            bounds: LoopBounds {
+                max_rounds: 1,
+                max_tool_calls_per_round: 1,
+                max_consecutive_tool_errors: 1,
+            },
+            plan_step: false,
+            skills: false,
+            tier: ModelTier::Small,
+            notes: Vec::new(),
+        }
+    }
+
+    const AVAILABLE: &[&str] = &[
+        "read_file",
+        "write_file",
+        "web_fetch",
+        "memory_search",
+        "mcp__git__status",
+        "mcp__git__push",
+        "mcp_search",
+        "mcp_call",
+    ];
+
+    fn offer(
+        set: ToolSet,
+        read_only: &[&str],
+        mode: ApprovalMode,
+        restricted: bool,
+    ) -> Vec<String> {
+        tool_names(&report(set), AVAILABLE, read_only, mode, restricted)
+    }
+
+    /// Every (set, mode, restriction): an MCP tool is offered exactly where a built-in tool of
+    /// its risk is — a trusted read-only one with `read_file`, any other with `web_fetch` /
+    /// `write_file` — and `mcp_search` is read-only.
+    #[test]
+    fn mcp_tools_are_offered_where_builtin_tools_of_their_risk_are() {
+        let trusted = ["mcp__git__status", "mcp_call"];
+        let sets = [
+            ToolSet::None,
+            ToolSet::ReadOnly,
+            ToolSet::Research,
+            ToolSet::Editing,
+            ToolSet::Memory,
+            ToolSet::Full,
+        ];
+        let modes = [ApprovalMode::Plan, ApprovalMode::Ask, ApprovalMode::Yolo];
+        for set in sets {
+            for mode in modes {
+                for restricted in [false, true] {
+                    let names = offer(set, &trusted, mode, restricted);
+                    let has = |n: &str| names.iter().any(|x| x == n);
+                    let case = format!("{set:?} {mode:?} restricted {restricted}: {names:?}");
+                    assert_eq!(has("mcp__git__status"), has("read_file"), "{case}");
+                    assert_eq!(has("mcp_search"), has("read_file"), "{case}");
+                    assert_eq!(has("mcp_call"), has("read_file"), "{case}");
+                    let reaches_out = has("web_fetch") || has("write_file");
+                    assert_eq!(has("mcp__git__push"), reaches_out, "{case}");
+                }
+            }
+        }
+    }
+
+    /// Without trusted annotations no MCP tool counts as read-only (`mcp_call` neither): plan
+    /// mode and the read-only set offer only the search.
+    #[test]
+    fn untrusted_annotations_make_nothing_read_only() {
+        for names in [
+            offer(ToolSet::Full, &[], ApprovalMode::Plan, false),
+            offer(ToolSet::ReadOnly, &[], ApprovalMode::Ask, false),
+            offer(ToolSet::Full, &[], ApprovalMode::Ask, true),
+        ] {
+            let mcp: Vec<&String> = names.iter().filter(|n| n.starts_with("mcp")).collect();
+            assert_eq!(mcp, ["mcp_search"], "{names:?}");
+        }
+    }
 }

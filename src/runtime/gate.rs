@@ -81,7 +81,8 @@ impl Gate {
     }
 
     /// As [`Gate::decide`], in `mode` instead of the session's when given (an MCP server's
-    /// own `mode`).
+    /// own `mode`). The session's plan mode still holds: a server's mode changes how its
+    /// tools are asked about, never lets them write while the user plans.
     pub fn decide_in(
         &self,
         call: &Prepared,
@@ -90,13 +91,21 @@ impl Gate {
     ) -> Verdict {
         policy::decide_with(
             &self.rules,
-            mode.unwrap_or(self.mode),
+            self.effective_mode(mode),
             &self.facts(call),
             Tightening {
                 protected: Some(&self.protected),
                 taint,
             },
         )
+    }
+
+    /// The mode a call is decided in: its own (`mode`) unless the session plans.
+    fn effective_mode(&self, mode: Option<ApprovalMode>) -> ApprovalMode {
+        match mode {
+            Some(m) if self.mode != ApprovalMode::Plan => m,
+            _ => self.mode,
+        }
     }
 
     fn facts<'a>(&self, call: &'a Prepared) -> CallFacts<'a> {
@@ -137,5 +146,144 @@ impl Gate {
         })?;
         self.rules.add(RuleList::Allow, rule, "user config");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{CallSubject, SubjectKind};
+    use crate::protocol::RiskLevel;
+
+    const MODES: [ApprovalMode; 4] = [
+        ApprovalMode::Plan,
+        ApprovalMode::Ask,
+        ApprovalMode::AutoEdit,
+        ApprovalMode::Yolo,
+    ];
+
+    fn gate(mode: ApprovalMode, allow: &[&str]) -> Gate {
+        let mut rules = RuleSet::new();
+        for r in allow {
+            if let Err(e) = rules.add_text(RuleList::Allow, r, "test") {
+                panic!("{r}: {e}");
+            }
+        }
+        Gate {
+            rules,
+            mode,
+            sandbox_available: true,
+            user_config: PathBuf::from("/nonexistent/config.toml"),
+            protected: ProtectedPaths::new(std::path::Path::new("/ws")),
+        }
+    }
+
+    fn call(tool: &str, risk: RiskLevel, kind: SubjectKind, text: &str) -> Prepared {
+        Prepared {
+            call_id: "c".into(),
+            name: tool.into(),
+            args: serde_json::Value::Null,
+            summary: tool.into(),
+            risk,
+            subject: CallSubject::new(tool, kind, text),
+            inside_workspace: true,
+            suggested_rule: tool.into(),
+            command: None,
+        }
+    }
+
+    fn kind(v: &Verdict) -> &'static str {
+        match v {
+            Verdict::Allow { .. } => "allow",
+            Verdict::Ask { .. } => "ask",
+            Verdict::Deny { .. } => "deny",
+        }
+    }
+
+    /// An MCP tool is decided like the built-in tool of its risk: a read-only one (trusted
+    /// annotations) like `read_file`, any other like `web_fetch`; in every mode, with and
+    /// without a rule naming it, tainted or not.
+    #[test]
+    fn mcp_calls_follow_the_decision_order_of_builtin_tools_of_their_risk() {
+        let pairs = [
+            (
+                call(
+                    "mcp__fx__echo",
+                    RiskLevel::ReadOnly,
+                    SubjectKind::Other,
+                    "{}",
+                ),
+                call("read_file", RiskLevel::ReadOnly, SubjectKind::Path, "/ws/a"),
+            ),
+            (
+                call(
+                    "mcp__fx__echo",
+                    RiskLevel::Network,
+                    SubjectKind::Other,
+                    "{}",
+                ),
+                call(
+                    "web_fetch",
+                    RiskLevel::Network,
+                    SubjectKind::Url,
+                    "https://a.example/",
+                ),
+            ),
+        ];
+        for mode in MODES {
+            for (mcp, builtin) in &pairs {
+                for ruled in [false, true] {
+                    for taint in [None, Some("a web page")] {
+                        let rules_mcp: &[&str] = if ruled { &["mcp__fx__*"] } else { &[] };
+                        let rules_builtin: &[&str] = if ruled { &[&builtin.name] } else { &[] };
+                        let m = gate(mode, rules_mcp).decide_in(mcp, taint, None);
+                        let b = gate(mode, rules_builtin).decide(builtin, taint);
+                        assert_eq!(
+                            kind(&m),
+                            kind(&b),
+                            "{mode:?} {:?} rule {ruled} taint {taint:?}: {m:?} vs {b:?}",
+                            mcp.risk
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A server's own `mode` decides its tools in place of the session's, except that the
+    /// session's plan mode holds: no server mode lets a tool that is not read-only run.
+    #[test]
+    fn a_server_mode_never_lifts_the_sessions_plan_mode() {
+        let write = call(
+            "mcp__fx__push",
+            RiskLevel::Network,
+            SubjectKind::Other,
+            "{}",
+        );
+        let read = call(
+            "mcp__fx__peek",
+            RiskLevel::ReadOnly,
+            SubjectKind::Other,
+            "{}",
+        );
+        for server in MODES {
+            let planning = gate(ApprovalMode::Plan, &["mcp__fx__*"]);
+            let v = planning.decide_in(&write, None, Some(server));
+            assert!(
+                matches!(&v, Verdict::Deny { by, .. } if by == "mode plan"),
+                "server mode {server:?}: {v:?}"
+            );
+            let v = planning.decide_in(&read, None, Some(server));
+            assert_eq!(kind(&v), "allow", "server mode {server:?}: {v:?}");
+        }
+        // Outside plan mode the server's mode is the one used, both ways.
+        let asking = gate(ApprovalMode::Ask, &[]);
+        let v = asking.decide_in(&write, None, Some(ApprovalMode::Yolo));
+        assert_eq!(kind(&v), "allow", "{v:?}");
+        let yolo = gate(ApprovalMode::Yolo, &[]);
+        let v = yolo.decide_in(&write, None, Some(ApprovalMode::Ask));
+        assert_eq!(kind(&v), "ask", "{v:?}");
+        let v = yolo.decide_in(&write, None, Some(ApprovalMode::Plan));
+        assert_eq!(kind(&v), "deny", "{v:?}");
     }
 }

@@ -7,11 +7,10 @@
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::Runtime;
-use super::mcp_tool::{self, McpTurn};
+use super::mcp_tool::{self, McpOffer, McpTurn};
 use crate::config::{Config, McpServerConfig};
 use crate::mcp::hub::{Hub, HubUpdate, ServerState, ServerStatus};
 use crate::protocol::{Event, McpServerInfo, McpServerState, McpStatus, NoticeLevel};
-use crate::provider::ToolDef;
 
 /// The hub and what was already told about it.
 pub(super) struct RuntimeMcp {
@@ -63,7 +62,8 @@ impl Runtime {
         if configs.is_empty() {
             return;
         }
-        let hub = Hub::new(configs, self.settings.workspace.clone(), updates);
+        let hub = Hub::new(configs, self.settings.workspace.clone(), updates)
+            .with_env(self.settings.env.clone());
         hub.start();
         self.mcp = Some(RuntimeMcp {
             hub,
@@ -118,11 +118,12 @@ impl Runtime {
         }
     }
 
-    /// The MCP tool definitions for a plan, and the note saying which way they are offered.
-    pub(super) fn mcp_offer(&self) -> Option<(Vec<ToolDef>, String)> {
+    /// The MCP tool definitions for a plan, which are read-only, and the note saying which
+    /// way they are offered.
+    pub(super) fn mcp_offer(&self) -> Option<McpOffer> {
         let m = self.mcp.as_ref()?;
-        let (defs, _, note) = mcp_tool::choose(&m.hub, self.window())?;
-        Some((defs, note))
+        let percent = self.settings.config.mcp.schema_budget_percent;
+        mcp_tool::choose(&m.hub, self.window(), percent)
     }
 
     /// The MCP side of a turn whose offer is `offered`.

@@ -1,6 +1,6 @@
 //! MCP tools in a turn. The hub's ready servers offer their tools as `mcp__SERVER__TOOL`, each
-//! schema in the request — or, when those schemas would take more than a tenth of the model's
-//! context window, two tools instead: `mcp_search` (find tools by words, with their schemas)
+//! schema in the request — or, when those schemas would take more than `[mcp]
+//! schema_budget_percent` of the model's context window (10 % by default), two tools instead: `mcp_search` (find tools by words, with their schemas)
 //! and `mcp_call` (call one by name). Either way a call becomes a `Prepared` named after the
 //! real tool, so the gate, rules such as `mcp__SERVER__*`, a server's own `mode`, the audit log
 //! and the tool cells treat it like any other call. A result is untrusted content: it marks the
@@ -10,19 +10,13 @@ use serde_json::{Map, Value, json};
 
 use super::turn::TurnEnv;
 use crate::mcp::hub::{Hub, OfferedTool};
-use crate::mcp::names::PREFIX;
 use crate::policy::{CallSubject, SubjectKind};
 use crate::protocol::{ApprovalMode, RiskLevel, ToolStatus};
 use crate::provider::{ToolCall, ToolDef};
 use crate::tools::ToolOutput;
 use crate::tools::registry::{Prepared, Rejected};
 
-/// Find MCP tools by words (the fallback when schemas would not fit).
-pub const SEARCH: &str = "mcp_search";
-/// Call an MCP tool found with [`SEARCH`].
-pub const CALL: &str = "mcp_call";
-/// The share of the context window MCP schemas may take before the search fallback.
-const WINDOW_SHARE: u64 = 10;
+pub use crate::mcp::names::{CALL, SEARCH, is_mcp_tool as is_mcp_name};
 /// Longest tool description offered (a server's text, cut).
 const MAX_DESCRIPTION: usize = 1_024;
 /// Tools one search returns at most.
@@ -38,13 +32,22 @@ pub struct McpTurn {
 
 impl McpTurn {
     /// The definitions for the next request (the hub's tools as they are now: a changed list
-    /// shows up in the next request).
-    pub fn definitions(&self) -> Vec<ToolDef> {
-        if self.search {
+    /// shows up in the next request). `read_only_only` (plan mode, a restricted skill): the
+    /// read-only ones only, as for built-in tools.
+    pub fn definitions(&self, read_only_only: bool) -> Vec<ToolDef> {
+        let offered = self.hub.offered();
+        let defs = if self.search {
             search_defs()
         } else {
-            direct_defs(&self.hub.offered())
+            direct_defs(&offered)
+        };
+        if !read_only_only {
+            return defs;
         }
+        let read_only = read_only_names(&offered, self.search);
+        defs.into_iter()
+            .filter(|d| read_only.contains(&d.name))
+            .collect()
     }
 
     /// Whether a tool of this name exists now (offered or not).
@@ -56,40 +59,80 @@ impl McpTurn {
         }
     }
 
+    /// Whether the tool of this name is read-only: its server's annotations say so and the
+    /// user trusts them; `mcp_search`; `mcp_call` when some tool it reaches is read-only (the
+    /// gate then judges the tool it names).
+    pub fn read_only(&self, name: &str) -> bool {
+        self.read_only_names().iter().any(|n| n == name)
+    }
+
+    /// The names [`McpTurn::read_only`] holds true for.
+    pub fn read_only_names(&self) -> Vec<String> {
+        read_only_names(&self.hub.offered(), self.search)
+    }
+
     /// Every name the turn could offer.
     pub fn names(&self) -> Vec<String> {
-        self.definitions().into_iter().map(|d| d.name).collect()
+        self.definitions(false)
+            .into_iter()
+            .map(|d| d.name)
+            .collect()
     }
 }
 
-/// Whether `name` is an MCP tool name (direct, or the two fallback tools).
-pub fn is_mcp_name(name: &str) -> bool {
-    name.starts_with(PREFIX) || name == SEARCH || name == CALL
+/// The names among the offered ones (or the fallback pair) that are read-only.
+fn read_only_names(offered: &[OfferedTool], search: bool) -> Vec<String> {
+    let direct = offered
+        .iter()
+        .filter(|t| t.read_only)
+        .map(|t| t.name.clone());
+    if !search {
+        return direct.collect();
+    }
+    let mut names = vec![SEARCH.to_string()];
+    if offered.iter().any(|t| t.read_only) {
+        names.push(CALL.to_string());
+    }
+    names
 }
 
-/// The way to offer `hub`'s tools for a model with `window` tokens: (definitions, search
-/// fallback taken, a note for `/context`). `None` when no server is ready.
-pub fn choose(hub: &Hub, window: u64) -> Option<(Vec<ToolDef>, bool, String)> {
+/// How a turn offers the MCP tools (see [`choose`]).
+pub struct McpOffer {
+    pub defs: Vec<ToolDef>,
+    /// Which of them are read-only ([`McpTurn::read_only`]).
+    pub read_only: Vec<String>,
+    /// Which way they are offered, for `/context`.
+    pub note: String,
+}
+
+/// The way to offer `hub`'s tools for a model with `window` tokens: every schema, or the
+/// search fallback when they would take more than `percent` % of the window. `None` when no
+/// server is ready.
+pub fn choose(hub: &Hub, window: u64, percent: u8) -> Option<McpOffer> {
     let offered = hub.offered();
     if offered.is_empty() {
         return None;
     }
     let direct = direct_defs(&offered);
     let tokens = schema_tokens(&direct);
-    let budget = window / WINDOW_SHARE;
-    if window > 0 && tokens > budget {
-        let note = format!(
-            "MCP: {} tools (~{tokens} tokens of schemas) exceed 10% of the {window}-token window: offered as {SEARCH} + {CALL}",
+    let budget = window.saturating_mul(u64::from(percent)) / 100;
+    let search = window > 0 && tokens > budget;
+    let note = if search {
+        format!(
+            "MCP: {} tools (~{tokens} tokens of schemas) exceed {percent}% of the {window}-token window ([mcp] schema_budget_percent): offered as {SEARCH} + {CALL}",
             offered.len()
-        );
-        Some((search_defs(), true, note))
+        )
     } else {
-        let note = format!(
-            "MCP: {} tools offered directly (~{tokens} tokens of schemas)",
+        format!(
+            "MCP: {} tools offered directly (~{tokens} tokens of schemas, {percent}% of the window allowed)",
             offered.len()
-        );
-        Some((direct, false, note))
-    }
+        )
+    };
+    Some(McpOffer {
+        defs: if search { search_defs() } else { direct },
+        read_only: read_only_names(&offered, search),
+        note,
+    })
 }
 
 /// Estimated tokens of some definitions (4 bytes a token, as the rest of the pipeline).

@@ -243,10 +243,17 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             tools.extend(crate::tools::memory_specs::definitions(read_only));
         }
         // MCP tools are offered as the hub has them now (a changed list counts from the next
-        // request) when the policy offered MCP at all.
+        // request) when the policy offered MCP at all: every one, or the read-only ones when
+        // that is all the policy offered (a read-only task set, plan mode).
         let mcp_offered = env.offered.iter().any(|n| super::mcp_tool::is_mcp_name(n));
         if let Some(mcp) = env.mcp.as_ref().filter(|_| mcp_offered) {
-            tools.extend(mcp.definitions());
+            let mcp_read_only = mcp.read_only_names();
+            let read_only = mode == crate::protocol::ApprovalMode::Plan
+                || !env
+                    .offered
+                    .iter()
+                    .any(|n| super::mcp_tool::is_mcp_name(n) && !mcp_read_only.contains(n));
+            tools.extend(mcp.definitions(read_only));
         }
         tools.retain(|t| {
             env.offered.contains(&t.name) || (mcp_offered && super::mcp_tool::is_mcp_name(&t.name))
@@ -478,11 +485,19 @@ fn split_unoffered(env: &TurnEnv, calls: &[ToolCall]) -> (Vec<ToolCall>, Vec<Too
     let held_back_by_mode = |name: &str| {
         let read_only_mode = env.gate.lock().mode == crate::protocol::ApprovalMode::Plan
             || env.restricted.load(std::sync::atomic::Ordering::Relaxed);
+        let mcp_not_read_only = || {
+            super::mcp_tool::is_mcp_name(name)
+                && env
+                    .mcp
+                    .as_ref()
+                    .is_some_and(|m| m.exists(name) && !m.read_only(name))
+        };
         read_only_mode
-            && env
+            && (env
                 .toolbox
                 .spec(name)
                 .is_some_and(|s| s.risk != crate::protocol::RiskLevel::ReadOnly)
+                || mcp_not_read_only())
     };
     calls.iter().cloned().partition(|c| {
         env.offered.contains(&c.name) || !exists(&c.name) || held_back_by_mode(&c.name)

@@ -95,8 +95,13 @@ impl Runtime {
 
     /// The plan for `message` as the next turn (nothing is emitted or stored).
     pub(super) fn plan_for(&self, message: &str) -> TurnPlan {
-        let (mcp_defs, mcp_note) = self.mcp_offer().unzip();
-        let defs = self.all_tool_defs(mcp_defs);
+        let mcp = self.mcp_offer();
+        let mcp_read_only = mcp
+            .as_ref()
+            .map(|m| m.read_only.clone())
+            .unwrap_or_default();
+        let mcp_note = mcp.as_ref().map(|m| m.note.clone());
+        let defs = self.all_tool_defs(mcp.map(|m| m.defs));
         let workspace = self.settings.workspace.display().to_string();
         let model = self
             .provider
@@ -112,6 +117,7 @@ impl Runtime {
             restricted: self.restricted(),
             workspace: &workspace,
             tools: &defs,
+            read_only_tools: &mcp_read_only,
             instructions: &self.injections.instructions,
             core_memory: &self.injections.core_memory,
             retrieved: &self.injections.retrieved,

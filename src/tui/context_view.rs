@@ -65,6 +65,7 @@ mod tests {
             restricted: false,
             workspace: "/home/me/proj",
             tools: &tools,
+            read_only_tools: &[],
             instructions: "Run `cargo test` before you say a change is done.",
             core_memory: "",
             retrieved: "",

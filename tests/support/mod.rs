@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod events;
+pub mod mcp;
 pub mod mock_server;
 pub mod pty;
