@@ -26,6 +26,8 @@ pub mod skill_cli;
 pub mod skills;
 pub mod startup;
 pub mod store;
+#[cfg(feature = "tasks")]
+pub mod task;
 pub mod text;
 pub mod time;
 pub mod tls;
