@@ -28,6 +28,8 @@ pub mod startup;
 pub mod store;
 #[cfg(feature = "tasks")]
 pub mod task;
+#[cfg(feature = "tasks")]
+pub mod task_cli;
 pub mod text;
 pub mod time;
 pub mod tls;

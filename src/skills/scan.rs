@@ -72,8 +72,14 @@ static SCRIPT_RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             "writes a raw device (dd of=/dev/…)",
         ),
         (r":\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:", "a fork bomb"),
-        (r"(?i)\b(sudo|doas|su\s+-?\s*root|pkexec)\b", "asks for root privileges"),
-        (r"(?i)\b(shutdown|reboot|halt|poweroff)\b", "shuts the machine down"),
+        (
+            r"(?i)\b(sudo|doas|su\s+-?\s*root|pkexec)\b",
+            "asks for root privileges",
+        ),
+        (
+            r"(?i)\b(shutdown|reboot|halt|poweroff)\b",
+            "shuts the machine down",
+        ),
         (r"(?i)\bcrontab\s+-r\b", "removes the user's crontab"),
         (
             r"(?i)(>>?|\btee\s+(-a\s+)?)\s*/(etc|boot|usr|bin|sbin|lib)/",
@@ -262,7 +268,10 @@ mod tests {
         assert_eq!(SCRIPT_RULES.len(), 7);
         for (t, what) in [
             ("mkfs.ext4 /dev/sdb1", "formats a filesystem (mkfs)"),
-            ("dd if=/dev/zero of=/dev/sda bs=1M", "writes a raw device (dd of=/dev/…)"),
+            (
+                "dd if=/dev/zero of=/dev/sda bs=1M",
+                "writes a raw device (dd of=/dev/…)",
+            ),
             ("cat x > /dev/nvme0n1", "writes a raw device (dd of=/dev/…)"),
             (":(){ :|:& };:", "a fork bomb"),
             ("sudo systemctl restart x", "asks for root privileges"),

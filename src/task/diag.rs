@@ -20,7 +20,13 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
-            write!(f, "{}: {} ({})", self.file.display(), self.message, self.fix)
+            write!(
+                f,
+                "{}: {} ({})",
+                self.file.display(),
+                self.message,
+                self.fix
+            )
         } else {
             write!(
                 f,

@@ -125,10 +125,7 @@ fn template_refs(
 }
 
 /// Evaluate `e`, asking `lookup` for each reference's value (`None`: unknown reference).
-pub fn eval(
-    e: &Expression,
-    lookup: &dyn Fn(&Ref) -> Option<Value>,
-) -> Result<Value, ExprError> {
+pub fn eval(e: &Expression, lookup: &dyn Fn(&Ref) -> Option<Value>) -> Result<Value, ExprError> {
     if let Some(r) = as_ref(e)? {
         return lookup(&r).ok_or_else(|| ExprError {
             span: e.span(),

@@ -26,7 +26,12 @@ impl Facts {
             .collect();
         let runtimes = RUNTIMES
             .iter()
-            .map(|r| (r.to_string(), dirs.iter().any(|d| is_executable(&d.join(r)))))
+            .map(|r| {
+                (
+                    r.to_string(),
+                    dirs.iter().any(|d| is_executable(&d.join(r))),
+                )
+            })
             .collect();
         Facts {
             os: std::env::consts::OS.to_string(),
@@ -85,6 +90,10 @@ mod tests {
         );
         let f = Facts::probe(Some(&format!("/nonexistent:{}", dir.path().display())));
         assert!(f.has("node") && !f.has("python3"));
-        assert!(f.describe().contains("missing: bash sh python3 git"), "{}", f.describe());
+        assert!(
+            f.describe().contains("missing: bash sh python3 git"),
+            "{}",
+            f.describe()
+        );
     }
 }

@@ -92,19 +92,19 @@ pub fn from_source(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let order = match super::graph::order(&pending.iter().map(|p| p.deps.clone()).collect::<Vec<_>>())
-    {
-        Ok(o) => o,
-        Err(cycle) => {
-            let names: Vec<String> = cycle.iter().map(|&i| pending[i].id()).collect();
-            let first = &pending[cycle[0]];
-            return Err(vec![src.error(
-                first.block.span(),
-                format!("dependency cycle: {}", names.join(" → ")),
-                "remove one of these references or depends_on entries",
-            )]);
-        }
-    };
+    let order =
+        match super::graph::order(&pending.iter().map(|p| p.deps.clone()).collect::<Vec<_>>()) {
+            Ok(o) => o,
+            Err(cycle) => {
+                let names: Vec<String> = cycle.iter().map(|&i| pending[i].id()).collect();
+                let first = &pending[cycle[0]];
+                return Err(vec![src.error(
+                    first.block.span(),
+                    format!("dependency cycle: {}", names.join(" → ")),
+                    "remove one of these references or depends_on entries",
+                )]);
+            }
+        };
     let resources = evaluate(src, &pending, &order, &variables, &mut diags);
     if !diags.is_empty() {
         return Err(diags);
@@ -294,7 +294,10 @@ fn check_ref(
                 let why = if kinds::kind(kind).is_some() {
                     format!("bad reference `{}`: no {kind} named `{name}`", r.describe())
                 } else {
-                    format!("bad reference `{}`: `{kind}` is not a resource kind", r.describe())
+                    format!(
+                        "bad reference `{}`: `{kind}` is not a resource kind",
+                        r.describe()
+                    )
                 };
                 diags.push(src.error(span, why, "reference a declared resource as KIND.NAME.ATTR"));
                 return None;
@@ -350,7 +353,9 @@ fn evaluate(
         };
         let mut attrs = BTreeMap::new();
         for s in p.block.body.iter() {
-            let Some(attr) = s.as_attribute() else { continue };
+            let Some(attr) = s.as_attribute() else {
+                continue;
+            };
             let key = attr.key.as_str();
             if key == "depends_on" {
                 continue;

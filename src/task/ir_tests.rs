@@ -19,7 +19,12 @@ fn error(text: &str) -> (usize, usize, String, String) {
         Ok(t) => unreachable!("loaded: {t:?}"),
         Err(d) => {
             assert_eq!(d.len(), 1, "{d:?}");
-            (d[0].line, d[0].column, d[0].message.clone(), d[0].fix.clone())
+            (
+                d[0].line,
+                d[0].column,
+                d[0].message.clone(),
+                d[0].fix.clone(),
+            )
         }
     }
 }
@@ -57,10 +62,7 @@ fn a_good_file_resolves_references_in_dependency_order() {
     assert_eq!(t.resources[1].str_attr("path"), Some("site/index.html"));
     assert_eq!(t.resources[1].str_attr("content"), Some("hello on 8080"));
     assert_eq!(t.resources[2].str_attr("workdir"), Some("site"));
-    assert_eq!(
-        t.resources[2].depends_on,
-        ["directory.site", "file.index"]
-    );
+    assert_eq!(t.resources[2].depends_on, ["directory.site", "file.index"]);
     assert_eq!((t.resources[1].line, t.resources[1].column), (12, 1));
 }
 
@@ -130,7 +132,8 @@ fn bad_references() {
     assert_eq!(msg, "bare name `root`");
     let (_, _, msg, _) = error("file \"b\" { path = \"b\" }\nfile \"a\" { path = file.b }\n");
     assert!(msg.contains("names a resource, not a value"), "{msg}");
-    let (_, _, msg, _) = error("file \"b\" { path = \"b\" }\nfile \"a\" {\n path = \"a\"\n mode = file.b.mode\n}\n");
+    let (_, _, msg, _) =
+        error("file \"b\" { path = \"b\" }\nfile \"a\" {\n path = \"a\"\n mode = file.b.mode\n}\n");
     assert!(msg.contains("that attribute is not set"), "{msg}");
 }
 
@@ -140,12 +143,16 @@ fn cycles_name_the_cycle() {
         "command \"a\" {\n  run = \"x\"\n  depends_on = [command.c]\n}\ncommand \"b\" {\n  run = command.a.run\n}\ncommand \"c\" {\n  run = command.b.run\n}\n",
     );
     assert_eq!((line, col), (1, 1));
-    assert_eq!(msg, "dependency cycle: command.a → command.c → command.b → command.a");
+    assert_eq!(
+        msg,
+        "dependency cycle: command.a → command.c → command.b → command.a"
+    );
 }
 
 #[test]
 fn types_and_required_attributes_are_checked() {
-    let (line, _, msg, _) = error("http_check \"h\" {\n  url = \"http://x\"\n  retries = \"3\"\n}\n");
+    let (line, _, msg, _) =
+        error("http_check \"h\" {\n  url = \"http://x\"\n  retries = \"3\"\n}\n");
     assert_eq!(line, 3);
     assert_eq!(msg, "`retries` of http_check.h must be a whole number");
     let (line, col, msg, _) = error("\n\ngit_repo \"r\" { url = \"u\" }\n");
@@ -180,15 +187,25 @@ fn cwvars_and_environment_override_defaults() {
     assert_eq!(t.resources[0].str_attr("url"), Some("http://a:2/"));
 
     let bad = Source::new(Path::new("t.cwvars"), "host = \"a\"\nprot = 2\n".into());
-    let d = from_source(&cw, Some(&bad), &no_env).err().unwrap_or_default();
+    let d = from_source(&cw, Some(&bad), &no_env)
+        .err()
+        .unwrap_or_default();
     assert_eq!(d.len(), 1);
-    assert_eq!((d[0].file.as_path(), d[0].line, d[0].column), (Path::new("t.cwvars"), 2, 1));
+    assert_eq!(
+        (d[0].file.as_path(), d[0].line, d[0].column),
+        (Path::new("t.cwvars"), 2, 1)
+    );
     assert!(d[0].fix.starts_with("did you mean `port`?"), "{}", d[0].fix);
 }
 
 #[test]
 fn every_error_is_reported_at_once() {
-    let d = load("fiel \"a\" {}\nfile \"b\" { pth = \"x\" }\n").err().unwrap_or_default();
+    let d = load("fiel \"a\" {}\nfile \"b\" { pth = \"x\" }\n")
+        .err()
+        .unwrap_or_default();
     assert_eq!(d.len(), 3, "{d:?}");
-    assert!(d[0].to_string().starts_with("t.cw:1:1: unknown resource kind `fiel`"));
+    assert!(
+        d[0].to_string()
+            .starts_with("t.cw:1:1: unknown resource kind `fiel`")
+    );
 }

@@ -8,15 +8,22 @@
 //! - `bundle`, `validate`, `forge`, `templates`: the artifact bundle, its checks, its compilers;
 //! - `exec`: running the steps; `drift`, `fixes`: health checks and the fix budget.
 
+pub mod bundle;
 pub mod diag;
+pub mod drift;
+pub mod exec;
 pub mod expr;
 pub mod facts;
+pub mod fixes;
+pub mod forge;
 pub mod graph;
 pub mod ir;
 pub mod kinds;
 pub mod parse;
 pub mod plan;
 pub mod state;
+pub mod templates;
+pub mod validate;
 pub mod vars;
 
 pub use diag::Diagnostic;

@@ -27,8 +27,12 @@ pub fn read_source(path: &Path) -> Result<Source, Diagnostic> {
             "split it into smaller tasks",
         ));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| fail(format!("cannot read the file: {e}"), "save it as UTF-8 text"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        fail(
+            format!("cannot read the file: {e}"),
+            "save it as UTF-8 text",
+        )
+    })?;
     Ok(Source::new(path, text))
 }
 
@@ -41,8 +45,7 @@ pub fn parse(source: &Source) -> Result<Body, Diagnostic> {
             line: loc.line(),
             column: loc.column(),
             message: format!("HCL syntax error: {}", e.message()),
-            fix: "fix the syntax at this place (blocks are `KIND \"NAME\" { key = value }`)"
-                .into(),
+            fix: "fix the syntax at this place (blocks are `KIND \"NAME\" { key = value }`)".into(),
         }
     })
 }
@@ -54,7 +57,9 @@ mod tests {
     #[test]
     fn syntax_errors_are_located() {
         let s = Source::new(Path::new("t.cw"), "file \"a\" {\n  path = \n}\n".into());
-        let e = parse(&s).err().map(|d| (d.line, d.message.starts_with("HCL syntax")));
+        let e = parse(&s)
+            .err()
+            .map(|d| (d.line, d.message.starts_with("HCL syntax")));
         assert_eq!(e, Some((2, true)));
         let good = Source::new(Path::new("t.cw"), "file \"a\" { path = \"x\" }\n".into());
         assert!(parse(&good).is_ok());

@@ -74,7 +74,10 @@ pub fn assemble(task: &Task, state: &State) -> Plan {
             Some(old) if old.hash != resource_hash(r) => {
                 (Some(Verb::Update), changed_attrs(&old.attrs, &r.attrs))
             }
-            Some(old) if !old.ok => (Some(Verb::Update), "the last run failed".to_string()),
+            Some(old) if !old.ok => (
+                Some(Verb::Update),
+                "the last run failed or it drifted".to_string(),
+            ),
             Some(_) => match r.depends_on.iter().find(|d| touched.contains(*d)) {
                 Some(d) if reruns_after_dependency(r.kind) => {
                     (Some(Verb::Update), format!("{d} changes"))

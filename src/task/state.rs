@@ -38,6 +38,9 @@ pub struct ResourceState {
     pub ok: bool,
     /// Position in the dependency order when applied (destroy goes backwards).
     pub order: usize,
+    /// A service's process group when it was started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,7 +67,9 @@ pub enum StateError {
         "the state file {path} is corrupted ({reason}); it was kept as it is: move it aside (the previous one is state.prev.json beside it) and run again"
     )]
     Corrupt { path: String, reason: String },
-    #[error("cannot read or write the task state in {path}: {reason}; check the folder's permissions and free space")]
+    #[error(
+        "cannot read or write the task state in {path}: {reason}; check the folder's permissions and free space"
+    )]
     Io { path: String, reason: String },
 }
 
@@ -125,7 +130,10 @@ impl StateStore {
         if state.version != STATE_VERSION {
             return Err(StateError::Corrupt {
                 path: path.display().to_string(),
-                reason: format!("version {} (this pincer writes {STATE_VERSION})", state.version),
+                reason: format!(
+                    "version {} (this pincer writes {STATE_VERSION})",
+                    state.version
+                ),
             });
         }
         Ok(state)
@@ -187,12 +195,18 @@ mod tests {
         let _ = std::fs::write(s.file(), "{not json");
         let err = s.load("t").err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("corrupted") && err.contains("kept"), "{err}");
-        assert_eq!(std::fs::read_to_string(s.file()).unwrap_or_default(), "{not json");
+        assert_eq!(
+            std::fs::read_to_string(s.file()).unwrap_or_default(),
+            "{not json"
+        );
     }
 
     #[test]
     fn ids_differ_by_folder() {
-        assert_ne!(task_id("a", Path::new("/x/a.cw")), task_id("a", Path::new("/y/a.cw")));
+        assert_ne!(
+            task_id("a", Path::new("/x/a.cw")),
+            task_id("a", Path::new("/y/a.cw"))
+        );
         assert!(task_id("web", Path::new("/x/a.cw")).starts_with("web-"));
     }
 }

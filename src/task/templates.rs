@@ -16,7 +16,12 @@ pub fn compile(plan: &Plan, name: &str, facts: &Facts) -> Bundle {
     let build = build_dir(name);
     let mut b = Bundle::default();
     for (i, a) in plan.actions.iter().enumerate() {
-        let stem = format!("{:02}-{}-{}", i + 1, a.kind, a.id.split_once('.').map_or("", |x| x.1));
+        let stem = format!(
+            "{:02}-{}-{}",
+            i + 1,
+            a.kind,
+            a.id.split_once('.').map_or("", |x| x.1)
+        );
         let data = format!("{build}/{stem}.data");
         let (script, data_file, network, detach) = script_for(a, &data, name, facts);
         if let Some(content) = data_file {
@@ -91,7 +96,10 @@ fn script_for(a: &Action, data: &str, name: &str, facts: &Facts) -> Script {
             }
         }
         ("directory", Verb::Delete) => {
-            let _ = writeln!(s, "rmdir -- {path} 2>/dev/null || echo \"kept {path}: not empty\"");
+            let _ = writeln!(
+                s,
+                "rmdir -- {path} 2>/dev/null || echo \"kept {path}: not empty\""
+            );
         }
         ("directory", _) => {
             let _ = writeln!(s, "mkdir -p -- {path}");
@@ -100,13 +108,19 @@ fn script_for(a: &Action, data: &str, name: &str, facts: &Facts) -> Script {
             }
         }
         ("git_repo", Verb::Delete) => {
-            let _ = writeln!(s, "echo \"left the clone {path} in place (delete it yourself)\"");
+            let _ = writeln!(
+                s,
+                "echo \"left the clone {path} in place (delete it yourself)\""
+            );
         }
         ("git_repo", _) => {
             network = true;
             let url = quote(arg(a, "url").unwrap_or_default());
             let branch = arg(a, "branch").map(quote);
-            let _ = writeln!(s, "if [ -d {path}/.git ]; then\n  git -C {path} fetch --quiet origin");
+            let _ = writeln!(
+                s,
+                "if [ -d {path}/.git ]; then\n  git -C {path} fetch --quiet origin"
+            );
             match &branch {
                 Some(b) => {
                     let _ = writeln!(s, "  git -C {path} checkout --quiet {b}");
@@ -121,12 +135,24 @@ fn script_for(a: &Action, data: &str, name: &str, facts: &Facts) -> Script {
             }
         }
         ("command", Verb::Delete) | ("schedule", Verb::Delete) => {
-            let _ = writeln!(s, "echo {}", quote(&format!("{} removed from the task", a.id)));
+            let _ = writeln!(
+                s,
+                "echo {}",
+                quote(&format!("{} removed from the task", a.id))
+            );
         }
         ("command", _) => {
-            network = a.args.get("network").and_then(Value::as_bool).unwrap_or(false);
+            network = a
+                .args
+                .get("network")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             if let Some(c) = arg(a, "creates") {
-                let _ = writeln!(s, "if [ -e {} ]; then echo 'already done'; exit 0; fi", quote(c));
+                let _ = writeln!(
+                    s,
+                    "if [ -e {} ]; then echo 'already done'; exit 0; fi",
+                    quote(c)
+                );
             }
             if let Some(w) = arg(a, "workdir") {
                 let _ = writeln!(s, "cd -- {}", quote(w));
@@ -163,7 +189,11 @@ fn script_for(a: &Action, data: &str, name: &str, facts: &Facts) -> Script {
             );
         }
         _ => {
-            let _ = writeln!(s, "echo {}", quote(&format!("nothing to do for {}", a.purpose())));
+            let _ = writeln!(
+                s,
+                "echo {}",
+                quote(&format!("nothing to do for {}", a.purpose()))
+            );
         }
     }
     let _ = name;

@@ -45,7 +45,10 @@ pub fn validate(
     let mut out = Vec::new();
     let mut push = |at: String, what: String| out.push(Finding { at, what });
     if bundle.files.len() > MAX_FILES {
-        push("files".into(), format!("{} files, more than {MAX_FILES}", bundle.files.len()));
+        push(
+            "files".into(),
+            format!("{} files, more than {MAX_FILES}", bundle.files.len()),
+        );
     }
     let purposes: BTreeSet<String> = plan.actions.iter().map(|a| a.purpose()).collect();
     let mut seen_paths = BTreeSet::new();
@@ -58,7 +61,10 @@ pub fn validate(
             push(at.clone(), "the same path twice".into());
         }
         if !purposes.contains(&f.purpose) {
-            push(at, format!("purpose `{}` matches no action of the plan", f.purpose));
+            push(
+                at,
+                format!("purpose `{}` matches no action of the plan", f.purpose),
+            );
         }
     }
     let service_purposes: BTreeSet<String> = plan
@@ -70,10 +76,16 @@ pub fn validate(
     for (i, s) in bundle.steps.iter().enumerate() {
         let at = format!("steps[{i}]");
         if !purposes.contains(&s.purpose) {
-            push(at.clone(), format!("purpose `{}` matches no action of the plan", s.purpose));
+            push(
+                at.clone(),
+                format!("purpose `{}` matches no action of the plan", s.purpose),
+            );
         }
         if s.detach && !service_purposes.contains(&s.purpose) {
-            push(at.clone(), "only a service's step may be left running (detach)".into());
+            push(
+                at.clone(),
+                "only a service's step may be left running (detach)".into(),
+            );
         }
         for what in check_command(&s.command, bundle, name, facts) {
             push(at.clone(), what);
@@ -81,14 +93,24 @@ pub fn validate(
     }
     for a in &plan.actions {
         if !bundle.steps.iter().any(|s| s.purpose == a.purpose()) {
-            push("steps".into(), format!("no step performs `{}`", a.purpose()));
+            push(
+                "steps".into(),
+                format!("no step performs `{}`", a.purpose()),
+            );
         }
     }
     for (k, v) in &bundle.variables {
-        let ok_name = k.chars().next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
-            && k.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        let ok_name = k
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+            && k.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if !ok_name || v.contains('\n') || v.contains('\0') {
-            push(format!("variables.{k}"), "names are UPPER_CASE, values one line".into());
+            push(
+                format!("variables.{k}"),
+                "names are UPPER_CASE, values one line".into(),
+            );
         }
         if crate::sandbox::looks_secret(k) {
             push(format!("variables.{k}"), "a secret-looking variable".into());
@@ -106,12 +128,18 @@ fn check_file(f: &Artifact, name: &str, task_dir: &Path, facts: &Facts) -> Vec<S
         out.push(why);
     }
     if f.content.len() > MAX_FILE_BYTES {
-        out.push(format!("{} bytes, more than {MAX_FILE_BYTES}", f.content.len()));
+        out.push(format!(
+            "{} bytes, more than {MAX_FILE_BYTES}",
+            f.content.len()
+        ));
     }
     let mode = match parse_mode(&f.mode) {
         Some(m) => m,
         None => {
-            out.push(format!("mode `{}` is not an octal mode like 0644 or 0755", f.mode));
+            out.push(format!(
+                "mode `{}` is not an octal mode like 0644 or 0755",
+                f.mode
+            ));
             0o644
         }
     };
@@ -179,7 +207,10 @@ fn check_shebang(line: &str, lang: &str) -> Result<(), String> {
         return Err(format!("#!{prog}: interpreters live in /bin or /usr/bin"));
     }
     if !SCRIPT_RUNTIMES.contains(&interp) {
-        return Err(format!("#! names `{interp}`, not one of {}", SCRIPT_RUNTIMES.join(", ")));
+        return Err(format!(
+            "#! names `{interp}`, not one of {}",
+            SCRIPT_RUNTIMES.join(", ")
+        ));
     }
     let shells = ["sh", "bash"];
     let agrees = interp == lang || (shells.contains(&interp) && shells.contains(&lang));
@@ -207,7 +238,10 @@ fn check_path(path: &str, name: &str, task_dir: &Path) -> Result<(), String> {
         at.push(c);
         match std::fs::symlink_metadata(&at) {
             Ok(m) if m.file_type().is_symlink() => {
-                return Err(format!("{} is a symlink: refusing to write through it", at.display()));
+                return Err(format!(
+                    "{} is a symlink: refusing to write through it",
+                    at.display()
+                ));
             }
             Ok(_) => {}
             Err(_) => break,
@@ -232,7 +266,10 @@ fn check_command(command: &str, bundle: &Bundle, name: &str, facts: &Facts) -> V
         .and_then(|rel| bundle.files.iter().find(|f| f.path == rel));
     match in_bundle {
         Some(f) if parse_mode(&f.mode).is_some_and(|m| m & 0o100 != 0) => {}
-        Some(f) => out.push(format!("runs {} which is not executable (mode {})", f.path, f.mode)),
+        Some(f) => out.push(format!(
+            "runs {} which is not executable (mode {})",
+            f.path, f.mode
+        )),
         None if STEP_PROGRAMS.contains(&first) => {
             if !facts.has(first) {
                 out.push(format!("{first} is not on this machine's PATH"));
