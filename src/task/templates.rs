@@ -23,7 +23,7 @@ pub fn compile(plan: &Plan, name: &str, facts: &Facts) -> Bundle {
             a.id.split_once('.').map_or("", |x| x.1)
         );
         let data = format!("{build}/{stem}.data");
-        let (script, data_file, network, detach) = script_for(a, &data, name, facts);
+        let (script, data_file, network, detach) = script_for(a, &data, facts);
         if let Some(content) = data_file {
             b.files.push(Artifact {
                 path: format!("{stem}.data"),
@@ -71,7 +71,7 @@ fn int(a: &Action, k: &str, default: i64) -> i64 {
 
 type Script = (String, Option<String>, bool, bool);
 
-fn script_for(a: &Action, data: &str, name: &str, facts: &Facts) -> Script {
+fn script_for(a: &Action, data: &str, facts: &Facts) -> Script {
     let mut s = String::from("#!/bin/sh\nset -eu\n");
     let mut data_file = None;
     let (mut network, mut detach) = (false, false);
@@ -121,11 +121,8 @@ fn script_for(a: &Action, data: &str, name: &str, facts: &Facts) -> Script {
                 s,
                 "if [ -d {path}/.git ]; then\n  git -C {path} fetch --quiet origin"
             );
-            match &branch {
-                Some(b) => {
-                    let _ = writeln!(s, "  git -C {path} checkout --quiet {b}");
-                }
-                None => {}
+            if let Some(b) = &branch {
+                let _ = writeln!(s, "  git -C {path} checkout --quiet {b}");
             }
             let _ = writeln!(s, "  git -C {path} pull --quiet --ff-only\nelse");
             let b = branch.map(|b| format!("--branch {b} ")).unwrap_or_default();
@@ -196,7 +193,6 @@ fn script_for(a: &Action, data: &str, name: &str, facts: &Facts) -> Script {
             );
         }
     }
-    let _ = name;
     (s, data_file, network, detach)
 }
 
