@@ -64,3 +64,23 @@ pub fn parse(text: &str) -> Result<Bundle, String> {
     let body = t.get(start..end).unwrap_or(t);
     serde_json::from_str(body).map_err(|e| format!("the reply is not a valid bundle: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_with_fences_or_prose_around_the_json_parse() {
+        let json = r#"{"files": [], "steps": [{"purpose": "create file.a", "command": "sh x"}]}"#;
+        for reply in [
+            json.to_string(),
+            format!("```json\n{json}\n```"),
+            format!("Here it is:\n{json}\nDone."),
+        ] {
+            let b = parse(&reply).unwrap_or_default();
+            assert_eq!(b.steps.len(), 1, "{reply}");
+        }
+        assert!(parse("{\"steps\": [], \"extra\": 1}").is_err());
+        assert!(parse("no json").is_err());
+    }
+}
