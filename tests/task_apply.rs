@@ -271,6 +271,32 @@ fn the_first_failure_stops_the_run_and_names_the_step() {
 }
 
 #[test]
+fn the_users_deny_rules_still_refuse_a_step_the_plan_covered() {
+    let run = Run::new(
+        "task \"t\" {}\nfile \"a\" {\n  path = \"a.txt\"\n}\ncommand \"b\" {\n  run = \"echo b > b.txt\"\n}\n",
+    );
+    let config = run.home.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "[permissions]\ndeny = [\"shell: sh .pincer/tasks/t/build/02-*\"]\n",
+    )
+    .unwrap();
+    let out = run.pincer(&["task", "apply", "t.cw", "--no-ai", "--yes"], &[]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("[1/2] ok") && all.contains("[2/2] refused"),
+        "{all}"
+    );
+    assert!(
+        all.contains("step 2 (create command.b) failed: refused by rule deny"),
+        "{all}"
+    );
+    assert!(run.dir.path().join("a.txt").exists() && !run.dir.path().join("b.txt").exists());
+}
+
+#[test]
 fn a_hanging_step_times_out() {
     let run = Run::new(
         "task \"t\" {}\ncommand \"hang\" {\n  run = \"sleep 120\"\n  timeout_secs = 1\n}\n",
