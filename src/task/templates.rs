@@ -173,9 +173,8 @@ fn script_for(a: &Action, data: &str, facts: &Facts) -> Script {
         }
         ("schedule", _) => {
             let line = format!(
-                "{} cd {} && {}",
+                "{} cd \"$TASK_DIR\" && {}",
                 arg(a, "cron").unwrap_or("@daily"),
-                quote("$TASK_DIR"),
                 arg(a, "run").unwrap_or("true")
             );
             data_file = Some(format!("{line}\n"));
