@@ -98,6 +98,30 @@ mod tests {
     }
 
     #[test]
+    fn only_a_service_outlives_pincer() {
+        let flag = std::ffi::OsStr::new("--outlive-pincer");
+        let shell = shell_command(
+            Path::new("/bin/pincer"),
+            &policy(false),
+            Path::new("/w"),
+            "ls",
+            true,
+        );
+        assert!(!args(&shell).contains(&flag));
+        let service = service_command(
+            Path::new("/bin/pincer"),
+            &policy(true),
+            Path::new("/w"),
+            "ls",
+            true,
+        );
+        let a = args(&service);
+        let at = a.iter().position(|x| *x == flag);
+        let sep = a.iter().position(|x| *x == std::ffi::OsStr::new("--"));
+        assert!(at.is_some() && at < sep, "{a:?}");
+    }
+
+    #[test]
     fn sandboxed_invocation() {
         let cmd = shell_command(
             Path::new("/bin/pincer"),

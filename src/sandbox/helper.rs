@@ -201,6 +201,21 @@ mod tests {
     }
 
     #[test]
+    fn a_service_may_outlive_pincer() {
+        let parsed = parse(os(&[
+            "--workspace",
+            "/w",
+            "--tmp",
+            "/t",
+            "--outlive-pincer",
+            "--",
+            "/bin/sh",
+        ]))
+        .unwrap();
+        assert!(parsed.outlive && !parsed.unconfined);
+    }
+
+    #[test]
     fn args_after_separator_are_untouched() {
         let parsed = parse(os(&[
             "--tmp",
