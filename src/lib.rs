@@ -26,6 +26,10 @@ pub mod skill_cli;
 pub mod skills;
 pub mod startup;
 pub mod store;
+#[cfg(feature = "tasks")]
+pub mod task;
+#[cfg(feature = "tasks")]
+pub mod task_cli;
 pub mod text;
 pub mod time;
 pub mod tls;

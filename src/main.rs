@@ -107,6 +107,12 @@ enum Command {
         #[command(subcommand)]
         action: pincer::memory_cli::MemoryCommand,
     },
+    /// Declarative tasks: validate, plan, apply, status, drift or destroy a `.cw` file.
+    #[cfg(feature = "tasks")]
+    Task {
+        #[command(subcommand)]
+        action: pincer::task_cli::TaskCommand,
+    },
     /// Print a shell completion script: `pincer completions bash > ~/.local/share/bash-completion/completions/pincer`.
     Completions {
         /// bash, zsh, fish, powershell or elvish.
@@ -312,6 +318,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Secrets { action }) => return secrets_command(action, &paths),
         Some(Command::Mcp { action }) => return mcp_command(action, paths, &cli),
         Some(Command::Memory { action }) => return memory_command(action, &paths, &cli),
+        #[cfg(feature = "tasks")]
+        Some(Command::Task { action }) => {
+            return Ok(ExitCode::from(task_command(action, paths, &cli)));
+        }
         Some(Command::Explain { .. } | Command::Completions { .. } | Command::Man) | None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
@@ -563,6 +573,24 @@ fn skills_command(action: &SkillsAction, paths: &Paths, cli: &Cli) -> anyhow::Re
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "tasks")]
+fn task_command(action: &pincer::task_cli::TaskCommand, paths: Paths, cli: &Cli) -> u8 {
+    use std::io::IsTerminal;
+    let ctx = pincer::task_cli::TaskCli {
+        paths,
+        overrides: Overrides {
+            provider: cli.provider.clone(),
+            model: cli.model.clone(),
+            base_url: cli.base_url.clone(),
+        },
+        mode: cli.mode,
+        allow: cli.allow.clone(),
+    };
+    let tty = std::io::stdin().is_terminal();
+    let mut input = std::io::stdin().lock();
+    pincer::task_cli::run(action, &ctx, &mut std::io::stdout(), &mut input, tty)
 }
 
 fn secrets_command(action: &SecretsAction, paths: &Paths) -> anyhow::Result<ExitCode> {

@@ -27,6 +27,29 @@ pub fn shell_command(
     command: &str,
     sandboxed: bool,
 ) -> Command {
+    build(exe, policy, cwd, command, sandboxed, false)
+}
+
+/// As [`shell_command`], for a task's service: the helper (`--outlive-pincer`) keeps it
+/// running after pincer exits; SIGTERM to its process group still stops it and all it started.
+pub fn service_command(
+    exe: &Path,
+    policy: &SandboxPolicy,
+    cwd: &Path,
+    command: &str,
+    sandboxed: bool,
+) -> Command {
+    build(exe, policy, cwd, command, sandboxed, true)
+}
+
+fn build(
+    exe: &Path,
+    policy: &SandboxPolicy,
+    cwd: &Path,
+    command: &str,
+    sandboxed: bool,
+    outlive: bool,
+) -> Command {
     let mut cmd = Command::new(exe);
     cmd.arg("__sandbox")
         .arg("--workspace")
@@ -38,6 +61,9 @@ pub fn shell_command(
     }
     if !sandboxed {
         cmd.arg("--unconfined");
+    }
+    if outlive {
+        cmd.arg("--outlive-pincer");
     }
     cmd.arg("--").arg(SHELL);
     policy.env.apply(&mut cmd);
@@ -69,6 +95,30 @@ mod tests {
 
     fn args(cmd: &Command) -> Vec<&OsStr> {
         cmd.as_std().get_args().collect()
+    }
+
+    #[test]
+    fn only_a_service_outlives_pincer() {
+        let flag = std::ffi::OsStr::new("--outlive-pincer");
+        let shell = shell_command(
+            Path::new("/bin/pincer"),
+            &policy(false),
+            Path::new("/w"),
+            "ls",
+            true,
+        );
+        assert!(!args(&shell).contains(&flag));
+        let service = service_command(
+            Path::new("/bin/pincer"),
+            &policy(true),
+            Path::new("/w"),
+            "ls",
+            true,
+        );
+        let a = args(&service);
+        let at = a.iter().position(|x| *x == flag);
+        let sep = a.iter().position(|x| *x == std::ffi::OsStr::new("--"));
+        assert!(at.is_some() && at < sep, "{a:?}");
     }
 
     #[test]

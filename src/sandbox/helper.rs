@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::{availability, landlock, mounts, reaper, seccomp};
 
 const USAGE: &str = "usage: pincer __sandbox --workspace DIR --tmp DIR [--allow-network] \
-     [--unconfined] -- PROGRAM [ARG...]
+     [--unconfined] [--outlive-pincer] -- PROGRAM [ARG...]
 (internal helper: pincer starts it itself to run a command confined to DIRs; with \
      --unconfined it only makes sure nothing the command started outlives it)";
 
@@ -24,6 +24,9 @@ struct HelperArgs {
     temp_dir: PathBuf,
     allow_network: bool,
     unconfined: bool,
+    /// `--outlive-pincer`: a task's service, which keeps running after pincer exits (still
+    /// confined, still reaped when it is stopped).
+    outlive: bool,
     program: OsString,
     args: Vec<OsString>,
 }
@@ -33,6 +36,7 @@ fn parse(args: Vec<OsString>) -> Result<HelperArgs, String> {
     let mut temp_dir = None;
     let mut allow_network = false;
     let mut unconfined = false;
+    let mut outlive = false;
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
         let slot = match arg.to_str() {
@@ -45,6 +49,7 @@ fn parse(args: Vec<OsString>) -> Result<HelperArgs, String> {
                     temp_dir,
                     allow_network,
                     unconfined,
+                    outlive,
                     program,
                     args: iter.collect(),
                 });
@@ -55,6 +60,10 @@ fn parse(args: Vec<OsString>) -> Result<HelperArgs, String> {
             }
             Some("--unconfined") => {
                 unconfined = true;
+                continue;
+            }
+            Some("--outlive-pincer") => {
+                outlive = true;
                 continue;
             }
             Some("--workspace") => &mut workspace,
@@ -93,7 +102,7 @@ pub fn run_helper(args: Vec<OsString>) -> i32 {
     {
         return code;
     }
-    match reaper::run_reaped(&args.program, &args.args) {
+    match reaper::run_reaped(&args.program, &args.args, args.outlive) {
         Ok(ended) => reaper::pass_on(ended),
         Err(err) => {
             let program = args.program.to_string_lossy();
@@ -184,10 +193,26 @@ mod tests {
                 temp_dir: "/t".into(),
                 allow_network: true,
                 unconfined: false,
+                outlive: false,
                 program: "/bin/sh".into(),
                 args: os(&["-c", "x"]),
             }
         );
+    }
+
+    #[test]
+    fn a_service_may_outlive_pincer() {
+        let parsed = parse(os(&[
+            "--workspace",
+            "/w",
+            "--tmp",
+            "/t",
+            "--outlive-pincer",
+            "--",
+            "/bin/sh",
+        ]))
+        .unwrap();
+        assert!(parsed.outlive && !parsed.unconfined);
     }
 
     #[test]

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-pub use command::shell_command;
+pub use command::{service_command, shell_command};
 pub use env::{EnvFilter, looks_secret};
 pub use helper::run_helper;
 pub use run::run_shell;

@@ -27,12 +27,19 @@ pub(super) enum Ended {
 }
 
 /// Spawn `program args`, wait for it, kill every leftover descendant, and
-/// return how the command ended. `Err` when it could not be started.
-pub(super) fn run_reaped(program: &OsString, args: &[OsString]) -> io::Result<Ended> {
+/// return how the command ended. `Err` when it could not be started. `outlive`: pincer's
+/// own exit does not stop it (a task's service); a signal still does.
+pub(super) fn run_reaped(
+    program: &OsString,
+    args: &[OsString],
+    outlive: bool,
+) -> io::Result<Ended> {
     // SAFETY: prctl with integer arguments only changes this process's flags.
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0);
+        if !outlive {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM, 0, 0, 0);
+        }
     }
     let set = stop_signals();
     // SAFETY: blocks signals of this (single-threaded) process; `set` is valid.
@@ -42,7 +49,7 @@ pub(super) fn run_reaped(program: &OsString, args: &[OsString]) -> io::Result<En
     let child_pid = libc::pid_t::try_from(child.id()).map_err(io::Error::other)?;
     // The parent may have died before PDEATHSIG was set.
     // SAFETY: getppid has no preconditions.
-    let orphaned = unsafe { libc::getppid() } == 1;
+    let orphaned = !outlive && unsafe { libc::getppid() } == 1;
     let mut ended = None;
     let mut grace_until: Option<Instant> = None;
     if orphaned {

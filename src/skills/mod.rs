@@ -36,7 +36,7 @@ pub use gate::{env_var, has_binary_on_path};
 pub use install::{FileFindings, PendingInstall, new_skill, prepare_install, remove};
 pub use load::load_skill_md;
 pub use parse::{Parsed, Requirements, Skill, parse_skill_md, validate_name};
-pub use scan::{Finding, scan_dangerous};
+pub use scan::{Finding, scan_dangerous, scan_script};
 pub use watch::SkillWatcher;
 
 /// The file every skill folder holds.

@@ -63,6 +63,50 @@ static RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         .collect()
 });
 
+/// What scripts must not do besides what skills must not say ([`scan_script`]).
+static SCRIPT_RULES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    let rules: [(&str, &'static str); 7] = [
+        (r"(?i)\bmkfs(\.[a-z0-9]+)?\b", "formats a filesystem (mkfs)"),
+        (
+            r"(?i)\bdd\b[^\n]*\bof=/dev/|>\s*/dev/(sd|hd|vd|xvd|nvme|mmcblk|disk)",
+            "writes a raw device (dd of=/dev/…)",
+        ),
+        (r":\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:", "a fork bomb"),
+        (
+            r"(?i)\b(sudo|doas|su\s+-?\s*root|pkexec)\b",
+            "asks for root privileges",
+        ),
+        (
+            r"(?i)\b(shutdown|reboot|halt|poweroff)\b",
+            "shuts the machine down",
+        ),
+        (r"(?i)\bcrontab\s+-r\b", "removes the user's crontab"),
+        (
+            r"(?i)(>>?|\btee\s+(-a\s+)?)\s*/(etc|boot|usr|bin|sbin|lib)/",
+            "writes system files",
+        ),
+    ];
+    rules
+        .into_iter()
+        .filter_map(|(re, what)| Regex::new(re).ok().map(|r| (r, what)))
+        .collect()
+});
+
+/// [`scan_dangerous`] plus what scripts must not do: mkfs, raw device writes, fork bombs,
+/// root, shutdown, `crontab -r`, writes to system folders. For task bundles (`src/task/`).
+pub fn scan_script(text: &str) -> Vec<Finding> {
+    let mut out = scan_dangerous(text);
+    for (i, line) in text.lines().enumerate() {
+        for (re, what) in SCRIPT_RULES.iter() {
+            if re.is_match(line) {
+                out.push(finding(i, line, what));
+            }
+        }
+    }
+    out.sort_by_key(|f| f.line);
+    out
+}
+
 static BASE64_RUN: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(&format!(r"[A-Za-z0-9+/]{{{BASE64_MIN},}}={{0,2}}")).ok());
 
@@ -217,6 +261,30 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].line, 2);
         assert!(scan_dangerous(&"QUJD".repeat(20)).is_empty());
+    }
+
+    #[test]
+    fn script_rules() {
+        assert_eq!(SCRIPT_RULES.len(), 7);
+        for (t, what) in [
+            ("mkfs.ext4 /dev/sdb1", "formats a filesystem (mkfs)"),
+            (
+                "dd if=/dev/zero of=/dev/sda bs=1M",
+                "writes a raw device (dd of=/dev/…)",
+            ),
+            ("cat x > /dev/nvme0n1", "writes a raw device (dd of=/dev/…)"),
+            (":(){ :|:& };:", "a fork bomb"),
+            ("sudo systemctl restart x", "asks for root privileges"),
+            ("crontab -r", "removes the user's crontab"),
+            ("echo x >> /etc/hosts", "writes system files"),
+        ] {
+            let found: Vec<&str> = scan_script(t).into_iter().map(|f| f.what).collect();
+            assert_eq!(found, vec![what], "{t}");
+        }
+        assert_eq!(scan_script("rm -rf /").len(), 1);
+        assert_eq!(scan_script("chmod 777 /").len(), 1);
+        assert_eq!(scan_script("echo hi > ~/.ssh/authorized_keys").len(), 1);
+        assert!(scan_script("python3 -m http.server 8080 >> server.log 2>&1").is_empty());
     }
 
     #[test]
