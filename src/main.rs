@@ -107,6 +107,16 @@ enum Command {
         #[command(subcommand)]
         action: pincer::memory_cli::MemoryCommand,
     },
+    /// Run as a service: HTTP API, live events and a web page (loopback only unless --bind).
+    #[cfg(feature = "serve")]
+    Serve {
+        /// Where to listen; anything but loopback is reachable from the network without TLS.
+        #[arg(long, value_name = "ADDR:PORT", default_value = pincer::serve_cli::DEFAULT_BIND)]
+        bind: std::net::SocketAddr,
+        /// Replace the stored token with a new one (URLs printed before stop working).
+        #[arg(long)]
+        new_token: bool,
+    },
     /// Print a shell completion script: `pincer completions bash > ~/.local/share/bash-completion/completions/pincer`.
     Completions {
         /// bash, zsh, fish, powershell or elvish.
@@ -311,6 +321,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Secrets { action }) => return secrets_command(action, &paths),
         Some(Command::Mcp { action }) => return mcp_command(action, paths, &cli),
         Some(Command::Memory { action }) => return memory_command(action, &paths, &cli),
+        #[cfg(feature = "serve")]
+        Some(Command::Serve { bind, new_token }) => {
+            return serve_command(*bind, *new_token, paths, &cli);
+        }
         Some(Command::Explain { .. } | Command::Completions { .. } | Command::Man) | None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
@@ -403,6 +417,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     let startup = Startup::load(paths, &overrides, real_env());
     runtime.block_on(pincer::tui::run(startup, launch(true)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "serve")]
+fn serve_command(
+    bind: std::net::SocketAddr,
+    new_token: bool,
+    paths: Paths,
+    cli: &Cli,
+) -> anyhow::Result<ExitCode> {
+    let overrides = Overrides {
+        provider: cli.provider.clone(),
+        model: cli.model.clone(),
+        base_url: cli.base_url.clone(),
+    };
+    let req = pincer::serve_cli::ServeRequest {
+        bind,
+        new_token,
+        workspace: workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?,
+        mode: cli.mode,
+        allow: cli.allow.clone(),
+    };
+    pincer::serve_cli::command(paths, overrides, req)?;
     Ok(ExitCode::SUCCESS)
 }
 
