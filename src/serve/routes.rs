@@ -369,10 +369,6 @@ async fn memory(
     State(st): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let settings = st.hub.settings();
-    let Some(dir) = settings.memory_dir else {
-        return Ok(axum::Json(json!({ "entries": [], "status": "memory is off" })).into_response());
-    };
     let scope = match q.get("scope").map(String::as_str) {
         None | Some("all") => MemoryScopeFilter::All,
         Some("user") => MemoryScopeFilter::User,
@@ -382,6 +378,10 @@ async fn memory(
                 "unknown scope `{other}`: use all, user or project"
             )));
         }
+    };
+    let settings = st.hub.settings();
+    let Some(dir) = settings.memory_dir else {
+        return Ok(axum::Json(json!({ "entries": [], "status": "memory is off" })).into_response());
     };
     let query = q.get("query").cloned().unwrap_or_default();
     let dirs = crate::memory::MemoryDirs::under(&dir, st.hub.workspace());
