@@ -116,6 +116,12 @@ enum Command {
         /// Replace the stored token with a new one (URLs printed before stop working).
         #[arg(long)]
         new_token: bool,
+        /// Messages accepted at once before the rate applies (default 10).
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        message_burst: u32,
+        /// Messages accepted per minute after the burst (default 30).
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        messages_per_minute: u32,
     },
     /// Print a shell completion script: `pincer completions bash > ~/.local/share/bash-completion/completions/pincer`.
     Completions {
@@ -322,9 +328,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Mcp { action }) => return mcp_command(action, paths, &cli),
         Some(Command::Memory { action }) => return memory_command(action, &paths, &cli),
         #[cfg(feature = "serve")]
-        Some(Command::Serve { bind, new_token }) => {
-            return serve_command(*bind, *new_token, paths, &cli);
-        }
+        Some(Command::Serve { .. }) => return serve_command(paths, &cli),
         Some(Command::Explain { .. } | Command::Completions { .. } | Command::Man) | None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
@@ -421,12 +425,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 #[cfg(feature = "serve")]
-fn serve_command(
-    bind: std::net::SocketAddr,
-    new_token: bool,
-    paths: Paths,
-    cli: &Cli,
-) -> anyhow::Result<ExitCode> {
+fn serve_command(paths: Paths, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let Some(Command::Serve {
+        bind,
+        new_token,
+        message_burst,
+        messages_per_minute,
+    }) = cli.command
+    else {
+        return Ok(ExitCode::SUCCESS);
+    };
     let overrides = Overrides {
         provider: cli.provider.clone(),
         model: cli.model.clone(),
@@ -435,6 +443,11 @@ fn serve_command(
     let req = pincer::serve_cli::ServeRequest {
         bind,
         new_token,
+        rates: pincer::serve::Rates {
+            message_burst,
+            messages_per_minute,
+            ..pincer::serve::Rates::default()
+        },
         workspace: workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?,
         mode: cli.mode,
         allow: cli.allow.clone(),

@@ -35,6 +35,7 @@ pub enum ServeCliError {
 pub struct ServeRequest {
     pub bind: SocketAddr,
     pub new_token: bool,
+    pub rates: Rates,
     pub workspace: std::path::PathBuf,
     pub mode: Option<ApprovalMode>,
     pub allow: Vec<String>,
@@ -58,6 +59,13 @@ pub fn settings_factory(paths: Paths, overrides: Overrides, req: &ServeRequest) 
 
 /// The whole command: logging, a tokio runtime, the service until a stop signal.
 pub fn command(paths: Paths, overrides: Overrides, req: ServeRequest) -> Result<(), ServeCliError> {
+    // The CLI's subcommands die quietly by SIGPIPE when their reader goes away; a service
+    // must not: a client that hangs up mid-stream, or a closed stdout after the URL was read,
+    // is an error on that write only.
+    // SAFETY: called before the tokio runtime (or any other thread) exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     if let Err(e) = crate::logging::init(&paths.log_file()) {
         let _ = writeln!(std::io::stderr(), "pincer: {e} (continuing without logs)");
     }
@@ -106,7 +114,7 @@ pub async fn run(
     );
     let _ = out.flush();
     tracing::info!(%addr, "serve: listening");
-    crate::serve::serve(listener, hub, token, Rates::default(), stop_signal())
+    crate::serve::serve(listener, hub, token, req.rates, stop_signal())
         .await
         .map_err(ServeCliError::Serve)
 }

@@ -133,7 +133,7 @@ function renderPartial() {
   requestAnimationFrame(() => { renderPending = false; if (state.live) { state.live.innerHTML = markdown(state.partial); scrollDown(); } });
 }
 
-function history(items) {
+function showHistory(items) {
   $("transcript").innerHTML = "";
   for (const it of items) {
     if (it.item === "user") addUser(it.text);
@@ -147,7 +147,7 @@ function history(items) {
 // ---- events ----
 const handlers = {
   session_configured(ev) {
-    history(ev.history || []);
+    showHistory(ev.history || []);
     state.live = null; state.partial = "";
     if (ev.provider) $("status-model").textContent = ev.provider.profile + " · " + ev.provider.model;
     closeApproval();
