@@ -575,7 +575,7 @@ async fn a_message_flood_gets_429_and_a_request_flood_too() {
         message_burst: 2,
         messages_per_minute: 1,
         request_burst: 1_000,
-        requests_per_second: 1_000,
+        requests_per_minute: 60_000,
     };
     let svc = start(
         vec![
@@ -608,7 +608,7 @@ async fn a_message_flood_gets_429_and_a_request_flood_too() {
         vec![],
         Rates {
             request_burst: 3,
-            requests_per_second: 1,
+            requests_per_minute: 1,
             ..Rates::default()
         },
     )

@@ -186,13 +186,14 @@ impl Hub {
             .ok()
             .filter(|p| p.is_dir())
             .unwrap_or_else(|| self.workspace.clone());
+        // Read the config before taking the lock (a race may read it twice; one runtime wins).
+        let mut settings = (self.factory)(Resume::Id(id.to_string()), workspace);
+        settings.resume = Resume::Id(id.to_string());
+        settings.interactive = true;
         let mut map = self.map();
         if let Some(s) = map.get(id).filter(|s| !s.lock().closing) {
             return Ok(Arc::clone(s));
         }
-        let mut settings = (self.factory)(Resume::Id(id.to_string()), workspace);
-        settings.resume = Resume::Id(id.to_string());
-        settings.interactive = true;
         let rt = runtime::spawn(settings);
         let (changed, _) = watch::channel(self.ids.current());
         let session = Arc::new(OpenSession {

@@ -17,9 +17,9 @@ pub struct Rates {
     /// Messages sent to sessions: burst, then this many per minute.
     pub message_burst: u32,
     pub messages_per_minute: u32,
-    /// Every authenticated API call: burst, then this many per second.
+    /// Every authenticated API call: burst, then this many per minute.
     pub request_burst: u32,
-    pub requests_per_second: u32,
+    pub requests_per_minute: u32,
 }
 
 impl Default for Rates {
@@ -28,7 +28,7 @@ impl Default for Rates {
             message_burst: 10,
             messages_per_minute: 30,
             request_burst: 200,
-            requests_per_second: 50,
+            requests_per_minute: 3_000,
         }
     }
 }
@@ -94,7 +94,10 @@ impl Limits {
                 rates.message_burst,
                 f64::from(rates.messages_per_minute) / 60.0,
             ),
-            requests: Bucket::new(rates.request_burst, f64::from(rates.requests_per_second)),
+            requests: Bucket::new(
+                rates.request_burst,
+                f64::from(rates.requests_per_minute) / 60.0,
+            ),
         }
     }
 }
