@@ -21,6 +21,10 @@ pub mod runtime;
 pub mod sandbox;
 pub mod secrets;
 pub mod secrets_cli;
+#[cfg(feature = "serve")]
+pub mod serve;
+#[cfg(feature = "serve")]
+pub mod serve_cli;
 pub mod session_cli;
 pub mod skill_cli;
 pub mod skills;

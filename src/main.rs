@@ -113,6 +113,22 @@ enum Command {
         #[command(subcommand)]
         action: pincer::task_cli::TaskCommand,
     },
+    /// Run as a service: HTTP API, live events and a web page (loopback only unless --bind).
+    #[cfg(feature = "serve")]
+    Serve {
+        /// Where to listen; anything but loopback is reachable from the network without TLS.
+        #[arg(long, value_name = "ADDR:PORT", default_value = pincer::serve_cli::DEFAULT_BIND)]
+        bind: std::net::SocketAddr,
+        /// Replace the stored token with a new one (URLs printed before stop working).
+        #[arg(long)]
+        new_token: bool,
+        /// Messages accepted at once before the rate applies (default 10).
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        message_burst: u32,
+        /// Messages accepted per minute after the burst (default 30).
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        messages_per_minute: u32,
+    },
     /// Print a shell completion script: `pincer completions bash > ~/.local/share/bash-completion/completions/pincer`.
     Completions {
         /// bash, zsh, fish, powershell or elvish.
@@ -322,6 +338,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Task { action }) => {
             return Ok(ExitCode::from(task_command(action, paths, &cli)));
         }
+    },
+        #[cfg(feature = "serve")]
+        Some(Command::Serve { .. }) => return serve_command(paths, &cli),
         Some(Command::Explain { .. } | Command::Completions { .. } | Command::Man) | None => {}
     }
     if let Err(e) = pincer::logging::init(&paths.log_file())
@@ -414,6 +433,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     let startup = Startup::load(paths, &overrides, real_env());
     runtime.block_on(pincer::tui::run(startup, launch(true)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "serve")]
+fn serve_command(paths: Paths, cli: &Cli) -> anyhow::Result<ExitCode> {
+    let Some(Command::Serve {
+        bind,
+        new_token,
+        message_burst,
+        messages_per_minute,
+    }) = cli.command
+    else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let overrides = Overrides {
+        provider: cli.provider.clone(),
+        model: cli.model.clone(),
+        base_url: cli.base_url.clone(),
+    };
+    let req = pincer::serve_cli::ServeRequest {
+        bind,
+        new_token,
+        rates: pincer::serve::Rates {
+            message_burst,
+            messages_per_minute,
+            ..pincer::serve::Rates::default()
+        },
+        workspace: workspace(cli.cd.as_deref()).map_err(anyhow::Error::msg)?,
+        mode: cli.mode,
+        allow: cli.allow.clone(),
+    };
+    pincer::serve_cli::command(paths, overrides, req)?;
     Ok(ExitCode::SUCCESS)
 }
 

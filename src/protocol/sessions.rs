@@ -14,6 +14,8 @@ pub enum SessionOrigin {
     Headless,
     /// Brought in by `pincer sessions import`.
     Import,
+    /// Created through `pincer serve` (the web page or the HTTP API).
+    Web,
 }
 
 impl SessionOrigin {
@@ -23,6 +25,7 @@ impl SessionOrigin {
             SessionOrigin::Tui => "tui",
             SessionOrigin::Headless => "headless",
             SessionOrigin::Import => "import",
+            SessionOrigin::Web => "web",
         }
     }
 
@@ -31,6 +34,7 @@ impl SessionOrigin {
         match word {
             "headless" => SessionOrigin::Headless,
             "import" => SessionOrigin::Import,
+            "web" => SessionOrigin::Web,
             _ => SessionOrigin::Tui,
         }
     }
@@ -46,9 +50,10 @@ mod tests {
             SessionOrigin::Tui,
             SessionOrigin::Headless,
             SessionOrigin::Import,
+            SessionOrigin::Web,
         ] {
             assert_eq!(SessionOrigin::from_stored(o.as_str()), o);
         }
-        assert_eq!(SessionOrigin::from_stored("web"), SessionOrigin::Tui);
+        assert_eq!(SessionOrigin::from_stored("telegram"), SessionOrigin::Tui);
     }
 }
