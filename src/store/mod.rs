@@ -25,6 +25,8 @@ mod items;
 mod lease;
 mod migrations;
 mod sessions;
+mod shown;
+pub use shown::Shown;
 #[cfg(test)]
 mod test_support;
 mod transfer;
@@ -156,6 +158,8 @@ pub struct StoredItem {
     pub kind: ItemKind,
     pub content: String,
     pub interrupted: bool,
+    /// How it is shown, when that differs from `content` (`Shown`, JSON).
+    pub display: Option<String>,
 }
 
 /// One row of the audit log.
@@ -363,9 +367,19 @@ impl Store {
 
     /// Recent distinct user prompts, oldest first, for the composer history.
     pub fn recent_prompts(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        // As typed (`Shown`): a skill's `/name args`, not its body; no attachments or
+        // `!command` outputs.
         let mut stmt = self.conn.prepare(
-            "SELECT content FROM items WHERE kind = 'user' AND complete = 1
-             GROUP BY content ORDER BY MAX(id) DESC LIMIT ?1",
+            "SELECT prompt FROM (
+                SELECT id,
+                       CASE json_extract(CASE WHEN json_valid(display) THEN display END, '$.shown')
+                           WHEN 'typed' THEN json_extract(display, '$.text')
+                           WHEN 'item' THEN NULL
+                           ELSE content
+                       END AS prompt
+                FROM items WHERE kind = 'user' AND complete = 1)
+             WHERE prompt IS NOT NULL
+             GROUP BY prompt ORDER BY MAX(id) DESC LIMIT ?1",
         )?;
         let mut prompts: Vec<String> = stmt
             .query_map(params![limit as i64], |r| r.get::<_, String>(0))?

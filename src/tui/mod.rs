@@ -42,6 +42,7 @@ pub mod terminal;
 pub mod theme;
 pub mod tool_cell;
 pub mod transcript;
+pub mod user_cell;
 pub mod view;
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ fn with_answer(app: &mut App) {
     app.on_event(Event::UserMessage {
         text: "How do I read a file in Rust?".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     for piece in ANSWER.split_inclusive(' ') {
@@ -92,6 +93,7 @@ fn interrupted_answer_and_error() {
     app.on_event(Event::UserMessage {
         text: "Tell me a long story".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app.on_event(Event::AssistantDelta {
@@ -112,6 +114,7 @@ fn interrupted_answer_and_error() {
     app.on_event(Event::UserMessage {
         text: "again".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::Error {
         kind: ErrorKind::Auth,
@@ -239,6 +242,7 @@ fn running_turn_status_and_queued_message() {
     app.on_event(Event::UserMessage {
         text: "first".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app.queued = 1;
@@ -252,6 +256,7 @@ fn compacted() -> App {
     app.on_event(Event::UserMessage {
         text: "third question".into(),
         item_id: Some(7),
+        pastes: Vec::new(),
     });
     app.on_event(Event::Notice {
         level: crate::protocol::NoticeLevel::Info,
