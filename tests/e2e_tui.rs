@@ -156,7 +156,8 @@ fn a_ten_megabyte_paste_is_kept_whole_and_shown_collapsed() {
     });
     app.send(b"\r");
     app.wait_for("got it");
-    app.wait_for("folded");
+    // The transcript keeps the paste folded too.
+    app.wait_for("[pasted 1 line, 10,485,760 chars] · Ctrl+O shows it");
     assert!(server.wait_for_requests_blocking(1, Duration::from_secs(5)));
     let body = server.requests()[0].json().unwrap();
     assert_eq!(user_text(&body).len(), big.len());
