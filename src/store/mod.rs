@@ -225,14 +225,29 @@ pub fn short_id(id: &str) -> &str {
     }
 }
 
+/// How much of a message's first line a title is made from (a secret longer than this, cut
+/// at its end, is beyond the title's 60 characters anyway).
+const TITLE_SCAN_BYTES: usize = 4096;
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// A title from the first user message: its first non-empty line, at most 60 characters.
+/// Only the start of that line is redacted and looked at (a 10 MB paste costs nothing here).
 pub fn title_from(text: &str) -> String {
-    let text = &crate::redact::redact(text);
     let line = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("");
+    let head = &crate::redact::redact(prefix(line, TITLE_SCAN_BYTES));
+    let line = head.lines().next().unwrap_or("").trim();
     let mut title: String = line.chars().take(60).collect();
     if line.chars().count() > 60 {
         title.push('…');
