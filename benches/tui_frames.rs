@@ -50,6 +50,7 @@ fn app_with(messages: usize) -> App {
         app.on_event(Event::UserMessage {
             text: format!("question number {turn}: how does the loader work?"),
             item_id: None,
+            pastes: Vec::new(),
         });
         app.on_event(Event::TurnStarted { turn_id: turn });
         app.on_event(Event::AssistantMessageDone {

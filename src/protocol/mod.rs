@@ -34,6 +34,8 @@ pub enum Op {
     UserMessage {
         text: String,
     },
+    /// `UserMessage` with the parts the user pasted marked (shown collapsed).
+    ComposedMessage(ComposedMessage),
     /// Stop the running turn; the partial reply is kept and marked interrupted.
     Interrupt,
     /// Start a fresh session (the old one stays stored).
@@ -211,6 +213,9 @@ pub enum Event {
         /// Its stored row (for forking from it); `None` when nothing is stored.
         #[serde(default)]
         item_id: Option<i64>,
+        /// The parts of `text` the user pasted.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pastes: Vec<PasteSpan>,
     },
     TurnStarted {
         turn_id: u64,

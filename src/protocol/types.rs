@@ -137,6 +137,9 @@ pub enum HistoryItem {
         /// Its stored row (for forking from it).
         #[serde(default)]
         item_id: Option<i64>,
+        /// The parts of `text` the user pasted.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pastes: Vec<super::PasteSpan>,
     },
     Assistant {
         text: String,

@@ -13,7 +13,6 @@ use super::turn::{TurnEnv, TurnResult};
 use super::{Runtime, tool_call, turn};
 use crate::protocol::{Event, FileListing, ToolStatus};
 use crate::provider::{ChatMessage, ToolCall};
-use crate::store::ItemKind;
 
 /// The walk stops after this many files.
 pub const MAX_LISTED_FILES: usize = 20_000;
@@ -111,8 +110,10 @@ pub async fn run_with_attachments(
         let text = attachment_message(path, &done.stored.model_content);
         if let (Some(store), Some(id)) = (env.store.clone(), env.session_id.clone()) {
             let stored = text.clone();
+            // Shown again as the read it was, not as the envelope the model got.
+            let shown = super::history::shown_as_tool(&done.stored);
             if let Err(e) = store
-                .call(move |s| s.append_item(&id, ItemKind::User, &stored, false, None))
+                .call(move |s| s.append_user_shown(&id, &stored, &shown))
                 .await
             {
                 tracing::error!(%e, "storing an attachment failed");

@@ -26,6 +26,8 @@ impl Runtime {
         let (Some(service), Some(store)) = (self.memory_service(), self.store.clone()) else {
             return String::new();
         };
+        // What a message is about shows in its start; a 10 MB paste is not searched whole.
+        let message = recall_query(message);
         let vector = super::memory_tool::query_vector(&service, &store, message).await;
         let mut q = Query::new(message);
         q.k = RECALL_HITS;
@@ -44,6 +46,18 @@ impl Runtime {
         };
         recall_block(&hits, self.session_id.as_deref(), memory.auto_recall_tokens)
     }
+}
+
+/// Longest start of a message that auto-recall searches with.
+const RECALL_QUERY_BYTES: usize = 2000;
+
+/// At most the first `RECALL_QUERY_BYTES` of `message`, cut at a character boundary.
+fn recall_query(message: &str) -> &str {
+    let mut end = message.len().min(RECALL_QUERY_BYTES);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    &message[..end]
 }
 
 /// The hits as lines under a heading, within `budget` tokens; `session`: the current session

@@ -12,7 +12,6 @@ use super::turn::{TurnEnv, TurnResult};
 use super::{ActiveTurn, Runtime, tool_call};
 use crate::protocol::{ErrorKind, Event, ToolStatus, TurnOutcome};
 use crate::provider::{ChatMessage, ProviderClient, ToolCall};
-use crate::store::ItemKind;
 
 /// The shell tool's name (the same gate, rules and sandbox as the model's calls).
 const SHELL_TOOL: &str = "shell";
@@ -68,8 +67,10 @@ pub async fn run(env: TurnEnv, mut conversation: Vec<ChatMessage>, command: Stri
             let text = context_message(&command, done.status, &done.stored.model_content);
             if let (Some(store), Some(id)) = (env.store.clone(), env.session_id.clone()) {
                 let stored = text.clone();
+                // Shown again as the command's tool cell, not as the envelope the model got.
+                let shown = super::history::shown_as_tool(&done.stored);
                 if let Err(e) = store
-                    .call(move |s| s.append_item(&id, ItemKind::User, &stored, false, None))
+                    .call(move |s| s.append_user_shown(&id, &stored, &shown))
                     .await
                 {
                     storage_error = Some(e);

@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::compact::StoredCompaction;
-use crate::protocol::{HistoryItem, ToolStatus};
+use crate::protocol::{HistoryItem, PasteSpan, ToolStatus};
 use crate::provider::{ChatMessage, ToolCall};
-use crate::store::{ItemKind, StoredItem};
+use crate::store::{ItemKind, Shown, StoredItem};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredCall {
@@ -66,10 +66,7 @@ pub fn rebuild(items: &[StoredItem]) -> Rebuilt {
         match item.kind {
             ItemKind::User => {
                 messages.push(ChatMessage::user(item.content.clone()));
-                history.push(HistoryItem::User {
-                    text: item.content.clone(),
-                    item_id: Some(item.id),
-                });
+                history.push(user_history(item));
             }
             ItemKind::Assistant => {
                 messages.push(ChatMessage::assistant(item.content.clone()));
@@ -154,6 +151,42 @@ pub fn rebuild(items: &[StoredItem]) -> Rebuilt {
     }
 }
 
+/// A stored user row as the transcript shows it: as the user saw it when it was sent
+/// (`Shown`), else its content.
+fn user_history(item: &StoredItem) -> HistoryItem {
+    let (text, pastes) = match Shown::parse(item.display.as_deref()) {
+        Some(Shown::Item { item }) => return item,
+        Some(Shown::Typed { text }) => (text, Vec::new()),
+        Some(Shown::Pasted { pastes }) => (
+            item.content.clone(),
+            PasteSpan::valid_in(&pastes, &item.content),
+        ),
+        None => (item.content.clone(), Vec::new()),
+    };
+    HistoryItem::User {
+        text,
+        item_id: Some(item.id),
+        pastes,
+    }
+}
+
+/// How a tool run for the user (an `@file` read, a `!command`) is shown again on resume:
+/// as the tool cell it was.
+pub fn shown_as_tool(r: &StoredResult) -> Shown {
+    Shown::Item {
+        item: HistoryItem::Tool {
+            call_id: r.call_id.clone(),
+            tool: r.tool.clone(),
+            summary: r.summary.clone(),
+            status: r.status,
+            decided_by: r.decided_by.clone(),
+            output: r.output.clone(),
+            exit_code: r.exit_code,
+            duration_ms: r.duration_ms,
+        },
+    }
+}
+
 fn close_pending(
     pending: &mut Vec<StoredCall>,
     messages: &mut Vec<ChatMessage>,
@@ -188,6 +221,7 @@ mod tests {
             kind,
             content,
             interrupted: false,
+            display: None,
         }
     }
 

@@ -419,7 +419,8 @@ impl Runtime {
 
     async fn handle(&mut self, op: Op) {
         match op {
-            Op::UserMessage { text } => self.user_message(text).await,
+            Op::UserMessage { text } => self.user_message(text, Vec::new()).await,
+            Op::ComposedMessage(m) => self.user_message(m.text, m.pastes).await,
             Op::Interrupt => {
                 if let Some(active) = &self.active {
                     active.cancel.cancel();

@@ -14,17 +14,21 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{ActiveTurn, Runtime, context, turn};
-use crate::protocol::{ErrorKind, Event, NoticeLevel, SessionOrigin, TurnOutcome};
+use crate::protocol::{ErrorKind, Event, NoticeLevel, PasteSpan, SessionOrigin, TurnOutcome};
 use crate::provider::ChatMessage;
 use crate::provider::retry::RetryPolicy;
-use crate::store::{ItemKind, LeaseAttempt, NewSession, title_from};
+use crate::store::{ItemKind, LeaseAttempt, NewSession, Shown, title_from};
 use crate::tools::registry::ToolBox;
 use crate::tools::shell::ShellEnv;
 use crate::tools::{ToolContext, ToolLimits};
 
 /// One thing waiting to run: a message for the model, or a `!command` from the user.
 pub(super) enum Queued {
-    Message(String),
+    /// A message, with the parts the user pasted.
+    Message {
+        text: String,
+        pastes: Vec<PasteSpan>,
+    },
     Shell(String),
     /// A skill run as `/name args`: the body goes to the model (and the store), the
     /// transcript shows what the user typed.
@@ -36,7 +40,7 @@ pub(super) enum Queued {
 
 impl Runtime {
     /// A message from the user (or a skill's body sent by `/name`): queued, then started.
-    pub(super) async fn user_message(&mut self, text: String) {
+    pub(super) async fn user_message(&mut self, text: String, pastes: Vec<PasteSpan>) {
         if text.trim().is_empty() {
             return;
         }
@@ -52,7 +56,8 @@ impl Runtime {
             );
             return;
         }
-        self.enqueue(Queued::Message(text)).await;
+        let pastes = PasteSpan::valid_in(&pastes, &text);
+        self.enqueue(Queued::Message { text, pastes }).await;
     }
 
     /// A skill's body, shown as `/name args` (`shown`) in the transcript.
@@ -100,18 +105,34 @@ impl Runtime {
             }
         };
         self.sync_session().await;
-        let (text, shown) = match next {
-            Queued::Message(text) => (text.clone(), text),
-            Queued::Skill { shown, body } => (body, shown),
+        // What the model gets, what the transcript shows, and how the store keeps the
+        // difference (`Shown`), so a resumed session shows the same.
+        let (text, shown, pastes, display) = match next {
+            Queued::Message { text, pastes } if pastes.is_empty() => {
+                (text.clone(), text, pastes, None)
+            }
+            Queued::Message { text, pastes } => {
+                let display = Shown::Pasted {
+                    pastes: pastes.clone(),
+                };
+                (text.clone(), text, pastes, Some(display))
+            }
+            Queued::Skill { shown, body } => {
+                let display = Shown::Typed {
+                    text: shown.clone(),
+                };
+                (body, shown, Vec::new(), Some(display))
+            }
             Queued::Shell(command) => return self.start_shell(client, command).await,
         };
         let home = self.settings.env.as_ref()("HOME").map(std::path::PathBuf::from);
         let attachments =
             super::attach::mentioned_files(&text, &self.settings.workspace, home.as_deref());
-        let item_id = self.persist_user(&text).await;
+        let item_id = self.persist_user(&text, display).await;
         self.emit(Event::UserMessage {
             text: shown,
             item_id,
+            pastes,
         });
         self.conversation.push(ChatMessage::user(text.clone()));
         self.maybe_compact(context::Trigger::Full).await;
@@ -292,15 +313,20 @@ impl Runtime {
         self.emit_context_usage();
     }
 
-    /// Store a user message (creating the session row first); returns its row id.
-    pub(super) async fn persist_user(&mut self, text: &str) -> Option<i64> {
-        self.ensure_session(text).await;
+    /// Store a user message (creating the session row first, titled after what the user
+    /// typed); returns its row id. `display`: how it is shown, when not as `text`.
+    pub(super) async fn persist_user(&mut self, text: &str, display: Option<Shown>) -> Option<i64> {
+        self.ensure_session(Shown::prompt(display.as_ref(), text).unwrap_or(text))
+            .await;
         let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
             return None;
         };
         let text = text.to_string();
         match store
-            .call(move |s| s.append_item(&id, ItemKind::User, &text, false, None))
+            .call(move |s| match &display {
+                Some(shown) => s.append_user_shown(&id, &text, shown),
+                None => s.append_item(&id, ItemKind::User, &text, false, None),
+            })
             .await
         {
             Ok(item_id) => Some(item_id),

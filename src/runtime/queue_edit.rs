@@ -4,7 +4,7 @@
 
 use super::Runtime;
 use super::queue::Queued;
-use crate::protocol::{Event, NoticeLevel, QueueState, QueuedMessage, WithdrawnMessage};
+use crate::protocol::{Event, NoticeLevel, PasteSpan, QueueState, QueuedMessage, WithdrawnMessage};
 
 /// Ids for queued messages and the ids the front end was last told about.
 #[derive(Debug, Default)]
@@ -20,10 +20,18 @@ impl QueueIds {
     }
 }
 
+/// What the queue view shows for this item: what the user typed, pastes folded.
+fn shown(item: &Queued) -> String {
+    match item {
+        Queued::Message { text, pastes } => PasteSpan::fold(text, pastes),
+        other => typed(other),
+    }
+}
+
 /// What the user typed for this queued item.
 fn typed(item: &Queued) -> String {
     match item {
-        Queued::Message(text) => text.clone(),
+        Queued::Message { text, .. } => text.clone(),
         Queued::Shell(command) => format!("!{command}"),
         Queued::Skill { shown, .. } => shown.clone(),
     }
@@ -41,7 +49,7 @@ impl Runtime {
             .iter()
             .map(|(id, item)| QueuedMessage {
                 id: *id,
-                text: typed(item),
+                text: shown(item),
             })
             .collect();
         self.queue_ids.shown = ids;

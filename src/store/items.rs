@@ -10,11 +10,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::migrations::FIRST_PROMPT_CHARS;
 use super::write::write;
-use super::{ItemKind, LoadedSession, Store, StoreError, StoredItem, now_ms, title_from};
+use super::{ItemKind, LoadedSession, Shown, Store, StoreError, StoredItem, now_ms, title_from};
 use crate::protocol::TokenUsage;
 
 /// The columns `read_item` expects, in order.
-const ITEM_COLUMNS: &str = "id, kind, content, interrupted, input_tokens, output_tokens, complete";
+const ITEM_COLUMNS: &str =
+    "id, kind, content, interrupted, input_tokens, output_tokens, complete, display";
 
 /// Counts a finished item into its session row, in the caller's transaction: `updated_at`
 /// (never moved back), `message_count` for user and assistant items, and for a user item
@@ -74,6 +75,7 @@ fn read_item(conn: &Connection, row: &Row) -> rusqlite::Result<Option<(StoredIte
     let input: Option<i64> = row.get(4)?;
     let output: Option<i64> = row.get(5)?;
     let complete: bool = row.get(6)?;
+    let display: Option<String> = row.get(7)?;
     if !complete {
         content.push_str(&parts_text(conn, id)?);
         interrupted = true;
@@ -85,6 +87,7 @@ fn read_item(conn: &Connection, row: &Row) -> rusqlite::Result<Option<(StoredIte
             kind,
             content,
             interrupted,
+            display,
         },
         tokens,
     )))
@@ -117,15 +120,47 @@ impl Store {
         interrupted: bool,
         usage: Option<TokenUsage>,
     ) -> Result<i64, StoreError> {
+        self.insert_item(session_id, kind, content, interrupted, usage, None)
+    }
+
+    /// A user item whose content (what the model gets) is not what the user saw (`shown`).
+    pub fn append_user_shown(
+        &self,
+        session_id: &str,
+        content: &str,
+        shown: &Shown,
+    ) -> Result<i64, StoreError> {
+        self.insert_item(
+            session_id,
+            ItemKind::User,
+            content,
+            false,
+            None,
+            Some(shown),
+        )
+    }
+
+    fn insert_item(
+        &self,
+        session_id: &str,
+        kind: ItemKind,
+        content: &str,
+        interrupted: bool,
+        usage: Option<TokenUsage>,
+        shown: Option<&Shown>,
+    ) -> Result<i64, StoreError> {
         let now = now_ms();
         // Secrets never reach the database (the leak detector, `redact.rs`).
         let content: &str = &crate::redact::redact_cow(content);
+        let display = shown.map(|s| crate::redact::redact_cow(&s.to_json()).into_owned());
+        // What a user item counts as (first prompt, title): what the user typed.
+        let counted = Shown::prompt(shown, content).unwrap_or("");
         write(&self.conn, |tx| {
-            count_item(tx, session_id, kind.as_str(), content, now)?;
+            count_item(tx, session_id, kind.as_str(), counted, now)?;
             tx.prepare_cached(
                 "INSERT INTO items (session_id, kind, content, interrupted, input_tokens,
-                                    output_tokens, created_at, writer)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                    output_tokens, created_at, writer, display)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 session_id,
@@ -135,7 +170,8 @@ impl Store {
                 usage.map(|u| u.input_tokens as i64),
                 usage.map(|u| u.output_tokens as i64),
                 now,
-                self.writer
+                self.writer,
+                display
             ])?;
             Ok(tx.last_insert_rowid())
         })

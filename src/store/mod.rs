@@ -25,6 +25,8 @@ mod items;
 mod lease;
 mod migrations;
 mod sessions;
+mod shown;
+pub use shown::Shown;
 #[cfg(test)]
 mod test_support;
 mod transfer;
@@ -156,6 +158,8 @@ pub struct StoredItem {
     pub kind: ItemKind,
     pub content: String,
     pub interrupted: bool,
+    /// How it is shown, when that differs from `content` (`Shown`, JSON).
+    pub display: Option<String>,
 }
 
 /// One row of the audit log.
@@ -221,14 +225,29 @@ pub fn short_id(id: &str) -> &str {
     }
 }
 
+/// How much of a message's first line a title is made from (a secret longer than this, cut
+/// at its end, is beyond the title's 60 characters anyway).
+const TITLE_SCAN_BYTES: usize = 4096;
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// A title from the first user message: its first non-empty line, at most 60 characters.
+/// Only the start of that line is redacted and looked at (a 10 MB paste costs nothing here).
 pub fn title_from(text: &str) -> String {
-    let text = &crate::redact::redact(text);
     let line = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("");
+    let head = &crate::redact::redact(prefix(line, TITLE_SCAN_BYTES));
+    let line = head.lines().next().unwrap_or("").trim();
     let mut title: String = line.chars().take(60).collect();
     if line.chars().count() > 60 {
         title.push('…');
@@ -363,9 +382,19 @@ impl Store {
 
     /// Recent distinct user prompts, oldest first, for the composer history.
     pub fn recent_prompts(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        // As typed (`Shown`): a skill's `/name args`, not its body; no attachments or
+        // `!command` outputs.
         let mut stmt = self.conn.prepare(
-            "SELECT content FROM items WHERE kind = 'user' AND complete = 1
-             GROUP BY content ORDER BY MAX(id) DESC LIMIT ?1",
+            "SELECT prompt FROM (
+                SELECT id,
+                       CASE json_extract(CASE WHEN json_valid(display) THEN display END, '$.shown')
+                           WHEN 'typed' THEN json_extract(display, '$.text')
+                           WHEN 'item' THEN NULL
+                           ELSE content
+                       END AS prompt
+                FROM items WHERE kind = 'user' AND complete = 1)
+             WHERE prompt IS NOT NULL
+             GROUP BY prompt ORDER BY MAX(id) DESC LIMIT ?1",
         )?;
         let mut prompts: Vec<String> = stmt
             .query_map(params![limit as i64], |r| r.get::<_, String>(0))?

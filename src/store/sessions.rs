@@ -320,14 +320,14 @@ impl Store {
             // A reply still being streamed in the parent is copied as what has arrived so far.
             tx.execute(
             "INSERT INTO items (session_id, kind, content, interrupted, input_tokens,
-                                output_tokens, created_at, complete, writer)
+                                output_tokens, created_at, complete, writer, display)
              SELECT ?1, kind,
                     CASE WHEN complete THEN content
                          ELSE content || COALESCE((SELECT group_concat(p.text, '' ORDER BY p.seq)
                                                    FROM item_parts p WHERE p.item_id = items.id), '')
                     END,
                     CASE WHEN complete THEN interrupted ELSE 1 END,
-                    input_tokens, output_tokens, created_at, 1, ?4
+                    input_tokens, output_tokens, created_at, 1, ?4, display
              FROM items WHERE session_id = ?2 AND (?3 IS NULL OR id < ?3)
              ORDER BY id",
             params![new_id, id, before_item, self.writer],

@@ -40,6 +40,9 @@ struct Line {
     input_tokens: Option<i64>,
     output_tokens: Option<i64>,
     created_ms: i64,
+    /// How the item is shown when that differs from its content (`Shown`, JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    display: Option<String>,
 }
 
 /// A session and its items (of known kinds), read in one transaction.
@@ -49,7 +52,8 @@ fn read_session(conn: &Connection, id: &str) -> Result<(SessionSummary, Vec<Line
     let mut lines = Vec::new();
     {
         let mut stmt = tx.prepare(
-            "SELECT id, kind, content, interrupted, input_tokens, output_tokens, created_at, complete
+            "SELECT id, kind, content, interrupted, input_tokens, output_tokens, created_at, complete,
+                    display
              FROM items WHERE session_id = ?1 ORDER BY id",
         )?;
         let mut rows = stmt.query(params![id])?;
@@ -65,6 +69,7 @@ fn read_session(conn: &Connection, id: &str) -> Result<(SessionSummary, Vec<Line
                 input_tokens: r.get(4)?,
                 output_tokens: r.get(5)?,
                 created_ms: r.get(6)?,
+                display: r.get(8)?,
             };
             if !r.get::<_, bool>(7)? {
                 line.content.push_str(&parts_text(&tx, r.get(0)?)?);
@@ -175,7 +180,12 @@ fn markdown(session: &SessionSummary, lines: &[Line]) -> String {
         let json = || serde_json::from_str::<Value>(&line.content).unwrap_or(Value::Null);
         match kind {
             Some(ItemKind::User) => {
-                out.push_str(&format!("\n## You\n\n{}\n", line.content.trim_end()));
+                // A skill run as `/name args` reads as that, not as its body.
+                let text = match super::Shown::parse(line.display.as_deref()) {
+                    Some(super::Shown::Typed { text }) => text,
+                    _ => line.content.clone(),
+                };
+                out.push_str(&format!("\n## You\n\n{}\n", text.trim_end()));
                 section = Section::You;
             }
             Some(ItemKind::Assistant) => {
@@ -351,8 +361,8 @@ impl Store {
             {
                 let mut insert = tx.prepare(
                     "INSERT INTO items (session_id, kind, content, interrupted, input_tokens,
-                                    output_tokens, created_at, complete, writer)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)",
+                                    output_tokens, created_at, complete, writer, display)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)",
                 )?;
                 for l in &lines {
                     insert.execute(params![
@@ -363,7 +373,8 @@ impl Store {
                         l.input_tokens,
                         l.output_tokens,
                         l.created_ms,
-                        self.writer
+                        self.writer,
+                        l.display
                     ])?;
                 }
             }

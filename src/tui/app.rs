@@ -10,8 +10,10 @@ use super::markdown::Highlighter;
 use super::theme::Theme;
 use super::tool_cell::ToolCell;
 use super::transcript::Transcript;
+use super::user_cell::UserCell;
 use crate::protocol::{
-    ApprovalMode, Event, HistoryItem, NoticeLevel, OnboardingReport, ProviderInfo, TurnOutcome,
+    ApprovalMode, Event, HistoryItem, NoticeLevel, OnboardingReport, PasteSpan, ProviderInfo,
+    TurnOutcome,
 };
 
 /// Status hint while an interrupt is on its way.
@@ -191,7 +193,9 @@ impl App {
     fn push_history(&mut self, history: Vec<HistoryItem>) {
         for item in history {
             let cell = match item {
-                HistoryItem::User { text, .. } => CellKind::User { text },
+                HistoryItem::User { text, pastes, .. } => {
+                    CellKind::User(UserCell::pasted(text, &pastes, self.tools_expanded))
+                }
                 HistoryItem::Error { kind, message } => CellKind::Error { kind, message },
                 HistoryItem::Compaction { summary } => CellKind::Compaction {
                     headline: "older turns above were summarised for the model here".into(),
@@ -277,7 +281,8 @@ impl App {
                         HistoryItem::User {
                             text,
                             item_id: Some(id),
-                        } => Some((*id, text.clone())),
+                            pastes,
+                        } => Some((*id, PasteSpan::fold(text, pastes))),
                         _ => None,
                     })
                     .collect();
@@ -315,7 +320,8 @@ impl App {
                     HistoryItem::User {
                         text,
                         item_id: Some(id),
-                    } => Some((*id, text.clone())),
+                        pastes,
+                    } => Some((*id, PasteSpan::fold(text, pastes))),
                     _ => None,
                 }));
                 self.push_history(items);
@@ -342,12 +348,17 @@ impl App {
                     self.turn = TurnState::Idle;
                 }
             }
-            Event::UserMessage { text, item_id } => {
+            Event::UserMessage {
+                text,
+                item_id,
+                pastes,
+            } => {
                 self.queued = self.queued.saturating_sub(1);
+                let cell = UserCell::pasted(text, &pastes, self.tools_expanded);
                 if let Some(id) = item_id {
-                    self.user_items.push((id, text.clone()));
+                    self.user_items.push((id, cell.folded_text()));
                 }
-                self.transcript.push(CellKind::User { text });
+                self.transcript.push(CellKind::User(cell));
                 self.transcript.end();
             }
             Event::TurnStarted { .. } => {
@@ -594,6 +605,7 @@ impl App {
                 CellKind::Tool(t) => t.expanded = self.tools_expanded,
                 CellKind::Compaction { expanded, .. } => *expanded = self.tools_expanded,
                 CellKind::Memory(m) => m.expanded = self.tools_expanded,
+                CellKind::User(u) => u.expanded = self.tools_expanded,
                 _ => continue,
             }
             cell.invalidate();

@@ -16,6 +16,7 @@ pub(crate) fn configured() -> App {
         history: vec![HistoryItem::User {
             text: "old".into(),
             item_id: None,
+            pastes: Vec::new(),
         }],
         input_history: vec!["old".into()],
         session_tokens: 10,
@@ -44,6 +45,7 @@ fn a_turn_streams_then_finishes() {
     app.on_event(Event::UserMessage {
         text: "hi".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     assert!(matches!(app.turn, TurnState::Thinking { .. }));
@@ -146,6 +148,7 @@ fn a_new_session_learns_its_id_so_fork_rename_and_export_work() {
     app.on_event(Event::UserMessage {
         text: "first".into(),
         item_id: Some(7),
+        pastes: Vec::new(),
     });
     app.open_fork_picker();
     assert!(app.fork_picker.is_some());
@@ -161,6 +164,7 @@ fn items_from_another_pincer_are_appended_with_a_notice() {
             HistoryItem::User {
                 text: "from elsewhere".into(),
                 item_id: Some(7),
+                pastes: Vec::new(),
             },
             HistoryItem::Assistant {
                 text: "answer".into(),
@@ -171,7 +175,7 @@ fn items_from_another_pincer_are_appended_with_a_notice() {
     });
     let cells = &app.transcript.cells[before..];
     assert_eq!(cells.len(), 3, "a notice and the two items");
-    assert!(matches!(&cells[1].kind, CellKind::User { text } if text == "from elsewhere"));
+    assert!(matches!(&cells[1].kind, CellKind::User(u) if u.text == "from elsewhere"));
     assert!(matches!(&cells[2].kind, CellKind::Assistant { text, .. } if text == "answer"));
     assert_eq!(
         app.user_items.last(),

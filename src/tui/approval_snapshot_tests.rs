@@ -33,6 +33,7 @@ fn app() -> App {
     app.on_event(Event::UserMessage {
         text: "run the tests and fix the failure".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app

@@ -6,14 +6,9 @@ use super::markdown::{Highlighter, render_markdown, sanitize, wrap_spans};
 use super::theme::Theme;
 use crate::protocol::{ErrorKind, NoticeLevel};
 
-/// A user message longer than this many rows is shown folded.
-const USER_ROWS_SHOWN: usize = 20;
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum CellKind {
-    User {
-        text: String,
-    },
+    User(super::user_cell::UserCell),
     Assistant {
         turn_id: Option<u64>,
         text: String,
@@ -92,7 +87,7 @@ impl Cell {
     fn layout_lines(&mut self, width: u16, theme: &Theme, hl: &Highlighter) -> Vec<Line<'static>> {
         let Cell { kind, stable, .. } = self;
         match kind {
-            CellKind::User { text } => user_lines(text, width, theme),
+            CellKind::User(user) => super::user_cell::layout(user, width, theme),
             CellKind::Assistant {
                 text,
                 streaming,
@@ -220,7 +215,7 @@ pub fn stable_prefix_len(text: &str) -> usize {
     boundary
 }
 
-fn indent(
+pub(super) fn indent(
     lines: Vec<Line<'static>>,
     first: Span<'static>,
     rest: Span<'static>,
@@ -236,39 +231,6 @@ fn indent(
             Line::from(spans).style(line.style)
         })
         .collect()
-}
-
-fn user_lines(text: &str, width: u16, theme: &Theme) -> Vec<Line<'static>> {
-    let body_width = width.saturating_sub(2).max(1);
-    let clean = sanitize(text);
-    let mut body: Vec<Line<'static>> = Vec::new();
-    let mut folded = false;
-    for raw in clean.split('\n') {
-        if body.len() >= USER_ROWS_SHOWN {
-            folded = true;
-            break;
-        }
-        // Never wrap more of a line than can be shown (a 10 MB paste is one line).
-        let cap = (USER_ROWS_SHOWN - body.len() + 1) * body_width as usize;
-        let piece: String = raw.chars().take(cap).collect();
-        folded |= piece.len() < raw.len();
-        for row in wrap_spans(vec![Span::styled(piece, theme.text)], body_width) {
-            if body.len() < USER_ROWS_SHOWN {
-                body.push(row);
-            } else {
-                folded = true;
-            }
-        }
-    }
-    if folded {
-        let more = format!(
-            "… folded: {} lines, {} characters in all",
-            super::composer::group_thousands(text.lines().count()),
-            super::composer::group_thousands(text.chars().count())
-        );
-        body.push(Line::from(Span::styled(more, theme.muted)));
-    }
-    indent(body, Span::styled("› ", theme.user), Span::raw("  "))
 }
 
 /// `head` followed by a (possibly multi-line) message, wrapped with a hanging indent of 2.
@@ -353,18 +315,17 @@ mod tests {
 
     #[test]
     fn huge_user_message_is_folded() {
+        use crate::tui::user_cell::{ROWS_SHOWN, UserCell};
         let theme = Theme::dark();
         let hl = Highlighter::new(None);
         let text = "line\n".repeat(100_000);
-        let mut cell = Cell::new(CellKind::User { text });
+        let mut cell = Cell::new(CellKind::User(UserCell::new(text)));
         let lines = plain(cell.lines(80, &theme, &hl));
-        assert_eq!(lines.len(), USER_ROWS_SHOWN + 1);
+        assert_eq!(lines.len(), ROWS_SHOWN + 1);
         assert!(lines.last().unwrap().contains("100,000 lines"));
-        let mut one_line = Cell::new(CellKind::User {
-            text: "y".repeat(10 << 20),
-        });
+        let mut one_line = Cell::new(CellKind::User(UserCell::new("y".repeat(10 << 20))));
         let lines = plain(one_line.lines(80, &theme, &hl));
-        assert_eq!(lines.len(), USER_ROWS_SHOWN + 1);
+        assert_eq!(lines.len(), ROWS_SHOWN + 1);
         assert!(lines.last().unwrap().contains("10,485,760 characters"));
     }
 

@@ -9,6 +9,7 @@ use ratatui_textarea::{CursorMove, TextArea, WrapMode};
 use unicode_width::UnicodeWidthStr;
 
 use super::theme::Theme;
+use crate::protocol::{ComposedMessage, PasteSpan};
 
 /// Pastes longer than this are kept whole but shown as one placeholder line.
 pub const COLLAPSE_PASTE_CHARS: usize = 1000;
@@ -95,11 +96,40 @@ impl Composer {
 
     /// The text with collapsed pastes expanded (what would be sent).
     pub fn expanded_text(&self) -> String {
-        let mut message = self.text();
-        for (placeholder, content) in &self.pastes {
-            message = message.replacen(placeholder.as_str(), content, 1);
+        self.composed().text
+    }
+
+    /// The message as it would be sent: placeholders replaced by what they stand for (each
+    /// once, in the order they stand in the text), and where those pasted parts are.
+    pub fn composed(&self) -> ComposedMessage {
+        let typed = self.text();
+        let mut out = ComposedMessage::default();
+        let mut used = vec![false; self.pastes.len()];
+        let mut rest = typed.as_str();
+        loop {
+            let next = self
+                .pastes
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !used[*i])
+                .filter_map(|(i, (placeholder, _))| {
+                    rest.find(placeholder.as_str()).map(|at| (at, i))
+                })
+                .min();
+            let Some((at, i)) = next else { break };
+            let (placeholder, content) = &self.pastes[i];
+            used[i] = true;
+            out.text.push_str(&rest[..at]);
+            let start = out.text.len();
+            out.text.push_str(content);
+            out.pastes.push(PasteSpan {
+                start,
+                end: out.text.len(),
+            });
+            rest = &rest[at + placeholder.len()..];
         }
-        message
+        out.text.push_str(rest);
+        out
     }
 
     /// Replace everything (an edited prompt, a picked history entry): large text collapses
@@ -120,11 +150,16 @@ impl Composer {
 
     /// Take the message to send: placeholders expanded, composer cleared. `None` if blank.
     pub fn take_message(&mut self) -> Option<String> {
+        self.take_composed().map(|m| m.text)
+    }
+
+    /// `take_message`, keeping where the pasted parts are.
+    pub fn take_composed(&mut self) -> Option<ComposedMessage> {
         if self.text().trim().is_empty() {
             return None;
         }
-        let message = self.expanded_text();
-        self.push_history(&message);
+        let message = self.composed();
+        self.push_history(&message.text);
         self.clear();
         Some(message)
     }
@@ -264,17 +299,7 @@ pub fn is_newline_key(key: &KeyEvent) -> bool {
     }
 }
 
-pub fn group_thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::protocol::group_thousands;
 
 #[cfg(test)]
 mod tests {
@@ -315,6 +340,41 @@ mod tests {
         let msg = c.take_message().unwrap();
         assert_eq!(msg.len(), 3 + big.len());
         assert!(c.is_empty());
+    }
+
+    /// Each placeholder expands once, where it stands (the user may have moved or deleted
+    /// them), and the message says where the pasted parts are — even when a pasted text
+    /// contains another placeholder's wording.
+    #[test]
+    fn composed_message_marks_the_pasted_parts_where_they_stand() {
+        let mut c = composer();
+        let one = format!("ONE{}", "1".repeat(1200));
+        let two = format!("TWO{}", "2".repeat(1300));
+        c.paste(&one);
+        c.paste(&two);
+        let typed = c.text();
+        let (p1, p2) = (&c.pastes[0].0.clone(), &c.pastes[1].0.clone());
+        // Swap them and put text around.
+        c.set_text(&format!("a {p2} b {p1} c"));
+        let m = c.composed();
+        assert_eq!(m.text, format!("a {two} b {one} c"));
+        let parts: Vec<&str> = m.pastes.iter().map(|s| &m.text[s.start..s.end]).collect();
+        assert_eq!(parts, vec![two.as_str(), one.as_str()]);
+        // A deleted placeholder is simply not there.
+        c.set_text(&format!("only {p1}"));
+        assert_eq!(c.composed().pastes.len(), 1);
+        assert!(typed.contains(p1.as_str()) && typed.contains(p2.as_str()));
+        // A paste whose text looks like a placeholder is not expanded again.
+        let mut c = composer();
+        let sneaky = format!(
+            "{}[pasted text #2 · 1,301 chars · 1 lines]",
+            "s".repeat(1000)
+        );
+        c.paste(&sneaky);
+        c.paste(&"z".repeat(1301));
+        let m = c.take_composed().unwrap();
+        assert_eq!(m.text, format!("{sneaky}{}", "z".repeat(1301)));
+        assert_eq!(m.pastes.len(), 2);
     }
 
     #[test]

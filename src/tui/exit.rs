@@ -42,7 +42,7 @@ fn push_cell(kind: &CellKind, lines: &mut Vec<String>) {
         }
     };
     match kind {
-        CellKind::User { text } => push_text("› ", text),
+        CellKind::User(user) => push_text("› ", &user.folded_text()),
         CellKind::Assistant {
             text, interrupted, ..
         } => {
@@ -85,6 +85,7 @@ pub fn farewell(transcript: &Transcript, session_id: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::user_cell::UserCell;
 
     fn transcript(cells: Vec<CellKind>) -> Transcript {
         let mut t = Transcript::default();
@@ -98,9 +99,7 @@ mod tests {
     fn code_keeps_its_indentation_and_long_lines_whole() {
         let long = format!("    let x = \"{}\";", "y".repeat(300));
         let t = transcript(vec![
-            CellKind::User {
-                text: "show me".into(),
-            },
+            CellKind::User(UserCell::new("show me")),
             CellKind::Assistant {
                 turn_id: None,
                 text: format!("Here:\n\n```rust\nfn main() {{\n{long}\n}}\n```\n"),
@@ -121,9 +120,7 @@ mod tests {
     fn no_stored_session_no_hint_and_the_tail_is_kept() {
         let t = transcript(
             (0..10)
-                .map(|i| CellKind::User {
-                    text: format!("m{i}"),
-                })
+                .map(|i| CellKind::User(UserCell::new(format!("m{i}"))))
                 .collect(),
         );
         assert!(!farewell(&t, None).contains("--resume"));

@@ -9,7 +9,9 @@ use super::input_state;
 use super::keymap::{self, BaseAction};
 use super::quit_arm::QUIT_HINT;
 use super::slash::{self, Parsed};
-use crate::protocol::{ApprovalMode, ErrorKind, NoticeLevel, Op, SessionScope};
+use crate::protocol::{
+    ApprovalMode, ComposedMessage, ErrorKind, NoticeLevel, Op, PasteSpan, SessionScope,
+};
 
 /// Shift+Tab: plan → ask → auto-edit → yolo → plan.
 fn next_mode(mode: ApprovalMode) -> ApprovalMode {
@@ -227,18 +229,39 @@ fn submit(app: &mut App) -> Vec<Op> {
         );
         return Vec::new();
     }
-    let Some(mut message) = app.composer.take_message() else {
+    let Some(mut message) = app.composer.take_composed() else {
         return Vec::new();
     };
-    if let Some(rest) = message.trim_start().strip_prefix("//") {
-        message = format!("/{rest}");
-    }
+    literal_slash(&mut message);
     if app.turn.running() {
         app.queued += 1;
         app.hint = Some("queued: sent when the current reply ends".into());
     }
     app.transcript.end();
-    vec![Op::UserMessage { text: message }]
+    if message.pastes.is_empty() {
+        vec![Op::UserMessage { text: message.text }]
+    } else {
+        vec![Op::ComposedMessage(message)]
+    }
+}
+
+/// `//text` sends `/text` (a message that starts with a slash, not a command); the pasted
+/// parts move with the text.
+fn literal_slash(message: &mut ComposedMessage) {
+    let Some(rest) = message.text.trim_start().strip_prefix("//") else {
+        return;
+    };
+    let shift = message.text.len() - rest.len() - 1;
+    message.text = format!("/{rest}");
+    message.pastes = message
+        .pastes
+        .iter()
+        .filter(|p| p.start > shift)
+        .map(|p| PasteSpan {
+            start: p.start - shift,
+            end: p.end - shift,
+        })
+        .collect();
 }
 
 fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {

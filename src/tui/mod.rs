@@ -18,6 +18,7 @@ mod exit;
 pub mod filter_list;
 pub mod fork_picker;
 mod fuzzy;
+mod help_view;
 pub mod input;
 mod input_keys;
 pub mod input_state;
@@ -42,6 +43,7 @@ pub mod terminal;
 pub mod theme;
 pub mod tool_cell;
 pub mod transcript;
+pub mod user_cell;
 pub mod view;
 
 #[cfg(test)]

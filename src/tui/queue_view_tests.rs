@@ -24,6 +24,7 @@ fn running() -> App {
     app.on_event(Event::UserMessage {
         text: "first".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app

@@ -90,6 +90,7 @@ fn preview() -> Vec<HistoryItem> {
         HistoryItem::User {
             text: "the parser test fails on nested lists, can you fix it?".into(),
             item_id: Some(1),
+            pastes: Vec::new(),
         },
         HistoryItem::Tool {
             call_id: "c1".into(),
@@ -120,6 +121,7 @@ fn preview() -> Vec<HistoryItem> {
         HistoryItem::User {
             text: "great, now also handle\nblank lines between items".into(),
             item_id: Some(9),
+            pastes: Vec::new(),
         },
         HistoryItem::Assistant {
             text: "Looking at how blank lines".into(),

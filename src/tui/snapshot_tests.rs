@@ -42,6 +42,7 @@ fn with_answer(app: &mut App) {
     app.on_event(Event::UserMessage {
         text: "How do I read a file in Rust?".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     for piece in ANSWER.split_inclusive(' ') {
@@ -92,6 +93,7 @@ fn interrupted_answer_and_error() {
     app.on_event(Event::UserMessage {
         text: "Tell me a long story".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app.on_event(Event::AssistantDelta {
@@ -112,6 +114,7 @@ fn interrupted_answer_and_error() {
     app.on_event(Event::UserMessage {
         text: "again".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::Error {
         kind: ErrorKind::Auth,
@@ -157,7 +160,7 @@ fn help_40x15() {
 fn help_advertises_shift_enter_only_when_reported() {
     let theme = Theme::dark();
     let text = |shift_enter| {
-        super::view::help_lines(&theme, 78, shift_enter)
+        super::help_view::help_lines(&theme, 78, 22, shift_enter)
             .iter()
             .flat_map(|l| l.spans.iter().map(|s| s.content.to_string()))
             .collect::<String>()
@@ -167,16 +170,18 @@ fn help_advertises_shift_enter_only_when_reported() {
     assert!(text(false).contains("Alt+Enter · Ctrl+J"));
 }
 
-/// The help lists every pane and key, every row fits its box, and scrolling reaches the end.
+/// At 80x24 the help lists every pane and every key (with its label) without scrolling,
+/// every row fits its box; at 40x15 it scrolls, says so, and scrolling reaches the end.
 #[test]
-fn help_lists_everything_fits_and_scrolls_at_80x24() {
+fn help_lists_everything_and_fits_at_80x24() {
     use unicode_width::UnicodeWidthStr;
     let theme = Theme::dark();
-    let lines = super::view::help_lines(&theme, 78, true);
+    let lines = super::help_view::help_lines(&theme, 78, 22, true);
     let rows: Vec<String> = lines
         .iter()
         .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
         .collect();
+    assert!(rows.len() <= 22, "{} rows: {rows:#?}", rows.len());
     for row in &rows {
         assert!(row.width() <= 78, "row wider than the box: {row:?}");
     }
@@ -185,22 +190,33 @@ fn help_lists_everything_fits_and_scrolls_at_80x24() {
     for (title, keys) in super::keymap::help_sections() {
         assert!(all.contains(title), "{title} missing");
         for k in keys {
-            assert!(all.contains(&squash(k.keys)), "{} missing", k.keys);
-            assert!(all.contains(&squash(k.long)), "{} missing", k.long);
+            let label = if k.short.is_empty() { k.long } else { k.short };
+            let item = squash(&format!("{} {label}", k.keys));
+            assert!(all.contains(&item), "{item} missing");
         }
     }
     let mut app = configured();
     app.open_help();
-    for _ in 0..rows.len() {
+    let screen = draw(&mut app, 80, 24);
+    assert!(screen.contains("Keys · any key closes"), "{screen}");
+
+    let mut app = configured();
+    app.open_help();
+    let top = draw(&mut app, 40, 15);
+    assert!(
+        top.contains("Keys 13/"),
+        "the small box says it scrolls: {top}"
+    );
+    for _ in 0..200 {
         handle_key(&mut app, KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
     }
-    let end = draw(&mut app, 80, 24);
+    let end = draw(&mut app, 40, 15);
     assert_eq!(
         app.overlay,
         Some(Overlay::Help),
         "scrolling keeps the help open"
     );
-    assert!(end.contains("printed to the scrollback"), "{end}");
+    assert!(end.contains("any other key close"), "{end}");
     handle_key(
         &mut app,
         KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE),
@@ -239,6 +255,7 @@ fn running_turn_status_and_queued_message() {
     app.on_event(Event::UserMessage {
         text: "first".into(),
         item_id: None,
+        pastes: Vec::new(),
     });
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app.queued = 1;
@@ -252,6 +269,7 @@ fn compacted() -> App {
     app.on_event(Event::UserMessage {
         text: "third question".into(),
         item_id: Some(7),
+        pastes: Vec::new(),
     });
     app.on_event(Event::Notice {
         level: crate::protocol::NoticeLevel::Info,

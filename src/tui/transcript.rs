@@ -191,13 +191,12 @@ impl Transcript {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::user_cell::UserCell;
 
     fn transcript(n: usize) -> Transcript {
         let mut t = Transcript::default();
         for i in 0..n {
-            t.push(CellKind::User {
-                text: format!("message {i}"),
-            });
+            t.push(CellKind::User(UserCell::new(format!("message {i}"))));
         }
         t
     }
@@ -244,7 +243,7 @@ mod tests {
         t.visible_lines(40, 3, &theme, &hl);
         t.home();
         let before = texts(&t.visible_lines(40, 3, &theme, &hl));
-        t.push(CellKind::User { text: "new".into() });
+        t.push(CellKind::User(UserCell::new("new")));
         assert_eq!(texts(&t.visible_lines(40, 3, &theme, &hl)), before);
     }
 }

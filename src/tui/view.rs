@@ -7,15 +7,12 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::app::{App, TurnState, display_model};
 use super::input::popup_items;
-use super::keymap;
 use super::layers::{self, Layer};
 use super::slash;
-use super::theme::Theme;
-use unicode_width::UnicodeWidthStr;
 
 const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -83,7 +80,7 @@ fn draw_layer(app: &mut App, layer: Layer, frame: &mut Frame, areas: [Rect; 3]) 
         Layer::Base => {} // drawn by `render` (it sizes the composer and status line)
         Layer::PathCompletion => super::input_state::render_paths(app, frame, composer),
         Layer::PromptSearch => super::input_state::render_search(app, frame, composer),
-        Layer::Help => render_help(app, frame, area),
+        Layer::Help => super::help_view::render_help(app, frame, area),
         Layer::Sessions => {
             if let Some(pane) = &app.sessions {
                 let now_ms = app.clock.wall_ms();
@@ -282,101 +279,4 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         Layout::horizontal([Constraint::Min(1), Constraint::Length(right_width)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(left)), l);
     frame.render_widget(Paragraph::new(Line::from(right)), r);
-}
-
-/// The help overlay's rows for an inner width of `width` columns, built from the key tables
-/// (`keymap.rs`). Every row fits: a long key label gets a row of its own, a long description
-/// wraps under its column.
-pub fn help_lines(t: &Theme, width: u16, shift_enter: bool) -> Vec<Line<'static>> {
-    let width = usize::from(width.max(8));
-    let key_col = if width >= 60 { 24 } else { 12 };
-    let desc_w = width.saturating_sub(key_col + 2).max(4);
-    let mut lines = Vec::new();
-    for (title, keys) in keymap::help_sections() {
-        if !lines.is_empty() {
-            lines.push(Line::default());
-        }
-        lines.push(Line::from(Span::styled(format!(" {title}"), t.heading)));
-        for key in keys {
-            let shown = match key.keys {
-                keymap::NEWLINE_KEYS => super::input_keys::newline_keys(shift_enter),
-                keys => keys,
-            };
-            let label = format!(" {shown}");
-            let mut first = if label.width() > key_col {
-                lines.push(Line::from(Span::styled(label, t.accent)));
-                None
-            } else {
-                Some(label)
-            };
-            let wrapped =
-                super::markdown::wrap_spans(vec![Span::styled(key.long, t.text)], desc_w as u16);
-            for row in wrapped {
-                let lead = first.take().unwrap_or_default();
-                let pad = key_col + 1 - lead.width();
-                let mut spans = vec![Span::styled(lead, t.accent), Span::raw(" ".repeat(pad))];
-                spans.extend(row.spans);
-                lines.push(Line::from(spans));
-            }
-        }
-    }
-    lines.push(Line::default());
-    for note in HELP_NOTES {
-        let wrapped = super::markdown::wrap_spans(
-            vec![Span::styled(*note, t.muted)],
-            width.saturating_sub(1) as u16,
-        );
-        for row in wrapped {
-            let mut spans = vec![Span::raw(" ")];
-            spans.extend(row.spans);
-            lines.push(Line::from(spans));
-        }
-    }
-    lines
-}
-
-/// How scrolling and copying work, at the end of the help.
-const HELP_NOTES: &[&str] = &[
-    "The wheel scrolls the transcript (mouse reporting is on).",
-    "Select text with Shift+drag (Option+drag in iTerm2).",
-    "/copy puts the last code block on the clipboard (OSC 52).",
-    "On exit the conversation is printed to the scrollback.",
-];
-
-fn render_help(app: &mut App, frame: &mut Frame, area: Rect) {
-    let t = &app.theme;
-    let width = area.width.min(90);
-    let lines = help_lines(t, width.saturating_sub(2), app.conv.shift_enter);
-    let rows = lines.len() as u16;
-    let height = (rows + 2).min(area.height);
-    let visible = height.saturating_sub(2);
-    let max_scroll = rows.saturating_sub(visible);
-    app.help_scroll = app.help_scroll.min(max_scroll);
-    let scroll = app.help_scroll;
-    let popup = Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
-    );
-    let title = if max_scroll > 0 && width >= 60 {
-        format!(
-            " Keys {}/{rows} · ↑↓ scroll · other keys close ",
-            scroll + visible
-        )
-    } else if max_scroll > 0 {
-        format!(" Keys {}/{rows} · ↑↓ ", scroll + visible)
-    } else {
-        " Keys · any key closes ".to_string()
-    };
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).scroll((scroll, 0)).block(
-            Block::bordered()
-                .border_type(BorderType::Rounded)
-                .border_style(t.border)
-                .title(Span::styled(title, t.heading)),
-        ),
-        popup,
-    );
 }
