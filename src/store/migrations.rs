@@ -157,7 +157,7 @@ const MIGRATIONS: &[&str] = &[
     // 7: which front end started a session ('tui' | 'headless' | 'import'); older rows
     // cannot tell and read as 'tui' (shown, never hidden)
     "ALTER TABLE sessions ADD COLUMN origin TEXT NOT NULL DEFAULT 'tui';",
-    // 10 (after the tasks and serve migrations 8 and 9): how a row is shown when that
+    // 8: how a row is shown when that
     // differs from its content (`shown.rs`, JSON; NULL: the content)
     "ALTER TABLE items ADD COLUMN display TEXT;",
 ];
