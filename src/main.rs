@@ -338,7 +338,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Task { action }) => {
             return Ok(ExitCode::from(task_command(action, paths, &cli)));
         }
-    },
         #[cfg(feature = "serve")]
         Some(Command::Serve { .. }) => return serve_command(paths, &cli),
         Some(Command::Explain { .. } | Command::Completions { .. } | Command::Man) | None => {}
