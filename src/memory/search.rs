@@ -215,29 +215,67 @@ fn doc_frequency(store: &Store, word: &str) -> Result<i64, StoreError> {
 }
 
 /// Up to [`LEG_LIMIT`] ids, best match first. FTS5 ranks a bounded set of candidates by itself
-/// (bm25, no join), and only those are joined and filtered; when the filter leaves too few of
-/// them (the best matches are mostly another project's, or superseded), every match is ranked.
+/// (bm25, no join), and the scope filter is applied to those in one query; only when the
+/// filter leaves too few of a full candidate set (the best matches are mostly another
+/// project's, or superseded) is every match ranked.
 fn leg(store: &Store, table: &str, expr: &str, f: &Filter) -> Result<Vec<i64>, StoreError> {
-    let ids = leg_among(store, table, expr, f, (LEG_LIMIT * PREFILTER_FACTOR) as i64)?;
-    if ids.len() >= LEG_LIMIT {
+    let candidates = LEG_LIMIT * PREFILTER_FACTOR;
+    let ranked: Vec<i64> = store
+        .connection()
+        .prepare_cached(&format!(
+            "SELECT rowid FROM {table} WHERE {table} MATCH ?1 ORDER BY rank LIMIT ?2"
+        ))?
+        .query_map(params![expr, candidates as i64], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let visible = visible_ids(store, &ranked, f)?;
+    let ids: Vec<i64> = ranked
+        .iter()
+        .filter(|id| visible.contains(id))
+        .take(LEG_LIMIT)
+        .copied()
+        .collect();
+    if ids.len() >= LEG_LIMIT || ranked.len() < candidates {
         return Ok(ids);
     }
-    leg_among(store, table, expr, f, -1)
+    leg_all(store, table, expr, f)
 }
 
-/// [`leg`] among FTS5's `candidates` best matches (`-1`: all of them).
-fn leg_among(
-    store: &Store,
-    table: &str,
-    expr: &str,
-    f: &Filter,
-    candidates: i64,
-) -> Result<Vec<i64>, StoreError> {
+/// Which of `ids` the scope filter lets through.
+fn visible_ids(store: &Store, ids: &[i64], f: &Filter) -> Result<HashSet<i64>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
     let sql = format!(
-        "SELECT c.id FROM (SELECT rowid, rank FROM {table} WHERE {table} MATCH ?1
-                           ORDER BY rank LIMIT ?9) m
-         JOIN memory_chunks c ON c.id = m.rowid
-         WHERE {FILTER_SQL} ORDER BY m.rank LIMIT ?2"
+        "SELECT c.id FROM memory_chunks c
+         WHERE c.id IN (SELECT value FROM json_each(?9)) AND ?1 = ?1 AND ?2 = ?2 AND {FILTER_SQL}"
+    );
+    let visible = store
+        .connection()
+        .prepare_cached(&sql)?
+        .query_map(
+            params![
+                0,
+                0,
+                f.superseded,
+                f.user,
+                f.project,
+                f.key,
+                f.sessions,
+                f.root,
+                list
+            ],
+            |r| r.get(0),
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok(visible)
+}
+
+/// [`leg`] over every match, joined with the scope filter.
+fn leg_all(store: &Store, table: &str, expr: &str, f: &Filter) -> Result<Vec<i64>, StoreError> {
+    let sql = format!(
+        "SELECT c.id FROM {table} JOIN memory_chunks c ON c.id = {table}.rowid
+         WHERE {table} MATCH ?1 AND {FILTER_SQL} ORDER BY bm25({table}) LIMIT ?2"
     );
     let mut stmt = store.connection().prepare_cached(&sql)?;
     let ids = stmt
@@ -250,8 +288,7 @@ fn leg_among(
                 f.project,
                 f.key,
                 f.sessions,
-                f.root,
-                candidates
+                f.root
             ],
             |r| r.get(0),
         )?
