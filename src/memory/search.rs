@@ -9,14 +9,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
 use super::dirs::MemoryDirs;
 use super::index::project_key;
 use super::rank::{
-    all_words_expr, any_word_expr, coverage, decay, has_cjk, lexical_relevance, match_expr,
-    meaningful_words, proximity_expr, rrf, weigh, words,
+    coverage, decay, has_cjk, lexical_relevance, match_expr, proximity_expr, rrf, weigh, words,
 };
 use super::vector_cache::VectorMatrix;
 use super::vectors;
@@ -25,10 +24,6 @@ use crate::store::{Store, StoreError};
 
 /// Candidates each leg contributes.
 pub const LEG_LIMIT: usize = 100;
-/// A word held by more chunks than this is too common for the any-word leg (see [`word_legs`]).
-const COMMON_WORD_DOCS: i64 = 2_000;
-/// FTS5 ranks this many times [`LEG_LIMIT`] candidates before the scope filter (see [`leg`]).
-const PREFILTER_FACTOR: usize = 4;
 /// Vector candidates checked against the scope filter before the leg stops looking.
 const MATRIX_CHECKS: usize = 5_000;
 /// Reciprocal rank fusion constant.
@@ -162,117 +157,7 @@ const FILTER_SQL: &str = "(c.superseded IS NULL OR ?3)
     AND ((c.scope = 'user' AND ?4) OR (c.scope = 'project' AND ?5 AND c.project = ?6)
          OR (c.scope = 'session' AND ?7 AND (c.project = ?8 OR substr(c.project, 1, length(?8) + 1) = ?8 || '/')))";
 
-/// The word legs: chunks holding all the query's words, and chunks holding any of its
-/// distinctive ones. A word in more than [`COMMON_WORD_DOCS`] chunks ("my dentist" in a year of
-/// chat) is left out of the any-word leg — bm25 would rank every chunk holding it, which costs
-/// time in proportion to the index — unless the query has no rarer word; it still counts in
-/// the all-words and proximity legs, which FTS5 answers by intersecting.
-fn word_legs(store: &Store, text: &str, f: &Filter) -> Result<Vec<Vec<i64>>, StoreError> {
-    let words = meaningful_words(text);
-    if words.is_empty() {
-        // Only stopwords ("what is it"): search for them as they are.
-        return match match_expr(text, 1) {
-            Some(expr) => Ok(vec![leg(store, "memory_fts", &expr, f)?]),
-            None => Ok(Vec::new()),
-        };
-    }
-    let mut legs = Vec::new();
-    if let Some(expr) = all_words_expr(&words) {
-        legs.push(leg(store, "memory_fts", &expr, f)?);
-    }
-    let mut counted = Vec::with_capacity(words.len());
-    for w in &words {
-        counted.push((doc_frequency(store, w)?, w));
-    }
-    let mut distinctive: Vec<&String> = counted
-        .iter()
-        .filter(|(n, _)| *n <= COMMON_WORD_DOCS)
-        .map(|(_, w)| *w)
-        .collect();
-    if distinctive.is_empty()
-        && let Some((_, rarest)) = counted.iter().min_by_key(|(n, _)| *n)
-    {
-        distinctive.push(rarest);
-    }
-    if let Some(expr) = any_word_expr(&distinctive) {
-        legs.push(leg(store, "memory_fts", &expr, f)?);
-    }
-    Ok(legs)
-}
-
-/// How many chunks hold `word` (FTS5's own count, through a per-connection `fts5vocab` table).
-fn doc_frequency(store: &Store, word: &str) -> Result<i64, StoreError> {
-    let db = store.connection();
-    db.execute_batch(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.memory_fts_df
-         USING fts5vocab(main, 'memory_fts', 'row')",
-    )?;
-    let n = db
-        .prepare_cached("SELECT doc FROM temp.memory_fts_df WHERE term = ?1")?
-        .query_row([word], |r| r.get(0))
-        .optional()?;
-    Ok(n.unwrap_or(0))
-}
-
-/// Up to [`LEG_LIMIT`] ids, best match first. FTS5 ranks a bounded set of candidates by itself
-/// (bm25, no join), and the scope filter is applied to those in one query; only when the
-/// filter leaves too few of a full candidate set (the best matches are mostly another
-/// project's, or superseded) is every match ranked.
 fn leg(store: &Store, table: &str, expr: &str, f: &Filter) -> Result<Vec<i64>, StoreError> {
-    let candidates = LEG_LIMIT * PREFILTER_FACTOR;
-    let ranked: Vec<i64> = store
-        .connection()
-        .prepare_cached(&format!(
-            "SELECT rowid FROM {table} WHERE {table} MATCH ?1 ORDER BY rank LIMIT ?2"
-        ))?
-        .query_map(params![expr, candidates as i64], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let visible = visible_ids(store, &ranked, f)?;
-    let ids: Vec<i64> = ranked
-        .iter()
-        .filter(|id| visible.contains(id))
-        .take(LEG_LIMIT)
-        .copied()
-        .collect();
-    if ids.len() >= LEG_LIMIT || ranked.len() < candidates {
-        return Ok(ids);
-    }
-    leg_all(store, table, expr, f)
-}
-
-/// Which of `ids` the scope filter lets through.
-fn visible_ids(store: &Store, ids: &[i64], f: &Filter) -> Result<HashSet<i64>, StoreError> {
-    if ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-    let sql = format!(
-        "SELECT c.id FROM memory_chunks c
-         WHERE c.id IN (SELECT value FROM json_each(?9)) AND ?1 = ?1 AND ?2 = ?2 AND {FILTER_SQL}"
-    );
-    let visible = store
-        .connection()
-        .prepare_cached(&sql)?
-        .query_map(
-            params![
-                0,
-                0,
-                f.superseded,
-                f.user,
-                f.project,
-                f.key,
-                f.sessions,
-                f.root,
-                list
-            ],
-            |r| r.get(0),
-        )?
-        .collect::<Result<_, _>>()?;
-    Ok(visible)
-}
-
-/// [`leg`] over every match, joined with the scope filter.
-fn leg_all(store: &Store, table: &str, expr: &str, f: &Filter) -> Result<Vec<i64>, StoreError> {
     let sql = format!(
         "SELECT c.id FROM {table} JOIN memory_chunks c ON c.id = {table}.rowid
          WHERE {table} MATCH ?1 AND {FILTER_SQL} ORDER BY bm25({table}) LIMIT ?2"
@@ -376,7 +261,10 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
         root: dirs.project_root.to_string_lossy().into_owned(),
         superseded: q.include_superseded,
     };
-    let mut legs = word_legs(store, &q.text, &f)?;
+    let mut legs = Vec::new();
+    if let Some(expr) = match_expr(&q.text, 1) {
+        legs.push(leg(store, "memory_fts", &expr, &f)?);
+    }
     // `Some(ids)` when the query has neighbouring words: the chunks holding them near each other.
     let mut near = None;
     if let Some(expr) = proximity_expr(&q.text) {
@@ -386,7 +274,7 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
     }
     // Substrings and scripts without spaces: the trigram leg, when words alone find too little
     // (with plenty of word hits its partial-word matches only add noise to the fusion).
-    let words_found = legs.iter().map(Vec::len).max().unwrap_or(0);
+    let words_found = legs.first().map_or(0, Vec::len);
     if (words_found < q.k || has_cjk(&q.text))
         && let Some(expr) = match_expr(&q.text, 3)
     {
