@@ -6,61 +6,27 @@
 //!
 //! Build the fixture in the same profile first:
 //! `cargo build --release --example mcp_fixture && cargo bench --bench mcp_start`
-//! (or point `PINCER_MCP_FIXTURE` at a fixture binary).
+//! (or point `PINCER_MCP_FIXTURE` at a fixture binary). `benches/mcp_cost.rs` sets these
+//! against a direct call and counts a request's tokens with 200 tools.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::time::Duration;
+#[allow(dead_code)]
+mod support {
+    #[path = "../../tests/support/events.rs"]
+    pub mod events;
+    #[path = "../../tests/support/mcp.rs"]
+    pub mod mcp;
+}
 
 use divan::{Bencher, black_box};
-use pincer::config::{McpServerConfig, McpTransport};
+use pincer::config::McpServerConfig;
 use pincer::mcp::client::Connection;
 use serde_json::{Map, Value, json};
+use support::mcp::fixture;
 
 fn main() {
     divan::main();
-}
-
-/// The fixture: `PINCER_MCP_FIXTURE`, else `examples/mcp_fixture` of this build's profile.
-fn fixture_exe() -> PathBuf {
-    if let Some(p) = std::env::var_os("PINCER_MCP_FIXTURE") {
-        return PathBuf::from(p);
-    }
-    let deps = std::env::current_exe().unwrap();
-    let exe = deps
-        .parent()
-        .and_then(|d| d.parent())
-        .unwrap()
-        .join("examples")
-        .join("mcp_fixture");
-    assert!(
-        exe.exists(),
-        "{} is missing: cargo build --release --example mcp_fixture (or set PINCER_MCP_FIXTURE)",
-        exe.display()
-    );
-    exe
-}
-
-fn server(args: &[&str]) -> McpServerConfig {
-    McpServerConfig {
-        name: "fx".into(),
-        transport: McpTransport::Stdio {
-            command: fixture_exe().display().to_string(),
-            args: args.iter().map(|a| a.to_string()).collect(),
-            env: BTreeMap::new(),
-            cwd: None,
-        },
-        enabled: true,
-        enabled_tools: None,
-        disabled_tools: Vec::new(),
-        startup_timeout: Duration::from_secs(60),
-        tool_timeout: Duration::from_secs(60),
-        mode: None,
-        trust_annotations: false,
-        source: "bench".into(),
-    }
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -81,7 +47,7 @@ async fn connect(cfg: &McpServerConfig) -> Connection {
 #[divan::bench(sample_count = 20, sample_size = 1)]
 fn spawn_to_tools_listed(bencher: Bencher) {
     let rt = runtime();
-    let cfg = server(&[]);
+    let cfg = fixture("fx", &[]);
     bencher.bench_local(|| {
         rt.block_on(async {
             let conn = connect(&cfg).await;
@@ -95,7 +61,7 @@ fn spawn_to_tools_listed(bencher: Bencher) {
 #[divan::bench(sample_count = 200)]
 fn echo_round_trip(bencher: Bencher) {
     let rt = runtime();
-    let conn = rt.block_on(connect(&server(&[])));
+    let conn = rt.block_on(connect(&fixture("fx", &[])));
     let args: Map<String, Value> = json!({"text": "ping"}).as_object().cloned().unwrap();
     bencher.bench_local(|| {
         rt.block_on(async {
@@ -109,7 +75,7 @@ fn echo_round_trip(bencher: Bencher) {
 #[divan::bench(sample_count = 50)]
 fn list_200_tools(bencher: Bencher) {
     let rt = runtime();
-    let conn = rt.block_on(connect(&server(&["--many", "200"])));
+    let conn = rt.block_on(connect(&fixture("fx", &["--many", "200"])));
     bencher
         .bench_local(|| rt.block_on(async { black_box(conn.list_tools().await.unwrap().len()) }));
     rt.block_on(conn.shutdown());

@@ -1,108 +1,104 @@
-//! The release binary as a whole process, in a pseudo-terminal (120×40), with a provider
-//! configured (no network at start-up):
+//! The binary cargo built for this profile as a whole process, in a pseudo-terminal
+//! (120×40), with a provider configured (no network at start-up):
 //!
-//! - time to first frame: spawn → the status line is on screen (median of several runs);
+//! - time to first frame: spawn → the status line is on screen (median of 15 runs), without
+//!   MCP servers and with three `[mcp_servers.*]` fixtures (two quick, one that waits 5 s
+//!   before its handshake, like a slow `npx`), runs alternating so load hits both alike;
 //! - resident memory shortly after start (VmRSS, all threads);
-//! - CPU ticks (utime+stime from /proc/PID/stat) and context switches while idle.
+//! - CPU ticks (utime+stime of pincer's own pid: not its children, the MCP servers) and
+//!   context switches while idle, without servers and with the three connected.
 //!
-//! `cargo bench --bench process`; `PINCER_BENCH_IDLE_SECS` (default 30) sets the idle window.
+//! The MCP fixture is this profile's `examples/mcp_fixture` (or `PINCER_MCP_FIXTURE`):
+//! `cargo build --release --example mcp_fixture && cargo bench --bench process`.
+//! `PINCER_BENCH_IDLE_SECS` (default 30) sets the idle window.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[allow(dead_code)]
-#[path = "../tests/support/pty.rs"]
-mod pty;
+mod support {
+    #[path = "../../tests/support/events.rs"]
+    pub mod events;
+    #[path = "../../tests/support/mcp.rs"]
+    pub mod mcp;
+    pub mod proc;
+    #[path = "../../tests/support/pty.rs"]
+    pub mod pty;
+}
 
 use std::time::{Duration, Instant};
 
-fn proc_field(pid: u32, file: &str, key: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).unwrap_or_default();
-    text.lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
+use support::mcp::fixture_exe;
+use support::proc::{context_switches, cpu_ticks, status_field};
+use support::pty::{PtyApp, write_mock_config};
 
-/// utime + stime in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_comm.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
+const STATUS_LINE: &str = "mock · mock-model";
+const RUNS: usize = 15;
 
-/// Voluntary + involuntary context switches summed over all threads.
-fn context_switches(pid: u32) -> u64 {
-    let mut total = 0;
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for t in tasks.flatten() {
-            let tid = t.file_name().to_string_lossy().to_string();
-            let path = format!("{pid}/task/{tid}");
-            total += proc_field_path(&path, "voluntary_ctxt_switches:")
-                + proc_field_path(&path, "nonvoluntary_ctxt_switches:");
-        }
-    }
-    total
-}
-
-fn proc_field_path(path: &str, key: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{path}/status")).unwrap_or_default();
-    text.lines()
-        .find(|l| l.starts_with(key))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn home() -> tempfile::TempDir {
+/// A home whose config has the mock provider and `extra` (MCP servers or nothing).
+fn home(extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    pty::write_mock_config(dir.path(), "http://127.0.0.1:9", "");
+    write_mock_config(dir.path(), "http://127.0.0.1:9", extra);
     dir
 }
 
-fn main() {
-    let runs = 15;
-    let mut firsts = Vec::new();
-    for _ in 0..runs {
-        let dir = home();
-        let start = Instant::now();
-        let app = pty::PtyApp::spawn(&[], dir.path(), &[], 40, 120);
-        app.wait_until_every(
-            "status line",
-            Duration::from_secs(10),
-            Duration::from_micros(200),
-            |s| s.contains("mock · mock-model"),
-        );
-        firsts.push(start.elapsed());
-    }
-    firsts.sort();
-    let median = firsts[runs / 2];
-    println!(
-        "first frame: median {:.1} ms, min {:.1} ms, max {:.1} ms ({runs} runs; spawn → status line on screen)",
-        median.as_secs_f64() * 1000.0,
-        firsts[0].as_secs_f64() * 1000.0,
-        firsts[runs - 1].as_secs_f64() * 1000.0
-    );
+/// Three fixture servers: `quick1`, `quick2`, and `slow`, which answers its handshake after 5 s.
+fn three_servers() -> String {
+    let exe = format!("{:?}", fixture_exe().display().to_string());
+    format!(
+        "[mcp_servers.quick1]\ncommand = {exe}\n\n\
+         [mcp_servers.quick2]\ncommand = {exe}\n\n\
+         [mcp_servers.slow]\ncommand = {exe}\nargs = [\"--start-delay\", \"5\"]\n"
+    )
+}
 
-    let idle_secs: u64 = std::env::var("PINCER_BENCH_IDLE_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
-    let dir = home();
-    let app = pty::PtyApp::spawn(&[], dir.path(), &[], 40, 120);
-    app.wait_until("status line", Duration::from_secs(10), |s| {
-        s.contains("mock · mock-model")
-    });
+/// Spawn → status line on screen. The process is stopped with `/quit` (so it stops its MCP
+/// servers as a user's would) after the measurement.
+fn first_frame(extra: &str) -> Duration {
+    let dir = home(extra);
+    let start = Instant::now();
+    let mut app = PtyApp::spawn(&[], dir.path(), &[], 40, 120);
+    app.wait_until_every(
+        "status line",
+        Duration::from_secs(10),
+        Duration::from_micros(200),
+        |s| s.contains(STATUS_LINE),
+    );
+    let first = start.elapsed();
+    app.type_text("/quit\r");
+    if app.wait_exit(Duration::from_secs(30)).is_none() {
+        eprintln!("pincer did not exit on /quit; killed");
+    }
+    first
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// "median M ms (min A, max B)" of `runs`, sorted in place.
+fn summary(runs: &mut [Duration]) -> String {
+    runs.sort();
+    format!(
+        "median {:.1} ms (min {:.1}, max {:.1})",
+        ms(runs[runs.len() / 2]),
+        ms(runs[0]),
+        ms(runs[runs.len() - 1])
+    )
+}
+
+/// Resident memory, then CPU ticks and context switches of pincer's own pid over the idle
+/// window, once the screen shows `ready`.
+fn idle(label: &str, extra: &str, ready: &str, idle_secs: u64) {
+    let dir = home(extra);
+    let mut app = PtyApp::spawn(&[], dir.path(), &[], 40, 120);
+    app.wait_until(ready, Duration::from_secs(30), |s| s.contains(ready));
     let pid = app.pid().unwrap();
     std::thread::sleep(Duration::from_secs(1));
-    let rss_kib = proc_field(pid, "status", "VmRSS:");
-    let hwm_kib = proc_field(pid, "status", "VmHWM:");
-    let threads = proc_field(pid, "status", "Threads:");
     println!(
-        "resident after start: {:.1} MiB (peak {:.1} MiB, {threads} threads)",
-        rss_kib as f64 / 1024.0,
-        hwm_kib as f64 / 1024.0
+        "{label}: resident after start {:.1} MiB (peak {:.1} MiB, {} threads)",
+        status_field(pid, "VmRSS:") as f64 / 1024.0,
+        status_field(pid, "VmHWM:") as f64 / 1024.0,
+        status_field(pid, "Threads:")
     );
     // Let start-up work (store open, blocking-pool keep-alive) finish before the idle window.
     std::thread::sleep(Duration::from_secs(11));
@@ -110,8 +106,39 @@ fn main() {
     std::thread::sleep(Duration::from_secs(idle_secs));
     let (t1, c1) = (cpu_ticks(pid), context_switches(pid));
     println!(
-        "idle {idle_secs} s: {} CPU ticks, {} context switches",
+        "{label}: idle {idle_secs} s: {} CPU ticks, {} context switches (pincer's pid only)",
         t1 - t0,
         c1 - c0
     );
+    app.type_text("/quit\r");
+    let _ = app.wait_exit(Duration::from_secs(30));
+}
+
+fn main() {
+    let servers = three_servers();
+    let (mut plain, mut with_mcp) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        plain.push(first_frame(""));
+        with_mcp.push(first_frame(&servers));
+    }
+    println!("first frame (spawn → status line on screen, {RUNS} runs each, alternating):");
+    println!(
+        "  no MCP servers:                     {}",
+        summary(&mut plain)
+    );
+    println!(
+        "  3 MCP servers (one 5 s to start):   {}",
+        summary(&mut with_mcp)
+    );
+    println!(
+        "  difference of medians: {:+.1} ms",
+        ms(with_mcp[RUNS / 2]) - ms(plain[RUNS / 2])
+    );
+
+    let idle_secs: u64 = std::env::var("PINCER_BENCH_IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    idle("no MCP servers", "", STATUS_LINE, idle_secs);
+    idle("3 MCP servers", &servers, "MCP 3 ready", idle_secs);
 }

@@ -15,6 +15,8 @@ mod support {
     #[path = "../../tests/support/mock_server.rs"]
     #[allow(dead_code)]
     pub mod mock_server;
+    #[allow(dead_code)]
+    pub mod proc;
 }
 
 use std::io::{BufRead, BufReader};
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::Value;
 use support::mock_server::*;
+use support::proc::{cpu_ticks, rss_kib};
 
 struct Service {
     child: Child,
@@ -38,22 +41,6 @@ impl Drop for Service {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    text.lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_comm.split_whitespace().collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
 fn start(model_url: &str) -> Service {

@@ -7,54 +7,27 @@
 mod support;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use pincer::config::{Config, NetworkConfig, ResolvedProvider};
-use pincer::protocol::{Event, NoticeLevel, Op, ProviderKind, QueueState};
+use pincer::config::{Config, NetworkConfig};
+use pincer::protocol::{Event, NoticeLevel, Op, QueueState};
 use pincer::runtime::{self, RuntimeHandle, RuntimeSettings};
+use support::events::{mock_network, mock_settings, until};
 use support::mock_server::*;
 
 fn settings(url: &str) -> RuntimeSettings {
     let config = Config {
+        // The first reply stalls until it is interrupted: no idle timeout meanwhile.
         network: NetworkConfig {
-            // The first reply stalls until it is interrupted: no idle timeout meanwhile.
-            stream_idle_timeout_ms: 600_000,
             max_retries: 0,
-            ..NetworkConfig::default()
+            ..mock_network(600_000)
         },
         ..Config::default()
     };
-    let provider = ResolvedProvider {
-        profile: "mock".into(),
-        kind: ProviderKind::Openai,
-        base_url: format!("{url}/v1"),
-        model: "m".into(),
-        api_key: None,
-        api_key_env: None,
-        max_tokens: 256,
-    };
-    let mut s = RuntimeSettings::new(config, Ok(provider), PathBuf::from("/work/project"));
+    let mut s = mock_settings(url, config, PathBuf::from("/work/project"));
     s.database = None;
-    s.env = Arc::new(|_: &str| None);
     s.tools_enabled = false;
     s
-}
-
-/// Events up to and including the first one matching `stop` (generous timeout per event).
-async fn until(rt: &mut RuntimeHandle, stop: impl Fn(&Event) -> bool) -> Vec<Event> {
-    let mut seen = Vec::new();
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(60), rt.events.recv())
-            .await
-            .expect("an event within 60 s")
-            .expect("runtime alive");
-        let done = stop(&ev);
-        seen.push(ev);
-        if done {
-            return seen;
-        }
-    }
 }
 
 fn queue_of(e: &Event) -> Option<Vec<String>> {

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use pincer::config::{Config, NetworkConfig, ResolvedProvider};
-use pincer::protocol::{ApprovalMode, ProviderKind};
-use pincer::runtime::RuntimeSettings;
+use pincer::config::Config;
+use pincer::protocol::ApprovalMode;
 use pincer::serve::{Hub, Rates, SettingsFactory, Token};
 use serde_json::{Value, json};
+use support::events::{mock_network, mock_settings};
 use support::mock_server::*;
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -41,27 +41,13 @@ async fn start(script: Vec<Reply>, rates: Rates) -> Service {
     let factory: SettingsFactory = Arc::new(move |_resume, workspace: PathBuf| {
         let config = Config {
             mode: ApprovalMode::Ask,
-            network: NetworkConfig {
-                retry_base_delay_ms: 5,
-                stream_idle_timeout_ms: 30_000,
-                ..NetworkConfig::default()
-            },
+            network: mock_network(30_000),
             ..Config::default()
         };
-        let provider = ResolvedProvider {
-            profile: "mock".into(),
-            kind: ProviderKind::Openai,
-            base_url: format!("{url}/v1"),
-            model: "m".into(),
-            api_key: None,
-            api_key_env: None,
-            max_tokens: 100,
-        };
-        let mut s = RuntimeSettings::new(config, Ok(provider), workspace);
+        let mut s = mock_settings(&url, config, workspace);
         s.config_path = home_dir.join("config.toml");
         s.database = Some(db_path.clone());
         s.temp_dir = home_dir.join("tmp");
-        s.env = Arc::new(|_: &str| None);
         s.exe = PathBuf::from(env!("CARGO_BIN_EXE_pincer"));
         s.memory_dir = Some(home_dir.join("memory"));
         s

@@ -1,17 +1,27 @@
 //! Driving the runtime through its Op/Event channel in tests.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use pincer::config::ResolvedProvider;
+use pincer::config::{Config, NetworkConfig, ResolvedProvider};
 use pincer::protocol::{Event, ProviderKind};
-use pincer::runtime::RuntimeHandle;
+use pincer::runtime::{RuntimeHandle, RuntimeSettings};
 
-/// The next event (any kind), failing the test after 10 s.
+// mcp.rs, pty.rs and mock_server.rs include it too: benches load any of them alone.
+#[allow(clippy::duplicate_mod)]
+#[path = "patience.rs"]
+mod patience;
+
+/// The next event (any kind), failing the test after 15 s scaled by `patience`.
 pub async fn next(rt: &mut RuntimeHandle) -> Event {
-    tokio::time::timeout(Duration::from_secs(10), rt.events.recv())
-        .await
-        .expect("an event within 10 s")
-        .expect("runtime alive")
+    tokio::time::timeout(
+        patience::patience(Duration::from_secs(15)),
+        rt.events.recv(),
+    )
+    .await
+    .expect("an event in time (15 s × PINCER_TEST_PATIENCE)")
+    .expect("runtime alive")
 }
 
 /// Events up to and including the first one matching `stop`.
@@ -42,4 +52,22 @@ pub fn mock_provider(url: &str) -> ResolvedProvider {
         api_key_env: None,
         max_tokens: 256,
     }
+}
+
+/// Network settings for a local mock model: retries 5 ms apart, a stream that sends nothing
+/// for `idle_ms` counts as stalled.
+pub fn mock_network(idle_ms: u64) -> NetworkConfig {
+    NetworkConfig {
+        retry_base_delay_ms: 5,
+        stream_idle_timeout_ms: idle_ms,
+        ..NetworkConfig::default()
+    }
+}
+
+/// Settings for a runtime on the mock model at `url` ([`mock_provider`]) with `config` in
+/// `workspace`, seeing none of the developer's environment variables.
+pub fn mock_settings(url: &str, config: Config, workspace: PathBuf) -> RuntimeSettings {
+    let mut s = RuntimeSettings::new(config, Ok(mock_provider(url)), workspace);
+    s.env = Arc::new(|_: &str| None);
+    s
 }

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use pincer::config::{Config, McpServerConfig, McpTransport, NetworkConfig};
@@ -12,25 +11,27 @@ use pincer::protocol::{ApprovalDecision, Event, McpServerState, Op, ToolStatus};
 use pincer::runtime::{RuntimeHandle, RuntimeSettings};
 use serde_json::Value;
 
-use super::events::{finished, mock_provider};
+use super::events::{finished, mock_settings};
 
 #[path = "patience.rs"]
 mod patience;
 pub use patience::patience;
 
-/// The fixture binary (built by `cargo build --tests` as an example).
+/// The fixture binary: `PINCER_MCP_FIXTURE`, else `examples/mcp_fixture` of the running
+/// test's (or bench's) profile — `cargo build --tests` builds it for tests; a bench needs
+/// `cargo build --release --example mcp_fixture` (or `--profile dev`) first.
 pub fn fixture_exe() -> PathBuf {
+    if let Some(p) = std::env::var_os("PINCER_MCP_FIXTURE") {
+        return PathBuf::from(p);
+    }
     let deps = std::env::current_exe().unwrap();
-    let exe = deps
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("mcp_fixture");
+    let profile_dir = deps.parent().and_then(|d| d.parent()).unwrap();
+    let exe = profile_dir.join("examples").join("mcp_fixture");
     assert!(
         exe.exists(),
-        "build the fixture: cargo build --example mcp_fixture"
+        "{} is missing: build the fixture in this profile (cargo build --example mcp_fixture, \
+         with --release for release benches) or set PINCER_MCP_FIXTURE",
+        exe.display()
     );
     exe
 }
@@ -82,8 +83,7 @@ pub fn setup(url: &str, servers: Vec<McpServerConfig>, allow: &[&str], deny: &[&
     config.pipeline.narrow = false;
     config.permissions.allow = allow.iter().map(|r| r.to_string()).collect();
     config.permissions.deny = deny.iter().map(|r| r.to_string()).collect();
-    let mut settings = RuntimeSettings::new(config, Ok(mock_provider(url)), root.join("ws"));
-    settings.env = Arc::new(|_: &str| None);
+    let mut settings = mock_settings(url, config, root.join("ws"));
     settings.database = Some(root.join("pincer.db"));
     Setup {
         _tmp: tmp,
