@@ -39,12 +39,12 @@ mod support {
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use pincer::config::{McpServerConfig, Profile};
+use pincer::config::McpServerConfig;
 use pincer::mcp::client::Connection;
-use pincer::protocol::{ApprovalDecision, Event, Op, ProviderKind, TurnDiagnostics};
+use pincer::protocol::{ApprovalDecision, Event, Op, TurnDiagnostics};
 use pincer::runtime::{self, RuntimeHandle};
 use serde_json::{Map, Value, json};
-use support::mcp::{Setup, fixture, next, policy_notes, settled, setup, turn};
+use support::mcp::{Setup, fixture, next, policy_notes, settled, setup, turn, with_window};
 use support::mock_server::*;
 
 const LOCAL_WINDOW: u64 = 32_768;
@@ -55,19 +55,8 @@ const RUNTIME_CALLS: usize = 25;
 /// Settings with `servers`, a `window`-token window and `percent` as the MCP schema budget.
 fn settings(url: &str, servers: Vec<McpServerConfig>, window: u64, percent: u8) -> Setup {
     let mut s = setup(url, servers, &["mcp__fx__*", "read_file"], &[]);
-    let config = &mut s.settings.config;
-    config.mcp.schema_budget_percent = percent;
-    config.providers.insert(
-        "mock".into(),
-        Profile {
-            kind: ProviderKind::Openai,
-            base_url: format!("{url}/v1"),
-            model: "m".into(),
-            api_key_env: None,
-            max_tokens: 256,
-            context_window: Some(window),
-        },
-    );
+    s.settings.config.mcp.schema_budget_percent = percent;
+    with_window(&mut s, url, window);
     s
 }
 

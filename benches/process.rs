@@ -28,7 +28,7 @@ mod support {
 use std::time::{Duration, Instant};
 
 use support::mcp::fixture_exe;
-use support::proc::{context_switches, cpu_ticks, status_field};
+use support::proc::{children, context_switches, cpu_ticks, status_field};
 use support::pty::{PtyApp, write_mock_config};
 
 const STATUS_LINE: &str = "mock · mock-model";
@@ -102,13 +102,18 @@ fn idle(label: &str, extra: &str, ready: &str, idle_secs: u64) {
     );
     // Let start-up work (store open, blocking-pool keep-alive) finish before the idle window.
     std::thread::sleep(Duration::from_secs(11));
-    let (t0, c0) = (cpu_ticks(pid), context_switches(pid));
+    let kids = children(pid);
+    let kids_ticks = || kids.iter().map(|&k| cpu_ticks(k)).sum::<u64>();
+    let (t0, c0, k0) = (cpu_ticks(pid), context_switches(pid), kids_ticks());
     std::thread::sleep(Duration::from_secs(idle_secs));
-    let (t1, c1) = (cpu_ticks(pid), context_switches(pid));
+    let (t1, c1, k1) = (cpu_ticks(pid), context_switches(pid), kids_ticks());
     println!(
-        "{label}: idle {idle_secs} s: {} CPU ticks, {} context switches (pincer's pid only)",
+        "{label}: idle {idle_secs} s: {} CPU ticks, {} context switches (pincer's pid only); \
+         its {} child processes: {} CPU ticks",
         t1 - t0,
-        c1 - c0
+        c1 - c0,
+        kids.len(),
+        k1 - k0
     );
     app.type_text("/quit\r");
     let _ = app.wait_exit(Duration::from_secs(30));

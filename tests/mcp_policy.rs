@@ -9,26 +9,10 @@
 
 mod support;
 
-use pincer::config::Profile;
-use pincer::protocol::{ApprovalDecision, ApprovalMode, Op, ProviderKind, ToolStatus};
+use pincer::protocol::{ApprovalDecision, ApprovalMode, Op, ToolStatus};
 use pincer::runtime;
 use support::mcp::*;
 use support::mock_server::*;
-
-/// The mock profile with a configured context window (no probe of the mock server).
-fn with_window(s: &mut Setup, url: &str, window: u64) {
-    s.settings.config.providers.insert(
-        "mock".into(),
-        Profile {
-            kind: ProviderKind::Openai,
-            base_url: format!("{url}/v1"),
-            model: "m".into(),
-            api_key_env: None,
-            max_tokens: 256,
-            context_window: Some(window),
-        },
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_mode_offers_trusted_read_only_tools_and_refuses_the_rest_whatever_the_server_mode() {

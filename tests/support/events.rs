@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pincer::config::{Config, NetworkConfig, ResolvedProvider};
+use pincer::config::{Config, NetworkConfig, Profile, ResolvedProvider};
 use pincer::protocol::{Event, ProviderKind};
 use pincer::runtime::{RuntimeHandle, RuntimeSettings};
 
@@ -51,6 +51,19 @@ pub fn mock_provider(url: &str) -> ResolvedProvider {
         api_key: None,
         api_key_env: None,
         max_tokens: 256,
+    }
+}
+
+/// The config profile behind [`mock_provider`], with a configured context `window` (pincer
+/// then does not probe the mock server for one) or none (a guess from the model name).
+pub fn mock_profile(url: &str, window: Option<u64>) -> Profile {
+    Profile {
+        kind: ProviderKind::Openai,
+        base_url: format!("{url}/v1"),
+        model: "m".into(),
+        api_key_env: None,
+        max_tokens: 256,
+        context_window: window,
     }
 }
 

@@ -11,7 +11,7 @@ use pincer::protocol::{ApprovalDecision, Event, McpServerState, Op, ToolStatus};
 use pincer::runtime::{RuntimeHandle, RuntimeSettings};
 use serde_json::Value;
 
-use super::events::{finished, mock_settings};
+use super::events::{finished, mock_profile, mock_settings};
 
 #[path = "patience.rs"]
 mod patience;
@@ -89,6 +89,14 @@ pub fn setup(url: &str, servers: Vec<McpServerConfig>, allow: &[&str], deny: &[&
         _tmp: tmp,
         settings,
     }
+}
+
+/// Give the mock profile a configured context window of `window` tokens.
+pub fn with_window(s: &mut Setup, url: &str, window: u64) {
+    s.settings
+        .config
+        .providers
+        .insert("mock".into(), mock_profile(url, Some(window)));
 }
 
 /// The next event, waiting patiently.
