@@ -7,10 +7,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support {
+    pub mod transcript;
+}
+
 use divan::{Bencher, black_box};
-use pincer::protocol::{Event, ProviderInfo, ProviderKind, TurnOutcome};
+use pincer::protocol::Event;
 use pincer::tui::app::App;
-use pincer::tui::theme::Theme;
 use pincer::tui::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -22,39 +25,7 @@ fn main() {
 const REPLY: &str = "Here is what I found:\n\n- the **config** loader reads `config.toml`\n- errors carry a line and column\n\n```rust\nfn load(path: &Path) -> Result<Config, Error> {\n    let text = std::fs::read_to_string(path)?;\n    toml::from_str(&text).map_err(Error::from)\n}\n```\n\n| key | default |\n|---|---|\n| theme | dark |\n| retries | 4 |\n\nThat should be enough to get going.";
 
 fn app_with(messages: usize) -> App {
-    let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
-        session_id: None,
-        provider: Some(ProviderInfo {
-            profile: "bench".into(),
-            kind: ProviderKind::Openai,
-            model: "m".into(),
-            base_url: "http://127.0.0.1:1/v1".into(),
-        }),
-        history: vec![],
-        input_history: vec![],
-        session_tokens: 0,
-    });
-    for turn in 0..messages as u64 / 2 {
-        app.on_event(Event::UserMessage {
-            text: format!("question number {turn}: how does the loader work?"),
-            item_id: None,
-            pastes: Vec::new(),
-        });
-        app.on_event(Event::TurnStarted { turn_id: turn });
-        app.on_event(Event::AssistantMessageDone {
-            turn_id: turn,
-            text: REPLY.into(),
-            interrupted: false,
-        });
-        app.on_event(Event::TurnFinished {
-            turn_id: turn,
-            outcome: TurnOutcome::Completed,
-            usage: None,
-            duration_ms: 10,
-        });
-    }
-    app
+    support::transcript::app_with(messages, REPLY)
 }
 
 fn terminal() -> Terminal<TestBackend> {
