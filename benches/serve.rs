@@ -17,6 +17,9 @@ mod support {
     pub mod mock_server;
     #[allow(dead_code)]
     pub mod proc;
+    #[path = "../../tests/support/pty.rs"]
+    #[allow(dead_code)]
+    pub mod pty;
 }
 
 use std::io::{BufRead, BufReader};
@@ -27,6 +30,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use support::mock_server::*;
 use support::proc::{cpu_ticks, rss_kib};
+use support::pty::write_mock_config;
 
 struct Service {
     child: Child,
@@ -45,17 +49,7 @@ impl Drop for Service {
 
 fn start(model_url: &str) -> Service {
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config");
-    std::fs::create_dir_all(&config).unwrap();
-    // A configured context window: pincer does not ask the scripted server for it.
-    std::fs::write(
-        config.join("config.toml"),
-        format!(
-            "default_provider = \"mock\"\n[providers.mock]\nkind = \"openai\"\n\
-             base_url = \"{model_url}/v1\"\nmodel = \"m\"\ncontext_window = 32768\n"
-        ),
-    )
-    .unwrap();
+    write_mock_config(home.path(), model_url, "");
     let mut child = Command::new(env!("CARGO_BIN_EXE_pincer"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args([

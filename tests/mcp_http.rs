@@ -6,6 +6,8 @@
 #![cfg(feature = "mcp-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -18,6 +20,7 @@ use pincer::runtime::RuntimeSettings;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
+use support::pty::write_config;
 use tokio::sync::mpsc::unbounded_channel;
 
 fn pincer_server(workspace: PathBuf) -> PincerServer {
@@ -80,22 +83,14 @@ async fn serve_http_recording(workspace: PathBuf) -> (String, Seen) {
 }
 
 fn http_server(name: &str, url: &str) -> McpServerConfig {
-    McpServerConfig {
-        name: name.to_string(),
-        transport: McpTransport::Http {
+    support::mcp::server(
+        name,
+        McpTransport::Http {
             url: url.to_string(),
             bearer_token_env: None,
             headers: BTreeMap::from([("x-test".to_string(), "1".to_string())]),
         },
-        enabled: true,
-        enabled_tools: None,
-        disabled_tools: Vec::new(),
-        startup_timeout: Duration::from_secs(60),
-        tool_timeout: Duration::from_secs(60),
-        mode: None,
-        trust_annotations: false,
-        source: "test".into(),
-    }
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,15 +241,12 @@ async fn the_token_never_reaches_the_screen_or_the_log() {
     let ws = tempfile::tempdir().unwrap();
     let (url, seen) = serve_http_recording(ws.path().canonicalize().unwrap()).await;
     let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(
-        config.join("config.toml"),
-        format!(
+    write_config(
+        home.path(),
+        &format!(
             "[mcp_servers.docs]\nurl = {url:?}\nbearer_token_env = \"PINCER_TEST_DOCS_TOKEN\"\n"
         ),
-    )
-    .unwrap();
+    );
     let ok = mcp_test(home.path(), ws.path(), Some(TOKEN)).await;
     let stdout = String::from_utf8_lossy(&ok.stdout).to_string();
     let stderr = String::from_utf8_lossy(&ok.stderr).to_string();

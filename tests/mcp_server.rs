@@ -4,6 +4,8 @@
 #![cfg(feature = "mcp-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::json;
+use support::pty::write_config;
 
 /// Generous on a loaded machine; a hang fails the test instead of blocking CI.
 fn patience() -> Duration {
@@ -37,9 +40,7 @@ struct Setup {
 
 fn setup(config: &str) -> Setup {
     let home = tempfile::tempdir().unwrap();
-    let config_dir = home.path().join("config");
-    std::fs::create_dir_all(&config_dir).unwrap();
-    std::fs::write(config_dir.join("config.toml"), config).unwrap();
+    write_config(home.path(), config);
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(workspace.path().join("notes.txt"), "alpha\nbeta\n").unwrap();
     Setup {

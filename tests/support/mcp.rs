@@ -38,14 +38,23 @@ pub fn fixture_exe() -> PathBuf {
 
 /// The fixture over stdio as server `name`, started with `args`.
 pub fn fixture(name: &str, args: &[&str]) -> McpServerConfig {
-    McpServerConfig {
-        name: name.to_string(),
-        transport: McpTransport::Stdio {
+    server(
+        name,
+        McpTransport::Stdio {
             command: fixture_exe().display().to_string(),
             args: args.iter().map(|a| a.to_string()).collect(),
             env: BTreeMap::new(),
             cwd: None,
         },
+    )
+}
+
+/// Server `name` over `transport`: enabled, every tool, patient timeouts, no approval mode
+/// of its own.
+pub fn server(name: &str, transport: McpTransport) -> McpServerConfig {
+    McpServerConfig {
+        name: name.to_string(),
+        transport,
         enabled: true,
         enabled_tools: None,
         disabled_tools: Vec::new(),

@@ -187,17 +187,21 @@ impl Drop for PtyApp {
     }
 }
 
-/// Write a config that points the default provider at `base_url` (an OpenAI-style mock).
-pub fn write_mock_config(home: &Path, base_url: &str, extra: &str) {
+/// Write `toml` as the user config of the pincer home `home` (`PINCER_HOME`).
+pub fn write_config(home: &Path, toml: &str) {
     let dir = home.join("config");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        format!(
+    std::fs::write(dir.join("config.toml"), toml).unwrap();
+}
+
+/// Write a config that points the default provider at `base_url` (an OpenAI-style mock).
+pub fn write_mock_config(home: &Path, base_url: &str, extra: &str) {
+    write_config(
+        home,
+        &format!(
             "default_provider = \"mock\"\n{extra}\n[providers.mock]\nkind = \"openai\"\nbase_url = \"{base_url}/v1\"\nmodel = \"mock-model\"\n# A configured window: pincer does not ask the (scripted) server for it.\ncontext_window = 32768\n\n[network]\nretry_base_delay_ms = 10\nstream_idle_timeout_ms = 60000\n"
         ),
-    )
-    .unwrap();
+    );
 }
 
 /// Whether everything full-screen mode turned on was turned off again after the last time it
