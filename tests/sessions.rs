@@ -6,16 +6,13 @@
 mod support;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use pincer::config::{Config, NetworkConfig, Profile};
-use pincer::protocol::{
-    Event, ExportFormat, HistoryItem, Op, ProviderKind, SessionScope, SessionSummary,
-};
+use pincer::config::{Config, NetworkConfig};
+use pincer::protocol::{Event, ExportFormat, HistoryItem, Op, SessionScope, SessionSummary};
 use pincer::runtime::{self, Resume, RuntimeHandle, RuntimeSettings};
 use pincer::store::{ItemKind, Store};
-use support::events::{finished, mock_provider, until};
+use support::events::{finished, mock_profile, mock_settings, until};
 use support::mock_server::*;
 
 fn settings(url: &str, db: PathBuf, workspace: &str, window: Option<u64>) -> RuntimeSettings {
@@ -30,20 +27,11 @@ fn settings(url: &str, db: PathBuf, workspace: &str, window: Option<u64>) -> Run
         ..Config::default()
     };
     config.context.keep_turns = 1;
-    config.providers.insert(
-        "mock".into(),
-        Profile {
-            kind: ProviderKind::Openai,
-            base_url: format!("{url}/v1"),
-            model: "m".into(),
-            api_key_env: None,
-            max_tokens: 256,
-            context_window: window,
-        },
-    );
-    let mut s = RuntimeSettings::new(config, Ok(mock_provider(url)), PathBuf::from(workspace));
+    config
+        .providers
+        .insert("mock".into(), mock_profile(url, window));
+    let mut s = mock_settings(url, config, PathBuf::from(workspace));
     s.database = Some(db);
-    s.env = Arc::new(|_: &str| None);
     s.tools_enabled = false;
     s
 }
