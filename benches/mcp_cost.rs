@@ -163,6 +163,8 @@ async fn client_overhead() {
     conn.shutdown().await;
     let over_mcp = median(over_mcp);
     println!("per-call, client level (median of {CLIENT_CALLS}):");
+    println!("  (in process: the fixture's echo function; via MCP: Connection::call → JSON-RPC");
+    println!("   over the child's stdin → its rmcp server → the reply read back and parsed)");
     println!("  echo in process:                  {:>9.2} µs", us(direct));
     println!(
         "  echo via MCP stdio (Connection):  {:>9.2} µs",
@@ -233,6 +235,8 @@ async fn runtime_overhead() {
     println!(
         "per-call, through the runtime (ToolCallStarted → ToolCallFinished, median of {RUNTIME_CALLS}):"
     );
+    println!("  (both: parse, gate (an allow rule), run, cap, envelope, events; read_file adds");
+    println!("   its openat2 + read, the MCP call the hub lookup and the stdio round trip)");
     println!(
         "  built-in read_file:               {:>9.2} µs",
         us(builtin)
