@@ -127,7 +127,19 @@ pub fn plan_for_spec(spec: TaskSpec, inputs: &TurnInputs<'_>) -> TurnPlan {
     }
 }
 
-/// Estimated tokens of one tool definition as sent (name, description, JSON schema).
+/// Bytes of the envelope a request wraps each tool definition in, without its strings and
+/// schema: OpenAI's `{"type":"function","function":{"name":…,"description":…,"parameters":…}}`,
+/// the larger of the two APIs (Anthropic's `{"name":…,"description":…,"input_schema":…}` is 40).
+const TOOL_ENVELOPE_BYTES: usize = 69;
+
+/// Estimated tokens of one tool definition as sent: its name and description as JSON strings
+/// (quotes and escapes included), its JSON schema and the request's envelope around them.
 pub fn tool_def_tokens(def: &ToolDef) -> u64 {
-    estimate_tokens(def.name.len() + def.description.len() + def.parameters.to_string().len() + 40)
+    let quoted = |s: &str| serde_json::to_string(s).map_or(s.len() + 2, |q| q.len());
+    estimate_tokens(
+        quoted(&def.name)
+            + quoted(&def.description)
+            + def.parameters.to_string().len()
+            + TOOL_ENVELOPE_BYTES,
+    )
 }

@@ -135,13 +135,11 @@ pub fn choose(hub: &Hub, window: u64, percent: u8) -> Option<McpOffer> {
     })
 }
 
-/// Estimated tokens of some definitions (4 bytes a token, as the rest of the pipeline).
+/// Estimated tokens of some definitions: the pipeline's own estimate of each definition as it
+/// is sent (name, description, schema and the request's wrapper around them), so the budget is
+/// checked against what the request will really carry.
 pub fn schema_tokens(defs: &[ToolDef]) -> u64 {
-    let bytes: usize = defs
-        .iter()
-        .map(|d| d.name.len() + d.description.len() + d.parameters.to_string().len())
-        .sum();
-    (bytes / 4) as u64
+    defs.iter().map(crate::pipeline::tool_def_tokens).sum()
 }
 
 fn description(tool: &OfferedTool) -> String {
@@ -410,5 +408,32 @@ mod tests {
         assert!(schema_tokens(&many) > 150 * schema_tokens(&one));
         assert!(is_mcp_name("mcp__git__status") && is_mcp_name(SEARCH) && is_mcp_name(CALL));
         assert!(!is_mcp_name("read_file"));
+    }
+
+    /// The budget check must not undercount: the estimate covers each definition as an
+    /// OpenAI-style request carries it (206 fixture tools were estimated under a 128k window's
+    /// 10 % while the request carried 11 %).
+    #[test]
+    fn schema_tokens_cover_the_definitions_as_sent() {
+        let defs = direct_defs(
+            &(0..206)
+                .map(|i| tool(&format!("tool_{i}"), "Does one thing with x"))
+                .collect::<Vec<_>>(),
+        );
+        let wire: usize = defs
+            .iter()
+            .map(|d| {
+                json!({"type": "function", "function": {
+                    "name": d.name, "description": d.description, "parameters": d.parameters
+                }})
+                .to_string()
+                .len()
+            })
+            .sum();
+        assert!(
+            schema_tokens(&defs) * 4 >= wire as u64,
+            "{} < {wire}",
+            schema_tokens(&defs) * 4
+        );
     }
 }
