@@ -112,7 +112,7 @@ fn scroll_to_top(bencher: Bencher) {
             app
         })
         .bench_local_refs(|app| {
-            app.transcript.home();
+            app.scroll_to_top();
             let mut t = terminal();
             t.draw(|f| view::render(app, f)).unwrap();
         });

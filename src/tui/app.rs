@@ -17,10 +17,10 @@ use crate::protocol::{
 };
 
 /// Status hint while an interrupt is on its way.
-pub const INTERRUPTING: &str = "interrupting…";
+pub(super) const INTERRUPTING: &str = "interrupting…";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TurnState {
+pub(super) enum TurnState {
     Idle,
     /// Request sent, nothing received yet.
     Thinking {
@@ -45,7 +45,7 @@ impl TurnState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LastTurn {
+pub(super) struct LastTurn {
     /// `None` when the turn used no tokens worth reporting (failed before any reply).
     pub tokens: Option<u64>,
     pub estimated: bool,
@@ -53,77 +53,77 @@ pub struct LastTurn {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Overlay {
+pub(super) enum Overlay {
     Help,
 }
 
 pub struct App {
     /// Where the time comes from (frozen in unit tests, so snapshots hold no wall-clock value).
-    pub clock: super::clock::Clock,
-    pub theme: Theme,
-    pub highlighter: Highlighter,
-    pub transcript: Transcript,
-    pub composer: Composer,
-    pub provider: Option<ProviderInfo>,
+    pub(super) clock: super::clock::Clock,
+    pub(super) theme: Theme,
+    pub(super) highlighter: Highlighter,
+    pub(super) transcript: Transcript,
+    pub(super) composer: Composer,
+    pub(super) provider: Option<ProviderInfo>,
     /// Which `[routing]` tier answered last (status line).
-    pub tier: Option<crate::protocol::TierAnswer>,
+    pub(super) tier: Option<crate::protocol::TierAnswer>,
     /// MCP servers: ready / connecting / failed (status line).
-    pub mcp: crate::protocol::McpStatus,
-    pub onboarding: Option<OnboardingReport>,
+    pub(super) mcp: crate::protocol::McpStatus,
+    pub(super) onboarding: Option<OnboardingReport>,
     /// First line of the welcome box shown (PgUp / PgDn; clamped when drawn).
     pub(super) onboarding_scroll: u16,
-    pub session_id: Option<String>,
-    pub turn: TurnState,
-    pub last_turn: Option<LastTurn>,
-    pub session_tokens: u64,
-    pub session_tokens_estimated: bool,
+    pub(super) session_id: Option<String>,
+    pub(super) turn: TurnState,
+    pub(super) last_turn: Option<LastTurn>,
+    pub(super) session_tokens: u64,
+    pub(super) session_tokens_estimated: bool,
     /// Messages sent while a turn runs, not yet started by the runtime.
-    pub queued: usize,
-    pub overlay: Option<Overlay>,
+    pub(super) queued: usize,
+    pub(super) overlay: Option<Overlay>,
     /// The runtime has stopped.
-    pub runtime_gone: bool,
-    pub spinner: usize,
+    pub(super) runtime_gone: bool,
+    pub(super) spinner: usize,
     /// One-line hint shown in the status line until the next key.
-    pub hint: Option<String>,
+    pub(super) hint: Option<String>,
     /// Selected row of the slash popup.
-    pub slash_selected: usize,
+    pub(super) slash_selected: usize,
     /// Esc hides the slash popup until the composer text changes.
-    pub slash_dismissed: bool,
+    pub(super) slash_dismissed: bool,
     /// Tool calls waiting for the user, in order.
-    pub approvals: Approvals,
+    pub(super) approvals: Approvals,
     /// How tool calls are gated (shown in the status line).
-    pub mode: ApprovalMode,
+    pub(super) mode: ApprovalMode,
     /// Tool cells show their whole output (Ctrl+O).
-    pub tools_expanded: bool,
+    pub(super) tools_expanded: bool,
     /// The session pane (F2), when open.
-    pub sessions: Option<super::session_pane::SessionPane>,
+    pub(super) sessions: Option<super::session_pane::SessionPane>,
     /// The `/fork` message picker, when open.
-    pub fork_picker: Option<super::fork_picker::ForkPicker>,
+    pub(super) fork_picker: Option<super::fork_picker::ForkPicker>,
     /// This session's stored user messages `(item id, text)`, oldest first (for `/fork`).
-    pub user_items: Vec<(i64, String)>,
+    pub(super) user_items: Vec<(i64, String)>,
     /// Context window use `(used, window)` in tokens, when known.
-    pub context: Option<(u64, u64, crate::protocol::WindowSource)>,
+    pub(super) context: Option<(u64, u64, crate::protocol::WindowSource)>,
     /// The home directory, shown as `~` in the session pane.
-    pub home: Option<String>,
+    pub(super) home: Option<String>,
     /// Everything leaving the UI (ops, quit, suspend, editor, copy), drained by the loop.
-    pub effects: super::effect::Effects,
+    pub(super) effects: super::effect::Effects,
     /// Every skill the runtime found (for the popup and the skills pane).
-    pub skills: Vec<crate::protocol::SkillInfo>,
-    pub skills_user_dir: String,
+    pub(super) skills: Vec<crate::protocol::SkillInfo>,
+    pub(super) skills_user_dir: String,
     /// The first `SkillsChanged` arrived.
-    pub skills_loaded: bool,
+    pub(super) skills_loaded: bool,
     /// A restricted skill is active in this session: read-only tools (shown in the status).
-    pub restricted_skill: bool,
+    pub(super) restricted_skill: bool,
     /// The skills pane (F3), when open.
-    pub skills_pane: Option<super::skills_pane::SkillsPane>,
+    pub(super) skills_pane: Option<super::skills_pane::SkillsPane>,
     /// The one-time "trust this project?" question.
-    pub trust_request: Option<super::skill_ui::TrustRequest>,
+    pub(super) trust_request: Option<super::skill_ui::TrustRequest>,
     /// Composer conventions (Ctrl+R search, `@` completion, quit arming, …): `input_state.rs`.
-    pub conv: super::input_state::InputState,
+    pub(super) conv: super::input_state::InputState,
     /// The memory pane (F4, `/memory`), when open.
-    pub memory_pane: Option<super::memory_pane::MemoryPane>,
+    pub(super) memory_pane: Option<super::memory_pane::MemoryPane>,
     /// Help overlay: first visible row.
-    pub help_scroll: u16,
+    pub(super) help_scroll: u16,
 }
 
 impl App {
@@ -174,7 +174,11 @@ impl App {
         }
     }
 
-    pub fn push_error(&mut self, kind: crate::protocol::ErrorKind, message: impl Into<String>) {
+    pub(super) fn push_error(
+        &mut self,
+        kind: crate::protocol::ErrorKind,
+        message: impl Into<String>,
+    ) {
         self.transcript.push(CellKind::Error {
             kind,
             message: message.into(),
@@ -182,7 +186,7 @@ impl App {
         self.transcript.end();
     }
 
-    pub fn push_notice(&mut self, level: NoticeLevel, message: impl Into<String>) {
+    pub(super) fn push_notice(&mut self, level: NoticeLevel, message: impl Into<String>) {
         self.transcript.push(CellKind::Notice {
             level,
             message: message.into(),
@@ -232,7 +236,7 @@ impl App {
     }
 
     /// F1, `?`, `/help`: the help overlay, from its top.
-    pub fn open_help(&mut self) {
+    pub(super) fn open_help(&mut self) {
         self.overlay = Some(Overlay::Help);
         self.help_scroll = 0;
     }
@@ -598,7 +602,7 @@ impl App {
     }
 
     /// Ctrl+O: show every tool cell's whole output, or fold them again.
-    pub fn toggle_tool_output(&mut self) {
+    pub(super) fn toggle_tool_output(&mut self) {
         self.tools_expanded = !self.tools_expanded;
         for cell in &mut self.transcript.cells {
             match &mut cell.kind {
@@ -612,14 +616,19 @@ impl App {
         }
     }
 
+    /// Scroll the transcript to its first line (what Home does; benches draw from there).
+    pub fn scroll_to_top(&mut self) {
+        self.transcript.home();
+    }
+
     /// Advance the spinner (only called while a turn runs).
-    pub fn tick(&mut self) {
+    pub(super) fn tick(&mut self) {
         self.spinner = self.spinner.wrapping_add(1);
     }
 }
 
 /// One line about what a mode does.
-pub fn mode_help(mode: ApprovalMode) -> String {
+pub(super) fn mode_help(mode: ApprovalMode) -> String {
     let what = match mode {
         ApprovalMode::Plan => "read-only tools only",
         ApprovalMode::Ask => "read-only tools run, everything else asks",
@@ -631,7 +640,7 @@ pub fn mode_help(mode: ApprovalMode) -> String {
 
 /// A model name fit for one line: a file path shows its file name, and anything longer than
 /// 40 columns keeps its start and end.
-pub fn display_model(model: &str) -> String {
+pub(super) fn display_model(model: &str) -> String {
     if model.is_empty() {
         return "server default".into();
     }
