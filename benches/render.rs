@@ -8,6 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use divan::{Bencher, black_box};
+use pincer::protocol::{
+    AssistantDelta, AssistantMessageDone, SessionConfigured, TurnFinished, UserMessage,
+};
 use pincer::protocol::{Event, ProviderInfo, ProviderKind, TurnOutcome};
 use pincer::tui::app::App;
 use pincer::tui::theme::Theme;
@@ -23,7 +26,7 @@ const REPLY: &str = "Here is what I found:\n\n- the **config** loader reads `con
 
 fn app_with(messages: usize) -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: Some(ProviderInfo {
             profile: "bench".into(),
@@ -34,25 +37,25 @@ fn app_with(messages: usize) -> App {
         history: vec![],
         input_history: vec![],
         session_tokens: 0,
-    });
+    }));
     for turn in 0..messages as u64 / 2 {
-        app.on_event(Event::UserMessage {
+        app.on_event(Event::UserMessage(UserMessage {
             text: format!("question number {turn}: how does the loader work?"),
             item_id: None,
             pastes: Vec::new(),
-        });
+        }));
         app.on_event(Event::TurnStarted { turn_id: turn });
-        app.on_event(Event::AssistantMessageDone {
+        app.on_event(Event::AssistantMessageDone(AssistantMessageDone {
             turn_id: turn,
             text: REPLY.into(),
             interrupted: false,
-        });
-        app.on_event(Event::TurnFinished {
+        }));
+        app.on_event(Event::TurnFinished(TurnFinished {
             turn_id: turn,
             outcome: TurnOutcome::Completed,
             usage: None,
             duration_ms: 10,
-        });
+        }));
     }
     app
 }
@@ -87,17 +90,17 @@ fn streaming_frame(bencher: Bencher) {
     let mut app = app_with(1000);
     app.on_event(Event::TurnStarted { turn_id: 9999 });
     for _ in 0..40 {
-        app.on_event(Event::AssistantDelta {
+        app.on_event(Event::AssistantDelta(AssistantDelta {
             turn_id: 9999,
             text: REPLY.into(),
-        });
+        }));
     }
     term.draw(|f| view::render(&mut app, f)).unwrap();
     bencher.bench_local(|| {
-        app.on_event(Event::AssistantDelta {
+        app.on_event(Event::AssistantDelta(AssistantDelta {
             turn_id: 9999,
             text: black_box(" more words").into(),
-        });
+        }));
         term.draw(|f| view::render(&mut app, f)).unwrap();
     });
 }

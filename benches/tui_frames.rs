@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use divan::{Bencher, black_box};
+use pincer::protocol::{AssistantMessageDone, SessionConfigured, TurnFinished, UserMessage};
 use pincer::protocol::{Event, ProviderInfo, ProviderKind, TurnOutcome};
 use pincer::tui::app::App;
 use pincer::tui::layers;
@@ -28,7 +29,7 @@ const REPLY: &str = "Here is what I found:\n\n- the **config** loader reads `con
 
 fn configured() -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: Some(ProviderInfo {
             profile: "bench".into(),
@@ -39,7 +40,7 @@ fn configured() -> App {
         history: vec![],
         input_history: vec![],
         session_tokens: 0,
-    });
+    }));
     app
 }
 
@@ -47,23 +48,23 @@ fn configured() -> App {
 fn app_with(messages: usize) -> App {
     let mut app = configured();
     for turn in 0..messages as u64 / 2 {
-        app.on_event(Event::UserMessage {
+        app.on_event(Event::UserMessage(UserMessage {
             text: format!("question number {turn}: how does the loader work?"),
             item_id: None,
             pastes: Vec::new(),
-        });
+        }));
         app.on_event(Event::TurnStarted { turn_id: turn });
-        app.on_event(Event::AssistantMessageDone {
+        app.on_event(Event::AssistantMessageDone(AssistantMessageDone {
             turn_id: turn,
             text: REPLY.into(),
             interrupted: false,
-        });
-        app.on_event(Event::TurnFinished {
+        }));
+        app.on_event(Event::TurnFinished(TurnFinished {
             turn_id: turn,
             outcome: TurnOutcome::Completed,
             usage: None,
             duration_ms: 10,
-        });
+        }));
     }
     app
 }

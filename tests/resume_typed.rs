@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{SessionConfigured, SessionList, ToolCallFinished, UserMessage};
 mod support;
 
 use std::path::PathBuf;
@@ -70,14 +71,14 @@ impl Setup {
 }
 
 async fn configured(rt: &mut RuntimeHandle) -> (Option<String>, Vec<HistoryItem>, Vec<String>) {
-    let evs = until(rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    let evs = until(rt, |e| matches!(e, Event::SessionConfigured(_))).await;
     match evs.into_iter().last() {
-        Some(Event::SessionConfigured {
+        Some(Event::SessionConfigured(SessionConfigured {
             session_id,
             history,
             input_history,
             ..
-        }) => (session_id, history, input_history),
+        })) => (session_id, history, input_history),
         _ => unreachable!(),
     }
 }
@@ -110,7 +111,7 @@ async fn resumed_session_shows_the_typed_forms_and_the_model_gets_the_full_conte
     .await;
     let mut rt = runtime::spawn(setup.settings(&server.url()));
     configured(&mut rt).await;
-    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
 
     rt.ops
         .send(Op::UseSkill {
@@ -128,11 +129,11 @@ async fn resumed_session_shows_the_typed_forms_and_the_model_gets_the_full_conte
     let live_read = attached
         .iter()
         .find_map(|e| match e {
-            Event::ToolCallFinished {
+            Event::ToolCallFinished(ToolCallFinished {
                 status: ToolStatus::Ok,
                 output,
                 ..
-            } => Some(output.clone()),
+            }) => Some(output.clone()),
             _ => None,
         })
         .expect("the attachment was read");
@@ -152,7 +153,7 @@ async fn resumed_session_shows_the_typed_forms_and_the_model_gets_the_full_conte
     let pasted = until(&mut rt, finished).await;
     assert!(
         pasted.iter().any(|e| matches!(e,
-            Event::UserMessage { text: t, pastes, .. } if *t == text && *pastes == vec![span])),
+            Event::UserMessage(UserMessage { text: t, pastes, .. }) if *t == text && *pastes == vec![span])),
         "the live transcript gets the paste's span"
     );
 
@@ -173,8 +174,8 @@ async fn resumed_session_shows_the_typed_forms_and_the_model_gets_the_full_conte
             scope: SessionScope::ThisDirectory,
         })
         .unwrap();
-    let listed = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
-    let Some(Event::SessionList { sessions, .. }) = listed.last() else {
+    let listed = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = listed.last() else {
         unreachable!()
     };
     let id = sessions[0].id.clone();

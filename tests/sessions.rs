@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{
+    AssistantMessageDone, Compacted, SessionConfigured, SessionList, SessionPreview, TurnFinished,
+};
 mod support;
 
 use std::path::PathBuf;
@@ -58,23 +61,23 @@ async fn list(
     scope: SessionScope,
 ) -> (Vec<SessionSummary>, Option<String>) {
     rt.ops.send(Op::ListSessions { scope }).unwrap();
-    let evs = until(rt, |e| matches!(e, Event::SessionList { .. })).await;
+    let evs = until(rt, |e| matches!(e, Event::SessionList(_))).await;
     match evs.into_iter().last() {
-        Some(Event::SessionList {
+        Some(Event::SessionList(SessionList {
             sessions, current, ..
-        }) => (sessions, current),
+        })) => (sessions, current),
         _ => unreachable!(),
     }
 }
 
 async fn configured(rt: &mut RuntimeHandle) -> (Option<String>, Vec<HistoryItem>) {
-    let evs = until(rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    let evs = until(rt, |e| matches!(e, Event::SessionConfigured(_))).await;
     match evs.into_iter().last() {
-        Some(Event::SessionConfigured {
+        Some(Event::SessionConfigured(SessionConfigured {
             session_id,
             history,
             ..
-        }) => (session_id, history),
+        })) => (session_id, history),
         _ => unreachable!(),
     }
 }
@@ -125,8 +128,8 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
     rt.ops
         .send(Op::PreviewSession { id: a.id.clone() })
         .unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionPreview { .. })).await;
-    let Some(Event::SessionPreview { id, items }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionPreview(_))).await;
+    let Some(Event::SessionPreview(SessionPreview { id, items })) = evs.last() else {
         panic!()
     };
     assert_eq!(id, &a.id);
@@ -168,7 +171,7 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
     let evs = chat(&mut rt, "a different second question").await;
     assert!(
         evs.iter()
-            .any(|e| matches!(e, Event::AssistantMessageDone { text, .. } if text == "four"))
+            .any(|e| matches!(e, Event::AssistantMessageDone(AssistantMessageDone { text, .. }) if text == "four"))
     );
     let sent = server.requests().last().unwrap().json().unwrap();
     let msgs: Vec<_> = sent["messages"]
@@ -193,8 +196,8 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
             title: "renamed".into(),
         })
         .unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
-    let Some(Event::SessionList { sessions, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = evs.last() else {
         panic!()
     };
     assert!(
@@ -208,8 +211,8 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
             archived: true,
         })
         .unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
-    let Some(Event::SessionList { sessions, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = evs.last() else {
         panic!()
     };
     assert!(
@@ -286,8 +289,8 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
     );
 
     rt.ops.send(Op::DeleteSession { id: a.id.clone() }).unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
-    let Some(Event::SessionList { sessions, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = evs.last() else {
         panic!()
     };
     assert!(!sessions.iter().any(|s| s.id == a.id));
@@ -338,7 +341,7 @@ async fn a_streaming_reply_is_on_disk_before_it_finishes() {
             text: "tell me".into(),
         })
         .unwrap();
-    until(&mut rt, |e| matches!(e, Event::AssistantDelta { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::AssistantDelta(_))).await;
     // A second connection sees the partial reply while the stream is still open.
     let mut seen = String::new();
     for _ in 0..100 {
@@ -394,8 +397,8 @@ async fn a_crashed_reply_comes_back_sealed_and_marked_interrupted() {
     let mut s = settings(&server.url(), db.clone(), "/w/a", None);
     s.resume = Resume::ContinueLast;
     let mut rt = runtime::spawn(s);
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
-    let Some(Event::SessionConfigured { history, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured(_))).await;
+    let Some(Event::SessionConfigured(SessionConfigured { history, .. })) = evs.last() else {
         panic!()
     };
     // The notice follows the transcript (a front end clears its screen on SessionConfigured).
@@ -429,7 +432,7 @@ async fn the_conversation_is_compacted_before_the_window_fills() {
     let mut compacted = None;
     for n in 0..4 {
         let evs = chat(&mut rt, &long(n)).await;
-        if let Some(e) = evs.iter().find(|e| matches!(e, Event::Compacted { .. })) {
+        if let Some(e) = evs.iter().find(|e| matches!(e, Event::Compacted(_))) {
             assert!(
                 evs.iter().any(
                     |e| matches!(e, Event::Notice { message, .. } if message.contains("compacting"))
@@ -442,12 +445,12 @@ async fn the_conversation_is_compacted_before_the_window_fills() {
     }
     let (
         n,
-        Event::Compacted {
+        Event::Compacted(Compacted {
             summary,
             replaced_messages,
             tokens_before,
             tokens_after,
-        },
+        }),
     ) = compacted.expect("compacted")
     else {
         panic!()
@@ -515,7 +518,7 @@ async fn compact_on_demand_says_when_there_is_nothing_to_do() {
         matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("would not make the context smaller")),
         "{evs:?}"
     );
-    assert!(!evs.iter().any(|e| matches!(e, Event::Compacted { .. })));
+    assert!(!evs.iter().any(|e| matches!(e, Event::Compacted(_))));
 }
 
 #[tokio::test]
@@ -532,13 +535,13 @@ async fn compact_on_demand_never_makes_the_context_bigger() {
     chat(&mut rt, &format!("one {}", "lorem ipsum ".repeat(800))).await;
     chat(&mut rt, "two").await;
     rt.ops.send(Op::Compact).unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::Compacted { .. })).await;
-    let Some(Event::Compacted {
+    let evs = until(&mut rt, |e| matches!(e, Event::Compacted(_))).await;
+    let Some(Event::Compacted(Compacted {
         replaced_messages: 2,
         tokens_before,
         tokens_after,
         ..
-    }) = evs.last()
+    })) = evs.last()
     else {
         panic!("{evs:?}")
     };
@@ -586,8 +589,8 @@ async fn compact_on_demand_can_ask_the_model_for_the_summary() {
     chat(&mut rt, &format!("one {}", "lorem ipsum ".repeat(300))).await;
     chat(&mut rt, "two").await;
     rt.ops.send(Op::Compact).unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::Compacted { .. })).await;
-    let Some(Event::Compacted { summary, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::Compacted(_))).await;
+    let Some(Event::Compacted(Compacted { summary, .. })) = evs.last() else {
         panic!()
     };
     assert!(summary.contains("summarised by the model"), "{summary}");
@@ -596,8 +599,7 @@ async fn compact_on_demand_can_ask_the_model_for_the_summary() {
         "{summary}"
     );
     assert!(
-        !evs.iter()
-            .any(|e| matches!(e, Event::AssistantDelta { .. })),
+        !evs.iter().any(|e| matches!(e, Event::AssistantDelta(_))),
         "the summary request streams nothing to the transcript"
     );
     let asked = server.requests()[2].json().unwrap();
@@ -685,7 +687,7 @@ async fn a_failed_request_adds_no_tokens_to_the_session() {
     let mut rt = runtime::spawn(settings(&server.url(), db.clone(), "/w/a", None));
     configured(&mut rt).await;
     let evs = chat(&mut rt, "please").await;
-    let Some(Event::TurnFinished { outcome, usage, .. }) = evs.last() else {
+    let Some(Event::TurnFinished(TurnFinished { outcome, usage, .. })) = evs.last() else {
         panic!("{evs:?}")
     };
     assert_eq!(*outcome, pincer::protocol::TurnOutcome::Failed, "{evs:?}");
@@ -695,14 +697,14 @@ async fn a_failed_request_adds_no_tokens_to_the_session() {
     let mut s = settings(&server.url(), db, "/w/a", None);
     s.resume = Resume::ContinueLast;
     let mut rt = runtime::spawn(s);
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured(_))).await;
     assert!(
         matches!(
             evs.last(),
-            Some(Event::SessionConfigured {
+            Some(Event::SessionConfigured(SessionConfigured {
                 session_tokens: 0,
                 ..
-            })
+            }))
         ),
         "{evs:?}"
     );

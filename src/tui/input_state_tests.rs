@@ -3,12 +3,13 @@
 
 use super::*;
 use crate::protocol::{ApprovalMode, Event, FileListing, NoticeLevel, ProviderInfo, ProviderKind};
+use crate::protocol::{SessionConfigured, TurnFinished};
 use crate::tui::layers::{self, Layer};
 use crate::tui::theme::Theme;
 
 fn app() -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: Some(ProviderInfo {
             profile: "p".into(),
@@ -19,7 +20,7 @@ fn app() -> App {
         history: vec![],
         input_history: vec!["earlier".into()],
         session_tokens: 0,
-    });
+    }));
     app
 }
 
@@ -224,12 +225,12 @@ fn at_asks_for_files_once_and_the_list_is_a_layer() {
         "asked once until the turn ends"
     );
     a.on_event(Event::TurnStarted { turn_id: 1 });
-    a.on_event(Event::TurnFinished {
+    a.on_event(Event::TurnFinished(TurnFinished {
         outcome: crate::protocol::TurnOutcome::Completed,
         usage: None,
         duration_ms: 0,
         turn_id: 1,
-    });
+    }));
     assert_eq!(type_text(&mut a, "x"), op(Op::ListFiles), "asked again");
 }
 
