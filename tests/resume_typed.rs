@@ -246,3 +246,87 @@ async fn resumed_session_shows_the_typed_forms_and_the_model_gets_the_full_conte
     assert_eq!(after[3], text);
     assert_eq!(after[4], "anything else?");
 }
+
+/// A fork lists and previews what the user typed (`/review src/lib.rs`), as its parent does,
+/// not the skill's body the model got (the fork's rows are copied in bulk and recounted).
+#[tokio::test]
+async fn a_fork_lists_and_previews_the_typed_form() {
+    let setup = Setup::new();
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["reviewed"], None)),
+        Reply::sse(openai_sse(&["read it"], None)),
+    ])
+    .await;
+    let mut rt = runtime::spawn(setup.settings(&server.url()));
+    configured(&mut rt).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
+    rt.ops
+        .send(Op::UseSkill {
+            name: "review".into(),
+            args: "src/lib.rs".into(),
+        })
+        .unwrap();
+    until(&mut rt, finished).await;
+    rt.ops
+        .send(Op::UserMessage {
+            text: "@notes.txt".into(),
+        })
+        .unwrap();
+    until(&mut rt, finished).await;
+    let list = |rt: &mut RuntimeHandle| {
+        rt.ops
+            .send(Op::ListSessions {
+                scope: SessionScope::All,
+            })
+            .unwrap();
+    };
+    list(&mut rt);
+    let listed = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = listed.last() else {
+        unreachable!()
+    };
+    let parent = sessions[0].clone();
+
+    rt.ops
+        .send(Op::ForkSession {
+            id: parent.id.clone(),
+            before_item: None,
+        })
+        .unwrap();
+    let (fork_id, _, _) = configured(&mut rt).await;
+    let fork_id = fork_id.expect("the fork is stored");
+    list(&mut rt);
+    let listed = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = listed.last() else {
+        unreachable!()
+    };
+    let fork = sessions.iter().find(|s| s.id == fork_id).unwrap();
+    assert_eq!(fork.parent_id.as_deref(), Some(parent.id.as_str()));
+    assert_eq!(parent.first_prompt, "/review src/lib.rs");
+    assert_eq!(fork.first_prompt, parent.first_prompt, "listed as typed");
+
+    rt.ops
+        .send(Op::PreviewSession {
+            id: fork_id.clone(),
+        })
+        .unwrap();
+    let previewed = until(&mut rt, |e| matches!(e, Event::SessionPreview(_))).await;
+    let Some(Event::SessionPreview(preview)) = previewed.last() else {
+        unreachable!()
+    };
+    assert_eq!(preview.id, fork_id);
+    let users: Vec<&str> = preview
+        .items
+        .iter()
+        .filter_map(|h| match h {
+            HistoryItem::User { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(users, vec!["/review src/lib.rs", "@notes.txt"]);
+    assert!(
+        !format!("{:?}", preview.items).contains("Review the code"),
+        "{:?}",
+        preview.items
+    );
+}
