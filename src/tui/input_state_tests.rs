@@ -307,3 +307,44 @@ fn ctrl_r_finds_a_prompt_sent_in_this_session() {
     press(&mut a, KeyCode::Enter);
     assert_eq!(a.composer.text(), "explain the lease file");
 }
+
+/// The text of the newest notice in the transcript.
+fn last_notice(app: &App) -> Option<String> {
+    app.transcript
+        .cells
+        .iter()
+        .rev()
+        .find_map(|c| match &c.kind {
+            crate::tui::cells::CellKind::Notice { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+}
+
+#[test]
+fn rename_without_a_title_says_what_it_needs_and_sends_nothing() {
+    let mut a = app();
+    a.on_event(Event::SessionStored {
+        session_id: "s1".into(),
+    });
+    // Enter on the popup's `/rename` completes it and waits for the title.
+    type_text(&mut a, "/rename");
+    assert!(press(&mut a, KeyCode::Enter).is_empty());
+    assert_eq!(a.composer.text(), "/rename ");
+    assert_eq!(last_notice(&a), None);
+    // Enter again without one: it says what it needs, sends nothing, and clears the line.
+    assert!(press(&mut a, KeyCode::Enter).is_empty());
+    let notice = last_notice(&a).unwrap_or_default();
+    assert!(notice.contains("needs the new title"), "{notice}");
+    assert!(a.composer.is_empty());
+    type_text(&mut a, "/rename    ");
+    assert!(press(&mut a, KeyCode::Enter).is_empty());
+    assert_eq!(a.transcript.cells.len(), 2, "a second notice");
+    type_text(&mut a, "/rename  Parser fixes ");
+    assert_eq!(
+        press(&mut a, KeyCode::Enter),
+        op(Op::RenameSession {
+            id: "s1".into(),
+            title: "Parser fixes".into(),
+        })
+    );
+}
