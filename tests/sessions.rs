@@ -617,7 +617,10 @@ async fn compact_on_demand_can_ask_the_model_for_the_summary() {
 
 #[tokio::test]
 async fn an_error_the_user_saw_is_in_the_resumed_transcript() {
+    // Answered once first: a session whose first message never got an answer is not kept
+    // (`a_first_message_that_never_reaches_a_model_leaves_no_session`).
     let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["hi"], None)),
         openai_error(500, "upstream broke"),
         openai_error(500, "upstream broke"),
         openai_error(500, "upstream broke"),
@@ -627,6 +630,7 @@ async fn an_error_the_user_saw_is_in_the_resumed_transcript() {
     let db = dir.path().join("p.db");
     let mut rt = runtime::spawn(settings(&server.url(), db.clone(), "/w/a", None));
     configured(&mut rt).await;
+    chat(&mut rt, "hello").await;
     let evs = chat(&mut rt, "please").await;
     assert!(evs.iter().any(|e| matches!(e, Event::Error { .. })));
     rt.ops.send(Op::Shutdown).unwrap();
@@ -636,9 +640,9 @@ async fn an_error_the_user_saw_is_in_the_resumed_transcript() {
     s.resume = Resume::ContinueLast;
     let mut rt = runtime::spawn(s);
     let (_, history) = configured(&mut rt).await;
-    assert!(matches!(&history[0], HistoryItem::User { text, .. } if text == "please"));
+    assert!(matches!(&history[2], HistoryItem::User { text, .. } if text == "please"));
     assert!(
-        matches!(&history[1], HistoryItem::Error { kind: pincer::protocol::ErrorKind::Server, message } if message.contains("upstream broke")),
+        matches!(&history[3], HistoryItem::Error { kind: pincer::protocol::ErrorKind::Server, message } if message.contains("upstream broke")),
         "{history:?}"
     );
 }
@@ -771,4 +775,76 @@ async fn headless_sessions_are_marked_in_the_list() {
         pincer::protocol::SessionOrigin::Headless
     );
     assert_eq!(origin("from the tui"), pincer::protocol::SessionOrigin::Tui);
+}
+
+/// A first message that never gets an answer from a model (the server refuses it) leaves no
+/// session; the next message starts a new one holding only itself, which is also all the
+/// model is sent. A session answered once keeps a later failure.
+#[tokio::test]
+async fn a_first_message_that_never_reaches_a_model_leaves_no_session() {
+    let server = MockServer::start(vec![
+        openai_error(401, "bad key"),
+        Reply::sse(openai_sse(&["hello back"], None)),
+        openai_error(401, "bad key"),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rt = runtime::spawn(settings(
+        &server.url(),
+        dir.path().join("p.db"),
+        "/w/u",
+        None,
+    ));
+    configured(&mut rt).await;
+    let dropped = |evs: &[Event]| evs.iter().any(|e| matches!(e, Event::SessionDropped(_)));
+
+    let evs = chat(&mut rt, "first try").await;
+    assert!(dropped(&evs), "{evs:?}");
+    let (all, current) = list(&mut rt, SessionScope::All).await;
+    assert!(all.is_empty(), "{all:?}");
+    assert_eq!(current, None);
+
+    let evs = chat(&mut rt, "second try").await;
+    assert!(!dropped(&evs), "{evs:?}");
+    let (all, current) = list(&mut rt, SessionScope::All).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(current.as_deref(), Some(all[0].id.as_str()));
+    assert_eq!(all[0].first_prompt, "second try");
+    assert_eq!(all[0].message_count, 2);
+    let sent = server.requests()[1].json().unwrap();
+    let users: Vec<&str> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert_eq!(users, vec!["second try"], "the dropped message is not sent");
+
+    let evs = chat(&mut rt, "third").await;
+    assert!(!dropped(&evs), "an answered session is kept: {evs:?}");
+    let (again, _) = list(&mut rt, SessionScope::All).await;
+    let ids =
+        |l: &[pincer::protocol::SessionSummary]| l.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&again), ids(&all));
+}
+
+/// Nothing listening at a loopback address: no session either.
+#[tokio::test]
+async fn nothing_listening_leaves_no_session() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let mut rt = runtime::spawn(settings(&url, dir.path().join("p.db"), "/w/d", None));
+    configured(&mut rt).await;
+    let evs = chat(&mut rt, "anyone there?").await;
+    assert!(
+        evs.iter().any(|e| matches!(e, Event::SessionDropped(_))),
+        "{evs:?}"
+    );
+    let (all, _) = list(&mut rt, SessionScope::All).await;
+    assert!(all.is_empty(), "{all:?}");
 }

@@ -189,6 +189,8 @@ pub enum Event {
     SessionStored {
         session_id: String,
     },
+    /// The stored session was deleted again: its first message never reached a model.
+    SessionDropped(SessionDropped),
     /// Another pincer (process or runtime) wrote to this session since this runtime last
     /// looked; the model's conversation was reloaded from the store before this turn, and
     /// `items` are the new ones for the transcript (`count` stored rows).

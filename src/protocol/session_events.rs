@@ -70,3 +70,10 @@ pub struct Compacted {
     pub tokens_before: u64,
     pub tokens_after: u64,
 }
+
+/// The session's first message never got an answer from a model (nothing listening, no
+/// model, the server refused): the session was not kept. The next message starts a new one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionDropped {
+    pub session_id: String,
+}

@@ -305,6 +305,7 @@ impl Runtime {
         );
         // The turn's items are all stored: another pincer may go on with this session.
         self.lease = None;
+        self.drop_unanswered_session(result.outcome).await;
         self.emit(Event::TurnFinished(TurnFinished {
             turn_id: active.id,
             outcome: result.outcome,
@@ -317,8 +318,10 @@ impl Runtime {
     /// Store a user message (creating the session row first, titled after what the user
     /// typed); returns its row id. `display`: how it is shown, when not as `text`.
     pub(super) async fn persist_user(&mut self, text: &str, display: Option<Shown>) -> Option<i64> {
+        let had_session = self.session_id.is_some();
         self.ensure_session(Shown::prompt(display.as_ref(), text).unwrap_or(text))
             .await;
+        self.fresh_session |= !had_session && self.session_id.is_some();
         let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
             return None;
         };
@@ -469,6 +472,7 @@ impl Runtime {
         self.lease = None;
         self.lease_wait = None;
         self.planned_session = None;
+        self.fresh_session = false;
         self.seen_item = 0;
     }
 

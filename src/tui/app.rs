@@ -204,6 +204,7 @@ impl App {
             Event::Onboarding { report } => self.onboarding = Some(report),
             Event::PolicyConfigured { mode, .. } => self.mode = mode,
             Event::SessionStored { session_id } => self.session_id = Some(session_id),
+            Event::SessionDropped(_) => self.on_session_dropped(),
             Event::SessionItemsAppended(appended) => self.on_items_appended(appended),
             Event::SessionBusy(busy) => self.on_session_busy(busy),
             Event::UserMessage(message) => self.on_user_message(message),

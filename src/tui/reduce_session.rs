@@ -57,6 +57,16 @@ impl App {
         self.transcript.end();
     }
 
+    /// `Event::SessionDropped`: nothing of this conversation is stored or sent again.
+    pub(super) fn on_session_dropped(&mut self) {
+        self.session_id = None;
+        self.user_items.clear();
+        self.push_notice(
+            NoticeLevel::Info,
+            "nothing was stored: the message above never reached a model, and the next one starts afresh (Up brings it back)",
+        );
+    }
+
     /// `Event::SessionBusy`: waiting shows as a running turn, so Esc stops waiting.
     pub(super) fn on_session_busy(&mut self, busy: SessionBusy) {
         if !busy.waiting {
