@@ -207,3 +207,27 @@ fn a_busy_session_shows_waiting_and_esc_can_stop_it() {
     assert!(!app.turn.running());
     assert_eq!(app.queued, 0);
 }
+
+#[test]
+fn a_dropped_session_is_forgotten_so_nothing_acts_on_its_id() {
+    let mut app = configured();
+    app.on_event(Event::SessionStored {
+        session_id: "s1".into(),
+    });
+    app.on_event(Event::UserMessage(UserMessage {
+        text: "first".into(),
+        item_id: Some(7),
+        pastes: Vec::new(),
+    }));
+    app.on_event(Event::SessionDropped(crate::protocol::SessionDropped {
+        session_id: "s1".into(),
+    }));
+    assert_eq!(app.session_id, None);
+    assert!(app.user_items.is_empty(), "nothing left to fork from");
+    assert!(
+        app.export_current("md").is_empty(),
+        "nothing stored to export"
+    );
+    assert!(app.transcript.cells.iter().any(|c| matches!(&c.kind,
+        CellKind::Notice { message, .. } if message.contains("never reached a model"))));
+}
