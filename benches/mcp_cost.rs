@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 
 use pincer::config::McpServerConfig;
 use pincer::mcp::client::Connection;
-use pincer::protocol::{ApprovalDecision, Event, Op, TurnDiagnostics};
+use pincer::protocol::{ApprovalDecision, Event, Op, ToolCallFinished, TurnDiagnostics};
 use pincer::runtime::{self, RuntimeHandle};
 use serde_json::{Map, Value, json};
 use support::mcp::{Setup, fixture, next, policy_notes, settled, setup, turn, with_window};
@@ -208,13 +208,13 @@ async fn timed_call(rt: &mut RuntimeHandle, tool: &str) -> Duration {
     let mut took = None;
     loop {
         match next(rt).await {
-            Event::ToolCallStarted { .. } => started = Some(Instant::now()),
-            Event::ToolCallFinished {
+            Event::ToolCallStarted(_) => started = Some(Instant::now()),
+            Event::ToolCallFinished(ToolCallFinished {
                 tool: t,
                 status,
                 decided_by,
                 ..
-            } => {
+            }) => {
                 took = started.map(|s| s.elapsed());
                 assert_eq!(t, tool);
                 assert!(
@@ -222,8 +222,8 @@ async fn timed_call(rt: &mut RuntimeHandle, tool: &str) -> Duration {
                     "{decided_by}: {status:?}"
                 );
             }
-            Event::ApprovalRequested { .. } => panic!("{tool} asked: the bench wants a rule"),
-            Event::TurnFinished { .. } => return took.expect("the model's call ran"),
+            Event::ApprovalRequested(_) => panic!("{tool} asked: the bench wants a rule"),
+            Event::TurnFinished(_) => return took.expect("the model's call ran"),
             _ => {}
         }
     }

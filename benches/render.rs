@@ -12,7 +12,7 @@ mod support {
 }
 
 use divan::{Bencher, black_box};
-use pincer::protocol::Event;
+use pincer::protocol::{AssistantDelta, Event};
 use pincer::tui::app::App;
 use pincer::tui::view;
 use ratatui::Terminal;
@@ -58,17 +58,17 @@ fn streaming_frame(bencher: Bencher) {
     let mut app = app_with(1000);
     app.on_event(Event::TurnStarted { turn_id: 9999 });
     for _ in 0..40 {
-        app.on_event(Event::AssistantDelta {
+        app.on_event(Event::AssistantDelta(AssistantDelta {
             turn_id: 9999,
             text: REPLY.into(),
-        });
+        }));
     }
     term.draw(|f| view::render(&mut app, f)).unwrap();
     bencher.bench_local(|| {
-        app.on_event(Event::AssistantDelta {
+        app.on_event(Event::AssistantDelta(AssistantDelta {
             turn_id: 9999,
             text: black_box(" more words").into(),
-        });
+        }));
         term.draw(|f| view::render(&mut app, f)).unwrap();
     });
 }
@@ -83,7 +83,7 @@ fn scroll_to_top(bencher: Bencher) {
             app
         })
         .bench_local_refs(|app| {
-            app.transcript.home();
+            app.scroll_to_top();
             let mut t = terminal();
             t.draw(|f| view::render(app, f)).unwrap();
         });

@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::SessionConfigured;
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
@@ -178,7 +179,7 @@ fn resume_5000_items(bencher: Bencher) {
         assert_eq!(loaded.items.len(), BIG);
         let rebuilt = rebuild(&loaded.items);
         let mut app = App::new(Theme::dark());
-        app.on_event(Event::SessionConfigured {
+        app.on_event(Event::SessionConfigured(SessionConfigured {
             session_id: Some(BIG_ID.into()),
             provider: Some(ProviderInfo {
                 profile: "bench".into(),
@@ -189,7 +190,7 @@ fn resume_5000_items(bencher: Bencher) {
             history: rebuilt.history,
             input_history: vec![],
             session_tokens: loaded.total_tokens,
-        });
+        }));
         term.draw(|f| view::render(&mut app, f)).unwrap();
         black_box(&app);
     });

@@ -68,7 +68,7 @@ fn frame_10k_top(bencher: Bencher) {
             app
         })
         .bench_local_refs(|app| {
-            app.transcript.home();
+            app.scroll_to_top();
             term.draw(|f| view::render(app, f)).unwrap();
         });
 }

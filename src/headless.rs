@@ -1,7 +1,7 @@
 //! `pincer -p "prompt"`: one turn, reply on stdout, errors on stderr, never waits for input.
 //!
 //! Stdout carries only the reply the user finally gets. A stream that breaks after partial
-//! output is retried by the runtime (`Event::Retrying { discard_partial: true }`), so:
+//! output is retried by the runtime (`Event::Retrying(Retrying { discard_partial: true })`), so:
 //! - text mode, stdout a terminal: text streams as it arrives; a discarded partial reply is
 //!   ended with a newline and marked on stderr (a screen cannot be unwritten);
 //! - text mode, stdout a pipe or file: each reply is written once it is final
@@ -15,6 +15,7 @@
 //! SIGINT, SIGTERM and SIGHUP interrupt the turn too (its partial reply is stored as
 //! interrupted) and exit 130, 143, 129; a second signal ends the process at once.
 
+use crate::protocol::{Retrying, ToolCallFinished, ToolCallStarted, TurnFinished};
 mod memory_line;
 mod output;
 
@@ -72,7 +73,7 @@ pub async fn run(settings: RuntimeSettings, prompt: String, json: bool) -> i32 {
             report_on_stderr(&event, json);
         }
         match event {
-            Event::SessionConfigured { .. } if !run.sent => {
+            Event::SessionConfigured(_) if !run.sent => {
                 run.sent = true;
                 let op = if out.is_closed() || run.signalled {
                     Op::Shutdown
@@ -83,7 +84,7 @@ pub async fn run(settings: RuntimeSettings, prompt: String, json: bool) -> i32 {
                 };
                 let _ = rt.ops.send(op);
             }
-            Event::TurnFinished { outcome, .. } => {
+            Event::TurnFinished(TurnFinished { outcome, .. }) => {
                 out.end_line();
                 run.code.get_or_insert(match outcome {
                     TurnOutcome::Completed => 0,
@@ -166,16 +167,16 @@ fn report_on_stderr(event: &Event, json: bool) {
         Event::Error { kind, message, .. } => {
             writeln!(stderr, "pincer: {}: {}", kind.label(), sanitize(message))
         }
-        Event::ToolCallStarted { summary, .. } => {
+        Event::ToolCallStarted(ToolCallStarted { summary, .. }) => {
             writeln!(stderr, "pincer: ⚙ {}", sanitize(summary))
         }
-        Event::ToolCallFinished {
+        Event::ToolCallFinished(ToolCallFinished {
             tool,
             status,
             decided_by,
             output,
             ..
-        } => {
+        }) => {
             let first = output.lines().next().unwrap_or("");
             writeln!(
                 stderr,
@@ -198,14 +199,14 @@ fn report_on_stderr(event: &Event, json: bool) {
             )
         }
         Event::ProviderHealth(h) => writeln!(stderr, "pincer: {}", sanitize(&h.message)),
-        Event::Retrying {
+        Event::Retrying(Retrying {
             attempt,
             max_attempts,
             delay_ms,
             reason,
             discard_partial,
             ..
-        } => writeln!(
+        }) => writeln!(
             stderr,
             "pincer: {} — retry {attempt}/{max_attempts} in {:.1} s{}",
             sanitize(reason),

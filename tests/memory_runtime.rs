@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{ApprovalRequested, ToolCallFinished};
 mod support;
 
 use std::path::PathBuf;
@@ -61,13 +62,13 @@ async fn turn(rt: &mut RuntimeHandle, text: &str) -> Vec<Event> {
     let mut seen = Vec::new();
     loop {
         let ev = until(rt, |e| {
-            finished(e) || matches!(e, Event::ApprovalRequested { .. })
+            finished(e) || matches!(e, Event::ApprovalRequested(_))
         })
         .await;
         let last = ev.last().cloned();
         seen.extend(ev);
         match last {
-            Some(Event::ApprovalRequested { request_id, .. }) => {
+            Some(Event::ApprovalRequested(ApprovalRequested { request_id, .. })) => {
                 rt.ops
                     .send(Op::ApprovalDecision {
                         request_id,
@@ -84,12 +85,12 @@ fn tool_output(events: &[Event], tool: &str) -> (ToolStatus, String) {
     events
         .iter()
         .find_map(|e| match e {
-            Event::ToolCallFinished {
+            Event::ToolCallFinished(ToolCallFinished {
                 tool: t,
                 status,
                 output,
                 ..
-            } if t == tool => Some((*status, output.clone())),
+            }) if t == tool => Some((*status, output.clone())),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no {tool} result in {events:#?}"))
@@ -274,7 +275,7 @@ async fn a_file_edited_on_disk_is_indexed_by_the_watcher() {
     std::fs::create_dir_all(dirs.memory()).unwrap();
     let server = MockServer::start(vec![]).await;
     let mut rt = runtime::spawn(settings(&server.url(), &dirs));
-    until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SessionConfigured(_))).await;
     // Give the runtime its start (watcher set up right after); then edit like an editor would.
     rt.ops
         .send(Op::ListMemory {

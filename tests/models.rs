@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{AssistantMessageDone, ContextUsage, Retrying};
 mod support;
 
 use std::path::PathBuf;
@@ -67,7 +68,7 @@ fn not_found() -> Reply {
 }
 
 async fn configured(rt: &mut RuntimeHandle) {
-    until(rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    until(rt, |e| matches!(e, Event::SessionConfigured(_))).await;
 }
 
 #[tokio::test]
@@ -156,7 +157,7 @@ async fn switching_to_an_unreachable_server_says_so_at_once_and_keeps_the_curren
     let evs = until(&mut rt, finished).await;
     assert!(
         evs.iter()
-            .any(|e| matches!(e, Event::AssistantMessageDone { text, .. } if text == "still here")),
+            .any(|e| matches!(e, Event::AssistantMessageDone(AssistantMessageDone { text, .. }) if text == "still here")),
         "{evs:?} {:?}",
         server
             .requests()
@@ -179,18 +180,18 @@ async fn a_llamacpp_server_reports_its_window_and_it_is_not_a_guess() {
     let evs = until(&mut rt, |e| {
         matches!(
             e,
-            Event::ContextUsage {
+            Event::ContextUsage(ContextUsage {
                 window_source: WindowSource::Server,
                 ..
-            }
+            })
         )
     })
     .await;
-    let Some(Event::ContextUsage {
+    let Some(Event::ContextUsage(ContextUsage {
         window_tokens,
         window_source,
         ..
-    }) = evs.last()
+    })) = evs.last()
     else {
         panic!()
     };
@@ -216,18 +217,18 @@ async fn an_ollama_server_reports_its_window_through_api_show() {
     let evs = until(&mut rt, |e| {
         matches!(
             e,
-            Event::ContextUsage {
+            Event::ContextUsage(ContextUsage {
                 window_source: WindowSource::Server,
                 ..
-            }
+            })
         )
     })
     .await;
-    let Some(Event::ContextUsage {
+    let Some(Event::ContextUsage(ContextUsage {
         window_tokens,
         window_source,
         ..
-    }) = evs.last()
+    })) = evs.last()
     else {
         panic!()
     };
@@ -246,8 +247,8 @@ async fn a_window_nobody_reported_is_marked_as_a_guess() {
     let mut rt = runtime::spawn(settings(mock_provider(&server.url())));
     configured(&mut rt).await;
     rt.ops.send(Op::UserMessage { text: "hi".into() }).unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::ContextUsage { .. })).await;
-    let Some(Event::ContextUsage { window_source, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::ContextUsage(_))).await;
+    let Some(Event::ContextUsage(ContextUsage { window_source, .. })) = evs.last() else {
         panic!()
     };
     assert_eq!(*window_source, WindowSource::Guessed);
@@ -261,16 +262,16 @@ async fn a_refused_loopback_connection_is_retried_once() {
     let evs = until(&mut rt, finished).await;
     let retries = evs
         .iter()
-        .filter(|e| matches!(e, Event::Retrying { .. }))
+        .filter(|e| matches!(e, Event::Retrying(_)))
         .count();
     assert_eq!(retries, 1, "{evs:?}");
     assert!(
         evs.iter().any(|e| matches!(
             e,
-            Event::Retrying {
+            Event::Retrying(Retrying {
                 max_attempts: 1,
                 ..
-            }
+            })
         )),
         "the retry says it is the only one"
     );

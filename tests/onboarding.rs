@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::AssistantMessageDone;
 mod support;
 
 use std::path::PathBuf;
@@ -46,7 +47,7 @@ fn unconfigured(url: &str, dir: &std::path::Path) -> (RuntimeSettings, PathBuf) 
 }
 
 async fn configured(rt: &mut RuntimeHandle) {
-    until(rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    until(rt, |e| matches!(e, Event::SessionConfigured(_))).await;
 }
 
 #[tokio::test]
@@ -91,7 +92,7 @@ async fn the_found_profile_is_written_and_the_session_starts_without_a_restart()
     let evs = until(&mut rt, finished).await;
     assert!(
         evs.iter().any(
-            |e| matches!(e, Event::AssistantMessageDone { text, .. } if text == "hello there")
+            |e| matches!(e, Event::AssistantMessageDone(AssistantMessageDone { text, .. }) if text == "hello there")
         ),
         "{evs:?}"
     );

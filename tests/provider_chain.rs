@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{AssistantMessageDone, TurnFinished};
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -61,7 +62,7 @@ async fn turn(rt: &mut RuntimeHandle, text: &str) -> Vec<Event> {
             .await
             .expect("an event within 30 s")
             .expect("runtime alive");
-        let done = matches!(ev, Event::TurnFinished { .. });
+        let done = matches!(ev, Event::TurnFinished(_));
         seen.push(ev);
         if done {
             return seen;
@@ -103,7 +104,7 @@ fn reply_text(events: &[Event]) -> String {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::AssistantMessageDone { text, .. } => Some(text.clone()),
+            Event::AssistantMessageDone(AssistantMessageDone { text, .. }) => Some(text.clone()),
             _ => None,
         })
         .collect()
@@ -113,7 +114,7 @@ fn outcome(events: &[Event]) -> TurnOutcome {
     events
         .iter()
         .find_map(|e| match e {
-            Event::TurnFinished { outcome, .. } => Some(*outcome),
+            Event::TurnFinished(TurnFinished { outcome, .. }) => Some(*outcome),
             _ => None,
         })
         .unwrap()
@@ -347,7 +348,7 @@ async fn failover_on_5xx_after_retries() {
         [HealthChange::Failover { to, reason: ErrorKind::Server }] if to == "backup"
     ));
     assert!(
-        ev.iter().any(|e| matches!(e, Event::Retrying { .. })),
+        ev.iter().any(|e| matches!(e, Event::Retrying(_))),
         "the primary's own retry came first"
     );
     assert_eq!((main.requests().len(), backup.requests().len()), (2, 1));

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::UserMessage;
 mod support;
 
 use std::path::PathBuf;
@@ -67,7 +68,7 @@ async fn queued_messages_are_listed_and_one_taken_back_never_runs() {
     .await;
     let mut rt = runtime::spawn(settings(&server.url()));
     say(&rt, "first");
-    let started = until(&mut rt, |e| matches!(e, Event::AssistantDelta { .. })).await;
+    let started = until(&mut rt, |e| matches!(e, Event::AssistantDelta(_))).await;
     assert!(
         !started.iter().any(|e| queue_of(e).is_some()),
         "nothing was queued, so no queue event: {started:?}"
@@ -112,10 +113,10 @@ async fn queued_messages_are_listed_and_one_taken_back_never_runs() {
     until(&mut rt, |e| queue_of(e).is_some_and(|q| q.len() == 1)).await;
 
     rt.ops.send(Op::Interrupt).unwrap();
-    until(&mut rt, |e| matches!(e, Event::TurnFinished { .. })).await;
-    let next = until(&mut rt, |e| matches!(e, Event::TurnFinished { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::TurnFinished(_))).await;
+    let next = until(&mut rt, |e| matches!(e, Event::TurnFinished(_))).await;
     let user = next.iter().find_map(|e| match e {
-        Event::UserMessage { text, .. } => Some(text.clone()),
+        Event::UserMessage(UserMessage { text, .. }) => Some(text.clone()),
         _ => None,
     });
     assert_eq!(user.as_deref(), Some("second"));

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{SessionConfigured, SessionList, ToolCallFinished, UserMessage};
 mod support;
 
 use std::path::PathBuf;
@@ -70,14 +71,14 @@ impl Setup {
 }
 
 async fn configured(rt: &mut RuntimeHandle) -> (Option<String>, Vec<HistoryItem>, Vec<String>) {
-    let evs = until(rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    let evs = until(rt, |e| matches!(e, Event::SessionConfigured(_))).await;
     match evs.into_iter().last() {
-        Some(Event::SessionConfigured {
+        Some(Event::SessionConfigured(SessionConfigured {
             session_id,
             history,
             input_history,
             ..
-        }) => (session_id, history, input_history),
+        })) => (session_id, history, input_history),
         _ => unreachable!(),
     }
 }
@@ -110,7 +111,7 @@ async fn resumed_session_shows_the_typed_forms_and_the_model_gets_the_full_conte
     .await;
     let mut rt = runtime::spawn(setup.settings(&server.url()));
     configured(&mut rt).await;
-    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
 
     rt.ops
         .send(Op::UseSkill {
@@ -128,11 +129,11 @@ async fn resumed_session_shows_the_typed_forms_and_the_model_gets_the_full_conte
     let live_read = attached
         .iter()
         .find_map(|e| match e {
-            Event::ToolCallFinished {
+            Event::ToolCallFinished(ToolCallFinished {
                 status: ToolStatus::Ok,
                 output,
                 ..
-            } => Some(output.clone()),
+            }) => Some(output.clone()),
             _ => None,
         })
         .expect("the attachment was read");
@@ -152,7 +153,7 @@ async fn resumed_session_shows_the_typed_forms_and_the_model_gets_the_full_conte
     let pasted = until(&mut rt, finished).await;
     assert!(
         pasted.iter().any(|e| matches!(e,
-            Event::UserMessage { text: t, pastes, .. } if *t == text && *pastes == vec![span])),
+            Event::UserMessage(UserMessage { text: t, pastes, .. }) if *t == text && *pastes == vec![span])),
         "the live transcript gets the paste's span"
     );
 
@@ -173,8 +174,8 @@ async fn resumed_session_shows_the_typed_forms_and_the_model_gets_the_full_conte
             scope: SessionScope::ThisDirectory,
         })
         .unwrap();
-    let listed = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
-    let Some(Event::SessionList { sessions, .. }) = listed.last() else {
+    let listed = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = listed.last() else {
         unreachable!()
     };
     let id = sessions[0].id.clone();
@@ -244,4 +245,88 @@ async fn resumed_session_shows_the_typed_forms_and_the_model_gets_the_full_conte
     assert!(after[2].contains("the sauce is secret"), "{after:?}");
     assert_eq!(after[3], text);
     assert_eq!(after[4], "anything else?");
+}
+
+/// A fork lists and previews what the user typed (`/review src/lib.rs`), as its parent does,
+/// not the skill's body the model got (the fork's rows are copied in bulk and recounted).
+#[tokio::test]
+async fn a_fork_lists_and_previews_the_typed_form() {
+    let setup = Setup::new();
+    let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["reviewed"], None)),
+        Reply::sse(openai_sse(&["read it"], None)),
+    ])
+    .await;
+    let mut rt = runtime::spawn(setup.settings(&server.url()));
+    configured(&mut rt).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
+    rt.ops
+        .send(Op::UseSkill {
+            name: "review".into(),
+            args: "src/lib.rs".into(),
+        })
+        .unwrap();
+    until(&mut rt, finished).await;
+    rt.ops
+        .send(Op::UserMessage {
+            text: "@notes.txt".into(),
+        })
+        .unwrap();
+    until(&mut rt, finished).await;
+    let list = |rt: &mut RuntimeHandle| {
+        rt.ops
+            .send(Op::ListSessions {
+                scope: SessionScope::All,
+            })
+            .unwrap();
+    };
+    list(&mut rt);
+    let listed = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = listed.last() else {
+        unreachable!()
+    };
+    let parent = sessions[0].clone();
+
+    rt.ops
+        .send(Op::ForkSession {
+            id: parent.id.clone(),
+            before_item: None,
+        })
+        .unwrap();
+    let (fork_id, _, _) = configured(&mut rt).await;
+    let fork_id = fork_id.expect("the fork is stored");
+    list(&mut rt);
+    let listed = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = listed.last() else {
+        unreachable!()
+    };
+    let fork = sessions.iter().find(|s| s.id == fork_id).unwrap();
+    assert_eq!(fork.parent_id.as_deref(), Some(parent.id.as_str()));
+    assert_eq!(parent.first_prompt, "/review src/lib.rs");
+    assert_eq!(fork.first_prompt, parent.first_prompt, "listed as typed");
+
+    rt.ops
+        .send(Op::PreviewSession {
+            id: fork_id.clone(),
+        })
+        .unwrap();
+    let previewed = until(&mut rt, |e| matches!(e, Event::SessionPreview(_))).await;
+    let Some(Event::SessionPreview(preview)) = previewed.last() else {
+        unreachable!()
+    };
+    assert_eq!(preview.id, fork_id);
+    let users: Vec<&str> = preview
+        .items
+        .iter()
+        .filter_map(|h| match h {
+            HistoryItem::User { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(users, vec!["/review src/lib.rs", "@notes.txt"]);
+    assert!(
+        !format!("{:?}", preview.items).contains("Review the code"),
+        "{:?}",
+        preview.items
+    );
 }

@@ -2,6 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{
+    AssistantDelta, AssistantMessageDone, Retrying, SessionConfigured, TurnFinished, UserMessage,
+};
 mod support;
 
 use std::path::PathBuf;
@@ -58,7 +61,7 @@ async fn next(rt: &mut RuntimeHandle) -> Event {
         if !matches!(
             ev,
             Event::PolicyConfigured { .. }
-                | Event::ContextUsage { .. }
+                | Event::ContextUsage(_)
                 | Event::SessionStored { .. }
                 | Event::TurnDiagnostics(_)
                 | Event::TierAnswered(_)
@@ -82,7 +85,7 @@ async fn until(rt: &mut RuntimeHandle, stop: impl Fn(&Event) -> bool) -> Vec<Eve
 }
 
 fn finished(e: &Event) -> bool {
-    matches!(e, Event::TurnFinished { .. })
+    matches!(e, Event::TurnFinished(_))
 }
 
 fn say(rt: &RuntimeHandle, text: &str) {
@@ -91,9 +94,9 @@ fn say(rt: &RuntimeHandle, text: &str) {
 
 fn reply_text(events: &[Event]) -> Option<(String, bool)> {
     events.iter().find_map(|e| match e {
-        Event::AssistantMessageDone {
+        Event::AssistantMessageDone(AssistantMessageDone {
             text, interrupted, ..
-        } => Some((text.clone(), *interrupted)),
+        }) => Some((text.clone(), *interrupted)),
         _ => None,
     })
 }
@@ -102,7 +105,7 @@ fn outcome(events: &[Event]) -> TurnOutcome {
     events
         .iter()
         .find_map(|e| match e {
-            Event::TurnFinished { outcome, .. } => Some(*outcome),
+            Event::TurnFinished(TurnFinished { outcome, .. }) => Some(*outcome),
             _ => None,
         })
         .unwrap()
@@ -120,29 +123,31 @@ async fn a_turn_streams_stores_and_reports_usage() {
     let mut rt = runtime::spawn(settings(Ok(provider(&server.url(), "m")), Some(db.clone())));
     assert!(matches!(
         next(&mut rt).await,
-        Event::SessionConfigured {
+        Event::SessionConfigured(SessionConfigured {
             session_id: None,
             ..
-        }
+        })
     ));
     say(&rt, "hi there");
     let events = until(&mut rt, finished).await;
-    assert!(matches!(&events[0], Event::UserMessage { text, .. } if text == "hi there"));
+    assert!(
+        matches!(&events[0], Event::UserMessage(UserMessage { text, .. }) if text == "hi there")
+    );
     assert!(matches!(events[1], Event::TurnStarted { .. }));
     let deltas: String = events
         .iter()
         .filter_map(|e| match e {
-            Event::AssistantDelta { text, .. } => Some(text.as_str()),
+            Event::AssistantDelta(AssistantDelta { text, .. }) => Some(text.as_str()),
             _ => None,
         })
         .collect();
     assert_eq!(deltas, "Hello **you**");
     assert_eq!(reply_text(&events), Some(("Hello **you**".into(), false)));
-    let Some(Event::TurnFinished {
+    let Some(Event::TurnFinished(TurnFinished {
         usage: Some(usage),
         outcome,
         ..
-    }) = events.last()
+    })) = events.last()
     else {
         panic!("{events:?}")
     };
@@ -176,12 +181,12 @@ async fn rate_limit_is_retried_honouring_retry_after() {
     let retry = events
         .iter()
         .find_map(|e| match e {
-            Event::Retrying {
+            Event::Retrying(Retrying {
                 attempt,
                 delay_ms,
                 reason,
                 ..
-            } => Some((*attempt, *delay_ms, reason.clone())),
+            }) => Some((*attempt, *delay_ms, reason.clone())),
             _ => None,
         })
         .expect("a Retrying event");
@@ -207,7 +212,7 @@ async fn server_errors_are_retried_then_reported() {
     assert_eq!(
         events
             .iter()
-            .filter(|e| matches!(e, Event::Retrying { .. }))
+            .filter(|e| matches!(e, Event::Retrying(_)))
             .count(),
         2
     );
@@ -261,7 +266,7 @@ async fn reset_mid_stream_retries_and_discards_the_partial_reply() {
     next(&mut rt).await;
     say(&rt, "x");
     let events = until(&mut rt, finished).await;
-    assert!(events.iter().any(|e| matches!(e, Event::Retrying { .. })));
+    assert!(events.iter().any(|e| matches!(e, Event::Retrying(_))));
     assert_eq!(reply_text(&events), Some(("second".into(), false)));
 }
 
@@ -281,7 +286,7 @@ async fn interrupt_during_a_stall_keeps_the_partial_reply() {
     let mut rt = runtime::spawn(s);
     next(&mut rt).await;
     say(&rt, "x");
-    until(&mut rt, |e| matches!(e, Event::AssistantDelta { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::AssistantDelta(_))).await;
     rt.ops.send(Op::Interrupt).unwrap();
     let events = until(&mut rt, finished).await;
     assert_eq!(reply_text(&events), Some(("partial ".into(), true)));
@@ -318,7 +323,7 @@ async fn messages_sent_during_a_turn_are_queued_in_order() {
     let a = until(&mut rt, finished).await;
     let b = until(&mut rt, finished).await;
     assert_eq!(reply_text(&a).unwrap().0, "one");
-    assert!(matches!(&b[0], Event::UserMessage { text, .. } if text == "second"));
+    assert!(matches!(&b[0], Event::UserMessage(UserMessage { text, .. }) if text == "second"));
     assert_eq!(reply_text(&b).unwrap().0, "two");
     let history = conversation(&server.requests()[1].json().unwrap());
     assert_eq!(history.as_array().unwrap().len(), 3, "first, one, second");
@@ -343,13 +348,13 @@ async fn continue_reopens_the_last_session_of_the_directory() {
     let mut s = settings(Ok(provider(&server.url(), "m")), Some(db));
     s.resume = Resume::ContinueLast;
     let mut rt = runtime::spawn(s);
-    let Event::SessionConfigured {
+    let Event::SessionConfigured(SessionConfigured {
         session_id,
         history,
         input_history,
         session_tokens,
         ..
-    } = next(&mut rt).await
+    }) = next(&mut rt).await
     else {
         panic!()
     };
@@ -399,10 +404,10 @@ async fn set_model_switches_the_model_and_new_session_forgets() {
     rt.ops.send(Op::NewSession).unwrap();
     assert!(matches!(
         next(&mut rt).await,
-        Event::SessionConfigured {
+        Event::SessionConfigured(SessionConfigured {
             session_id: None,
             ..
-        }
+        })
     ));
     say(&rt, "two");
     until(&mut rt, finished).await;
@@ -453,7 +458,7 @@ async fn without_a_provider_messages_are_refused_clearly() {
     let mut rt = runtime::spawn(settings(Err(reason), None));
     assert!(matches!(
         next(&mut rt).await,
-        Event::SessionConfigured { provider: None, .. }
+        Event::SessionConfigured(SessionConfigured { provider: None, .. })
     ));
     let Event::Onboarding { report } = next(&mut rt).await else {
         panic!()

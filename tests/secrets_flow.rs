@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::ToolCallFinished;
 mod support;
 
 use std::path::PathBuf;
@@ -275,14 +276,14 @@ async fn no_secret_reaches_the_model_the_store_the_export_or_the_ui() {
             text: "my token is xoxp-User0Typed1Secret2Here3 read leak.txt".into(),
         })
         .unwrap();
-    let events = until(&mut rt, |e| matches!(e, Event::TurnFinished { .. })).await;
+    let events = until(&mut rt, |e| matches!(e, Event::TurnFinished(_))).await;
     assert!(server.wait_for_requests(2, Duration::from_secs(30)).await);
     drop(rt);
 
     let shown: String = events
         .iter()
         .filter_map(|e| match e {
-            Event::ToolCallFinished { output, .. } => Some(output.clone()),
+            Event::ToolCallFinished(ToolCallFinished { output, .. }) => Some(output.clone()),
             _ => None,
         })
         .collect();

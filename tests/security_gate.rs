@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{ApprovalRequested, ToolCallFinished};
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -204,12 +205,12 @@ async fn run_case(case: &Case) -> Result<(), String> {
     };
     loop {
         match next(&mut rt).await {
-            Event::ApprovalRequested {
+            Event::ApprovalRequested(ApprovalRequested {
                 request_id,
                 call_id,
                 taint,
                 ..
-            } => {
+            }) => {
                 let decision = if call_id == target && case.taint.is_some() && taint.is_none() {
                     // Asked before the turn was tainted: a "yes" now must not carry over (the
                     // question comes again, saying why); if it did, the canary shows it.
@@ -228,16 +229,16 @@ async fn run_case(case: &Case) -> Result<(), String> {
                     })
                     .unwrap();
             }
-            Event::ToolCallFinished {
+            Event::ToolCallFinished(ToolCallFinished {
                 call_id,
                 status,
                 decided_by,
                 ..
-            } if call_id == target => {
+            }) if call_id == target => {
                 out.status = Some(status);
                 out.decided_by = decided_by;
             }
-            Event::TurnFinished { .. } => break,
+            Event::TurnFinished(_) => break,
             _ => {}
         }
     }
@@ -880,7 +881,7 @@ async fn turn(rt: &mut RuntimeHandle, decision: ApprovalDecision) -> bool {
     let mut asked = false;
     loop {
         match next(rt).await {
-            Event::ApprovalRequested { request_id, .. } => {
+            Event::ApprovalRequested(ApprovalRequested { request_id, .. }) => {
                 let d = if asked {
                     ApprovalDecision::Deny { reason: None }
                 } else {
@@ -894,7 +895,7 @@ async fn turn(rt: &mut RuntimeHandle, decision: ApprovalDecision) -> bool {
                     })
                     .unwrap();
             }
-            Event::TurnFinished { .. } => return asked,
+            Event::TurnFinished(_) => return asked,
             _ => {}
         }
     }
@@ -926,12 +927,12 @@ async fn a_session_grant_is_exact_and_ends_with_new_resume_and_fork() {
     cmd_turn(&env, "git status");
     say(&rt, "first");
     let id = session_id(&mut rt).await;
-    let ev = until(&mut rt, |e| matches!(e, Event::ApprovalRequested { .. })).await;
-    let Some(Event::ApprovalRequested {
+    let ev = until(&mut rt, |e| matches!(e, Event::ApprovalRequested(_))).await;
+    let Some(Event::ApprovalRequested(ApprovalRequested {
         request_id,
         session_rule,
         ..
-    }) = ev.last().cloned()
+    })) = ev.last().cloned()
     else {
         unreachable!()
     };
@@ -960,12 +961,12 @@ async fn a_session_grant_is_exact_and_ends_with_new_resume_and_fork() {
     }
     // A new session starts with no grants.
     rt.ops.send(Op::NewSession).unwrap();
-    until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SessionConfigured(_))).await;
     cmd_turn(&env, "git status");
     table.push(("after /new", true, turn(&mut rt, SESSION).await));
     // Resuming (even the same session) drops the grant made after /new.
     rt.ops.send(Op::ResumeSession { id: id.clone() }).unwrap();
-    until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SessionConfigured(_))).await;
     cmd_turn(&env, "git status");
     table.push(("after resume", true, turn(&mut rt, SESSION).await));
     // So does a fork.
@@ -975,7 +976,7 @@ async fn a_session_grant_is_exact_and_ends_with_new_resume_and_fork() {
             before_item: None,
         })
         .unwrap();
-    until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SessionConfigured(_))).await;
     cmd_turn(&env, "git status");
     table.push(("after fork", true, turn(&mut rt, NO).await));
     let wrong: Vec<_> = table.iter().filter(|(_, want, got)| want != got).collect();
@@ -1075,7 +1076,7 @@ async fn calls_never_run_because_of_an_interrupt_are_audited() {
         ("s", t, a),
     ]));
     say(&rt, "go");
-    until(&mut rt, |e| matches!(e, Event::ApprovalRequested { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::ApprovalRequested(_))).await;
     rt.ops.send(Op::Interrupt).unwrap();
     until(&mut rt, finished).await;
     let rows = audit_rows(&env);

@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{
+    AssistantMessageDone, Compacted, SessionConfigured, SessionList, SessionPreview, TurnFinished,
+};
 mod support;
 
 use std::path::PathBuf;
@@ -46,23 +49,23 @@ async fn list(
     scope: SessionScope,
 ) -> (Vec<SessionSummary>, Option<String>) {
     rt.ops.send(Op::ListSessions { scope }).unwrap();
-    let evs = until(rt, |e| matches!(e, Event::SessionList { .. })).await;
+    let evs = until(rt, |e| matches!(e, Event::SessionList(_))).await;
     match evs.into_iter().last() {
-        Some(Event::SessionList {
+        Some(Event::SessionList(SessionList {
             sessions, current, ..
-        }) => (sessions, current),
+        })) => (sessions, current),
         _ => unreachable!(),
     }
 }
 
 async fn configured(rt: &mut RuntimeHandle) -> (Option<String>, Vec<HistoryItem>) {
-    let evs = until(rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    let evs = until(rt, |e| matches!(e, Event::SessionConfigured(_))).await;
     match evs.into_iter().last() {
-        Some(Event::SessionConfigured {
+        Some(Event::SessionConfigured(SessionConfigured {
             session_id,
             history,
             ..
-        }) => (session_id, history),
+        })) => (session_id, history),
         _ => unreachable!(),
     }
 }
@@ -113,8 +116,8 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
     rt.ops
         .send(Op::PreviewSession { id: a.id.clone() })
         .unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionPreview { .. })).await;
-    let Some(Event::SessionPreview { id, items }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionPreview(_))).await;
+    let Some(Event::SessionPreview(SessionPreview { id, items })) = evs.last() else {
         panic!()
     };
     assert_eq!(id, &a.id);
@@ -156,7 +159,7 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
     let evs = chat(&mut rt, "a different second question").await;
     assert!(
         evs.iter()
-            .any(|e| matches!(e, Event::AssistantMessageDone { text, .. } if text == "four"))
+            .any(|e| matches!(e, Event::AssistantMessageDone(AssistantMessageDone { text, .. }) if text == "four"))
     );
     let sent = server.requests().last().unwrap().json().unwrap();
     let msgs: Vec<_> = sent["messages"]
@@ -181,8 +184,8 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
             title: "renamed".into(),
         })
         .unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
-    let Some(Event::SessionList { sessions, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = evs.last() else {
         panic!()
     };
     assert!(
@@ -196,8 +199,8 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
             archived: true,
         })
         .unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
-    let Some(Event::SessionList { sessions, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = evs.last() else {
         panic!()
     };
     assert!(
@@ -274,8 +277,8 @@ async fn list_preview_resume_fork_rename_archive_delete_export() {
     );
 
     rt.ops.send(Op::DeleteSession { id: a.id.clone() }).unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionList { .. })).await;
-    let Some(Event::SessionList { sessions, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionList(_))).await;
+    let Some(Event::SessionList(SessionList { sessions, .. })) = evs.last() else {
         panic!()
     };
     assert!(!sessions.iter().any(|s| s.id == a.id));
@@ -326,7 +329,7 @@ async fn a_streaming_reply_is_on_disk_before_it_finishes() {
             text: "tell me".into(),
         })
         .unwrap();
-    until(&mut rt, |e| matches!(e, Event::AssistantDelta { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::AssistantDelta(_))).await;
     // A second connection sees the partial reply while the stream is still open.
     let mut seen = String::new();
     for _ in 0..100 {
@@ -382,8 +385,8 @@ async fn a_crashed_reply_comes_back_sealed_and_marked_interrupted() {
     let mut s = settings(&server.url(), db.clone(), "/w/a", None);
     s.resume = Resume::ContinueLast;
     let mut rt = runtime::spawn(s);
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
-    let Some(Event::SessionConfigured { history, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured(_))).await;
+    let Some(Event::SessionConfigured(SessionConfigured { history, .. })) = evs.last() else {
         panic!()
     };
     // The notice follows the transcript (a front end clears its screen on SessionConfigured).
@@ -417,7 +420,7 @@ async fn the_conversation_is_compacted_before_the_window_fills() {
     let mut compacted = None;
     for n in 0..4 {
         let evs = chat(&mut rt, &long(n)).await;
-        if let Some(e) = evs.iter().find(|e| matches!(e, Event::Compacted { .. })) {
+        if let Some(e) = evs.iter().find(|e| matches!(e, Event::Compacted(_))) {
             assert!(
                 evs.iter().any(
                     |e| matches!(e, Event::Notice { message, .. } if message.contains("compacting"))
@@ -430,12 +433,12 @@ async fn the_conversation_is_compacted_before_the_window_fills() {
     }
     let (
         n,
-        Event::Compacted {
+        Event::Compacted(Compacted {
             summary,
             replaced_messages,
             tokens_before,
             tokens_after,
-        },
+        }),
     ) = compacted.expect("compacted")
     else {
         panic!()
@@ -503,7 +506,7 @@ async fn compact_on_demand_says_when_there_is_nothing_to_do() {
         matches!(evs.last(), Some(Event::Notice { message, .. }) if message.contains("would not make the context smaller")),
         "{evs:?}"
     );
-    assert!(!evs.iter().any(|e| matches!(e, Event::Compacted { .. })));
+    assert!(!evs.iter().any(|e| matches!(e, Event::Compacted(_))));
 }
 
 #[tokio::test]
@@ -520,13 +523,13 @@ async fn compact_on_demand_never_makes_the_context_bigger() {
     chat(&mut rt, &format!("one {}", "lorem ipsum ".repeat(800))).await;
     chat(&mut rt, "two").await;
     rt.ops.send(Op::Compact).unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::Compacted { .. })).await;
-    let Some(Event::Compacted {
+    let evs = until(&mut rt, |e| matches!(e, Event::Compacted(_))).await;
+    let Some(Event::Compacted(Compacted {
         replaced_messages: 2,
         tokens_before,
         tokens_after,
         ..
-    }) = evs.last()
+    })) = evs.last()
     else {
         panic!("{evs:?}")
     };
@@ -574,8 +577,8 @@ async fn compact_on_demand_can_ask_the_model_for_the_summary() {
     chat(&mut rt, &format!("one {}", "lorem ipsum ".repeat(300))).await;
     chat(&mut rt, "two").await;
     rt.ops.send(Op::Compact).unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::Compacted { .. })).await;
-    let Some(Event::Compacted { summary, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::Compacted(_))).await;
+    let Some(Event::Compacted(Compacted { summary, .. })) = evs.last() else {
         panic!()
     };
     assert!(summary.contains("summarised by the model"), "{summary}");
@@ -584,8 +587,7 @@ async fn compact_on_demand_can_ask_the_model_for_the_summary() {
         "{summary}"
     );
     assert!(
-        !evs.iter()
-            .any(|e| matches!(e, Event::AssistantDelta { .. })),
+        !evs.iter().any(|e| matches!(e, Event::AssistantDelta(_))),
         "the summary request streams nothing to the transcript"
     );
     let asked = server.requests()[2].json().unwrap();
@@ -603,7 +605,10 @@ async fn compact_on_demand_can_ask_the_model_for_the_summary() {
 
 #[tokio::test]
 async fn an_error_the_user_saw_is_in_the_resumed_transcript() {
+    // Answered once first: a session whose first message never got an answer is not kept
+    // (`a_first_message_that_never_reaches_a_model_leaves_no_session`).
     let server = MockServer::start(vec![
+        Reply::sse(openai_sse(&["hi"], None)),
         openai_error(500, "upstream broke"),
         openai_error(500, "upstream broke"),
         openai_error(500, "upstream broke"),
@@ -613,6 +618,7 @@ async fn an_error_the_user_saw_is_in_the_resumed_transcript() {
     let db = dir.path().join("p.db");
     let mut rt = runtime::spawn(settings(&server.url(), db.clone(), "/w/a", None));
     configured(&mut rt).await;
+    chat(&mut rt, "hello").await;
     let evs = chat(&mut rt, "please").await;
     assert!(evs.iter().any(|e| matches!(e, Event::Error { .. })));
     rt.ops.send(Op::Shutdown).unwrap();
@@ -622,9 +628,9 @@ async fn an_error_the_user_saw_is_in_the_resumed_transcript() {
     s.resume = Resume::ContinueLast;
     let mut rt = runtime::spawn(s);
     let (_, history) = configured(&mut rt).await;
-    assert!(matches!(&history[0], HistoryItem::User { text, .. } if text == "please"));
+    assert!(matches!(&history[2], HistoryItem::User { text, .. } if text == "please"));
     assert!(
-        matches!(&history[1], HistoryItem::Error { kind: pincer::protocol::ErrorKind::Server, message } if message.contains("upstream broke")),
+        matches!(&history[3], HistoryItem::Error { kind: pincer::protocol::ErrorKind::Server, message } if message.contains("upstream broke")),
         "{history:?}"
     );
 }
@@ -673,7 +679,7 @@ async fn a_failed_request_adds_no_tokens_to_the_session() {
     let mut rt = runtime::spawn(settings(&server.url(), db.clone(), "/w/a", None));
     configured(&mut rt).await;
     let evs = chat(&mut rt, "please").await;
-    let Some(Event::TurnFinished { outcome, usage, .. }) = evs.last() else {
+    let Some(Event::TurnFinished(TurnFinished { outcome, usage, .. })) = evs.last() else {
         panic!("{evs:?}")
     };
     assert_eq!(*outcome, pincer::protocol::TurnOutcome::Failed, "{evs:?}");
@@ -683,14 +689,14 @@ async fn a_failed_request_adds_no_tokens_to_the_session() {
     let mut s = settings(&server.url(), db, "/w/a", None);
     s.resume = Resume::ContinueLast;
     let mut rt = runtime::spawn(s);
-    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    let evs = until(&mut rt, |e| matches!(e, Event::SessionConfigured(_))).await;
     assert!(
         matches!(
             evs.last(),
-            Some(Event::SessionConfigured {
+            Some(Event::SessionConfigured(SessionConfigured {
                 session_tokens: 0,
                 ..
-            })
+            }))
         ),
         "{evs:?}"
     );
@@ -757,4 +763,76 @@ async fn headless_sessions_are_marked_in_the_list() {
         pincer::protocol::SessionOrigin::Headless
     );
     assert_eq!(origin("from the tui"), pincer::protocol::SessionOrigin::Tui);
+}
+
+/// A first message that never gets an answer from a model (the server refuses it) leaves no
+/// session; the next message starts a new one holding only itself, which is also all the
+/// model is sent. A session answered once keeps a later failure.
+#[tokio::test]
+async fn a_first_message_that_never_reaches_a_model_leaves_no_session() {
+    let server = MockServer::start(vec![
+        openai_error(401, "bad key"),
+        Reply::sse(openai_sse(&["hello back"], None)),
+        openai_error(401, "bad key"),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut rt = runtime::spawn(settings(
+        &server.url(),
+        dir.path().join("p.db"),
+        "/w/u",
+        None,
+    ));
+    configured(&mut rt).await;
+    let dropped = |evs: &[Event]| evs.iter().any(|e| matches!(e, Event::SessionDropped(_)));
+
+    let evs = chat(&mut rt, "first try").await;
+    assert!(dropped(&evs), "{evs:?}");
+    let (all, current) = list(&mut rt, SessionScope::All).await;
+    assert!(all.is_empty(), "{all:?}");
+    assert_eq!(current, None);
+
+    let evs = chat(&mut rt, "second try").await;
+    assert!(!dropped(&evs), "{evs:?}");
+    let (all, current) = list(&mut rt, SessionScope::All).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(current.as_deref(), Some(all[0].id.as_str()));
+    assert_eq!(all[0].first_prompt, "second try");
+    assert_eq!(all[0].message_count, 2);
+    let sent = server.requests()[1].json().unwrap();
+    let users: Vec<&str> = sent["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    assert_eq!(users, vec!["second try"], "the dropped message is not sent");
+
+    let evs = chat(&mut rt, "third").await;
+    assert!(!dropped(&evs), "an answered session is kept: {evs:?}");
+    let (again, _) = list(&mut rt, SessionScope::All).await;
+    let ids =
+        |l: &[pincer::protocol::SessionSummary]| l.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&again), ids(&all));
+}
+
+/// Nothing listening at a loopback address: no session either.
+#[tokio::test]
+async fn nothing_listening_leaves_no_session() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let mut rt = runtime::spawn(settings(&url, dir.path().join("p.db"), "/w/d", None));
+    configured(&mut rt).await;
+    let evs = chat(&mut rt, "anyone there?").await;
+    assert!(
+        evs.iter().any(|e| matches!(e, Event::SessionDropped(_))),
+        "{evs:?}"
+    );
+    let (all, _) = list(&mut rt, SessionScope::All).await;
+    assert!(all.is_empty(), "{all:?}");
 }

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::SkillsChanged;
 mod support;
 
 use std::ffi::CString;
@@ -184,13 +185,13 @@ fn from_validate(roots: &SkillRoots) -> Said {
 /// The pane's data and the reload notice: start with no skills, move the bad one in, reload.
 async fn from_runtime(dirs: &Dirs, staged: &Path) -> (Said, Said) {
     let mut rt = runtime::spawn(dirs.settings());
-    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     // One rename: a scan sees the whole folder or none of it.
     std::fs::rename(staged, dirs.root.join("user/bad")).unwrap();
     rt.ops.send(Op::ReloadSkills).unwrap();
-    let has_bad = |e: &Event| matches!(e, Event::SkillsChanged { skills, .. } if skills.iter().any(|s| s.name == "bad"));
+    let has_bad = |e: &Event| matches!(e, Event::SkillsChanged(SkillsChanged { skills, .. }) if skills.iter().any(|s| s.name == "bad"));
     let events = until(&mut rt, has_bad).await;
-    let Some(Event::SkillsChanged { skills, .. }) = events.last() else {
+    let Some(Event::SkillsChanged(SkillsChanged { skills, .. })) = events.last() else {
         unreachable!()
     };
     let info = skills.iter().find(|s| s.name == "bad").unwrap();
@@ -312,7 +313,7 @@ async fn a_root_over_the_skill_cap_is_reported_everywhere() {
     assert!(out.contains(&cap), "{out}");
 
     let mut rt = runtime::spawn(dirs.settings());
-    let events = until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    let events = until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     assert!(
         events.iter().any(|e| matches!(
             e,

@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{
+    SkillActivated, SkillCreated, SkillsChanged, ToolCallFinished, UserMessage,
+};
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -115,8 +118,8 @@ async fn the_model_sees_the_catalog_and_activates_a_skill() {
     ])
     .await;
     let mut rt = runtime::spawn(settings(&server.url(), &dirs, Config::default()));
-    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
-    let Some(Event::SkillsChanged { skills, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
+    let Some(Event::SkillsChanged(SkillsChanged { skills, .. })) = evs.last() else {
         panic!()
     };
     assert_eq!(skills.len(), 1);
@@ -184,13 +187,13 @@ async fn files_of_a_skill_folder_are_readable_without_asking() {
     let mut s = settings(&server.url(), &dirs, Config::default());
     s.interactive = false; // an ask would be denied: the read must be allowed outright
     let mut rt = runtime::spawn(s);
-    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     rt.ops.send(Op::UserMessage { text: "go".into() }).unwrap();
     let evs = until(&mut rt, finished).await;
     let status = evs.iter().find_map(|e| match e {
-        Event::ToolCallFinished {
+        Event::ToolCallFinished(ToolCallFinished {
             status, decided_by, ..
-        } => Some((*status, decided_by.clone())),
+        }) => Some((*status, decided_by.clone())),
         _ => None,
     });
     assert_eq!(
@@ -207,7 +210,7 @@ async fn no_skill_tool_without_skills() {
     let dirs = Dirs::new();
     let server = MockServer::start(vec![Reply::sse(openai_sse(&["hi"], None))]).await;
     let mut rt = runtime::spawn(settings(&server.url(), &dirs, Config::default()));
-    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     rt.ops.send(Op::UserMessage { text: "x".into() }).unwrap();
     until(&mut rt, finished).await;
     let body = server.requests()[0].json().unwrap();
@@ -241,7 +244,7 @@ async fn a_restricted_skill_leaves_the_model_read_only_tools() {
         ..Config::default()
     };
     let mut rt = runtime::spawn(settings(&server.url(), &dirs, config));
-    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     rt.ops
         .send(Op::UserMessage {
             text: "scrape it".into(),
@@ -250,10 +253,10 @@ async fn a_restricted_skill_leaves_the_model_read_only_tools() {
     let evs = until(&mut rt, finished).await;
     assert!(evs.iter().any(|e| matches!(
         e,
-        Event::SkillActivated {
+        Event::SkillActivated(SkillActivated {
             restricted: true,
             ..
-        }
+        })
     )));
     let before = tool_names(&server.requests()[0].json().unwrap());
     let after = tool_names(&server.requests()[1].json().unwrap());
@@ -267,18 +270,18 @@ async fn a_restricted_skill_leaves_the_model_read_only_tools() {
         "even in yolo mode a write is refused"
     );
     let denied = evs.iter().any(|e| {
-        matches!(e, Event::ToolCallFinished { tool, status: pincer::protocol::ToolStatus::Denied, .. } if tool == "write_file")
+        matches!(e, Event::ToolCallFinished(ToolCallFinished { tool, status: pincer::protocol::ToolStatus::Denied, .. }) if tool == "write_file")
     });
     assert!(denied);
     // A new session lifts it.
     rt.ops.send(Op::NewSession).unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     assert!(matches!(
         evs.last(),
-        Some(Event::SkillsChanged {
+        Some(Event::SkillsChanged(SkillsChanged {
             restricted_active: false,
             ..
-        })
+        }))
     ));
 }
 
@@ -297,7 +300,7 @@ async fn slash_name_sends_the_body_with_arguments_read_fresh() {
     ])
     .await;
     let mut rt = runtime::spawn(settings(&server.url(), &dirs, Config::default()));
-    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     rt.ops
         .send(Op::UseSkill {
             name: "greet".into(),
@@ -307,8 +310,9 @@ async fn slash_name_sends_the_body_with_arguments_read_fresh() {
     let used = until(&mut rt, finished).await;
     // The transcript shows what the user typed; the body goes to the model.
     assert!(
-        used.iter()
-            .any(|e| matches!(e, Event::UserMessage { text, .. } if text == "/greet Ada")),
+        used.iter().any(
+            |e| matches!(e, Event::UserMessage(UserMessage { text, .. }) if text == "/greet Ada")
+        ),
         "{used:?}"
     );
     let last_user = |i: usize| {
@@ -357,13 +361,13 @@ async fn a_broken_edit_is_announced_with_its_line_and_the_others_keep_working() 
     write_skill(&dirs.user(), "beta", "Second.", "B");
     let server = MockServer::start(vec![]).await;
     let mut rt = runtime::spawn(settings(&server.url(), &dirs, Config::default()));
-    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     std::fs::write(
         dirs.user().join("alpha/SKILL.md"),
         "---\nname: alpha\n---\nbody\n",
     )
     .unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     let notice = evs
         .iter()
         .find_map(|e| match e {
@@ -376,7 +380,7 @@ async fn a_broken_edit_is_announced_with_its_line_and_the_others_keep_working() 
         .unwrap();
     assert!(notice.starts_with("alpha: line "), "{notice}");
     assert!(notice.ends_with("— disabled"), "{notice}");
-    let Some(Event::SkillsChanged { skills, .. }) = evs.last() else {
+    let Some(Event::SkillsChanged(SkillsChanged { skills, .. })) = evs.last() else {
         panic!()
     };
     let state = |n: &str| skills.iter().find(|s| s.name == n).unwrap().status;
@@ -395,9 +399,9 @@ async fn project_skills_wait_for_trust_and_the_answer_is_remembered() {
     );
     let server = MockServer::start(vec![]).await;
     let mut rt = runtime::spawn(settings(&server.url(), &dirs, Config::default()));
-    let evs = until(&mut rt, |e| matches!(e, Event::ProjectTrustRequest { .. })).await;
+    let evs = until(&mut rt, |e| matches!(e, Event::ProjectTrustRequest(_))).await;
     let skills_before = evs.iter().find_map(|e| match e {
-        Event::SkillsChanged { skills, .. } => Some(skills.clone()),
+        Event::SkillsChanged(SkillsChanged { skills, .. }) => Some(skills.clone()),
         _ => None,
     });
     assert!(
@@ -405,8 +409,8 @@ async fn project_skills_wait_for_trust_and_the_answer_is_remembered() {
         "not loaded before trust"
     );
     rt.ops.send(Op::TrustProject { trust: true }).unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
-    let Some(Event::SkillsChanged { skills, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
+    let Some(Event::SkillsChanged(SkillsChanged { skills, .. })) = evs.last() else {
         panic!()
     };
     assert!(
@@ -428,8 +432,8 @@ async fn project_skills_wait_for_trust_and_the_answer_is_remembered() {
         r.project = Some(dirs.ws());
     }
     let mut rt = runtime::spawn(s);
-    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
-    let Some(Event::SkillsChanged { skills, .. }) = evs.last() else {
+    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
+    let Some(Event::SkillsChanged(SkillsChanged { skills, .. })) = evs.last() else {
         panic!()
     };
     assert!(skills.iter().any(|s| s.name == "deploy"));
@@ -437,7 +441,7 @@ async fn project_skills_wait_for_trust_and_the_answer_is_remembered() {
     let evs = until(&mut rt, |e| matches!(e, Event::ShutdownComplete)).await;
     assert!(
         !evs.iter()
-            .any(|e| matches!(e, Event::ProjectTrustRequest { .. }))
+            .any(|e| matches!(e, Event::ProjectTrustRequest(_)))
     );
 }
 
@@ -447,7 +451,7 @@ async fn declining_trust_is_remembered_too() {
     write_skill(&dirs.ws().join(".agents/skills"), "x", "X.", "x");
     let server = MockServer::start(vec![]).await;
     let mut rt = runtime::spawn(settings(&server.url(), &dirs, Config::default()));
-    until(&mut rt, |e| matches!(e, Event::ProjectTrustRequest { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::ProjectTrustRequest(_))).await;
     rt.ops.send(Op::TrustProject { trust: false }).unwrap();
     until(&mut rt, |e| matches!(e, Event::Notice { .. })).await;
     rt.ops.send(Op::Shutdown).unwrap();
@@ -462,7 +466,7 @@ async fn declining_trust_is_remembered_too() {
     let evs = until(&mut rt, |e| matches!(e, Event::ShutdownComplete)).await;
     assert!(
         !evs.iter()
-            .any(|e| matches!(e, Event::ProjectTrustRequest { .. }))
+            .any(|e| matches!(e, Event::ProjectTrustRequest(_)))
     );
 }
 
@@ -484,7 +488,7 @@ async fn a_resumed_session_stays_restricted() {
     let mut s = settings(&server.url(), &dirs, Config::default());
     s.database = Some(db.clone());
     let mut rt = runtime::spawn(s);
-    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     rt.ops
         .send(Op::UseSkill {
             name: "scraper".into(),
@@ -504,11 +508,8 @@ async fn a_resumed_session_stays_restricted() {
     s.database = Some(db);
     s.resume = pincer::runtime::Resume::ContinueLast;
     let mut rt = runtime::spawn(s);
-    let evs = until(&mut rt, |e| matches!(e, Event::SkillActivated { .. })).await;
-    assert!(
-        evs.iter()
-            .any(|e| matches!(e, Event::SessionConfigured { .. }))
-    );
+    let evs = until(&mut rt, |e| matches!(e, Event::SkillActivated(_))).await;
+    assert!(evs.iter().any(|e| matches!(e, Event::SessionConfigured(_))));
     rt.ops
         .send(Op::UserMessage {
             text: "more".into(),
@@ -532,18 +533,20 @@ async fn a_bundled_skill_is_copied_into_the_users_folder_to_edit() {
         roots.bundled = true;
     }
     let mut rt = runtime::spawn(s);
-    until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     let copy = || {
         Op::CopyBundledSkill(pincer::protocol::CopyBundledSkill {
             name: "code-review".into(),
         })
     };
     rt.ops.send(copy()).unwrap();
-    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged { .. })).await;
+    let evs = until(&mut rt, |e| matches!(e, Event::SkillsChanged(_))).await;
     let path = evs
         .iter()
         .find_map(|e| match e {
-            Event::SkillCreated { name, path } if name == "code-review" => Some(path.clone()),
+            Event::SkillCreated(SkillCreated { name, path }) if name == "code-review" => {
+                Some(path.clone())
+            }
             _ => None,
         })
         .unwrap();
@@ -555,7 +558,7 @@ async fn a_bundled_skill_is_copied_into_the_users_folder_to_edit() {
         std::fs::read_to_string(&path).unwrap(),
         pincer::skills::bundled_text("code-review").unwrap()
     );
-    let Some(Event::SkillsChanged { skills, .. }) = evs.last() else {
+    let Some(Event::SkillsChanged(SkillsChanged { skills, .. })) = evs.last() else {
         panic!()
     };
     let reviews: Vec<_> = skills.iter().filter(|s| s.name == "code-review").collect();

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{SessionBusy, SessionItemsAppended};
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -329,7 +330,7 @@ fn say(rt: &RuntimeHandle, text: &str) {
 }
 
 fn finished(e: &Event) -> bool {
-    matches!(e, Event::TurnFinished { .. })
+    matches!(e, Event::TurnFinished(_))
 }
 
 fn storage_errors(events: &[Event]) -> Vec<&Event> {
@@ -382,7 +383,7 @@ async fn a_second_front_end_sees_what_the_first_wrote() {
         .unwrap();
 
     let mut two = runtime::spawn(settings(&server.url(), &db, Resume::Id(id)));
-    until(&mut two, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    until(&mut two, |e| matches!(e, Event::SessionConfigured(_))).await;
 
     say(&one, "second");
     let events = until(&mut one, finished).await;
@@ -394,7 +395,9 @@ async fn a_second_front_end_sees_what_the_first_wrote() {
     let appended = events
         .iter()
         .find_map(|e| match e {
-            Event::SessionItemsAppended { count, items } => Some((*count, items.len())),
+            Event::SessionItemsAppended(SessionItemsAppended { count, items }) => {
+                Some((*count, items.len()))
+            }
             _ => None,
         })
         .expect("front end 2 is told about front end 1's items");
@@ -406,11 +409,10 @@ async fn a_second_front_end_sees_what_the_first_wrote() {
 
     say(&one, "fourth");
     let events = until(&mut one, finished).await;
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::SessionItemsAppended { count: 2, .. }))
-    );
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::SessionItemsAppended(SessionItemsAppended { count: 2, .. })
+    )));
     assert_eq!(
         user_texts(&server.requests()[3]),
         vec!["first", "r1", "second", "r2", "third", "r3", "fourth"]
@@ -451,15 +453,15 @@ async fn a_busy_session_queues_the_second_front_end() {
         })
         .unwrap();
     say(&one, "stream");
-    until(&mut one, |e| matches!(e, Event::AssistantDelta { .. })).await;
+    until(&mut one, |e| matches!(e, Event::AssistantDelta(_))).await;
 
     let mut two = runtime::spawn(settings(&server.url(), &db, Resume::Id(id)));
-    until(&mut two, |e| matches!(e, Event::SessionConfigured { .. })).await;
+    until(&mut two, |e| matches!(e, Event::SessionConfigured(_))).await;
     say(&two, "me too");
-    let events = until(&mut two, |e| matches!(e, Event::SessionBusy { .. })).await;
+    let events = until(&mut two, |e| matches!(e, Event::SessionBusy(_))).await;
     assert!(matches!(
         events.last(),
-        Some(Event::SessionBusy { holder_pid: Some(pid), waiting: true }) if *pid == std::process::id()
+        Some(Event::SessionBusy(SessionBusy { holder_pid: Some(pid), waiting: true })) if *pid == std::process::id()
     ));
     assert_eq!(
         server.requests().len(),
@@ -476,7 +478,7 @@ async fn a_busy_session_queues_the_second_front_end() {
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, Event::SessionItemsAppended { .. }))
+            .any(|e| matches!(e, Event::SessionItemsAppended(_)))
     );
     assert_eq!(
         user_texts(&server.requests()[2]),

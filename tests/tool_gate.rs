@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use pincer::protocol::{ApprovalRequested, ToolCallFinished, TurnFinished};
 mod support;
 
 use std::path::PathBuf;
@@ -91,11 +92,11 @@ async fn until(rt: &mut RuntimeHandle, stop: impl Fn(&Event) -> bool) -> Vec<Eve
 }
 
 fn finished(e: &Event) -> bool {
-    matches!(e, Event::TurnFinished { .. })
+    matches!(e, Event::TurnFinished(_))
 }
 
 fn asked(e: &Event) -> bool {
-    matches!(e, Event::ApprovalRequested { .. })
+    matches!(e, Event::ApprovalRequested(_))
 }
 
 async fn start(s: RuntimeSettings) -> RuntimeHandle {
@@ -112,12 +113,12 @@ fn tool_results(events: &[Event]) -> Vec<(ToolStatus, String, String)> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::ToolCallFinished {
+            Event::ToolCallFinished(ToolCallFinished {
                 status,
                 decided_by,
                 output,
                 ..
-            } => Some((*status, decided_by.clone(), output.clone())),
+            }) => Some((*status, decided_by.clone(), output.clone())),
             _ => None,
         })
         .collect()
@@ -153,7 +154,7 @@ fn outcome(events: &[Event]) -> TurnOutcome {
     events
         .iter()
         .find_map(|e| match e {
-            Event::TurnFinished { outcome, .. } => Some(*outcome),
+            Event::TurnFinished(TurnFinished { outcome, .. }) => Some(*outcome),
             _ => None,
         })
         .unwrap()
@@ -165,14 +166,14 @@ async fn ask_mode_deny_keeps_the_disk_untouched_and_tells_the_model() {
     let mut rt = start(t.settings(ApprovalMode::Ask, true)).await;
     say(&rt, "write it");
     let events = until(&mut rt, asked).await;
-    let Some(Event::ApprovalRequested {
+    let Some(Event::ApprovalRequested(ApprovalRequested {
         request_id,
         summary,
         preview,
         suggested_rule,
         reason,
         ..
-    }) = events.last()
+    })) = events.last()
     else {
         panic!()
     };
@@ -210,7 +211,8 @@ async fn approve_once_runs_it_and_the_audit_log_says_who_decided() {
     let t = Setup::new(vec![write_call("out.txt"), done()]).await;
     let mut rt = start(t.settings(ApprovalMode::Ask, true)).await;
     say(&rt, "write it");
-    let Some(Event::ApprovalRequested { request_id, .. }) = until(&mut rt, asked).await.pop()
+    let Some(Event::ApprovalRequested(ApprovalRequested { request_id, .. })) =
+        until(&mut rt, asked).await.pop()
     else {
         panic!()
     };
@@ -253,7 +255,8 @@ async fn always_saves_a_rule_and_the_same_call_later_runs_without_asking() {
     .await;
     let mut rt = start(t.settings(ApprovalMode::Ask, true)).await;
     say(&rt, "write it");
-    let Some(Event::ApprovalRequested { request_id, .. }) = until(&mut rt, asked).await.pop()
+    let Some(Event::ApprovalRequested(ApprovalRequested { request_id, .. })) =
+        until(&mut rt, asked).await.pop()
     else {
         panic!()
     };
@@ -301,11 +304,11 @@ async fn approve_for_the_session_covers_the_suggested_pattern() {
     .await;
     let mut rt = start(t.settings(ApprovalMode::Ask, true)).await;
     say(&rt, "one");
-    let Some(Event::ApprovalRequested {
+    let Some(Event::ApprovalRequested(ApprovalRequested {
         request_id,
         suggested_rule,
         ..
-    }) = until(&mut rt, asked).await.pop()
+    })) = until(&mut rt, asked).await.pop()
     else {
         panic!()
     };
@@ -478,12 +481,12 @@ async fn paths_outside_the_workspace_ask_even_in_yolo() {
         // Interactive: asks, and denying keeps the content from the model.
         let mut rt = start(t.settings(ApprovalMode::Yolo, true)).await;
         say(&rt, "read");
-        let Some(Event::ApprovalRequested {
+        let Some(Event::ApprovalRequested(ApprovalRequested {
             request_id,
             reason,
             summary,
             ..
-        }) = until(&mut rt, asked).await.pop()
+        })) = until(&mut rt, asked).await.pop()
         else {
             panic!()
         };
@@ -627,7 +630,7 @@ async fn interrupting_a_running_command_kills_it_and_a_pending_approval_runs_not
     .await;
     let mut rt = start(t.settings(ApprovalMode::Yolo, true)).await;
     say(&rt, "sleep");
-    until(&mut rt, |e| matches!(e, Event::ToolCallStarted { .. })).await;
+    until(&mut rt, |e| matches!(e, Event::ToolCallStarted(_))).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let begun = Instant::now();
     rt.ops.send(Op::Interrupt).unwrap();
@@ -727,7 +730,8 @@ async fn one_rounds_questions_queue_and_a_session_answer_covers_the_rest() {
     say(&rt, "go");
     let mut asked_ids = Vec::new();
     while asked_ids.len() < 3 {
-        if let Event::ApprovalRequested { request_id, .. } = next(&mut rt).await {
+        if let Event::ApprovalRequested(ApprovalRequested { request_id, .. }) = next(&mut rt).await
+        {
             asked_ids.push(request_id);
         }
     }

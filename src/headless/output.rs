@@ -1,5 +1,6 @@
 //! Headless stdout: what is written for each event, and noticing that the reader went away.
 
+use crate::protocol::{AssistantDelta, AssistantMessageDone, Retrying};
 use std::io::{ErrorKind, IsTerminal, Write};
 
 use super::EXIT_OUTPUT_CLOSED;
@@ -77,7 +78,7 @@ impl Output {
             };
         }
         match event {
-            Event::AssistantDelta { text, .. } if self.live => {
+            Event::AssistantDelta(AssistantDelta { text, .. }) if self.live => {
                 if self.reply_fresh && !text.is_empty() {
                     self.reply_fresh = false;
                     if self.separate_from_earlier_reply() == Written::Closed {
@@ -86,22 +87,22 @@ impl Output {
                 }
                 self.write(text)
             }
-            Event::AssistantMessageDone { .. } if self.live => {
+            Event::AssistantMessageDone(_) if self.live => {
                 self.reply_written |= !self.reply_fresh;
                 self.reply_fresh = true;
                 Written::Ok
             }
-            Event::AssistantMessageDone { text, .. } if !text.is_empty() => {
+            Event::AssistantMessageDone(AssistantMessageDone { text, .. }) if !text.is_empty() => {
                 if self.separate_from_earlier_reply() == Written::Closed {
                     return Written::Closed;
                 }
                 self.reply_written = true;
                 self.write(text)
             }
-            Event::Retrying {
+            Event::Retrying(Retrying {
                 discard_partial: true,
                 ..
-            } if self.live => self.end_line(),
+            }) if self.live => self.end_line(),
             Event::ProviderHealth(h) if h.discard_partial && self.live => self.end_line(),
             _ => Written::Ok,
         }

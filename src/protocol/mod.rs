@@ -11,7 +11,10 @@ mod memory_text;
 mod models;
 mod onboarding;
 mod pipeline;
+mod session_events;
 mod sessions;
+mod skill_events;
+mod turn_events;
 mod types;
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +26,10 @@ pub use memory::*;
 pub use models::*;
 pub use onboarding::*;
 pub use pipeline::*;
+pub use session_events::*;
 pub use sessions::*;
+pub use skill_events::*;
+pub use turn_events::*;
 pub use types::*;
 
 /// What a front end asks the runtime to do.
@@ -163,17 +169,7 @@ pub enum Op {
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// Sent once at start and after `NewSession` / a resumed session.
-    SessionConfigured {
-        /// `None` until the first message is stored.
-        session_id: Option<String>,
-        provider: Option<ProviderInfo>,
-        /// Earlier messages when a session was resumed.
-        history: Vec<HistoryItem>,
-        /// Recent prompts (newest last) for the composer's Up/Down history.
-        input_history: Vec<String>,
-        /// Token totals of the (resumed) session.
-        session_tokens: u64,
-    },
+    SessionConfigured(SessionConfigured),
     /// The active provider or model changed.
     ProviderChanged {
         provider: ProviderInfo,
@@ -193,63 +189,29 @@ pub enum Event {
     SessionStored {
         session_id: String,
     },
+    /// The stored session was deleted again: its first message never reached a model.
+    SessionDropped(SessionDropped),
     /// Another pincer (process or runtime) wrote to this session since this runtime last
     /// looked; the model's conversation was reloaded from the store before this turn, and
     /// `items` are the new ones for the transcript (`count` stored rows).
-    SessionItemsAppended {
-        items: Vec<HistoryItem>,
-        count: usize,
-    },
+    SessionItemsAppended(SessionItemsAppended),
     /// Another pincer runs a turn on this session (`holder_pid` when known). `waiting: true`:
     /// queued messages run once it finishes; `waiting: false`: the wait was given up and the
     /// queued messages were dropped.
-    SessionBusy {
-        holder_pid: Option<u32>,
-        waiting: bool,
-    },
+    SessionBusy(SessionBusy),
     /// A user message was accepted and is about to be sent.
-    UserMessage {
-        text: String,
-        /// Its stored row (for forking from it); `None` when nothing is stored.
-        #[serde(default)]
-        item_id: Option<i64>,
-        /// The parts of `text` the user pasted.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pastes: Vec<PasteSpan>,
-    },
+    UserMessage(UserMessage),
     TurnStarted {
         turn_id: u64,
     },
-    AssistantDelta {
-        turn_id: u64,
-        text: String,
-    },
+    AssistantDelta(AssistantDelta),
     /// The assistant message is complete (or was cut short).
-    AssistantMessageDone {
-        turn_id: u64,
-        text: String,
-        interrupted: bool,
-    },
+    AssistantMessageDone(AssistantMessageDone),
     /// A request failed transiently and is retried. The reply streaming in this turn (the
     /// `AssistantDelta`s since the last `AssistantMessageDone`) is discarded: front ends drop
     /// what they showed of it, and the retry's reply starts from the beginning.
-    Retrying {
-        turn_id: u64,
-        attempt: u32,
-        max_attempts: u32,
-        delay_ms: u64,
-        reason: String,
-        /// True when text of the failed attempt was already sent as `AssistantDelta`s and must
-        /// be dropped (a stream that broke after partial output).
-        #[serde(default)]
-        discard_partial: bool,
-    },
-    TurnFinished {
-        turn_id: u64,
-        outcome: TurnOutcome,
-        usage: Option<TokenUsage>,
-        duration_ms: u64,
-    },
+    Retrying(Retrying),
+    TurnFinished(TurnFinished),
     Error {
         kind: ErrorKind,
         message: String,
@@ -261,115 +223,38 @@ pub enum Event {
         message: String,
     },
     /// The model called a tool; it is being checked against the policy.
-    ToolCallStarted {
-        turn_id: u64,
-        call_id: String,
-        tool: String,
-        /// One line: "Run `cargo test` in ~/proj", "Edit src/main.rs".
-        summary: String,
-        risk: RiskLevel,
-    },
+    ToolCallStarted(ToolCallStarted),
     /// A call the gate let through starts running now (until then it waits its turn).
-    ToolCallRunning {
-        turn_id: u64,
-        call_id: String,
-    },
+    ToolCallRunning(ToolCallRunning),
     /// The policy asks the user. Answer with `Op::ApprovalDecision`.
-    ApprovalRequested {
-        request_id: u64,
-        call_id: String,
-        tool: String,
-        summary: String,
-        /// Why this asks ("mode ask: exec tools ask", "rule ask: shell: git push*").
-        reason: String,
-        preview: ApprovalPreview,
-        decisions: Vec<DecisionKind>,
-        /// The rule "always" would save; the user may edit it.
-        suggested_rule: String,
-        /// The rule "this session" would add: exactly this call (the user may widen it).
-        #[serde(default)]
-        session_rule: String,
-        /// Set when the turn has taken in untrusted content (a web page, a file outside the
-        /// workspace, networked shell output, an installed skill): what, so the front end can
-        /// say why this asks.
-        #[serde(default)]
-        taint: Option<String>,
-    },
+    ApprovalRequested(ApprovalRequested),
     /// A pending approval no longer needs an answer (an earlier answer covers it, or the
     /// turn stopped).
     ApprovalWithdrawn {
         request_id: u64,
     },
-    ToolCallFinished {
-        turn_id: u64,
-        call_id: String,
-        tool: String,
-        status: ToolStatus,
-        /// Who decided: "rule allow: shell: git status*", "mode yolo", "user", …
-        decided_by: String,
-        /// The whole output for the UI (capped); the model gets a compressed form.
-        output: String,
-        exit_code: Option<i32>,
-        duration_ms: u64,
-    },
+    ToolCallFinished(ToolCallFinished),
     ModeChanged {
         mode: ApprovalMode,
     },
     /// The stored sessions, newest first (answer to `ListSessions`, and again after a change).
-    SessionList {
-        scope: SessionScope,
-        sessions: Vec<SessionSummary>,
-        /// The session this runtime is in, if stored.
-        current: Option<String>,
-    },
+    SessionList(SessionList),
     /// The last messages of a stored session (answer to `PreviewSession`).
-    SessionPreview {
-        id: String,
-        items: Vec<HistoryItem>,
-    },
+    SessionPreview(SessionPreview),
     /// How full the model's context window is (after each turn and after compaction).
-    ContextUsage {
-        used_tokens: u64,
-        window_tokens: u64,
-        /// How the window size was learned (a guess is shown as such).
-        #[serde(default)]
-        window_source: WindowSource,
-    },
+    ContextUsage(ContextUsage),
     /// Older turns were replaced by a summary for the model; the transcript keeps them.
-    Compacted {
-        summary: String,
-        replaced_messages: usize,
-        tokens_before: u64,
-        tokens_after: u64,
-    },
+    Compacted(Compacted),
     /// The skills as they are now (at start and after every change).
-    SkillsChanged {
-        skills: Vec<SkillInfo>,
-        /// Where `n` creates a new skill (the per-user skills folder).
-        user_dir: String,
-        /// A restricted (installed) skill is active in this session: read-only tools only.
-        restricted_active: bool,
-    },
+    SkillsChanged(SkillsChanged),
     /// The model activated a skill (restricted: read-only tools from now on in this session).
-    SkillActivated {
-        name: String,
-        restricted: bool,
-    },
+    SkillActivated(SkillActivated),
     /// A new skill's SKILL.md was written (answer to `CreateSkill`).
-    SkillCreated {
-        name: String,
-        path: String,
-    },
+    SkillCreated(SkillCreated),
     /// A skill's body (answer to `PreviewSkill`).
-    SkillPreview {
-        name: String,
-        body: String,
-    },
+    SkillPreview(SkillPreview),
     /// The workspace has project skills (or rules) and is not trusted yet: ask once.
-    ProjectTrustRequest {
-        path: String,
-        skill_folders: Vec<String>,
-    },
+    ProjectTrustRequest(ProjectTrustRequest),
     /// Profiles and the server's models (answer to `ListModels` / `/model`).
     ModelList(ModelListing),
     /// Memory entries (answer to `ListMemory`, and again after a change).
@@ -396,3 +281,7 @@ pub enum Event {
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }
+
+#[cfg(test)]
+#[path = "event_wire_tests.rs"]
+mod event_wire_tests;

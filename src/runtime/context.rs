@@ -3,6 +3,7 @@
 
 use super::Runtime;
 use super::compact::{self, StoredCompaction};
+use crate::protocol::{Compacted, ContextUsage};
 use crate::protocol::{Event, NoticeLevel};
 use crate::provider::ChatMessage;
 use crate::store::ItemKind;
@@ -46,11 +47,11 @@ impl Runtime {
     pub(super) fn emit_context_usage(&self) {
         let (window, window_source) = self.window_info();
         if window > 0 {
-            self.emit(Event::ContextUsage {
+            self.emit(Event::ContextUsage(ContextUsage {
                 used_tokens: self.context_used(),
                 window_tokens: window,
                 window_source,
-            });
+            }));
         }
     }
 
@@ -289,10 +290,10 @@ pub(super) fn full_notice(before: u64, window: u64) -> Event {
 }
 
 pub(super) fn compacted_event(c: &StoredCompaction) -> Event {
-    Event::Compacted {
+    Event::Compacted(Compacted {
         summary: c.summary.clone(),
         replaced_messages: c.replaced_messages,
         tokens_before: c.tokens_before,
         tokens_after: c.tokens_after,
-    }
+    })
 }

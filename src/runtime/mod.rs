@@ -32,6 +32,7 @@ mod storage;
 mod tool_call;
 mod turn;
 mod turn_plan;
+mod unanswered;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -204,6 +205,8 @@ pub(crate) struct Runtime {
     client: Option<Arc<ProviderClient>>,
     store: Option<StoreHandle>,
     session_id: Option<String>,
+    /// The running turn's message created the session row (`unanswered.rs`).
+    fresh_session: bool,
     conversation: Vec<ChatMessage>,
     /// Waiting messages with their ids (`queue_edit.rs`).
     queue: VecDeque<(u64, queue::Queued)>,
@@ -296,6 +299,7 @@ impl Runtime {
             client: None,
             store: None,
             session_id: None,
+            fresh_session: false,
             conversation: Vec::new(),
             queue: VecDeque::new(),
             queue_ids: Default::default(),

@@ -1,6 +1,7 @@
 //! One model request: stream the reply, retry transient failures with backoff, stop on
 //! interrupt. Text deltas go out as events as they arrive; tool calls are collected.
 
+use crate::protocol::{AssistantDelta, Retrying};
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -122,10 +123,10 @@ pub async fn call_model_with(
                         let clean = crate::text::sanitize(&t).into_owned();
                         reply.text.push_str(&clean);
                         writer.text(&clean);
-                        let _ = events.send(Event::AssistantDelta {
+                        let _ = events.send(Event::AssistantDelta(AssistantDelta {
                             turn_id,
                             text: clean,
-                        });
+                        }));
                     }
                     StreamItem::Usage { input, output } => {
                         usage_in = input.or(usage_in);
@@ -177,14 +178,14 @@ pub async fn call_model_with(
                 reply.tool_calls.clear();
                 usage_in = None;
                 usage_out = None;
-                let _ = events.send(Event::Retrying {
+                let _ = events.send(Event::Retrying(Retrying {
                     turn_id,
                     attempt: retry,
                     max_attempts: e.retry_cap(policy.max_retries),
                     delay_ms: delay.as_millis() as u64,
                     reason: e.to_string(),
                     discard_partial,
-                });
+                }));
                 tokio::select! {
                     _ = cancel.cancelled() => {
                         reply.outcome = CallOutcome::Interrupted;

@@ -8,6 +8,7 @@
 //! the holder lets go or dies. Once the lease is held, items another pincer wrote since this
 //! runtime last looked are loaded first (`sessions.rs`, `sync_session`), so the model sees them.
 
+use crate::protocol::{SessionBusy, TurnFinished, UserMessage};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -129,11 +130,11 @@ impl Runtime {
         let attachments =
             super::attach::mentioned_files(&text, &self.settings.workspace, home.as_deref());
         let item_id = self.persist_user(&text, display).await;
-        self.emit(Event::UserMessage {
+        self.emit(Event::UserMessage(UserMessage {
             text: shown,
             item_id,
             pastes,
-        });
+        }));
         self.conversation.push(ChatMessage::user(text.clone()));
         self.maybe_compact(context::Trigger::Full).await;
         let turn_id = self.take_turn_id();
@@ -304,20 +305,23 @@ impl Runtime {
         );
         // The turn's items are all stored: another pincer may go on with this session.
         self.lease = None;
-        self.emit(Event::TurnFinished {
+        self.drop_unanswered_session(result.outcome).await;
+        self.emit(Event::TurnFinished(TurnFinished {
             turn_id: active.id,
             outcome: result.outcome,
             usage: result.usage,
             duration_ms: active.started.elapsed().as_millis() as u64,
-        });
+        }));
         self.emit_context_usage();
     }
 
     /// Store a user message (creating the session row first, titled after what the user
     /// typed); returns its row id. `display`: how it is shown, when not as `text`.
     pub(super) async fn persist_user(&mut self, text: &str, display: Option<Shown>) -> Option<i64> {
+        let had_session = self.session_id.is_some();
         self.ensure_session(Shown::prompt(display.as_ref(), text).unwrap_or(text))
             .await;
+        self.fresh_session |= !had_session && self.session_id.is_some();
         let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone()) else {
             return None;
         };
@@ -398,10 +402,10 @@ impl Runtime {
                 true
             }
             Ok(LeaseAttempt::Held { pid }) => {
-                self.emit(Event::SessionBusy {
+                self.emit(Event::SessionBusy(SessionBusy {
                     holder_pid: pid,
                     waiting: true,
-                });
+                }));
                 self.lease_wait = Some(store.wait_lease(id));
                 false
             }
@@ -453,10 +457,10 @@ impl Runtime {
         }
         let dropped = self.queue.len();
         self.queue.clear();
-        self.emit(Event::SessionBusy {
+        self.emit(Event::SessionBusy(SessionBusy {
             holder_pid: None,
             waiting: false,
-        });
+        }));
         self.emit(Event::Notice {
             level: NoticeLevel::Info,
             message: format!("stopped waiting for the other pincer: {dropped} message(s) not sent"),
@@ -468,6 +472,7 @@ impl Runtime {
         self.lease = None;
         self.lease_wait = None;
         self.planned_session = None;
+        self.fresh_session = false;
         self.seen_item = 0;
     }
 

@@ -1,6 +1,7 @@
 //! Session ops: list, preview, resume, fork, rename, archive, delete, export. Every answer is an
 //! event; the front end never touches the store.
 
+use crate::protocol::{SessionConfigured, SessionItemsAppended, SessionList, SessionPreview};
 use std::path::PathBuf;
 
 use super::{Runtime, history};
@@ -28,11 +29,11 @@ impl Runtime {
     pub(super) async fn list_sessions(&mut self, scope: SessionScope) {
         self.list_scope = scope;
         let Some(store) = self.store.clone() else {
-            self.emit(Event::SessionList {
+            self.emit(Event::SessionList(SessionList {
                 scope,
                 sessions: Vec::new(),
                 current: None,
-            });
+            }));
             return;
         };
         let cwd = match scope {
@@ -44,11 +45,11 @@ impl Runtime {
             .call(move |s| s.list_sessions(cwd.as_deref(), archived, LIST_LIMIT))
             .await
         {
-            Ok(sessions) => self.emit(Event::SessionList {
+            Ok(sessions) => self.emit(Event::SessionList(SessionList {
                 scope,
                 sessions,
                 current: self.session_id.clone(),
-            }),
+            })),
             Err(e) => self.error(ErrorKind::Storage, format!("cannot list sessions: {e}")),
         }
     }
@@ -59,10 +60,10 @@ impl Runtime {
         };
         let key = id.clone();
         match store.call(move |s| s.last_items(&key, PREVIEW_ITEMS)).await {
-            Ok(items) => self.emit(Event::SessionPreview {
+            Ok(items) => self.emit(Event::SessionPreview(SessionPreview {
                 id,
                 items: history::rebuild(&items).history,
-            }),
+            })),
             Err(e) => tracing::warn!(%e, "preview failed"),
         }
     }
@@ -203,22 +204,22 @@ impl Runtime {
         self.session_tokens = loaded.total_tokens;
         self.reported_context = 0;
         self.seen_item = loaded.items.last().map_or(after, |item| item.id.max(after));
-        self.emit(Event::SessionItemsAppended {
+        self.emit(Event::SessionItemsAppended(SessionItemsAppended {
             items: history::rebuild(&new_items).history,
             count: foreign.len(),
-        });
+        }));
     }
 
     /// Tell the front end which session it is in, with its transcript.
     pub(super) async fn configured(&mut self, history: Vec<HistoryItem>) {
         let input_history = self.input_history().await;
-        self.emit(Event::SessionConfigured {
+        self.emit(Event::SessionConfigured(SessionConfigured {
             session_id: self.session_id.clone(),
             provider: self.provider.as_ref().map(ResolvedProvider::info),
             history,
             input_history,
             session_tokens: self.session_tokens,
-        });
+        }));
         // Notices about the loaded session go after it, or the transcript would clear them.
         self.flush_after_configured();
         self.emit_context_usage();

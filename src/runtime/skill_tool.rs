@@ -2,6 +2,7 @@
 //! usable skills; returns the skill's instructions read fresh from disk with a listing of its
 //! folder. A restricted (installed) skill switches the session to read-only tools.
 
+use crate::protocol::SkillActivated;
 use std::sync::atomic::Ordering;
 
 use serde_json::json;
@@ -67,10 +68,10 @@ pub async fn run(env: &TurnEnv, call: &ToolCall) -> (String, Result<String, Stri
     match result {
         Ok(Ok(a)) => {
             if restricted && !env.restricted.swap(true, Ordering::Relaxed) {
-                let _ = env.events.send(Event::SkillActivated {
+                let _ = env.events.send(Event::SkillActivated(SkillActivated {
                     name: name.clone(),
                     restricted: true,
-                });
+                }));
             }
             let mut text = render_activation(&a);
             if restricted {

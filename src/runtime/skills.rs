@@ -2,6 +2,7 @@
 //! skill folder changed), the prompt's catalog section, `/name args`, previews, and the
 //! project-trust question. Scans run on the blocking pool; nothing runs while nothing changes.
 
+use crate::protocol::{SkillActivated, SkillCreated, SkillPreview, SkillsChanged};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -185,11 +186,11 @@ impl Runtime {
 
     pub(super) fn emit_skills(&self) {
         let Some(skills) = &self.skills else { return };
-        self.emit(Event::SkillsChanged {
+        self.emit(Event::SkillsChanged(SkillsChanged {
             skills: info(&skills.catalog),
             user_dir: skills.roots.user_dir.display().to_string(),
             restricted_active: skills.restricted.load(Ordering::Relaxed),
-        });
+        }));
     }
 
     /// The watcher woke us (or the user asked): scan again and say what changed.
@@ -260,7 +261,7 @@ impl Runtime {
         })
         .await
         .unwrap_or_default();
-        self.emit(Event::SkillPreview { name, body });
+        self.emit(Event::SkillPreview(SkillPreview { name, body }));
     }
 
     /// `/name args`: the skill's body, read fresh, sent as the user's message.
@@ -307,10 +308,10 @@ impl Runtime {
         let key = name.clone();
         match tokio::task::spawn_blocking(move || crate::skills::new_skill(&key, &dir)).await {
             Ok(Ok(path)) => {
-                self.emit(Event::SkillCreated {
+                self.emit(Event::SkillCreated(SkillCreated {
                     name,
                     path: path.display().to_string(),
-                });
+                }));
                 self.rescan_skills(false).await;
             }
             Ok(Err(e)) => self.error(
@@ -328,10 +329,10 @@ impl Runtime {
         let key = name.clone();
         match tokio::task::spawn_blocking(move || crate::skills::copy_bundled(&key, &dir)).await {
             Ok(Ok(path)) => {
-                self.emit(Event::SkillCreated {
+                self.emit(Event::SkillCreated(SkillCreated {
                     name,
                     path: path.display().to_string(),
-                });
+                }));
                 self.rescan_skills(false).await;
             }
             Ok(Err(e)) => self.error(
@@ -349,10 +350,10 @@ impl Runtime {
             &serde_json::json!({ "restricted_skill": name }),
         )
         .await;
-        self.emit(Event::SkillActivated {
+        self.emit(Event::SkillActivated(SkillActivated {
             name: name.to_string(),
             restricted: true,
-        });
+        }));
     }
 
     /// A resumed session that had activated a restricted skill (by the model's
@@ -369,10 +370,10 @@ impl Runtime {
         });
         let Some(name) = found.cloned() else { return };
         skills.restricted.store(true, Ordering::Relaxed);
-        let event = Event::SkillActivated {
+        let event = Event::SkillActivated(SkillActivated {
             name,
             restricted: true,
-        };
+        });
         if defer {
             self.after_configured.push(event);
         } else {

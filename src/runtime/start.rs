@@ -1,6 +1,7 @@
 //! What the runtime does once at start: open the store, reopen a session, set up the policy,
 //! say what is missing (provider, sandbox).
 
+use crate::protocol::ProjectTrustRequest;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -129,10 +130,10 @@ impl Runtime {
         if folders.is_empty() {
             return;
         }
-        self.emit(Event::ProjectTrustRequest {
+        self.emit(Event::ProjectTrustRequest(ProjectTrustRequest {
             path: ws,
             skill_folders: folders.iter().map(|f| f.display().to_string()).collect(),
-        });
+        }));
     }
 
     /// The answer to `ProjectTrustRequest`, remembered in the user's config.

@@ -1,6 +1,7 @@
 //! One tool call: validate → gate (maybe ask the user) → run → compress for the model →
 //! report and audit. Every path ends in a tool result for the model, never in a crash.
 
+use crate::protocol::{ApprovalRequested, ToolCallFinished, ToolCallRunning, ToolCallStarted};
 use std::time::Instant;
 
 use tokio::sync::oneshot;
@@ -85,13 +86,13 @@ pub async fn gate(env: &TurnEnv, call: &ToolCall) -> Gated {
         Ok(p) => (p.summary.clone(), p.risk),
         Err(e) => (e.summary.clone(), RiskLevel::ReadOnly),
     };
-    let _ = env.events.send(Event::ToolCallStarted {
+    let _ = env.events.send(Event::ToolCallStarted(ToolCallStarted {
         turn_id: env.turn_id,
         call_id: call.id.clone(),
         tool: call.name.clone(),
         summary: summary.clone(),
         risk,
-    });
+    }));
     let state = match prepared {
         Err(e) => State::Done(Finish {
             status: ToolStatus::Error,
@@ -115,13 +116,13 @@ pub async fn gate(env: &TurnEnv, call: &ToolCall) -> Gated {
 /// `activate_skill`: read-only, never asks.
 async fn skill_call(env: &TurnEnv, call: &ToolCall, started: Instant) -> Gated {
     let (summary, result) = skill_tool::run(env, call).await;
-    let _ = env.events.send(Event::ToolCallStarted {
+    let _ = env.events.send(Event::ToolCallStarted(ToolCallStarted {
         turn_id: env.turn_id,
         call_id: call.id.clone(),
         tool: call.name.clone(),
         summary: summary.clone(),
         risk: RiskLevel::ReadOnly,
-    });
+    }));
     let (status, text) = match result {
         Ok(text) => (ToolStatus::Ok, text),
         Err(text) => (ToolStatus::Error, text),
@@ -194,7 +195,7 @@ async fn decide(env: &TurnEnv, p: Prepared) -> State {
         Verdict::Ask { reason } => {
             let preview = env.toolbox.preview(&env.tool_ctx, &p).await;
             let (request_id, answer) = env.approvals.register();
-            let _ = env.events.send(Event::ApprovalRequested {
+            let _ = env.events.send(Event::ApprovalRequested(ApprovalRequested {
                 request_id,
                 call_id: p.call_id.clone(),
                 tool: p.name.clone(),
@@ -211,7 +212,7 @@ async fn decide(env: &TurnEnv, p: Prepared) -> State {
                 suggested_rule: exact_or_suggested(env, &p),
                 session_rule: exact_rule(&p.subject),
                 taint: taint.clone(),
-            });
+            }));
             State::Asking {
                 p,
                 request_id,
@@ -351,10 +352,10 @@ async fn execute(
     decided_by: String,
     decision: &'static str,
 ) -> Finish {
-    let _ = env.events.send(Event::ToolCallRunning {
+    let _ = env.events.send(Event::ToolCallRunning(ToolCallRunning {
         turn_id: env.turn_id,
         call_id: p.call_id.clone(),
-    });
+    }));
     if let Some(why) = untrusted_source(env, p) {
         env.taint.mark(why);
     }
@@ -516,7 +517,7 @@ async fn complete(
 ) -> CallDone {
     let duration_ms = started.elapsed().as_millis() as u64;
     let output = cap(&f.output, env.tool_ctx.limits.display_output_max_bytes);
-    let _ = env.events.send(Event::ToolCallFinished {
+    let _ = env.events.send(Event::ToolCallFinished(ToolCallFinished {
         turn_id: env.turn_id,
         call_id: call.id.clone(),
         tool: call.name.clone(),
@@ -525,7 +526,7 @@ async fn complete(
         output: output.clone(),
         exit_code: f.exit_code,
         duration_ms,
-    });
+    }));
     audit(
         env,
         call,

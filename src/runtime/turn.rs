@@ -2,6 +2,7 @@
 //! so the op loop keeps answering (interrupts, approvals) meanwhile. Every item is stored as it
 //! completes.
 
+use crate::protocol::{AssistantMessageDone, ToolCallFinished, ToolCallStarted};
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -293,11 +294,13 @@ pub async fn run(mut env: TurnEnv, mut conversation: Vec<ChatMessage>) -> TurnRe
             rec.notice(*kind, message).await;
         }
         if !reply.text.is_empty() || (!has_calls && reply.outcome == CallOutcome::Completed) {
-            let _ = env.events.send(Event::AssistantMessageDone {
-                turn_id: env.turn_id,
-                text: reply.text.clone(),
-                interrupted,
-            });
+            let _ = env
+                .events
+                .send(Event::AssistantMessageDone(AssistantMessageDone {
+                    turn_id: env.turn_id,
+                    text: reply.text.clone(),
+                    interrupted,
+                }));
         }
         if !reply.text.is_empty() || has_calls {
             let message = ChatMessage::Assistant {
@@ -545,14 +548,14 @@ async fn finish_unrun(
     for call in calls {
         tool_call::audit_unrun(env, call, audit_reason).await;
         let (message, stored) = tool_call::not_run(call, why);
-        let _ = env.events.send(Event::ToolCallStarted {
+        let _ = env.events.send(Event::ToolCallStarted(ToolCallStarted {
             turn_id: env.turn_id,
             call_id: call.id.clone(),
             tool: call.name.clone(),
             summary: call.name.clone(),
             risk: crate::protocol::RiskLevel::ReadOnly,
-        });
-        let _ = env.events.send(Event::ToolCallFinished {
+        }));
+        let _ = env.events.send(Event::ToolCallFinished(ToolCallFinished {
             turn_id: env.turn_id,
             call_id: call.id.clone(),
             tool: call.name.clone(),
@@ -561,7 +564,7 @@ async fn finish_unrun(
             output: why.to_string(),
             exit_code: None,
             duration_ms: 0,
-        });
+        }));
         rec.result(&stored).await;
         conversation.push(message.clone());
     }

@@ -11,6 +11,7 @@
 //! client whose last id is older than what was dropped, or unknown, gets a `replay_gap` event
 //! and the whole log again, starting with `session_configured`, so it rebuilds its view.
 
+use crate::protocol::{AssistantDelta, TurnFinished};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -100,9 +101,9 @@ impl EventLog {
     /// Append a runtime event.
     pub fn push_event(&mut self, id: u64, event: &Event, json: Arc<str>) {
         let kind = match event {
-            Event::SessionConfigured { .. } => Kind::Configured,
-            Event::AssistantDelta { turn_id, .. } => Kind::Delta(*turn_id),
-            Event::TurnFinished { turn_id, .. } => {
+            Event::SessionConfigured(_) => Kind::Configured,
+            Event::AssistantDelta(AssistantDelta { turn_id, .. }) => Kind::Delta(*turn_id),
+            Event::TurnFinished(TurnFinished { turn_id, .. }) => {
                 self.finished_turns.insert(*turn_id);
                 Kind::Other
             }
@@ -181,22 +182,23 @@ impl EventLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::{AssistantDelta, AssistantMessageDone, SessionConfigured, TurnFinished};
 
     fn configured() -> Event {
-        Event::SessionConfigured {
+        Event::SessionConfigured(SessionConfigured {
             session_id: Some("s".into()),
             provider: None,
             history: Vec::new(),
             input_history: Vec::new(),
             session_tokens: 0,
-        }
+        })
     }
 
     fn delta(turn: u64, text: &str) -> Event {
-        Event::AssistantDelta {
+        Event::AssistantDelta(AssistantDelta {
             turn_id: turn,
             text: text.into(),
-        }
+        })
     }
 
     fn push(log: &mut EventLog, id: u64, e: Event) {
@@ -250,22 +252,22 @@ mod tests {
             push(
                 &mut log,
                 id,
-                Event::AssistantMessageDone {
+                Event::AssistantMessageDone(AssistantMessageDone {
                     turn_id: turn,
                     text: "whole".into(),
                     interrupted: false,
-                },
+                }),
             );
             id += 1;
             push(
                 &mut log,
                 id,
-                Event::TurnFinished {
+                Event::TurnFinished(TurnFinished {
                     turn_id: turn,
                     outcome: crate::protocol::TurnOutcome::Completed,
                     usage: None,
                     duration_ms: 0,
-                },
+                }),
             );
         }
         assert!(log.bytes() <= 2_000);

@@ -5,6 +5,7 @@
 //! A runtime nobody watches is stopped once it is idle: when the last event stream leaves and
 //! no turn runs or waits, or when a turn ends and nobody watches. No timer is involved.
 
+use crate::protocol::{ApprovalRequested, SessionBusy};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -412,7 +413,7 @@ impl Hub {
                 let mut st = session.lock();
                 track(&mut st, &event);
                 st.log.push_event(id, &event, json);
-                matches!(event, Event::TurnFinished { .. } | Event::Error { .. })
+                matches!(event, Event::TurnFinished(_) | Event::Error { .. })
                     && Hub::should_close(&mut st)
             };
             session.changed.send_replace(id);
@@ -443,15 +444,15 @@ fn track(st: &mut SessionState, event: &Event) {
             st.running = true;
             st.awaiting = st.awaiting.saturating_sub(1);
         }
-        Event::TurnFinished { .. } => {
+        Event::TurnFinished(_) => {
             st.running = false;
             st.pending.clear();
         }
-        Event::ApprovalRequested {
+        Event::ApprovalRequested(ApprovalRequested {
             request_id,
             suggested_rule,
             ..
-        } => {
+        }) => {
             st.pending.insert(*request_id, suggested_rule.clone());
         }
         Event::ApprovalWithdrawn { request_id } => {
@@ -463,7 +464,7 @@ fn track(st: &mut SessionState, event: &Event) {
             ..
         } => st.awaiting = st.awaiting.saturating_sub(1),
         // The wait for another pincer's turn was given up: the queued messages were dropped.
-        Event::SessionBusy { waiting: false, .. } => st.awaiting = 0,
+        Event::SessionBusy(SessionBusy { waiting: false, .. }) => st.awaiting = 0,
         _ => {}
     }
 }

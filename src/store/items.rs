@@ -331,6 +331,19 @@ impl Store {
         Ok(loaded)
     }
 
+    /// Whether anything but the user's messages and notices is stored in the session: a
+    /// model's reply, a tool call or result, an approval, a compaction.
+    pub fn has_more_than_messages(&self, session_id: &str) -> Result<bool, StoreError> {
+        let found = self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM items
+                 WHERE session_id = ?1 AND kind NOT IN ('user', 'notice'))",
+            )?
+            .query_row(params![session_id], |r| r.get::<_, bool>(0))?;
+        Ok(found)
+    }
+
     /// The last `n` items of a session, oldest first (for previews).
     pub fn last_items(&self, session_id: &str, n: usize) -> Result<Vec<StoredItem>, StoreError> {
         let tx = self.conn.unchecked_transaction()?;

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::migrations::FIRST_PROMPT_CHARS;
 use super::write::write;
-use super::{Store, StoreError, now_ms};
+use super::{Shown, Store, StoreError, now_ms};
 use crate::protocol::{SessionOrigin, SessionSummary};
 
 /// The columns `summary_from_row` expects, in order.
@@ -68,19 +68,39 @@ pub(super) fn require_session(conn: &Connection, id: &str) -> Result<(), StoreEr
 
 /// Recompute `message_count` and `first_prompt` of one session from its items.
 pub(super) fn recount(conn: &Connection, id: &str) -> Result<(), StoreError> {
+    let first_prompt = first_typed_prompt(conn, id)?;
     conn.execute(
         "UPDATE sessions SET
             message_count = (SELECT COUNT(*) FROM items
                              WHERE items.session_id = sessions.id
                                AND items.kind IN ('user', 'assistant')),
-            first_prompt = COALESCE((SELECT substr(items.content, 1, ?2) FROM items
-                                     WHERE items.session_id = sessions.id AND items.kind = 'user'
-                                       AND items.content <> ''
-                                     ORDER BY items.id LIMIT 1), '')
+            first_prompt = ?2
          WHERE id = ?1",
-        params![id, FIRST_PROMPT_CHARS as i64],
+        params![id, first_prompt],
     )?;
     Ok(())
+}
+
+/// What `count_item` keeps as the first prompt, for rows copied in bulk (a fork, an import):
+/// the first user row's typed text (its `display`, e.g. `/greet Ada` rather than the skill's
+/// body), capped; rows the user did not type (an `@file` read) are skipped.
+fn first_typed_prompt(conn: &Connection, id: &str) -> Result<String, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT content, display FROM items WHERE session_id = ?1 AND kind = 'user' ORDER BY id",
+    )?;
+    let mut rows = stmt.query(params![id])?;
+    while let Some(row) = rows.next()? {
+        let content: String = row.get(0)?;
+        let display: Option<String> = row.get(1)?;
+        let shown = Shown::parse(display.as_deref());
+        match Shown::prompt(shown.as_ref(), &content) {
+            Some(prompt) if !prompt.is_empty() => {
+                return Ok(prompt.chars().take(FIRST_PROMPT_CHARS).collect());
+            }
+            _ => continue,
+        }
+    }
+    Ok(String::new())
 }
 
 /// `text` for a LIKE pattern with `\` as the escape character.

@@ -101,6 +101,11 @@ mod tests {
             .import_jsonl(&store.export_jsonl(&id).unwrap())
             .unwrap();
         assert_eq!(displays(&imported), expected);
+        // Rows copied in bulk are recounted from what was typed, not from the content.
+        for copy in [fork.id.as_str(), imported.as_str()] {
+            let listed = store.get_session(copy).unwrap().unwrap();
+            assert_eq!(listed.first_prompt, "/greet Ada", "{copy}");
+        }
         let markdown = store.export_markdown(&id).unwrap();
         assert!(markdown.contains("/greet Ada") && !markdown.contains("Say hello"));
         // A damaged display column shows the content instead of failing.

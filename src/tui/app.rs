@@ -3,24 +3,19 @@
 
 use std::time::{Duration, Instant};
 
-use super::approval::{Approvals, Request};
+use super::approval::Approvals;
 use super::cells::CellKind;
 use super::composer::Composer;
 use super::markdown::Highlighter;
 use super::theme::Theme;
-use super::tool_cell::ToolCell;
 use super::transcript::Transcript;
-use super::user_cell::UserCell;
-use crate::protocol::{
-    ApprovalMode, Event, HistoryItem, NoticeLevel, OnboardingReport, PasteSpan, ProviderInfo,
-    TurnOutcome,
-};
+use crate::protocol::{ApprovalMode, Event, NoticeLevel, OnboardingReport, ProviderInfo};
 
 /// Status hint while an interrupt is on its way.
-pub const INTERRUPTING: &str = "interrupting…";
+pub(super) const INTERRUPTING: &str = "interrupting…";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TurnState {
+pub(super) enum TurnState {
     Idle,
     /// Request sent, nothing received yet.
     Thinking {
@@ -45,7 +40,7 @@ impl TurnState {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LastTurn {
+pub(super) struct LastTurn {
     /// `None` when the turn used no tokens worth reporting (failed before any reply).
     pub tokens: Option<u64>,
     pub estimated: bool,
@@ -53,77 +48,77 @@ pub struct LastTurn {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Overlay {
+pub(super) enum Overlay {
     Help,
 }
 
 pub struct App {
     /// Where the time comes from (frozen in unit tests, so snapshots hold no wall-clock value).
-    pub clock: super::clock::Clock,
-    pub theme: Theme,
-    pub highlighter: Highlighter,
-    pub transcript: Transcript,
-    pub composer: Composer,
-    pub provider: Option<ProviderInfo>,
+    pub(super) clock: super::clock::Clock,
+    pub(super) theme: Theme,
+    pub(super) highlighter: Highlighter,
+    pub(super) transcript: Transcript,
+    pub(super) composer: Composer,
+    pub(super) provider: Option<ProviderInfo>,
     /// Which `[routing]` tier answered last (status line).
-    pub tier: Option<crate::protocol::TierAnswer>,
+    pub(super) tier: Option<crate::protocol::TierAnswer>,
     /// MCP servers: ready / connecting / failed (status line).
-    pub mcp: crate::protocol::McpStatus,
-    pub onboarding: Option<OnboardingReport>,
+    pub(super) mcp: crate::protocol::McpStatus,
+    pub(super) onboarding: Option<OnboardingReport>,
     /// First line of the welcome box shown (PgUp / PgDn; clamped when drawn).
     pub(super) onboarding_scroll: u16,
-    pub session_id: Option<String>,
-    pub turn: TurnState,
-    pub last_turn: Option<LastTurn>,
-    pub session_tokens: u64,
-    pub session_tokens_estimated: bool,
+    pub(super) session_id: Option<String>,
+    pub(super) turn: TurnState,
+    pub(super) last_turn: Option<LastTurn>,
+    pub(super) session_tokens: u64,
+    pub(super) session_tokens_estimated: bool,
     /// Messages sent while a turn runs, not yet started by the runtime.
-    pub queued: usize,
-    pub overlay: Option<Overlay>,
+    pub(super) queued: usize,
+    pub(super) overlay: Option<Overlay>,
     /// The runtime has stopped.
-    pub runtime_gone: bool,
-    pub spinner: usize,
+    pub(super) runtime_gone: bool,
+    pub(super) spinner: usize,
     /// One-line hint shown in the status line until the next key.
-    pub hint: Option<String>,
+    pub(super) hint: Option<String>,
     /// Selected row of the slash popup.
-    pub slash_selected: usize,
+    pub(super) slash_selected: usize,
     /// Esc hides the slash popup until the composer text changes.
-    pub slash_dismissed: bool,
+    pub(super) slash_dismissed: bool,
     /// Tool calls waiting for the user, in order.
-    pub approvals: Approvals,
+    pub(super) approvals: Approvals,
     /// How tool calls are gated (shown in the status line).
-    pub mode: ApprovalMode,
+    pub(super) mode: ApprovalMode,
     /// Tool cells show their whole output (Ctrl+O).
-    pub tools_expanded: bool,
+    pub(super) tools_expanded: bool,
     /// The session pane (F2), when open.
-    pub sessions: Option<super::session_pane::SessionPane>,
+    pub(super) sessions: Option<super::session_pane::SessionPane>,
     /// The `/fork` message picker, when open.
-    pub fork_picker: Option<super::fork_picker::ForkPicker>,
+    pub(super) fork_picker: Option<super::fork_picker::ForkPicker>,
     /// This session's stored user messages `(item id, text)`, oldest first (for `/fork`).
-    pub user_items: Vec<(i64, String)>,
+    pub(super) user_items: Vec<(i64, String)>,
     /// Context window use `(used, window)` in tokens, when known.
-    pub context: Option<(u64, u64, crate::protocol::WindowSource)>,
+    pub(super) context: Option<(u64, u64, crate::protocol::WindowSource)>,
     /// The home directory, shown as `~` in the session pane.
-    pub home: Option<String>,
+    pub(super) home: Option<String>,
     /// Everything leaving the UI (ops, quit, suspend, editor, copy), drained by the loop.
-    pub effects: super::effect::Effects,
+    pub(super) effects: super::effect::Effects,
     /// Every skill the runtime found (for the popup and the skills pane).
-    pub skills: Vec<crate::protocol::SkillInfo>,
-    pub skills_user_dir: String,
+    pub(super) skills: Vec<crate::protocol::SkillInfo>,
+    pub(super) skills_user_dir: String,
     /// The first `SkillsChanged` arrived.
-    pub skills_loaded: bool,
+    pub(super) skills_loaded: bool,
     /// A restricted skill is active in this session: read-only tools (shown in the status).
-    pub restricted_skill: bool,
+    pub(super) restricted_skill: bool,
     /// The skills pane (F3), when open.
-    pub skills_pane: Option<super::skills_pane::SkillsPane>,
+    pub(super) skills_pane: Option<super::skills_pane::SkillsPane>,
     /// The one-time "trust this project?" question.
-    pub trust_request: Option<super::skill_ui::TrustRequest>,
+    pub(super) trust_request: Option<super::skill_ui::TrustRequest>,
     /// Composer conventions (Ctrl+R search, `@` completion, quit arming, …): `input_state.rs`.
-    pub conv: super::input_state::InputState,
+    pub(super) conv: super::input_state::InputState,
     /// The memory pane (F4, `/memory`), when open.
-    pub memory_pane: Option<super::memory_pane::MemoryPane>,
+    pub(super) memory_pane: Option<super::memory_pane::MemoryPane>,
     /// Help overlay: first visible row.
-    pub help_scroll: u16,
+    pub(super) help_scroll: u16,
 }
 
 impl App {
@@ -174,7 +169,11 @@ impl App {
         }
     }
 
-    pub fn push_error(&mut self, kind: crate::protocol::ErrorKind, message: impl Into<String>) {
+    pub(super) fn push_error(
+        &mut self,
+        kind: crate::protocol::ErrorKind,
+        message: impl Into<String>,
+    ) {
         self.transcript.push(CellKind::Error {
             kind,
             message: message.into(),
@@ -182,423 +181,79 @@ impl App {
         self.transcript.end();
     }
 
-    pub fn push_notice(&mut self, level: NoticeLevel, message: impl Into<String>) {
+    pub(super) fn push_notice(&mut self, level: NoticeLevel, message: impl Into<String>) {
         self.transcript.push(CellKind::Notice {
             level,
             message: message.into(),
         });
     }
 
-    /// Stored items as transcript cells (a resumed session, or items another pincer wrote).
-    fn push_history(&mut self, history: Vec<HistoryItem>) {
-        for item in history {
-            let cell = match item {
-                HistoryItem::User { text, pastes, .. } => {
-                    CellKind::User(UserCell::pasted(text, &pastes, self.tools_expanded))
-                }
-                HistoryItem::Error { kind, message } => CellKind::Error { kind, message },
-                HistoryItem::Compaction { summary } => CellKind::Compaction {
-                    headline: "older turns above were summarised for the model here".into(),
-                    summary,
-                    expanded: self.tools_expanded,
-                },
-                HistoryItem::Assistant { text, interrupted } => CellKind::Assistant {
-                    turn_id: None,
-                    text,
-                    streaming: false,
-                    interrupted,
-                },
-                HistoryItem::Tool {
-                    call_id,
-                    tool,
-                    summary,
-                    status,
-                    decided_by,
-                    output,
-                    exit_code,
-                    duration_ms,
-                } => CellKind::Tool(ToolCell {
-                    status: Some(status),
-                    decided_by,
-                    output,
-                    exit_code,
-                    duration_ms,
-                    expanded: self.tools_expanded,
-                    ..ToolCell::started(call_id, tool, summary)
-                }),
-            };
-            self.transcript.push(cell);
-        }
-    }
-
     /// F1, `?`, `/help`: the help overlay, from its top.
-    pub fn open_help(&mut self) {
+    pub(super) fn open_help(&mut self) {
         self.overlay = Some(Overlay::Help);
         self.help_scroll = 0;
     }
 
-    /// Apply one runtime event to the state.
+    /// Apply one runtime event to the state: one line per event, the work is in the
+    /// `reduce_*` files (and the panes' own files).
     pub fn on_event(&mut self, event: Event) {
         self.expire_quit_arming();
         match event {
+            Event::SessionConfigured(configured) => self.on_session_configured(configured),
+            Event::ProviderChanged { provider } => self.on_provider_changed(provider),
+            Event::Onboarding { report } => self.onboarding = Some(report),
+            Event::PolicyConfigured { mode, .. } => self.mode = mode,
+            Event::SessionStored { session_id } => self.session_id = Some(session_id),
+            Event::SessionDropped(_) => self.on_session_dropped(),
+            Event::SessionItemsAppended(appended) => self.on_items_appended(appended),
+            Event::SessionBusy(busy) => self.on_session_busy(busy),
+            Event::UserMessage(message) => self.on_user_message(message),
+            Event::TurnStarted { .. } => self.on_turn_started(),
+            Event::AssistantDelta(delta) => self.on_assistant_delta(delta),
+            Event::AssistantMessageDone(done) => self.on_assistant_done(done),
+            Event::Retrying(retry) => self.on_retrying(retry),
+            Event::TurnFinished(finished) => self.on_turn_finished(finished),
+            Event::Error { kind, message, .. } => self.push_error(kind, message),
+            Event::Notice { level, message } => self.on_runtime_notice(level, message),
+            Event::ToolCallStarted(started) => self.on_tool_started(started),
+            Event::ToolCallRunning(running) => self.on_tool_running(running),
+            Event::ApprovalRequested(request) => self.on_approval_requested(request),
+            Event::ApprovalWithdrawn { request_id } => self.approvals.withdraw(request_id),
+            Event::ToolCallFinished(finished) => self.on_tool_finished(finished),
+            // The status line shows the mode; the transcript gets no line for it.
+            Event::ModeChanged { mode } => self.mode = mode,
+            Event::SessionList(list) => self.on_session_list(list),
+            Event::SessionPreview(preview) => self.on_session_preview(preview),
+            Event::ContextUsage(usage) => {
+                self.context = Some((usage.used_tokens, usage.window_tokens, usage.window_source))
+            }
+            Event::Compacted(compacted) => self.on_compacted(compacted),
+            Event::SkillsChanged(changed) => self.on_skills_changed(changed),
+            Event::SkillActivated(activated) => self.on_skill_activated(activated),
+            Event::SkillCreated(created) => self.on_skill_created(created),
+            Event::SkillPreview(preview) => self.on_skill_preview(preview),
+            Event::ProjectTrustRequest(request) => self.on_trust_request(request),
+            Event::ModelList(listing) => {
+                self.push_notice(NoticeLevel::Info, super::model_list::describe(&listing))
+            }
+            Event::MemoryList(listing) => self.on_memory_list(listing),
+            Event::MemoryChanged(change) => self.on_memory_changed(change),
             Event::FileList(listing) => self.conv.paths.set_listing(listing),
             Event::Queue(state) => self.on_queue(state),
             Event::QueueWithdrawn(taken) => self.on_queue_withdrawn(taken),
-            Event::MemoryList(listing) => self.on_memory_list(listing),
-            Event::MemoryChanged(change) => self.on_memory_changed(change),
             Event::TurnDiagnostics(_) => {} // shown on demand by /context
             Event::ContextReport(report) => {
                 self.push_notice(NoticeLevel::Info, super::context_view::text(&report))
             }
-            Event::ProviderHealth(h) => {
-                if h.discard_partial {
-                    // The next profile or tier starts the reply over.
-                    self.transcript.remove_streaming_reply(h.turn_id);
-                }
-                let level = match h.change {
-                    crate::protocol::HealthChange::CacheHit { .. }
-                    | crate::protocol::HealthChange::BreakerClosed => NoticeLevel::Info,
-                    _ => NoticeLevel::Warning,
-                };
-                self.push_notice(level, h.message);
-            }
+            Event::ProviderHealth(health) => self.on_provider_health(health),
             Event::TierAnswered(answer) => self.tier = Some(answer),
             Event::McpStatus(status) => self.mcp = status,
-            Event::SessionConfigured {
-                session_id,
-                provider,
-                history,
-                input_history,
-                session_tokens,
-            } => {
-                self.session_id = session_id;
-                self.provider = provider;
-                self.transcript.clear();
-                self.approvals.clear();
-                self.user_items = history
-                    .iter()
-                    .filter_map(|h| match h {
-                        HistoryItem::User {
-                            text,
-                            item_id: Some(id),
-                            pastes,
-                        } => Some((*id, PasteSpan::fold(text, pastes))),
-                        _ => None,
-                    })
-                    .collect();
-                self.context = None;
-                self.push_history(history);
-                self.composer.set_history(input_history);
-                self.session_tokens = session_tokens;
-                self.session_tokens_estimated = false;
-                self.last_turn = None;
-                self.turn = TurnState::Idle;
-                self.queued = 0;
-            }
-            Event::ProviderChanged { provider } => {
-                self.push_notice(
-                    NoticeLevel::Info,
-                    format!(
-                        "now using {} · {}",
-                        provider.profile,
-                        display_model(&provider.model)
-                    ),
-                );
-                self.provider = Some(provider);
-                self.onboarding = None;
-            }
-            Event::Onboarding { report } => self.onboarding = Some(report),
-            Event::SessionStored { session_id } => self.session_id = Some(session_id),
-            Event::SessionItemsAppended { items, count } => {
-                self.push_notice(
-                    NoticeLevel::Info,
-                    format!(
-                        "another pincer wrote to this session: {count} item(s) loaded (below); the model sees them"
-                    ),
-                );
-                self.user_items.extend(items.iter().filter_map(|h| match h {
-                    HistoryItem::User {
-                        text,
-                        item_id: Some(id),
-                        pastes,
-                    } => Some((*id, PasteSpan::fold(text, pastes))),
-                    _ => None,
-                }));
-                self.push_history(items);
-                self.transcript.end();
-            }
-            Event::SessionBusy {
-                holder_pid,
-                waiting,
-            } => {
-                if waiting {
-                    // Shown as a running turn, so Esc stops waiting.
-                    self.turn = TurnState::Thinking {
-                        since: self.clock.now(),
-                    };
-                    let who = holder_pid.map_or_else(String::new, |pid| format!(" (pid {pid})"));
-                    self.push_notice(
-                        NoticeLevel::Info,
-                        format!(
-                            "this session is busy in another pincer{who}: your message is queued and runs when that turn ends (Esc stops waiting)"
-                        ),
-                    );
-                } else {
-                    self.queued = 0;
-                    self.turn = TurnState::Idle;
-                }
-            }
-            Event::UserMessage {
-                text,
-                item_id,
-                pastes,
-            } => {
-                self.queued = self.queued.saturating_sub(1);
-                let cell = UserCell::pasted(text, &pastes, self.tools_expanded);
-                if let Some(id) = item_id {
-                    self.user_items.push((id, cell.folded_text()));
-                }
-                self.transcript.push(CellKind::User(cell));
-                self.transcript.end();
-            }
-            Event::TurnStarted { .. } => {
-                self.turn = TurnState::Thinking {
-                    since: self.clock.now(),
-                };
-            }
-            Event::AssistantDelta { turn_id, text } => {
-                if let TurnState::Thinking { since } = self.turn {
-                    self.turn = TurnState::Streaming { since };
-                }
-                match self.transcript.streaming_reply(turn_id) {
-                    Some(cell) => {
-                        if let CellKind::Assistant { text: t, .. } = &mut cell.kind {
-                            t.push_str(&text);
-                        }
-                        cell.invalidate();
-                    }
-                    None => self.transcript.push(CellKind::Assistant {
-                        turn_id: Some(turn_id),
-                        text,
-                        streaming: true,
-                        interrupted: false,
-                    }),
-                }
-            }
-            Event::AssistantMessageDone {
-                turn_id,
-                text,
-                interrupted,
-            } => {
-                let kind = CellKind::Assistant {
-                    turn_id: Some(turn_id),
-                    text,
-                    streaming: false,
-                    interrupted,
-                };
-                match self.transcript.streaming_reply(turn_id) {
-                    Some(cell) => {
-                        cell.kind = kind;
-                        cell.invalidate();
-                    }
-                    None => self.transcript.push(kind),
-                }
-            }
-            Event::Retrying {
-                turn_id,
-                attempt,
-                max_attempts,
-                delay_ms,
-                reason,
-                discard_partial,
-            } => {
-                // The retry's reply starts over: what streamed of the failed attempt goes.
-                self.transcript.remove_streaming_reply(turn_id);
-                if let Some(since) = self.turn.since() {
-                    self.turn = TurnState::Thinking { since };
-                }
-                let discarded = if discard_partial {
-                    " (the partial reply was dropped)"
-                } else {
-                    ""
-                };
-                self.push_notice(
-                    NoticeLevel::Warning,
-                    format!(
-                        "{reason} — retry {attempt}/{max_attempts} in {:.1} s{discarded}",
-                        delay_ms as f64 / 1000.0
-                    ),
-                );
-            }
-            Event::TurnFinished {
-                outcome,
-                usage,
-                duration_ms,
-                turn_id,
-            } => {
-                self.transcript.remove_streaming_reply(turn_id);
-                self.turn = TurnState::Idle;
-                self.conv.paths.invalidate();
-                self.conv.interrupt_sent = false;
-                // Requests of a finished turn can no longer be answered.
-                self.approvals.clear();
-                let tokens = usage.map(|u| u.total());
-                let estimated = usage.is_some_and(|u| u.estimated);
-                self.session_tokens += tokens.unwrap_or(0);
-                self.session_tokens_estimated |= estimated;
-                self.last_turn = Some(LastTurn {
-                    tokens,
-                    estimated,
-                    duration: Duration::from_millis(duration_ms),
-                });
-                if outcome == TurnOutcome::Interrupted && self.hint.as_deref() == Some(INTERRUPTING)
-                {
-                    self.hint = None;
-                }
-            }
-            Event::PolicyConfigured { mode, .. } => self.mode = mode,
-            // The status line shows the mode; the transcript gets no line for it.
-            Event::ModeChanged { mode } => self.mode = mode,
-            Event::ToolCallStarted {
-                call_id,
-                tool,
-                summary,
-                turn_id,
-                ..
-            } => {
-                // Text streamed before the call belongs above it.
-                if let Some(cell) = self.transcript.streaming_reply(turn_id) {
-                    if let CellKind::Assistant { streaming, .. } = &mut cell.kind {
-                        *streaming = false;
-                    }
-                    cell.invalidate();
-                }
-                let mut cell = ToolCell::started(call_id, tool, summary);
-                cell.expanded = self.tools_expanded;
-                self.transcript.push(CellKind::Tool(cell));
-            }
-            Event::ApprovalRequested {
-                request_id,
-                call_id,
-                tool,
-                summary,
-                reason,
-                preview,
-                decisions,
-                suggested_rule,
-                session_rule,
-                taint,
-            } => {
-                self.set_tool_waiting(&call_id, true);
-                self.approvals.push(Request {
-                    request_id,
-                    call_id,
-                    tool,
-                    summary,
-                    reason,
-                    preview,
-                    decisions,
-                    suggested_rule,
-                    session_rule,
-                    taint,
-                });
-                self.transcript.end();
-            }
-            Event::ApprovalWithdrawn { request_id } => self.approvals.withdraw(request_id),
-            Event::ToolCallFinished {
-                call_id,
-                status,
-                decided_by,
-                output,
-                exit_code,
-                duration_ms,
-                ..
-            } => self.update_tool(&call_id, |t| {
-                t.awaiting_approval = false;
-                t.status = Some(status);
-                t.decided_by = decided_by;
-                t.output = output;
-                t.exit_code = exit_code;
-                t.duration_ms = duration_ms;
-            }),
-            Event::ToolCallRunning { call_id, .. } => self.update_tool(&call_id, |t| {
-                t.awaiting_approval = false;
-                t.running = true;
-            }),
-            Event::Error { kind, message, .. } => self.push_error(kind, message),
-            Event::Notice { level, message } => self.on_runtime_notice(level, message),
             Event::ShutdownComplete => self.runtime_gone = true,
-            Event::SessionList {
-                scope,
-                sessions,
-                current,
-            } => self.on_session_list(scope, sessions, current),
-            Event::SessionPreview { id, items } => self.on_session_preview(id, items),
-            Event::SkillsChanged {
-                skills,
-                user_dir,
-                restricted_active,
-            } => self.on_skills_changed(skills, user_dir, restricted_active),
-            Event::SkillPreview { name, body } => self.on_skill_preview(name, body),
-            Event::SkillActivated { name, restricted } => self.on_skill_activated(name, restricted),
-            Event::SkillCreated { name, path } => self.on_skill_created(name, path),
-            Event::ProjectTrustRequest {
-                path,
-                skill_folders,
-            } => {
-                self.trust_request = Some(super::skill_ui::TrustRequest {
-                    path,
-                    folders: skill_folders,
-                });
-            }
-            Event::ContextUsage {
-                used_tokens,
-                window_tokens,
-                window_source,
-            } => self.context = Some((used_tokens, window_tokens, window_source)),
-            Event::ModelList(listing) => {
-                let text = super::model_list::describe(&listing);
-                self.push_notice(NoticeLevel::Info, text);
-            }
-            Event::Compacted {
-                summary,
-                replaced_messages,
-                tokens_before,
-                tokens_after,
-            } => {
-                self.transcript.push(CellKind::Compaction {
-                    headline: format!(
-                        "{replaced_messages} earlier messages summarised for the model ({tokens_before} → {tokens_after} tokens); they stay above"
-                    ),
-                    summary,
-                    expanded: self.tools_expanded,
-                });
-            }
-        }
-    }
-
-    fn set_tool_waiting(&mut self, call_id: &str, waiting: bool) {
-        self.update_tool(call_id, |t| t.awaiting_approval = waiting);
-    }
-
-    /// Change the (latest) tool cell of `call_id` and lay it out again.
-    fn update_tool(&mut self, call_id: &str, change: impl FnOnce(&mut ToolCell)) {
-        let found = self
-            .transcript
-            .cells
-            .iter_mut()
-            .rev()
-            .find(|c| matches!(&c.kind, CellKind::Tool(t) if t.call_id == call_id));
-        if let Some(cell) = found {
-            if let CellKind::Tool(t) = &mut cell.kind {
-                change(t);
-            }
-            cell.invalidate();
         }
     }
 
     /// Ctrl+O: show every tool cell's whole output, or fold them again.
-    pub fn toggle_tool_output(&mut self) {
+    pub(super) fn toggle_tool_output(&mut self) {
         self.tools_expanded = !self.tools_expanded;
         for cell in &mut self.transcript.cells {
             match &mut cell.kind {
@@ -612,14 +267,19 @@ impl App {
         }
     }
 
+    /// Scroll the transcript to its first line (what Home does; benches draw from there).
+    pub fn scroll_to_top(&mut self) {
+        self.transcript.home();
+    }
+
     /// Advance the spinner (only called while a turn runs).
-    pub fn tick(&mut self) {
+    pub(super) fn tick(&mut self) {
         self.spinner = self.spinner.wrapping_add(1);
     }
 }
 
 /// One line about what a mode does.
-pub fn mode_help(mode: ApprovalMode) -> String {
+pub(super) fn mode_help(mode: ApprovalMode) -> String {
     let what = match mode {
         ApprovalMode::Plan => "read-only tools only",
         ApprovalMode::Ask => "read-only tools run, everything else asks",
@@ -631,7 +291,7 @@ pub fn mode_help(mode: ApprovalMode) -> String {
 
 /// A model name fit for one line: a file path shows its file name, and anything longer than
 /// 40 columns keeps its start and end.
-pub fn display_model(model: &str) -> String {
+pub(super) fn display_model(model: &str) -> String {
     if model.is_empty() {
         return "server default".into();
     }

@@ -1,11 +1,15 @@
 //! The reducer: runtime events → UI state.
 
 use super::*;
-use crate::protocol::{ErrorKind, ProviderKind, TokenUsage};
+use crate::protocol::{
+    AssistantDelta, AssistantMessageDone, Retrying, SessionBusy, SessionConfigured,
+    SessionItemsAppended, TurnFinished, UserMessage,
+};
+use crate::protocol::{ErrorKind, HistoryItem, ProviderKind, TokenUsage, TurnOutcome};
 
 pub(crate) fn configured() -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: Some(ProviderInfo {
             profile: "local".into(),
@@ -20,7 +24,7 @@ pub(crate) fn configured() -> App {
         }],
         input_history: vec!["old".into()],
         session_tokens: 10,
-    });
+    }));
     app
 }
 
@@ -42,28 +46,28 @@ fn model_names_fit_a_line() {
 #[test]
 fn a_turn_streams_then_finishes() {
     let mut app = configured();
-    app.on_event(Event::UserMessage {
+    app.on_event(Event::UserMessage(UserMessage {
         text: "hi".into(),
         item_id: None,
         pastes: Vec::new(),
-    });
+    }));
     app.on_event(Event::TurnStarted { turn_id: 1 });
     assert!(matches!(app.turn, TurnState::Thinking { .. }));
-    app.on_event(Event::AssistantDelta {
+    app.on_event(Event::AssistantDelta(AssistantDelta {
         turn_id: 1,
         text: "Hel".into(),
-    });
-    app.on_event(Event::AssistantDelta {
+    }));
+    app.on_event(Event::AssistantDelta(AssistantDelta {
         turn_id: 1,
         text: "lo".into(),
-    });
+    }));
     assert!(matches!(app.turn, TurnState::Streaming { .. }));
-    app.on_event(Event::AssistantMessageDone {
+    app.on_event(Event::AssistantMessageDone(AssistantMessageDone {
         turn_id: 1,
         text: "Hello".into(),
         interrupted: false,
-    });
-    app.on_event(Event::TurnFinished {
+    }));
+    app.on_event(Event::TurnFinished(TurnFinished {
         turn_id: 1,
         outcome: TurnOutcome::Completed,
         usage: Some(TokenUsage {
@@ -72,7 +76,7 @@ fn a_turn_streams_then_finishes() {
             estimated: false,
         }),
         duration_ms: 1500,
-    });
+    }));
     assert_eq!(app.turn, TurnState::Idle);
     assert_eq!(app.session_tokens, 17);
     assert_eq!(app.transcript.cells.len(), 3);
@@ -85,18 +89,18 @@ fn a_turn_streams_then_finishes() {
 fn retry_discards_partial_reply() {
     let mut app = configured();
     app.on_event(Event::TurnStarted { turn_id: 1 });
-    app.on_event(Event::AssistantDelta {
+    app.on_event(Event::AssistantDelta(AssistantDelta {
         turn_id: 1,
         text: "par".into(),
-    });
-    app.on_event(Event::Retrying {
+    }));
+    app.on_event(Event::Retrying(Retrying {
         turn_id: 1,
         attempt: 1,
         max_attempts: 3,
         delay_ms: 10,
         reason: "reset".into(),
         discard_partial: true,
-    });
+    }));
     assert!(
         app.transcript
             .cells
@@ -134,22 +138,22 @@ fn errors_and_provider_changes_show_in_transcript() {
 #[test]
 fn a_new_session_learns_its_id_so_fork_rename_and_export_work() {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: None,
         history: vec![],
         input_history: vec![],
         session_tokens: 0,
-    });
+    }));
     assert!(app.export_current("md").is_empty(), "nothing stored yet");
     app.on_event(Event::SessionStored {
         session_id: "s1".into(),
     });
-    app.on_event(Event::UserMessage {
+    app.on_event(Event::UserMessage(UserMessage {
         text: "first".into(),
         item_id: Some(7),
         pastes: Vec::new(),
-    });
+    }));
     app.open_fork_picker();
     assert!(app.fork_picker.is_some());
     assert_eq!(app.export_current("md").len(), 1);
@@ -159,7 +163,7 @@ fn a_new_session_learns_its_id_so_fork_rename_and_export_work() {
 fn items_from_another_pincer_are_appended_with_a_notice() {
     let mut app = configured();
     let before = app.transcript.cells.len();
-    app.on_event(Event::SessionItemsAppended {
+    app.on_event(Event::SessionItemsAppended(SessionItemsAppended {
         items: vec![
             HistoryItem::User {
                 text: "from elsewhere".into(),
@@ -172,7 +176,7 @@ fn items_from_another_pincer_are_appended_with_a_notice() {
             },
         ],
         count: 2,
-    });
+    }));
     let cells = &app.transcript.cells[before..];
     assert_eq!(cells.len(), 3, "a notice and the two items");
     assert!(matches!(&cells[1].kind, CellKind::User(u) if u.text == "from elsewhere"));
@@ -187,19 +191,43 @@ fn items_from_another_pincer_are_appended_with_a_notice() {
 fn a_busy_session_shows_waiting_and_esc_can_stop_it() {
     let mut app = configured();
     app.queued = 1;
-    app.on_event(Event::SessionBusy {
+    app.on_event(Event::SessionBusy(SessionBusy {
         holder_pid: Some(42),
         waiting: true,
-    });
+    }));
     assert!(app.turn.running(), "waiting looks like a running turn");
     assert!(matches!(
         &app.transcript.cells.last().unwrap().kind,
         CellKind::Notice { message, .. } if message.contains("pid 42")
     ));
-    app.on_event(Event::SessionBusy {
+    app.on_event(Event::SessionBusy(SessionBusy {
         holder_pid: None,
         waiting: false,
-    });
+    }));
     assert!(!app.turn.running());
     assert_eq!(app.queued, 0);
+}
+
+#[test]
+fn a_dropped_session_is_forgotten_so_nothing_acts_on_its_id() {
+    let mut app = configured();
+    app.on_event(Event::SessionStored {
+        session_id: "s1".into(),
+    });
+    app.on_event(Event::UserMessage(UserMessage {
+        text: "first".into(),
+        item_id: Some(7),
+        pastes: Vec::new(),
+    }));
+    app.on_event(Event::SessionDropped(crate::protocol::SessionDropped {
+        session_id: "s1".into(),
+    }));
+    assert_eq!(app.session_id, None);
+    assert!(app.user_items.is_empty(), "nothing left to fork from");
+    assert!(
+        app.export_current("md").is_empty(),
+        "nothing stored to export"
+    );
+    assert!(app.transcript.cells.iter().any(|c| matches!(&c.kind,
+        CellKind::Notice { message, .. } if message.contains("never reached a model"))));
 }

@@ -19,21 +19,8 @@ use crate::policy::{self, CallSubject, SubjectKind};
 use crate::protocol::{ApprovalDecision, ApprovalPreview, DecisionKind};
 use crate::text::sanitize;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub request_id: u64,
-    pub call_id: String,
-    pub tool: String,
-    pub summary: String,
-    pub reason: String,
-    pub preview: ApprovalPreview,
-    pub decisions: Vec<DecisionKind>,
-    pub suggested_rule: String,
-    /// The rule "this session" applies: the exact call unless the user widens it.
-    pub session_rule: String,
-    /// What untrusted content the turn has read, when it has.
-    pub taint: Option<String>,
-}
+/// One pending approval, exactly as the runtime asked it.
+pub type Request = crate::protocol::ApprovalRequested;
 
 /// Why the overlay refuses to save `rule` for this request: it must cover the call being
 /// approved (checked by the policy, which is pure). `None` when it may be saved, or when the

@@ -1,5 +1,9 @@
 //! Snapshots of the approval overlay and of tool cells.
 
+use crate::protocol::{
+    ApprovalRequested, AssistantDelta, SessionConfigured, ToolCallFinished, ToolCallRunning,
+    ToolCallStarted, UserMessage,
+};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -18,7 +22,7 @@ fn draw(app: &mut App, width: u16, height: u16) -> String {
 
 fn app() -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: Some(ProviderInfo {
             profile: "ollama".into(),
@@ -29,12 +33,12 @@ fn app() -> App {
         history: vec![],
         input_history: vec![],
         session_tokens: 0,
-    });
-    app.on_event(Event::UserMessage {
+    }));
+    app.on_event(Event::UserMessage(UserMessage {
         text: "run the tests and fix the failure".into(),
         item_id: None,
         pastes: Vec::new(),
-    });
+    }));
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app
 }
@@ -45,13 +49,13 @@ fn ask(app: &mut App, id: u64, tool: &str, summary: &str, preview: ApprovalPrevi
 }
 
 fn started(app: &mut App, id: u64, tool: &str, summary: &str) {
-    app.on_event(Event::ToolCallStarted {
+    app.on_event(Event::ToolCallStarted(ToolCallStarted {
         turn_id: 1,
         call_id: format!("c{id}"),
         tool: tool.into(),
         summary: summary.into(),
         risk: RiskLevel::Exec,
-    });
+    }));
 }
 
 fn requested(
@@ -62,7 +66,7 @@ fn requested(
     preview: ApprovalPreview,
     rule: &str,
 ) {
-    app.on_event(Event::ApprovalRequested {
+    app.on_event(Event::ApprovalRequested(ApprovalRequested {
         request_id: id,
         call_id: format!("c{id}"),
         tool: tool.into(),
@@ -79,7 +83,7 @@ fn requested(
         suggested_rule: rule.into(),
         session_rule: String::new(),
         taint: None,
-    });
+    }));
 }
 
 fn command(cmd: &str) -> ApprovalPreview {
@@ -195,22 +199,22 @@ fn rule_editor() {
 #[test]
 fn tool_cells_collapsed_and_expanded() {
     let mut app = app();
-    app.on_event(Event::AssistantDelta {
+    app.on_event(Event::AssistantDelta(AssistantDelta {
         turn_id: 1,
         text: "Running the tests first.".into(),
-    });
-    app.on_event(Event::ToolCallStarted {
+    }));
+    app.on_event(Event::ToolCallStarted(ToolCallStarted {
         turn_id: 1,
         call_id: "a".into(),
         tool: "shell".into(),
         summary: "Run `cargo test` in ~/proj".into(),
         risk: RiskLevel::Exec,
-    });
+    }));
     let output: String = (1..=12)
         .map(|i| format!("test case_{i} ... ok\n"))
         .collect::<String>()
         + "test result: FAILED. 11 passed; 1 failed\n[exit code 101]";
-    app.on_event(Event::ToolCallFinished {
+    app.on_event(Event::ToolCallFinished(ToolCallFinished {
         turn_id: 1,
         call_id: "a".into(),
         tool: "shell".into(),
@@ -219,34 +223,34 @@ fn tool_cells_collapsed_and_expanded() {
         output,
         exit_code: Some(101),
         duration_ms: 4210,
-    });
-    app.on_event(Event::ToolCallStarted {
+    }));
+    app.on_event(Event::ToolCallStarted(ToolCallStarted {
         turn_id: 1,
         call_id: "b".into(),
         tool: "read_file".into(),
         summary: "Read src/lib.rs".into(),
         risk: RiskLevel::ReadOnly,
-    });
-    app.on_event(Event::ToolCallFinished { turn_id: 1, call_id: "b".into(), tool: "read_file".into(), status: ToolStatus::Ok, decided_by: "mode ask".into(), output: "src/lib.rs (lines 1–3 of 3)\n   1│ pub fn add(a: i32, b: i32) -> i32 {\n   2│     a - b\n   3│ }".into(), exit_code: None, duration_ms: 2 });
-    app.on_event(Event::ToolCallStarted {
+    }));
+    app.on_event(Event::ToolCallFinished(ToolCallFinished { turn_id: 1, call_id: "b".into(), tool: "read_file".into(), status: ToolStatus::Ok, decided_by: "mode ask".into(), output: "src/lib.rs (lines 1–3 of 3)\n   1│ pub fn add(a: i32, b: i32) -> i32 {\n   2│     a - b\n   3│ }".into(), exit_code: None, duration_ms: 2 }));
+    app.on_event(Event::ToolCallStarted(ToolCallStarted {
         turn_id: 1,
         call_id: "c".into(),
         tool: "write_file".into(),
         summary: "Write src/lib.rs".into(),
         risk: RiskLevel::Write,
-    });
-    app.on_event(Event::ToolCallRunning {
+    }));
+    app.on_event(Event::ToolCallRunning(ToolCallRunning {
         turn_id: 1,
         call_id: "c".into(),
-    });
+    }));
     // Allowed, waiting behind "c".
-    app.on_event(Event::ToolCallStarted {
+    app.on_event(Event::ToolCallStarted(ToolCallStarted {
         turn_id: 1,
         call_id: "d".into(),
         tool: "shell".into(),
         summary: "Run `cargo test` in ~/proj".into(),
         risk: RiskLevel::Exec,
-    });
+    }));
     insta::assert_snapshot!("tool_cells_collapsed", draw(&mut app, 80, 22));
     app.toggle_tool_output();
     insta::assert_snapshot!("tool_cells_expanded", draw(&mut app, 80, 34));
@@ -258,7 +262,7 @@ fn tool_cells_collapsed_and_expanded() {
 fn tainted_turn_and_exact_session_rule_are_shown() {
     let mut app = app();
     started(&mut app, 1, "write_file", "Write ~/.bashrc");
-    app.on_event(Event::ApprovalRequested {
+    app.on_event(Event::ApprovalRequested(ApprovalRequested {
         request_id: 1,
         call_id: "c1".into(),
         tool: "write_file".into(),
@@ -269,7 +273,7 @@ fn tainted_turn_and_exact_session_rule_are_shown() {
         suggested_rule: "write_file: /home/u/**".into(),
         session_rule: "write_file: /home/u/.bashrc".into(),
         taint: Some("a web page from http://evil.example/".into()),
-    });
+    }));
     let screen = draw(&mut app, 100, 24);
     assert!(
         screen

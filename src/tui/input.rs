@@ -335,6 +335,7 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::SessionConfigured;
     use crate::protocol::{Event, ProviderInfo, ProviderKind};
     use crate::tui::app::Overlay;
     use crate::tui::theme::Theme;
@@ -342,7 +343,7 @@ mod tests {
 
     fn app() -> App {
         let mut app = App::new(Theme::dark());
-        app.on_event(Event::SessionConfigured {
+        app.on_event(Event::SessionConfigured(SessionConfigured {
             session_id: None,
             provider: Some(ProviderInfo {
                 profile: "p".into(),
@@ -353,7 +354,7 @@ mod tests {
             history: vec![],
             input_history: vec!["earlier".into()],
             session_tokens: 0,
-        });
+        }));
         app
     }
 

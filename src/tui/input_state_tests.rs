@@ -3,12 +3,13 @@
 
 use super::*;
 use crate::protocol::{ApprovalMode, Event, FileListing, NoticeLevel, ProviderInfo, ProviderKind};
+use crate::protocol::{SessionConfigured, TurnFinished};
 use crate::tui::layers::{self, Layer};
 use crate::tui::theme::Theme;
 
 fn app() -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: Some(ProviderInfo {
             profile: "p".into(),
@@ -19,7 +20,7 @@ fn app() -> App {
         history: vec![],
         input_history: vec!["earlier".into()],
         session_tokens: 0,
-    });
+    }));
     app
 }
 
@@ -224,12 +225,12 @@ fn at_asks_for_files_once_and_the_list_is_a_layer() {
         "asked once until the turn ends"
     );
     a.on_event(Event::TurnStarted { turn_id: 1 });
-    a.on_event(Event::TurnFinished {
+    a.on_event(Event::TurnFinished(TurnFinished {
         outcome: crate::protocol::TurnOutcome::Completed,
         usage: None,
         duration_ms: 0,
         turn_id: 1,
-    });
+    }));
     assert_eq!(type_text(&mut a, "x"), op(Op::ListFiles), "asked again");
 }
 
@@ -305,4 +306,45 @@ fn ctrl_r_finds_a_prompt_sent_in_this_session() {
     );
     press(&mut a, KeyCode::Enter);
     assert_eq!(a.composer.text(), "explain the lease file");
+}
+
+/// The text of the newest notice in the transcript.
+fn last_notice(app: &App) -> Option<String> {
+    app.transcript
+        .cells
+        .iter()
+        .rev()
+        .find_map(|c| match &c.kind {
+            crate::tui::cells::CellKind::Notice { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+}
+
+#[test]
+fn rename_without_a_title_says_what_it_needs_and_sends_nothing() {
+    let mut a = app();
+    a.on_event(Event::SessionStored {
+        session_id: "s1".into(),
+    });
+    // Enter on the popup's `/rename` completes it and waits for the title.
+    type_text(&mut a, "/rename");
+    assert!(press(&mut a, KeyCode::Enter).is_empty());
+    assert_eq!(a.composer.text(), "/rename ");
+    assert_eq!(last_notice(&a), None);
+    // Enter again without one: it says what it needs, sends nothing, and clears the line.
+    assert!(press(&mut a, KeyCode::Enter).is_empty());
+    let notice = last_notice(&a).unwrap_or_default();
+    assert!(notice.contains("needs the new title"), "{notice}");
+    assert!(a.composer.is_empty());
+    type_text(&mut a, "/rename    ");
+    assert!(press(&mut a, KeyCode::Enter).is_empty());
+    assert_eq!(a.transcript.cells.len(), 2, "a second notice");
+    type_text(&mut a, "/rename  Parser fixes ");
+    assert_eq!(
+        press(&mut a, KeyCode::Enter),
+        op(Op::RenameSession {
+            id: "s1".into(),
+            title: "Parser fixes".into(),
+        })
+    );
 }

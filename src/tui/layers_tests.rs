@@ -1,6 +1,7 @@
 //! The layer table test: for every combination of open layers, a key, a paste and a draw all
 //! reach the same (top) layer, and only the base lets text into the composer.
 
+use crate::protocol::{ApprovalRequested, SessionConfigured, ToolCallStarted};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
@@ -16,7 +17,7 @@ use crate::tui::view;
 
 fn configured() -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: Some("s1".into()),
         provider: Some(ProviderInfo {
             profile: "p".into(),
@@ -27,7 +28,7 @@ fn configured() -> App {
         history: vec![],
         input_history: vec!["earlier prompt".into()],
         session_tokens: 0,
-    });
+    }));
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app
 }
@@ -65,14 +66,14 @@ fn open(app: &mut App, layer: Layer) {
             });
         }
         Layer::Approval => {
-            app.on_event(Event::ToolCallStarted {
+            app.on_event(Event::ToolCallStarted(ToolCallStarted {
                 turn_id: 1,
                 call_id: "c1".into(),
                 tool: "shell".into(),
                 summary: "Run `ls`".into(),
                 risk: RiskLevel::Exec,
-            });
-            app.on_event(Event::ApprovalRequested {
+            }));
+            app.on_event(Event::ApprovalRequested(ApprovalRequested {
                 request_id: 1,
                 call_id: "c1".into(),
                 tool: "shell".into(),
@@ -86,7 +87,7 @@ fn open(app: &mut App, layer: Layer) {
                 suggested_rule: "shell: ls".into(),
                 session_rule: String::new(),
                 taint: None,
-            });
+            }));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Memory in the app, through `App::on_event` and `input::handle_key`: notices, Ctrl+O diff,
 //! Alt+U undo, the pane's ops, `/memory`, `/init`.
 
+use crate::protocol::SessionConfigured;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
@@ -26,7 +27,7 @@ use crate::tui::theme::Theme;
 
 fn app() -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: Some(ProviderInfo {
             profile: "p".into(),
@@ -37,7 +38,7 @@ fn app() -> App {
         history: vec![],
         input_history: vec![],
         session_tokens: 0,
-    });
+    }));
     app
 }
 

@@ -1,5 +1,6 @@
 //! The welcome screen without a model: snapshots per size, scrolling, Ctrl+Y.
 
+use crate::protocol::SessionConfigured;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -18,13 +19,13 @@ fn draw(app: &mut App, width: u16, height: u16) -> String {
 
 fn unconfigured(findings: Vec<Finding>) -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: None,
         history: vec![],
         input_history: vec![],
         session_tokens: 0,
-    });
+    }));
     app.on_event(Event::Onboarding {
         report: OnboardingReport {
             reason: "no model provider configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY, start a local server (Ollama, llama.cpp), or add a provider to /home/me/.config/pincer/config.toml".into(),

@@ -6,7 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::app::App;
 use super::fork_picker::{ForkAction, ForkPicker};
 use super::session_pane::{PaneAction, SessionPane};
-use crate::protocol::{ExportFormat, HistoryItem, NoticeLevel, Op, SessionScope, SessionSummary};
+use crate::protocol::{ExportFormat, NoticeLevel, Op, SessionList, SessionPreview, SessionScope};
 
 impl App {
     /// Open the session pane (F2, Ctrl+S, `/sessions`, `--resume`), filtered by `filter`.
@@ -72,14 +72,9 @@ impl App {
     }
 
     /// `Event::SessionList`.
-    pub fn on_session_list(
-        &mut self,
-        scope: SessionScope,
-        sessions: Vec<SessionSummary>,
-        current: Option<String>,
-    ) {
+    pub(super) fn on_session_list(&mut self, list: SessionList) {
         if let Some(pane) = self.sessions.as_mut() {
-            let action = pane.set_sessions(scope, sessions, current);
+            let action = pane.set_sessions(list.scope, list.sessions, list.current);
             let ops = self.pane_action(action);
             self.effects.ops(ops);
         }
@@ -95,9 +90,9 @@ impl App {
     }
 
     /// `Event::SessionPreview`.
-    pub fn on_session_preview(&mut self, id: String, items: Vec<HistoryItem>) {
+    pub(super) fn on_session_preview(&mut self, preview: SessionPreview) {
         if let Some(pane) = self.sessions.as_mut() {
-            pane.set_preview(id, items);
+            pane.set_preview(preview.id, preview.items);
         }
     }
 

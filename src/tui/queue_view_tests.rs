@@ -1,3 +1,4 @@
+use crate::protocol::{SessionConfigured, UserMessage};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -9,7 +10,7 @@ use crate::tui::theme::Theme;
 
 fn running() -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: Some(ProviderInfo {
             profile: "p".into(),
@@ -20,12 +21,12 @@ fn running() -> App {
         history: vec![],
         input_history: vec!["from history".into()],
         session_tokens: 0,
-    });
-    app.on_event(Event::UserMessage {
+    }));
+    app.on_event(Event::UserMessage(UserMessage {
         text: "first".into(),
         item_id: None,
         pastes: Vec::new(),
-    });
+    }));
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app
 }

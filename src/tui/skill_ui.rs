@@ -9,7 +9,9 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget, Wrap};
 
 use super::app::App;
 use super::theme::Theme;
-use crate::protocol::{NoticeLevel, Op, SkillInfo};
+use crate::protocol::{
+    NoticeLevel, Op, ProjectTrustRequest, SkillActivated, SkillCreated, SkillPreview, SkillsChanged,
+};
 
 /// "Trust this project?" — asked once per folder that has project skills.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,16 +21,11 @@ pub struct TrustRequest {
 }
 
 impl App {
-    pub fn on_skills_changed(
-        &mut self,
-        skills: Vec<SkillInfo>,
-        user_dir: String,
-        restricted: bool,
-    ) {
+    pub(super) fn on_skills_changed(&mut self, changed: SkillsChanged) {
         self.skills_loaded = true;
-        self.skills = skills;
-        self.skills_user_dir = user_dir;
-        self.restricted_skill = restricted;
+        self.skills = changed.skills;
+        self.skills_user_dir = changed.user_dir;
+        self.restricted_skill = changed.restricted_active;
         self.refresh_skills_pane();
     }
 
@@ -43,7 +40,10 @@ impl App {
             })
     }
 
-    pub fn on_skill_activated(&mut self, name: String, restricted: bool) {
+    pub(super) fn on_skill_activated(
+        &mut self,
+        SkillActivated { name, restricted }: SkillActivated,
+    ) {
         if restricted {
             self.restricted_skill = true;
             self.push_notice(
@@ -53,6 +53,14 @@ impl App {
                 ),
             );
         }
+    }
+
+    /// `Event::ProjectTrustRequest`: the question opens.
+    pub(super) fn on_trust_request(&mut self, request: ProjectTrustRequest) {
+        self.trust_request = Some(TrustRequest {
+            path: request.path,
+            folders: request.skill_folders,
+        });
     }
 
     /// Keys while the trust question is open: y trusts, n declines (both remembered), Esc
@@ -164,9 +172,9 @@ impl App {
         self.effects.ops(ops);
     }
 
-    pub fn on_skill_preview(&mut self, name: String, body: String) {
+    pub(super) fn on_skill_preview(&mut self, preview: SkillPreview) {
         if let Some(pane) = self.skills_pane.as_mut() {
-            pane.set_preview(name, body);
+            pane.set_preview(preview.name, preview.body);
         }
     }
 
@@ -225,7 +233,7 @@ impl App {
     }
 
     /// `Event::SkillCreated`: open the new SKILL.md in the editor.
-    pub fn on_skill_created(&mut self, name: String, path: String) {
+    pub(super) fn on_skill_created(&mut self, SkillCreated { name, path }: SkillCreated) {
         self.push_notice(NoticeLevel::Info, format!("created skill {name}: {path}"));
         self.effects.push(super::effect::Effect::Edit(path));
     }

@@ -1,5 +1,9 @@
 //! Snapshots of every screen and overlay through ratatui's TestBackend.
 
+use crate::protocol::{
+    AssistantDelta, AssistantMessageDone, Compacted, ContextUsage, ProjectTrustRequest,
+    SessionConfigured, SkillActivated, SkillsChanged, TurnFinished, UserMessage,
+};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -21,7 +25,7 @@ fn draw(app: &mut App, width: u16, height: u16) -> String {
 
 fn configured() -> App {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: Some(ProviderInfo {
             profile: "ollama".into(),
@@ -32,31 +36,31 @@ fn configured() -> App {
         history: vec![],
         input_history: vec![],
         session_tokens: 0,
-    });
+    }));
     app
 }
 
 const ANSWER: &str = "## Reading a file\n\nUse `std::fs::read_to_string` — it returns a **Result**:\n\n```rust\nfn main() -> std::io::Result<()> {\n    let text = std::fs::read_to_string(\"notes.md\")?;\n    println!(\"{text}\");\n    Ok(())\n}\n```\n\n| call | returns |\n|---|---|\n| `read` | `Vec<u8>` |\n| `read_to_string` | `String` |\n\n> Errors carry the path.\n";
 
 fn with_answer(app: &mut App) {
-    app.on_event(Event::UserMessage {
+    app.on_event(Event::UserMessage(UserMessage {
         text: "How do I read a file in Rust?".into(),
         item_id: None,
         pastes: Vec::new(),
-    });
+    }));
     app.on_event(Event::TurnStarted { turn_id: 1 });
     for piece in ANSWER.split_inclusive(' ') {
-        app.on_event(Event::AssistantDelta {
+        app.on_event(Event::AssistantDelta(AssistantDelta {
             turn_id: 1,
             text: piece.into(),
-        });
+        }));
     }
-    app.on_event(Event::AssistantMessageDone {
+    app.on_event(Event::AssistantMessageDone(AssistantMessageDone {
         turn_id: 1,
         text: ANSWER.into(),
         interrupted: false,
-    });
-    app.on_event(Event::TurnFinished {
+    }));
+    app.on_event(Event::TurnFinished(TurnFinished {
         turn_id: 1,
         outcome: TurnOutcome::Completed,
         usage: Some(TokenUsage {
@@ -65,7 +69,7 @@ fn with_answer(app: &mut App) {
             estimated: false,
         }),
         duration_ms: 2340,
-    });
+    }));
 }
 
 #[test]
@@ -90,32 +94,32 @@ fn answer_at_40_columns() {
 #[test]
 fn interrupted_answer_and_error() {
     let mut app = configured();
-    app.on_event(Event::UserMessage {
+    app.on_event(Event::UserMessage(UserMessage {
         text: "Tell me a long story".into(),
         item_id: None,
         pastes: Vec::new(),
-    });
+    }));
     app.on_event(Event::TurnStarted { turn_id: 1 });
-    app.on_event(Event::AssistantDelta {
+    app.on_event(Event::AssistantDelta(AssistantDelta {
         turn_id: 1,
         text: "Once upon a time".into(),
-    });
-    app.on_event(Event::AssistantMessageDone {
+    }));
+    app.on_event(Event::AssistantMessageDone(AssistantMessageDone {
         turn_id: 1,
         text: "Once upon a time".into(),
         interrupted: true,
-    });
-    app.on_event(Event::TurnFinished {
+    }));
+    app.on_event(Event::TurnFinished(TurnFinished {
         turn_id: 1,
         outcome: TurnOutcome::Interrupted,
         usage: None,
         duration_ms: 900,
-    });
-    app.on_event(Event::UserMessage {
+    }));
+    app.on_event(Event::UserMessage(UserMessage {
         text: "again".into(),
         item_id: None,
         pastes: Vec::new(),
-    });
+    }));
     app.on_event(Event::Error {
         kind: ErrorKind::Auth,
         message: "ollama refused the request (HTTP 401): invalid key. Fix: set OPENAI_API_KEY to your API key".into(),
@@ -227,13 +231,13 @@ fn help_lists_everything_and_fits_at_80x24() {
 #[test]
 fn onboarding_screen() {
     let mut app = App::new(Theme::dark());
-    app.on_event(Event::SessionConfigured {
+    app.on_event(Event::SessionConfigured(SessionConfigured {
         session_id: None,
         provider: None,
         history: vec![],
         input_history: vec![],
         session_tokens: 0,
-    });
+    }));
     app.on_event(Event::Onboarding {
         report: OnboardingReport {
             reason: "no model provider configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY, start a local server (Ollama, llama.cpp), or add a provider to /home/me/.config/pincer/config.toml".into(),
@@ -252,11 +256,11 @@ fn onboarding_screen() {
 #[test]
 fn running_turn_status_and_queued_message() {
     let mut app = configured();
-    app.on_event(Event::UserMessage {
+    app.on_event(Event::UserMessage(UserMessage {
         text: "first".into(),
         item_id: None,
         pastes: Vec::new(),
-    });
+    }));
     app.on_event(Event::TurnStarted { turn_id: 1 });
     app.queued = 1;
     let screen = draw(&mut app, 80, 8);
@@ -266,26 +270,26 @@ fn running_turn_status_and_queued_message() {
 
 fn compacted() -> App {
     let mut app = configured();
-    app.on_event(Event::UserMessage {
+    app.on_event(Event::UserMessage(UserMessage {
         text: "third question".into(),
         item_id: Some(7),
         pastes: Vec::new(),
-    });
+    }));
     app.on_event(Event::Notice {
         level: crate::protocol::NoticeLevel::Info,
         message: "the context window is 83% full (27200 of 32768 tokens): compacting older turns into a summary. Everything stays in the transcript above.".into(),
     });
-    app.on_event(Event::Compacted {
+    app.on_event(Event::Compacted(Compacted {
         summary: "Summary of the earlier conversation (12 messages compacted by pincer).\n\nWhat the user asked, in order:\n1. fix the parser\n2. run the tests\n\nTools used: edit_file ×1, shell ×2\nFiles touched: src/parse.rs (changed)".into(),
         replaced_messages: 12,
         tokens_before: 27_200,
         tokens_after: 3_100,
-    });
-    app.on_event(Event::ContextUsage {
+    }));
+    app.on_event(Event::ContextUsage(ContextUsage {
         used_tokens: 3_100,
         window_tokens: 32_768,
         window_source: crate::protocol::WindowSource::Server,
-    });
+    }));
     app
 }
 
@@ -319,27 +323,27 @@ fn skill_reload_notices() {
 #[test]
 fn restricted_skill_status_and_notice() {
     let mut app = configured();
-    app.on_event(Event::SkillActivated {
+    app.on_event(Event::SkillActivated(SkillActivated {
         name: "web-scraper".into(),
         restricted: true,
-    });
+    }));
     insta::assert_snapshot!(draw(&mut app, 100, 8));
 }
 
 #[test]
 fn project_trust_question() {
     let mut app = configured();
-    app.on_event(Event::ProjectTrustRequest {
+    app.on_event(Event::ProjectTrustRequest(ProjectTrustRequest {
         path: "/home/me/src/shop".into(),
         skill_folders: vec!["/home/me/src/shop/.pincer/skills".into()],
-    });
+    }));
     insta::assert_snapshot!(draw(&mut app, 100, 20));
 }
 
 #[test]
 fn slash_popup_offers_skills() {
     let mut app = configured();
-    app.on_event(Event::SkillsChanged {
+    app.on_event(Event::SkillsChanged(SkillsChanged {
         skills: vec![crate::protocol::SkillInfo {
             name: "explain-error".into(),
             description: "Explain a compiler error in plain words.".into(),
@@ -351,7 +355,7 @@ fn slash_popup_offers_skills() {
         }],
         user_dir: "/home/me/.config/pincer/skills".into(),
         restricted_active: false,
-    });
+    }));
     for c in "/ex".chars() {
         handle_key(
             &mut app,

@@ -1,5 +1,6 @@
 use super::*;
 use crate::protocol::Event;
+use crate::protocol::UserMessage;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
@@ -100,11 +101,11 @@ fn spans_that_do_not_fit_are_dropped() {
 fn ctrl_o_expands_and_folds_pastes_live_and_resumed() {
     let mut app = App::new(Theme::dark());
     let (text, span) = message("see\n", 50, "");
-    app.on_event(Event::UserMessage {
+    app.on_event(Event::UserMessage(UserMessage {
         text: text.clone(),
         item_id: Some(3),
         pastes: vec![span],
-    });
+    }));
     let user = |app: &App| -> Vec<bool> {
         app.transcript
             .cells

@@ -38,7 +38,7 @@ pub async fn until(rt: &mut RuntimeHandle, stop: impl Fn(&Event) -> bool) -> Vec
 }
 
 pub fn finished(e: &Event) -> bool {
-    matches!(e, Event::TurnFinished { .. })
+    matches!(e, Event::TurnFinished(_))
 }
 
 /// An OpenAI-style profile `mock` on the mock server at `url`, model `m`.

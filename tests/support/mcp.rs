@@ -2,6 +2,7 @@
 //! runtime helpers of the MCP tests: a settings folder with servers and rules, waiting for
 //! the servers to settle, one turn answered, what a request offered and the results it held.
 
+use pincer::protocol::{ApprovalRequested, ToolCallFinished};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -134,7 +135,7 @@ pub async fn turn(rt: &mut RuntimeHandle, text: &str, decision: ApprovalDecision
     let mut seen = Vec::new();
     loop {
         let ev = next(rt).await;
-        if let Event::ApprovalRequested { request_id, .. } = &ev {
+        if let Event::ApprovalRequested(ApprovalRequested { request_id, .. }) = &ev {
             rt.ops
                 .send(Op::ApprovalDecision {
                     request_id: *request_id,
@@ -155,13 +156,13 @@ pub fn result_of(events: &[Event], tool: &str) -> (ToolStatus, String, String) {
     events
         .iter()
         .find_map(|e| match e {
-            Event::ToolCallFinished {
+            Event::ToolCallFinished(ToolCallFinished {
                 tool: t,
                 status,
                 output,
                 decided_by,
                 ..
-            } if t == tool => Some((*status, output.clone(), decided_by.clone())),
+            }) if t == tool => Some((*status, output.clone(), decided_by.clone())),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no {tool} result in {events:#?}"))
@@ -195,11 +196,11 @@ pub fn tool_messages(body: &Value) -> Vec<String> {
 /// The first question of a turn: (tool, suggested rule).
 pub fn asked(events: &[Event]) -> Option<(String, String)> {
     events.iter().find_map(|e| match e {
-        Event::ApprovalRequested {
+        Event::ApprovalRequested(ApprovalRequested {
             tool,
             suggested_rule,
             ..
-        } => Some((tool.clone(), suggested_rule.clone())),
+        }) => Some((tool.clone(), suggested_rule.clone())),
         _ => None,
     })
 }

@@ -4,6 +4,7 @@
 //! Every breaker change, failover, cache hit and escalation is an `Event::ProviderHealth`
 //! (retries stay `Event::Retrying`) and a log line.
 
+use crate::protocol::AssistantDelta;
 pub mod breaker;
 pub mod cache;
 pub mod route;
@@ -429,10 +430,10 @@ fn failed(kind: ErrorKind, message: String) -> ModelReply {
 /// A reply from the cache, delivered like a streamed one.
 fn cached_reply(ask: Ask<'_>, writer: &mut ReplyWriter, text: String) -> ModelReply {
     writer.text(&text);
-    let _ = ask.events.send(Event::AssistantDelta {
+    let _ = ask.events.send(Event::AssistantDelta(AssistantDelta {
         turn_id: ask.turn_id,
         text: text.clone(),
-    });
+    }));
     ModelReply {
         text,
         tool_calls: Vec::new(),
