@@ -44,6 +44,7 @@ pub enum TaskCommand {
     /// The recorded state: resources, the last run, services.
     Status { file: PathBuf },
     /// Run the health checks and compare what is observed with what the task wants.
+    /// Exit codes: 0 nothing drifted, 1 drift found, 2 an error (nothing was checked).
     Drift {
         file: PathBuf,
         /// One JSON object.
@@ -146,10 +147,26 @@ pub fn run(cmd: &TaskCommand, cli: &TaskCli, out: Out, input: &mut dyn BufRead, 
         Err(e) => {
             let _ = out.flush();
             let _ = writeln!(std::io::stderr(), "pincer: {e}");
-            1
+            error_code(cmd)
         }
     }
 }
+
+/// The exit code of a command that failed: `drift` keeps 1 for "drift found", so its errors
+/// exit 2; the others exit 1.
+fn error_code(cmd: &TaskCommand) -> u8 {
+    match cmd {
+        TaskCommand::Drift { .. } => DRIFT_ERROR,
+        _ => 1,
+    }
+}
+
+/// `task drift`: nothing drifted.
+pub const DRIFT_NONE: u8 = 0;
+/// `task drift`: at least one resource drifted.
+pub const DRIFT_FOUND: u8 = 1;
+/// `task drift`: the check could not run (a bad file, a corrupted state).
+pub const DRIFT_ERROR: u8 = 2;
 
 fn validate_cmd(file: &Path, out: Out) -> Result<u8, TaskCliError> {
     let task = load(file)?;

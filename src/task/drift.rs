@@ -169,7 +169,8 @@ fn propose(r: &Resource, file: &str) -> Vec<(FixKind, Touches, String)> {
     }
 }
 
-/// `pincer task drift FILE`: exit 0 when nothing drifted, 1 otherwise.
+/// `pincer task drift FILE`: exit 0 when nothing drifted, 1 when something did (errors: 2,
+/// from `task_cli::run`).
 pub fn drift_cmd(
     cli: &TaskCli,
     file: &Path,
@@ -204,7 +205,11 @@ pub fn drift_cmd(
     } else {
         write!(out, "{}", render(&report))?;
     }
-    Ok(u8::from(!report.drift.is_empty()))
+    Ok(if report.drift.is_empty() {
+        crate::task_cli::DRIFT_NONE
+    } else {
+        crate::task_cli::DRIFT_FOUND
+    })
 }
 
 pub fn render(report: &Report) -> String {
