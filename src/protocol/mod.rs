@@ -12,6 +12,7 @@ mod models;
 mod onboarding;
 mod pipeline;
 mod sessions;
+mod task;
 mod types;
 
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,7 @@ pub use models::*;
 pub use onboarding::*;
 pub use pipeline::*;
 pub use sessions::*;
+pub use task::*;
 pub use types::*;
 
 /// What a front end asks the runtime to do.
@@ -154,6 +156,9 @@ pub enum Op {
     },
     /// Onboarding: write a working profile for what the probe found, then use it.
     WriteProfile(WriteProfile),
+    /// `/task plan|apply FILE`: a declarative task run by the runtime (answered by `Task`
+    /// events; an apply asks one `ApprovalRequested` for all its commands).
+    Task(TaskRequest),
     /// Stop the runtime.
     Shutdown,
 }
@@ -393,6 +398,8 @@ pub enum Event {
     TierAnswered(TierAnswer),
     /// The MCP servers changed state (the status line's counts).
     McpStatus(McpStatus),
+    /// A task run's progress (answer to `Op::Task`).
+    Task(TaskUpdate),
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }

@@ -29,6 +29,9 @@ mod skill_tool;
 mod skills;
 mod start;
 mod storage;
+#[cfg(feature = "tasks")]
+mod task_job;
+mod task_run;
 mod tool_call;
 mod turn;
 mod turn_plan;
@@ -261,6 +264,8 @@ pub(crate) struct Runtime {
     extraction: Option<CancellationToken>,
     /// MCP servers (`mcp_hub.rs`), once the op loop started.
     mcp: Option<mcp_hub::RuntimeMcp>,
+    /// The `/task apply` run in progress (`task_run.rs`).
+    task_run: task_run::TaskSlot,
 }
 
 impl Runtime {
@@ -329,6 +334,7 @@ impl Runtime {
             models,
             extraction: None,
             mcp: None,
+            task_run: Default::default(),
         }
     }
 
@@ -412,6 +418,7 @@ impl Runtime {
                 break;
             }
         }
+        self.task_run.cancel();
         self.stop_active().await;
         self.stop_mcp().await;
         self.emit(Event::ShutdownComplete);
@@ -496,6 +503,7 @@ impl Runtime {
             Op::WithdrawQueued { id } => self.withdraw_queued(id),
             Op::ShowContext { draft } => self.show_context(draft).await,
             Op::WriteProfile(req) => self.write_profile(req).await,
+            Op::Task(req) => self.task_op(req),
             Op::Shutdown => {} // handled by the loop
         }
     }

@@ -59,6 +59,11 @@ pub struct StepRecord {
     pub exit_code: Option<i32>,
     /// `ok`, `failed`, `timed out`, `refused`, `not started: …`.
     pub outcome: String,
+    /// The last lines of the step's output (or why it did not run), capped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    #[serde(default)]
+    pub duration_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -124,6 +124,8 @@ pub struct App {
     pub memory_pane: Option<super::memory_pane::MemoryPane>,
     /// Help overlay: first visible row.
     pub help_scroll: u16,
+    /// The `/task` pane (`task_pane.rs`): the last run, shown while `visible`.
+    pub task_pane: Option<super::task_pane::TaskPane>,
 }
 
 impl App {
@@ -171,6 +173,7 @@ impl App {
             conv: super::input_state::InputState::default(),
             memory_pane: None,
             help_scroll: 0,
+            task_pane: None,
         }
     }
 
@@ -264,6 +267,7 @@ impl App {
             }
             Event::TierAnswered(answer) => self.tier = Some(answer),
             Event::McpStatus(status) => self.mcp = status,
+            Event::Task(update) => self.on_task(update),
             Event::SessionConfigured {
                 session_id,
                 provider,
