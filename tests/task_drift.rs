@@ -146,3 +146,95 @@ fn other_task_commands_keep_exit_1_for_errors() {
         assert_eq!(out.status.code(), Some(1), "{cmd}: {}", text(&out));
     }
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn state_json(d: &Dirs) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(d.state_file()).unwrap_or_else(|_| "{}".into()))
+        .unwrap()
+}
+
+#[test]
+fn auto_fix_applies_one_allowed_patch_within_the_budget_and_never_a_port_change() {
+    let port = free_port();
+    let d = Dirs::new(&format!(
+        "task \"t\" {{}}\nhttp_check \"home\" {{\n  url = \"http://127.0.0.1:{port}/\"\n}}\nservice \"web\" {{\n  start = \"python3 -m http.server {port}\"\n  health_url = \"http://127.0.0.1:{port}/\"\n}}\n"
+    ));
+    // Off by default: proposals only.
+    let out = d.run(&["task", "drift", "t.cw"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("automatic fixes are off") && !all.contains("APPLIED"),
+        "{all}"
+    );
+
+    let config = d.home.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "[tasks]\nauto_fix = true\n").unwrap();
+    let out = d.run(&["task", "drift", "t.cw", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let applied: Vec<(String, String)> = report["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| {
+            d["proposals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["applied"] == true)
+                .map(move |p| {
+                    (
+                        d["id"].as_str().unwrap().to_string(),
+                        p["touches"].to_string(),
+                    )
+                })
+        })
+        .collect();
+    assert_eq!(
+        applied,
+        [(
+            "http_check.home".to_string(),
+            "\"health_check_timing\"".to_string()
+        )],
+        "one fix, the smallest allowed: {report}"
+    );
+    let ports = report.to_string();
+    assert!(
+        ports.contains("\"touches\":\"ports\""),
+        "a port change is proposed: {ports}"
+    );
+    let state = state_json(&d);
+    assert_eq!(state["auto_fixes"].as_array().unwrap().len(), 1, "{state}");
+    assert_eq!(state["tuning"]["http_check.home"]["retries"], 2, "{state}");
+
+    // At once again: the cool-down refuses, nothing more is applied.
+    let again = d.run(&["task", "drift", "t.cw"]);
+    let all = text(&again);
+    assert_eq!(again.status.code(), Some(1), "{all}");
+    assert!(
+        !all.contains("APPLIED") && all.contains("cooling down"),
+        "{all}"
+    );
+    assert_eq!(state_json(&d)["auto_fixes"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_bad_tasks_config_is_an_error_exit_2() {
+    let d = Dirs::new(ONE_FILE);
+    let config = d.home.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "[tasks]\nauto_fix = \"yes\"\n").unwrap();
+    let out = d.run(&["task", "drift", "t.cw"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("config.toml:2:"), "{all}");
+}

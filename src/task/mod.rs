@@ -7,10 +7,12 @@
 //! - `plan`: dependency order + diff against `state` → actions;
 //! - `bundle`, `validate`, `forge`, `templates`: the artifact bundle, its checks, its compilers;
 //! - `exec`: running the steps; `drift`, `fixes`: health checks and the fix budget;
+//!   `autofix`: the fixes `[tasks] auto_fix` lets apply by themselves;
 //! - `apply`: one run, shared by the CLI and the runtime (`/task apply`); `session_log`: a run
 //!   stored as a session (origin `task`).
 
 pub mod apply;
+pub mod autofix;
 pub mod bundle;
 pub mod diag;
 pub mod drift;

@@ -26,6 +26,10 @@ pub struct State {
     /// Unix seconds of each automatic fix (the fix budget counts them).
     #[serde(default)]
     pub auto_fixes: Vec<u64>,
+    /// Health-check tuning applied by automatic fixes: `KIND.NAME` → setting → value (e.g.
+    /// `http_check.home` → `retries` → 10). `task drift` checks with it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tuning: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
