@@ -372,3 +372,30 @@ async fn a_bad_file_is_reported_with_its_location() {
     let o = outcome(&until(&mut rt, ended).await);
     assert!(!o.ok && o.message.contains("absent.cw"), "{o:?}");
 }
+
+#[tokio::test]
+async fn a_watched_task_file_that_changes_gets_a_drift_notice() {
+    let t = Setup::new(TWO_STEPS);
+    let cw = std::fs::canonicalize(t.file("t.cw")).unwrap();
+    let mut s = t.no_model();
+    s.config.tasks.watch = vec!["t.cw".into()];
+    let mut rt = runtime::spawn(s);
+    // Started before the op loop: a first op's answer means the watch is in place.
+    task(&rt, TaskAction::Plan, "t.cw", false);
+    until(&mut rt, ended).await;
+
+    std::fs::write(t.file("unrelated.txt"), "noise").unwrap();
+    std::fs::write(&cw, format!("{TWO_STEPS}# edited\n")).unwrap();
+    let notice = loop {
+        match next(&mut rt).await {
+            Event::Notice { message, .. } if message.starts_with("task ") => break message,
+            _ => {}
+        }
+    };
+    assert!(
+        notice.contains("t.cw changed: 2 of 2 resource(s) drifted")
+            && notice.contains("file.a: not applied yet"),
+        "{notice}"
+    );
+    assert!(!notice.contains("unrelated"), "{notice}");
+}

@@ -356,6 +356,7 @@ impl Runtime {
         let (memory_tx, mut memory_rx) = mpsc::unbounded_channel::<()>();
         self.start(probe_tx, skills_tx).await;
         self.start_memory(memory_tx);
+        self.start_task_watch();
         let (mcp_tx, mut mcp_rx) = mpsc::unbounded_channel();
         self.start_mcp(mcp_tx);
         if !self.settings.interactive {

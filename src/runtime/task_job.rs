@@ -322,3 +322,66 @@ impl Job {
         }
     }
 }
+
+/// A drift check after a `[tasks] watch` file changed (`task_run.rs`), shown as a notice.
+pub(super) struct WatchCheck {
+    pub events: UnboundedSender<Event>,
+    pub data_dir: PathBuf,
+    pub env: EnvLookup,
+}
+
+impl WatchCheck {
+    pub async fn check(&self, file: &std::path::Path) {
+        let (level, message) = self.report(file).await;
+        let _ = self.events.send(Event::Notice { level, message });
+    }
+
+    async fn report(&self, file: &std::path::Path) -> (crate::protocol::NoticeLevel, String) {
+        use crate::protocol::NoticeLevel;
+        let env = Arc::clone(&self.env);
+        let lookup = move |k: &str| env(k);
+        let shown = file.display();
+        let task = match apply::load(file, &lookup) {
+            Ok(t) => t,
+            Err(e) => {
+                return (
+                    NoticeLevel::Warning,
+                    format!("task {shown} changed and does not load:\n{e}"),
+                );
+            }
+        };
+        let store = crate::task::state::StateStore::new(
+            &self.data_dir,
+            &crate::task::state::task_id(&task.name, &task.file),
+        );
+        let state = match store.load(&task.name) {
+            Ok(s) => s,
+            Err(e) => return (NoticeLevel::Warning, format!("task {shown} changed: {e}")),
+        };
+        let report =
+            crate::task::drift::check(&task, &state, false, crate::task_cli::now_secs()).await;
+        if report.drift.is_empty() {
+            return (
+                NoticeLevel::Info,
+                format!(
+                    "task {shown} changed: no drift ({} resource(s) checked)",
+                    report.checked
+                ),
+            );
+        }
+        let list: Vec<String> = report
+            .drift
+            .iter()
+            .map(|d| format!("  {}: {}", d.id, d.observed))
+            .collect();
+        (
+            NoticeLevel::Warning,
+            format!(
+                "task {shown} changed: {} of {} resource(s) drifted\n{}\n/task apply {shown} brings them back; `pincer task drift` lists the fixes",
+                report.drift.len(),
+                report.checked,
+                list.join("\n")
+            ),
+        )
+    }
+}

@@ -13,10 +13,12 @@ use tokio_util::sync::CancellationToken;
 use super::Runtime;
 use crate::protocol::{Event, TaskAction, TaskChange, TaskOutcome, TaskRequest, TaskUpdate};
 
-/// The task run in progress, if any.
+/// The task run in progress, if any, and the `[tasks] watch` watcher.
 #[derive(Default)]
 pub(super) struct TaskSlot {
     running: Option<(JoinHandle<()>, CancellationToken)>,
+    #[cfg(feature = "tasks")]
+    watcher: Option<crate::task::watch::TaskWatcher>,
 }
 
 impl TaskSlot {
@@ -79,6 +81,68 @@ impl Runtime {
         }
     }
 
+    /// Where task state lives: beside the database (a scratch folder without one).
+    fn task_data_dir(&self) -> std::path::PathBuf {
+        match self.settings.database.as_deref().and_then(|d| d.parent()) {
+            Some(d) => d.to_path_buf(),
+            None => self.settings.temp_dir.join("data"),
+        }
+    }
+
+    #[cfg(not(feature = "tasks"))]
+    pub(super) fn start_task_watch(&mut self) {}
+
+    /// `[tasks] watch`: a drift check, shown as a notice, each time a listed file changes.
+    #[cfg(feature = "tasks")]
+    pub(super) fn start_task_watch(&mut self) {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let watch = &self.settings.config.tasks.watch;
+        if watch.is_empty() {
+            return;
+        }
+        let home = (self.settings.env)("HOME").map(std::path::PathBuf::from);
+        let files: Vec<std::path::PathBuf> = watch
+            .iter()
+            .map(|w| crate::task::watch::resolve(w, home.as_deref(), &self.settings.workspace))
+            .collect();
+        let ctx = std::sync::Arc::new(super::task_job::WatchCheck {
+            events: self.events.clone(),
+            data_dir: self.task_data_dir(),
+            env: std::sync::Arc::clone(&self.settings.env),
+        });
+        let handle = tokio::runtime::Handle::current();
+        let pending = std::sync::Arc::new(AtomicBool::new(false));
+        let started = crate::task::watch::start(files, move |file| {
+            // One check for a burst of events: the flag is cleared when the check starts
+            // reading, so a write during the check is checked again.
+            if pending.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            let (ctx, pending) = (std::sync::Arc::clone(&ctx), std::sync::Arc::clone(&pending));
+            handle.spawn(async move {
+                tokio::task::yield_now().await;
+                pending.store(false, Ordering::SeqCst);
+                ctx.check(&file).await;
+            });
+        });
+        let problems = match started {
+            Ok((w, errors)) => {
+                self.task_run.watcher = Some(w);
+                errors
+            }
+            Err(e) => vec![e],
+        };
+        for p in problems {
+            self.emit(Event::Notice {
+                level: crate::protocol::NoticeLevel::Warning,
+                message: format!(
+                    "[tasks] watch: {p}; drift is not checked when that file changes (fix the path in {})",
+                    self.settings.config_path.display()
+                ),
+            });
+        }
+    }
+
     #[cfg(not(feature = "tasks"))]
     fn task_job(
         &mut self,
@@ -117,10 +181,7 @@ impl Runtime {
         } else {
             self.settings.workspace.join(file)
         };
-        let data_dir = match self.settings.database.as_deref().and_then(|d| d.parent()) {
-            Some(d) => d.to_path_buf(),
-            None => self.settings.temp_dir.join("data"),
-        };
+        let data_dir = self.task_data_dir();
         let runner = crate::task::apply::runner(
             &self.settings,
             self.gate.clone(),

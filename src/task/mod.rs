@@ -8,6 +8,7 @@
 //! - `bundle`, `validate`, `forge`, `templates`: the artifact bundle, its checks, its compilers;
 //! - `exec`: running the steps; `drift`, `fixes`: health checks and the fix budget;
 //!   `autofix`: the fixes `[tasks] auto_fix` lets apply by themselves;
+//! - `watch`: `[tasks] watch` files seen changing (inotify);
 //! - `apply`: one run, shared by the CLI and the runtime (`/task apply`); `session_log`: a run
 //!   stored as a session (origin `task`).
 
@@ -31,6 +32,7 @@ pub mod state;
 pub mod templates;
 pub mod validate;
 pub mod vars;
+pub mod watch;
 
 pub use diag::Diagnostic;
 pub use facts::Facts;
