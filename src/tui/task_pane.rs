@@ -264,7 +264,12 @@ fn wrapped_rows(lines: &[Line<'_>], width: u16) -> usize {
 }
 
 fn plan_line(l: &str, t: &Theme) -> Line<'static> {
-    let trimmed = l.trim_start();
+    // `  1. create file.a  (…)`: the verb after the number.
+    let trimmed = l
+        .trim_start()
+        .trim_start_matches(|c: char| c.is_ascii_digit())
+        .trim_start_matches('.')
+        .trim_start();
     let style = if trimmed.starts_with('+') || trimmed.starts_with("create") {
         t.diff_added
     } else if trimmed.starts_with('-') || trimmed.starts_with("delete") {
