@@ -1,7 +1,6 @@
 //! `pincer task validate|plan|apply|status|drift|destroy FILE.cw`: declarative tasks from the
 //! command line (the module is `src/task/`).
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,9 +12,10 @@ use crate::paths::Paths;
 use crate::protocol::ApprovalMode;
 use crate::startup::{Launch, Startup};
 use crate::task::bundle::Bundle;
-use crate::task::plan::{self, Plan, Verb};
-use crate::task::state::{ResourceState, RunRecord, State, StateStore, task_id};
-use crate::task::{Facts, Task, diag, exec, forge, templates, validate};
+use crate::task::exec::StepProgress;
+use crate::task::plan;
+use crate::task::state::{StateStore, task_id};
+use crate::task::{Facts, Task, apply, exec, forge, session_log};
 
 #[derive(Subcommand, Debug)]
 pub enum TaskCommand {
@@ -44,6 +44,7 @@ pub enum TaskCommand {
     /// The recorded state: resources, the last run, services.
     Status { file: PathBuf },
     /// Run the health checks and compare what is observed with what the task wants.
+    /// Exit codes: 0 nothing drifted, 1 drift found, 2 an error (nothing was checked).
     Drift {
         file: PathBuf,
         /// One JSON object.
@@ -95,13 +96,7 @@ fn env_lookup(k: &str) -> Option<String> {
 }
 
 pub fn load(file: &Path) -> Result<Task, TaskCliError> {
-    crate::task::load(file, &env_lookup).map_err(|d| {
-        TaskCliError::Invalid(format!(
-            "{}{} error(s); nothing was run",
-            diag::render(&d),
-            d.len()
-        ))
-    })
+    apply::load(file, &env_lookup)
 }
 
 pub fn store_for(cli: &TaskCli, task: &Task) -> StateStore {
@@ -146,10 +141,26 @@ pub fn run(cmd: &TaskCommand, cli: &TaskCli, out: Out, input: &mut dyn BufRead, 
         Err(e) => {
             let _ = out.flush();
             let _ = writeln!(std::io::stderr(), "pincer: {e}");
-            1
+            error_code(cmd)
         }
     }
 }
+
+/// The exit code of a command that failed: `drift` keeps 1 for "drift found", so its errors
+/// exit 2; the others exit 1.
+fn error_code(cmd: &TaskCommand) -> u8 {
+    match cmd {
+        TaskCommand::Drift { .. } => DRIFT_ERROR,
+        _ => 1,
+    }
+}
+
+/// `task drift`: nothing drifted.
+pub const DRIFT_NONE: u8 = 0;
+/// `task drift`: at least one resource drifted.
+pub const DRIFT_FOUND: u8 = 1;
+/// `task drift`: the check could not run (a bad file, a corrupted state).
+pub const DRIFT_ERROR: u8 = 2;
 
 fn validate_cmd(file: &Path, out: Out) -> Result<u8, TaskCliError> {
     let task = load(file)?;
@@ -194,37 +205,20 @@ fn apply_cmd(
     out: Out,
     input: &mut dyn BufRead,
 ) -> Result<u8, TaskCliError> {
-    let task = load(file)?;
-    let store = store_for(cli, &task);
-    let state = store.load(&task.name)?;
-    let p = if destroy {
-        plan::destroy(&state)
-    } else {
-        plan::assemble(&task, &state)
-    };
-    write!(out, "{}", plan::render(&p))?;
-    if p.actions.is_empty() {
+    let mut p = apply::prepare(file, &cli.paths.data_dir, destroy, &env_lookup)?;
+    write!(out, "{}", plan::render(&p.plan))?;
+    if p.plan.actions.is_empty() {
         return Ok(0);
     }
-    let facts = Facts::here();
-    let task_dir = std::fs::canonicalize(&task.dir).unwrap_or_else(|_| task.dir.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let bundle = if no_ai {
-        let b = templates::compile(&p, &task.name, &facts);
-        let findings = validate::validate(&b, &p, &task.name, &task_dir, &facts);
-        if !findings.is_empty() {
-            let list: Vec<String> = findings.iter().map(|f| format!("  - {f}")).collect();
-            return Err(TaskCliError::Refused(format!(
-                "the built-in templates produced a bundle that fails validation:\n{}\nnothing was run; change the task",
-                list.join("\n")
-            )));
-        }
-        b
+        apply::templates_bundle(&p)?
     } else {
         writeln!(out, "compiling the plan with the model…")?;
+        let task_dir = p.task_dir.clone();
         let ask = |messages| {
             let settings = settings(cli, &task_dir);
             Box::pin(crate::runtime::ask_once(
@@ -233,7 +227,13 @@ fn apply_cmd(
                 messages,
             )) as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send>>
         };
-        runtime.block_on(forge::forge(&ask, &p, &task.name, &task_dir, &facts))?
+        runtime.block_on(forge::forge(
+            &ask,
+            &p.plan,
+            &p.task.name,
+            &p.task_dir,
+            &p.facts,
+        ))?
     };
     writeln!(out, "steps:\n{}", exec::describe_steps(&bundle))?;
     if !confirm.yes {
@@ -252,17 +252,69 @@ fn apply_cmd(
             return Ok(1);
         }
     }
-    execute(
-        cli,
-        &task,
-        &task_dir,
+    let s = settings(cli, &p.task_dir);
+    let runner = apply::runner(
+        &s,
+        crate::runtime::build_gate(&s),
+        &p.task_dir,
+        Duration::from_secs(step_timeout),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    let total = bundle.steps.len();
+    let mut progress = |step: StepProgress<'_>| {
+        if let StepProgress::Finished { index, record } = step {
+            let _ = writeln!(
+                out,
+                "  [{}/{total}] {:<10} {}",
+                index + 1,
+                record.outcome,
+                record.purpose
+            );
+        }
+    };
+    let applied = runtime.block_on(apply::execute(&runner, &mut p, &bundle, &mut progress))?;
+    let (ok, line) = apply::outcome(&applied, &bundle);
+    writeln!(out, "{line}")?;
+    let verb = if destroy { "destroy" } else { "apply" };
+    if let Err(e) = store_session(cli, &p, &bundle, &applied, verb, ok, &line) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "pincer: the run was not stored as a session ({e}); its log is {}",
+            applied.log.display()
+        );
+    }
+    Ok(u8::from(!ok))
+}
+
+/// The run as a session (origin `task`) in the user's store.
+fn store_session(
+    cli: &TaskCli,
+    p: &apply::Prepared,
+    bundle: &Bundle,
+    applied: &apply::Applied,
+    verb: &str,
+    ok: bool,
+    outcome: &str,
+) -> Result<String, crate::store::StoreError> {
+    let store = crate::store::Store::open(&cli.paths.database_file())?;
+    let commands: Vec<(String, String)> = bundle
+        .steps
+        .iter()
+        .map(|s| (s.purpose.clone(), s.command.clone()))
+        .collect();
+    session_log::store_run(
         &store,
-        state,
-        &p,
-        &bundle,
-        step_timeout,
-        &runtime,
-        out,
+        &session_log::RunLog {
+            verb,
+            name: &p.task.name,
+            file: &p.task.file,
+            cwd: &p.task_dir,
+            plan: &plan::render(&p.plan),
+            commands: &commands,
+            steps: &applied.result.steps,
+            ok,
+            outcome,
+        },
     )
 }
 
@@ -280,125 +332,6 @@ fn settings(cli: &TaskCli, task_dir: &Path) -> crate::runtime::RuntimeSettings {
         mode: cli.mode,
         allow: cli.allow.clone(),
     })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn execute(
-    cli: &TaskCli,
-    task: &Task,
-    task_dir: &Path,
-    store: &StateStore,
-    mut state: State,
-    p: &Plan,
-    bundle: &Bundle,
-    step_timeout: u64,
-    runtime: &tokio::runtime::Runtime,
-    out: Out,
-) -> Result<u8, TaskCliError> {
-    let hashes = exec::write_bundle(bundle, task_dir, &task.name).map_err(TaskCliError::Refused)?;
-    let s = settings(cli, task_dir);
-    let runner = exec::Runner {
-        exe: s.exe.clone(),
-        sandboxed: matches!(
-            crate::sandbox::availability(),
-            crate::sandbox::Availability::Available { .. }
-        ),
-        env: crate::tools::shell::env_filter(&s.config),
-        temp_dir: s.temp_dir.clone(),
-        task_dir: task_dir.to_path_buf(),
-        gate: crate::runtime::build_gate(&s),
-        default_timeout: Duration::from_secs(step_timeout.max(1)),
-        output_cap: 64 * 1024,
-    };
-    let started = now_secs();
-    let log_path = store.run_log(started);
-    if let Some(dir) = log_path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut log = std::fs::File::create(&log_path)?;
-    let previous: BTreeMap<String, i32> = state
-        .resources
-        .iter()
-        .filter_map(|(id, r)| r.pid.map(|p| (id.clone(), p)))
-        .collect();
-    let total = bundle.steps.len();
-    let mut progress = |i: usize, r: &crate::task::state::StepRecord| {
-        let _ = writeln!(out, "  [{}/{total}] {:<10} {}", i + 1, r.outcome, r.purpose);
-    };
-    let result = runtime.block_on(runner.run(bundle, p, &previous, &mut log, &mut progress));
-    record_results(task, &mut state, p, &result);
-    state.artifacts = hashes;
-    state.last_run = Some(RunRecord {
-        started,
-        finished: now_secs(),
-        ok: result.failed.is_none(),
-        steps: result.steps.clone(),
-        log: log_path.clone(),
-    });
-    store.save(&state)?;
-    match &result.failed {
-        None => {
-            writeln!(
-                out,
-                "done: {} step(s) ran; log {}",
-                result.steps.len(),
-                log_path.display()
-            )?;
-            Ok(0)
-        }
-        Some((i, why)) => {
-            writeln!(
-                out,
-                "step {} ({}) failed: {why}\nthe steps after it did not run; log {}",
-                i + 1,
-                bundle.steps[*i].purpose,
-                log_path.display()
-            )?;
-            Ok(1)
-        }
-    }
-}
-
-/// Each action whose steps all ran is recorded (deleted ones removed); the failed one is
-/// recorded as failed so the next plan runs it again; the rest keep their old record.
-fn record_results(task: &Task, state: &mut State, p: &Plan, result: &exec::RunResult) {
-    let failed_purpose = result
-        .failed
-        .as_ref()
-        .map(|(i, _)| result.steps[*i].purpose.clone());
-    for a in &p.actions {
-        let purpose = a.purpose();
-        let ran = result.steps.iter().any(|s| s.purpose == purpose);
-        if !ran {
-            continue;
-        }
-        let ok = failed_purpose.as_deref() != Some(purpose.as_str());
-        if a.verb == Verb::Delete {
-            if ok {
-                state.resources.remove(&a.id);
-            }
-            continue;
-        }
-        let Some((order, r)) = task
-            .resources
-            .iter()
-            .enumerate()
-            .find(|(_, r)| r.id() == a.id)
-        else {
-            continue;
-        };
-        state.resources.insert(
-            a.id.clone(),
-            ResourceState {
-                kind: a.kind.clone(),
-                hash: plan::resource_hash(r),
-                attrs: r.attrs.clone(),
-                ok,
-                order,
-                pid: result.services.get(&a.id).copied(),
-            },
-        );
-    }
 }
 
 fn status_cmd(cli: &TaskCli, file: &Path, out: Out) -> Result<u8, TaskCliError> {

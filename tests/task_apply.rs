@@ -428,3 +428,55 @@ fn the_web_example_applies_with_the_model_and_drift_finds_it_broken() {
     assert_eq!(destroy.status.code(), Some(0), "{}", text(&destroy));
     assert!(!run.dir.path().join("site").exists());
 }
+
+#[test]
+fn cli_apply_is_stored_as_a_task_session() {
+    let run = Run::new(
+        "task \"t\" {}\nfile \"a\" {\n  path = \"a.txt\"\n}\ncommand \"b\" {\n  run = \"echo failing; exit 3\"\n}\n",
+    );
+    let out = run.pincer(&["task", "apply", "t.cw", "--no-ai", "--yes"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let store = pincer::store::Store::open(&run.home.path().join("data/pincer.db")).unwrap();
+    let sessions = store.list_sessions(None, true, 100).unwrap();
+    let s = sessions
+        .iter()
+        .find(|s| s.origin == pincer::protocol::SessionOrigin::Task)
+        .unwrap_or_else(|| panic!("no task session in {sessions:?}"));
+    assert_eq!(s.title, "task apply t");
+    let history = pincer::runtime::rebuild(&store.load_session(&s.id).unwrap().items).history;
+    use pincer::protocol::{HistoryItem as H, ToolStatus};
+    let tools: Vec<(ToolStatus, Option<i32>, String)> = history
+        .iter()
+        .filter_map(|h| match h {
+            H::Tool {
+                status,
+                exit_code,
+                output,
+                ..
+            } => Some((*status, *exit_code, output.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tools.len(), 2, "{history:?}");
+    assert_eq!(tools[0].0, ToolStatus::Ok);
+    assert_eq!((tools[1].0, tools[1].1), (ToolStatus::Error, Some(3)));
+    assert!(
+        tools[1].2.contains("failing"),
+        "the output tail is kept: {tools:?}"
+    );
+    let plan = history
+        .iter()
+        .find_map(|h| match h {
+            H::Assistant { text, .. } if text.contains("Plan for task") => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        plan.contains("create command.b") && plan.contains("$ sh"),
+        "{plan}"
+    );
+    assert!(
+        matches!(history.last(), Some(H::Assistant { text, .. }) if text.contains("step 2 (create command.b) failed")),
+        "{history:?}"
+    );
+}

@@ -10,6 +10,7 @@ mod resolve;
 mod routing;
 mod show;
 mod skills;
+mod tasks;
 mod template;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ pub use profile_write::{INIT_PROVIDERS, write_profile};
 pub use resolve::{Overrides, ResolveError, ResolvedProvider, is_local_url, resolve_provider};
 pub use routing::{BreakerConfig, CacheConfig, ChainConfig, RoutingConfig};
 pub use skills::SkillsConfig;
+pub use tasks::TasksConfig;
 pub use template::TEMPLATE;
 
 /// The whole configuration after loading; defaults fill anything the file leaves out.
@@ -45,6 +47,8 @@ pub struct Config {
     pub limits: Limits,
     pub context: ContextConfig,
     pub skills: SkillsConfig,
+    /// `[tasks]`: automatic drift fixes, watched task files.
+    pub tasks: TasksConfig,
     pub memory: MemoryConfig,
     pub pipeline: PipelineConfig,
     pub instructions: InstructionsConfig,
@@ -145,6 +149,7 @@ impl Default for Config {
             limits: Limits::default(),
             context: ContextConfig::default(),
             skills: SkillsConfig::default(),
+            tasks: TasksConfig::default(),
             memory: MemoryConfig::default(),
             pipeline: PipelineConfig::default(),
             instructions: InstructionsConfig::default(),
@@ -240,6 +245,8 @@ struct FileConfig {
     context: context::FileContext,
     #[serde(default)]
     skills: skills::FileSkills,
+    #[serde(default)]
+    tasks: tasks::FileTasks,
     #[serde(default)]
     memory: memory::FileMemory,
     #[serde(default)]
@@ -558,6 +565,7 @@ impl Config {
         config.limits = ranges::resolve_limits(file.limits, &at)?;
         config.context = file.context.resolve(&at)?;
         config.skills = file.skills.resolve(&at)?;
+        config.tasks = file.tasks.resolve(&at)?;
         config.memory = file.memory.resolve(&at)?;
         config.pipeline = file.pipeline.resolve(&at)?;
         config.instructions = file.instructions.resolve();

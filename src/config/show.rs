@@ -85,6 +85,12 @@ pub fn describe(config: &Config, path: &Path) -> String {
     );
     let _ = write!(
         w,
+        "\n[tasks]\nauto_fix = {}\nwatch = {}\n",
+        config.tasks.auto_fix,
+        list(&config.tasks.watch)
+    );
+    let _ = write!(
+        w,
         "\n[tools.shell]\npass_env = {}\n",
         list(&config.shell_pass_env)
     );

@@ -74,6 +74,11 @@ theme = "dark"
 # catalog_tokens = 2000             # prompt space for skill names and descriptions
 # include_claude = false            # also read <project>/.claude/skills/
 
+[tasks]
+# auto_fix = false                  # `task drift` applies retry / health-check / logging patches itself
+#                                   # (two per task per hour; ports, mounts, privileges never)
+# watch = ["~/svc/web.cw"]          # task files checked for drift when they change
+
 [memory]
 # enabled = true                    # memory tools, index, core MEMORY.md in the prompt
 # half_life_days = 30               # recency decay of search (core and pinned exempt)

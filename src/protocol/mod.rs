@@ -14,6 +14,7 @@ mod pipeline;
 mod session_events;
 mod sessions;
 mod skill_events;
+mod task;
 mod turn_events;
 mod types;
 
@@ -29,6 +30,7 @@ pub use pipeline::*;
 pub use session_events::*;
 pub use sessions::*;
 pub use skill_events::*;
+pub use task::*;
 pub use turn_events::*;
 pub use types::*;
 
@@ -160,6 +162,9 @@ pub enum Op {
     },
     /// Onboarding: write a working profile for what the probe found, then use it.
     WriteProfile(WriteProfile),
+    /// `/task plan|apply FILE`: a declarative task run by the runtime (answered by `Task`
+    /// events; an apply asks one `ApprovalRequested` for all its commands).
+    Task(TaskRequest),
     /// Stop the runtime.
     Shutdown,
 }
@@ -278,6 +283,8 @@ pub enum Event {
     TierAnswered(TierAnswer),
     /// The MCP servers changed state (the status line's counts).
     McpStatus(McpStatus),
+    /// A task run's progress (answer to `Op::Task`).
+    Task(TaskUpdate),
     /// The runtime stopped; no more events follow.
     ShutdownComplete,
 }

@@ -16,6 +16,8 @@ pub enum SessionOrigin {
     Import,
     /// Created through `pincer serve` (the web page or the HTTP API).
     Web,
+    /// A `pincer task apply|destroy` or `/task apply` run: the plan, each step and its result.
+    Task,
 }
 
 impl SessionOrigin {
@@ -26,6 +28,7 @@ impl SessionOrigin {
             SessionOrigin::Headless => "headless",
             SessionOrigin::Import => "import",
             SessionOrigin::Web => "web",
+            SessionOrigin::Task => "task",
         }
     }
 
@@ -35,6 +38,7 @@ impl SessionOrigin {
             "headless" => SessionOrigin::Headless,
             "import" => SessionOrigin::Import,
             "web" => SessionOrigin::Web,
+            "task" => SessionOrigin::Task,
             _ => SessionOrigin::Tui,
         }
     }
@@ -51,6 +55,7 @@ mod tests {
             SessionOrigin::Headless,
             SessionOrigin::Import,
             SessionOrigin::Web,
+            SessionOrigin::Task,
         ] {
             assert_eq!(SessionOrigin::from_stored(o.as_str()), o);
         }

@@ -29,6 +29,9 @@ mod skill_tool;
 mod skills;
 mod start;
 mod storage;
+#[cfg(feature = "tasks")]
+mod task_job;
+mod task_run;
 mod tool_call;
 mod turn;
 mod turn_plan;
@@ -264,6 +267,8 @@ pub(crate) struct Runtime {
     extraction: Option<CancellationToken>,
     /// MCP servers (`mcp_hub.rs`), once the op loop started.
     mcp: Option<mcp_hub::RuntimeMcp>,
+    /// The `/task apply` run in progress (`task_run.rs`).
+    task_run: task_run::TaskSlot,
 }
 
 impl Runtime {
@@ -333,6 +338,7 @@ impl Runtime {
             models,
             extraction: None,
             mcp: None,
+            task_run: Default::default(),
         }
     }
 
@@ -354,6 +360,7 @@ impl Runtime {
         let (memory_tx, mut memory_rx) = mpsc::unbounded_channel::<()>();
         self.start(probe_tx, skills_tx).await;
         self.start_memory(memory_tx);
+        self.start_task_watch();
         let (mcp_tx, mut mcp_rx) = mpsc::unbounded_channel();
         self.start_mcp(mcp_tx);
         if !self.settings.interactive {
@@ -416,6 +423,7 @@ impl Runtime {
                 break;
             }
         }
+        self.task_run.cancel();
         self.stop_active().await;
         self.stop_mcp().await;
         self.emit(Event::ShutdownComplete);
@@ -500,6 +508,7 @@ impl Runtime {
             Op::WithdrawQueued { id } => self.withdraw_queued(id),
             Op::ShowContext { draft } => self.show_context(draft).await,
             Op::WriteProfile(req) => self.write_profile(req).await,
+            Op::Task(req) => self.task_op(req),
             Op::Shutdown => {} // handled by the loop
         }
     }

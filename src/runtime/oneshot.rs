@@ -17,24 +17,45 @@ pub async fn ask_once(
     let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
     let mut rt = Runtime::new(settings, events);
     let current = rt.client()?;
+    let retry = crate::provider::retry::RetryPolicy::from(&rt.settings.config.network);
+    ask_chain(
+        &rt.chain,
+        &current,
+        retry,
+        system,
+        messages,
+        &CancellationToken::new(),
+    )
+    .await
+}
+
+/// One request through a runtime's own chain (the runtime's current client): `/task apply`'s
+/// forge inside the TUI.
+pub(super) async fn ask_chain(
+    chain: &super::chain::ProviderChain,
+    current: &std::sync::Arc<crate::provider::ProviderClient>,
+    retry: crate::provider::retry::RetryPolicy,
+    system: &str,
+    messages: Vec<ChatMessage>,
+    cancel: &CancellationToken,
+) -> Result<String, String> {
     let request = ChatRequest {
         system: Some(system.into()),
         messages,
         tools: Vec::new(),
     };
-    let mut route: Route = rt.chain.route(ModelTier::Large);
-    let cancel = CancellationToken::new();
+    let mut route: Route = chain.route(ModelTier::Large);
     let (quiet, _unread) = tokio::sync::mpsc::unbounded_channel();
     let ask = super::chain::Ask {
-        current: &current,
+        current,
         request: &request,
-        retry: crate::provider::retry::RetryPolicy::from(&rt.settings.config.network),
-        cancel: &cancel,
+        retry,
+        cancel,
         events: &quiet,
         turn_id: 0,
     };
     let mut writer = super::reply_writer::ReplyWriter::new(None, None);
-    let reply = rt.chain.ask(&mut route, ask, &mut writer).await;
+    let reply = chain.ask(&mut route, ask, &mut writer).await;
     if reply.outcome != super::model_call::CallOutcome::Completed {
         return Err(reply
             .error

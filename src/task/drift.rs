@@ -31,6 +31,9 @@ pub struct Proposal {
     pub text: String,
     /// Whether the policy would apply it without asking (and why not).
     pub automatic: Result<(), String>,
+    /// It was applied automatically by this check (`[tasks] auto_fix`, `autofix.rs`).
+    #[serde(default)]
+    pub applied: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,6 +61,7 @@ pub async fn check(task: &Task, state: &State, auto_enabled: bool, now: u64) -> 
                     Budget::Allowed => Ok(()),
                     Budget::Refused(why) => Err(why),
                 },
+                applied: false,
             })
             .collect();
         drift.push(Drift {
@@ -114,11 +118,24 @@ async fn observe(task: &Task, r: &Resource, state: &State) -> Option<String> {
         "http_check" => {
             let url = r.str_attr("url")?;
             let want = r.int_attr("expect_status").unwrap_or(200);
-            match exec::http_status(url, Duration::from_secs(5)).await {
-                Ok(s) if i64::from(s) == want => None,
-                Ok(s) => Some(format!("{url} answers {s}, not {want}")),
-                Err(e) => Some(format!("{url} does not answer: {e}")),
+            // An automatic fix may have given the check more tries (`autofix.rs`).
+            let tries = state
+                .tuning
+                .get(&r.id())
+                .and_then(|t| t.get("retries"))
+                .map_or(1, |n| u32::try_from(*n).unwrap_or(1).clamp(1, 600));
+            let mut last = None;
+            for attempt in 0..tries {
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                match exec::http_status(url, Duration::from_secs(5)).await {
+                    Ok(s) if i64::from(s) == want => return None,
+                    Ok(s) => last = Some(format!("{url} answers {s}, not {want}")),
+                    Err(e) => last = Some(format!("{url} does not answer: {e}")),
+                }
             }
+            last
         }
         _ => None,
     }
@@ -163,13 +180,22 @@ fn propose(r: &Resource, file: &str) -> Vec<(FixKind, Touches, String)> {
                     r.id()
                 ),
             ),
+            (
+                FixKind::CwChange,
+                Touches::Ports,
+                format!(
+                    "if another process holds its port, move service \"{}\" to a free one in {file} (its start command and health_url)",
+                    r.name
+                ),
+            ),
             (FixKind::Runbook, Touches::Reapply, reapply),
         ],
         _ => vec![(FixKind::Runbook, Touches::Reapply, reapply)],
     }
 }
 
-/// `pincer task drift FILE`: exit 0 when nothing drifted, 1 otherwise.
+/// `pincer task drift FILE`: exit 0 when nothing drifted, 1 when something did (errors: 2,
+/// from `task_cli::run`).
 pub fn drift_cmd(
     cli: &TaskCli,
     file: &Path,
@@ -182,8 +208,13 @@ pub fn drift_cmd(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(check(&task, &state, false, crate::task_cli::now_secs()));
-    let mut marked = false;
+    let auto_fix = crate::config::Config::load(&cli.paths.config_file())
+        .map_err(|e| TaskCliError::Invalid(e.to_string()))?
+        .tasks
+        .auto_fix;
+    let now = crate::task_cli::now_secs();
+    let mut report = runtime.block_on(check(&task, &state, auto_fix, now));
+    let mut marked = super::autofix::apply(&mut report, &mut state, auto_fix, now) > 0;
     for d in &report.drift {
         if let Some(r) = state.resources.get_mut(&d.id)
             && r.ok
@@ -204,7 +235,11 @@ pub fn drift_cmd(
     } else {
         write!(out, "{}", render(&report))?;
     }
-    Ok(u8::from(!report.drift.is_empty()))
+    Ok(if report.drift.is_empty() {
+        crate::task_cli::DRIFT_NONE
+    } else {
+        crate::task_cli::DRIFT_FOUND
+    })
 }
 
 pub fn render(report: &Report) -> String {
@@ -218,6 +253,7 @@ pub fn render(report: &Report) -> String {
         s.push_str(&format!("DRIFT {}: {}\n", d.id, d.observed));
         for (i, p) in d.proposals.iter().enumerate() {
             let auto = match &p.automatic {
+                Ok(()) if p.applied => "APPLIED automatically".to_string(),
                 Ok(()) => "may apply automatically".to_string(),
                 Err(why) => format!("asks: {why}"),
             };

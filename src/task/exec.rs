@@ -37,7 +37,27 @@ pub struct Runner {
     pub default_timeout: Duration,
     /// Captured output kept per step (bytes).
     pub output_cap: usize,
+    /// Stops the running step (its process group is killed) and the steps after it.
+    pub cancel: CancellationToken,
 }
+
+/// What `Runner::run` reports as it goes.
+#[derive(Debug)]
+pub enum StepProgress<'a> {
+    Started {
+        index: usize,
+        step: &'a Step,
+    },
+    Finished {
+        index: usize,
+        record: &'a StepRecord,
+    },
+}
+
+/// Lines of a step's output kept in its record (and shown in the task pane).
+pub const TAIL_LINES: usize = 20;
+/// At most this many bytes of them.
+const TAIL_BYTES: usize = 4000;
 
 /// What a run did.
 #[derive(Debug, Default)]
@@ -117,16 +137,17 @@ pub fn describe_steps(bundle: &Bundle) -> String {
 }
 
 impl Runner {
-    /// Run every step in order, stopping at the first failure. `log` gets each step's output;
-    /// `progress` is told of each step as it ends. `previous` holds the process groups of
-    /// services started before (stopped before their step runs again).
+    /// Run every step in order, stopping at the first failure or when cancelled. `log` gets
+    /// each step's output; `progress` is told of each step as it starts and ends. `previous`
+    /// holds the process groups of services started before (stopped before their step runs
+    /// again).
     pub async fn run(
         &self,
         bundle: &Bundle,
         plan: &Plan,
         previous: &BTreeMap<String, i32>,
-        log: &mut dyn Write,
-        progress: &mut dyn FnMut(usize, &StepRecord),
+        log: &mut impl Write,
+        progress: &mut impl FnMut(StepProgress<'_>),
     ) -> RunResult {
         let mut result = RunResult::default();
         let env: Vec<(String, String)> = bundle
@@ -136,9 +157,23 @@ impl Runner {
             .collect();
         for (i, step) in bundle.steps.iter().enumerate() {
             let id = step.purpose.split_once(' ').map_or("", |x| x.1).to_string();
+            if self.cancel.is_cancelled() {
+                let why = "interrupted before this step started";
+                let mut skipped = record(step, None, "interrupted");
+                skipped.output = why.into();
+                progress(StepProgress::Finished {
+                    index: i,
+                    record: &skipped,
+                });
+                result.steps.push(skipped);
+                result.failed = Some((i, why.into()));
+                break;
+            }
             if let Some(pgid) = previous.get(&id) {
                 stop_service(*pgid);
             }
+            progress(StepProgress::Started { index: i, step });
+            let began = std::time::Instant::now();
             let _ = writeln!(
                 log,
                 "== step {}: {}\n$ {}",
@@ -146,7 +181,7 @@ impl Runner {
                 step.purpose,
                 step.command
             );
-            let (record, why) = match self.refused(step) {
+            let (mut record, why) = match self.refused(step) {
                 Some(why) => (record(step, None, "refused"), Some(why)),
                 None if step.detach => {
                     let action = plan.actions.iter().find(|a| a.purpose() == step.purpose);
@@ -154,7 +189,7 @@ impl Runner {
                         Ok(pgid) => {
                             result.services.insert(id.clone(), pgid);
                             match action.map(health_of).unwrap_or_default() {
-                                Some(h) => match wait_healthy(&h).await {
+                                Some(h) => match self.healthy_or_cancelled(&h).await {
                                     Ok(()) => (record(step, None, "started, healthy"), None),
                                     Err(e) => (record(step, None, "unhealthy"), Some(e)),
                                 },
@@ -167,7 +202,16 @@ impl Runner {
                 None => self.run_one(step, &env, log).await,
             };
             let _ = writeln!(log, "== {}", record.outcome);
-            progress(i, &record);
+            record.duration_ms = u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX);
+            if record.output.is_empty()
+                && let Some(why) = &why
+            {
+                record.output = tail(why);
+            }
+            progress(StepProgress::Finished {
+                index: i,
+                record: &record,
+            });
             result.steps.push(record);
             if let Some(why) = why {
                 result.failed = Some((i, why));
@@ -220,7 +264,7 @@ impl Runner {
         &self,
         step: &Step,
         env: &[(String, String)],
-        log: &mut dyn Write,
+        log: &mut impl Write,
     ) -> (StepRecord, Option<String>) {
         if let Err(e) = std::fs::create_dir_all(&self.temp_dir) {
             let why = format!("cannot create {}: {e}", self.temp_dir.display());
@@ -239,34 +283,54 @@ impl Runner {
             self.sandboxed,
         );
         cmd.envs(env.iter().map(|(k, v)| (k, v)));
-        let r = sandbox::run_shell(cmd, timeout, self.output_cap, CancellationToken::new()).await;
-        let _ = log.write_all(crate::text::strip_ansi(&r.output).as_bytes());
+        let r = sandbox::run_shell(cmd, timeout, self.output_cap, self.cancel.child_token()).await;
+        let plain = crate::text::strip_ansi(&r.output);
+        let _ = log.write_all(plain.as_bytes());
         let tail: String = last_lines(&r.output, 5);
-        match r.outcome {
-            ShellOutcome::Exited if r.exit_code == Some(0) => {
-                (record(step, r.exit_code, "ok"), None)
-            }
-            ShellOutcome::Exited => {
-                let code = r
-                    .exit_code
-                    .map_or("a signal".to_string(), |c| format!("exit code {c}"));
-                (
-                    record(step, r.exit_code, "failed"),
-                    Some(format!("{code}\n{tail}")),
-                )
-            }
-            ShellOutcome::TimedOut => (
-                record(step, None, "timed out"),
-                Some(format!(
-                    "no result after {} s; the step and its children were killed",
-                    timeout.as_secs()
-                )),
-            ),
-            ShellOutcome::Cancelled => (
-                record(step, None, "interrupted"),
-                Some("interrupted".into()),
-            ),
-            ShellOutcome::SpawnFailed(why) => (record(step, None, "not started"), Some(why)),
+        let (mut rec, why) = judge(step, &r, timeout, tail);
+        rec.output = self::tail(&plain);
+        (rec, why)
+    }
+}
+
+/// A finished command's record and, when it failed, why.
+fn judge(
+    step: &Step,
+    r: &sandbox::ShellResult,
+    timeout: Duration,
+    tail: String,
+) -> (StepRecord, Option<String>) {
+    match &r.outcome {
+        ShellOutcome::Exited if r.exit_code == Some(0) => (record(step, r.exit_code, "ok"), None),
+        ShellOutcome::Exited => {
+            let code = r
+                .exit_code
+                .map_or("a signal".to_string(), |c| format!("exit code {c}"));
+            (
+                record(step, r.exit_code, "failed"),
+                Some(format!("{code}\n{tail}")),
+            )
+        }
+        ShellOutcome::TimedOut => (
+            record(step, None, "timed out"),
+            Some(format!(
+                "no result after {} s; the step and its children were killed",
+                timeout.as_secs()
+            )),
+        ),
+        ShellOutcome::Cancelled => (
+            record(step, None, "interrupted"),
+            Some("interrupted".into()),
+        ),
+        ShellOutcome::SpawnFailed(why) => (record(step, None, "not started"), Some(why.clone())),
+    }
+}
+
+impl Runner {
+    async fn healthy_or_cancelled(&self, h: &Health) -> Result<(), String> {
+        tokio::select! {
+            r = wait_healthy(h) => r,
+            () = self.cancel.cancelled() => Err("interrupted while waiting for the health check".into()),
         }
     }
 
@@ -316,7 +380,22 @@ fn record(step: &Step, exit_code: Option<i32>, outcome: &str) -> StepRecord {
         command: step.command.clone(),
         exit_code,
         outcome: outcome.into(),
+        output: String::new(),
+        duration_ms: 0,
     }
+}
+
+/// The last `TAIL_LINES` lines of `text`, at most `TAIL_BYTES` (cut at a char boundary).
+pub fn tail(text: &str) -> String {
+    let t = last_lines(text.trim_end(), TAIL_LINES);
+    if t.len() <= TAIL_BYTES {
+        return t;
+    }
+    let mut start = t.len() - TAIL_BYTES;
+    while !t.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &t[start..])
 }
 
 fn last_lines(text: &str, n: usize) -> String {

@@ -26,6 +26,10 @@ pub struct State {
     /// Unix seconds of each automatic fix (the fix budget counts them).
     #[serde(default)]
     pub auto_fixes: Vec<u64>,
+    /// Health-check tuning applied by automatic fixes: `KIND.NAME` → setting → value (e.g.
+    /// `http_check.home` → `retries` → 10). `task drift` checks with it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tuning: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +63,11 @@ pub struct StepRecord {
     pub exit_code: Option<i32>,
     /// `ok`, `failed`, `timed out`, `refused`, `not started: …`.
     pub outcome: String,
+    /// The last lines of the step's output (or why it did not run), capped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    #[serde(default)]
+    pub duration_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

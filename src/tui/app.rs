@@ -119,6 +119,8 @@ pub struct App {
     pub(super) memory_pane: Option<super::memory_pane::MemoryPane>,
     /// Help overlay: first visible row.
     pub(super) help_scroll: u16,
+    /// The `/task` pane (`task_pane.rs`): the last run, shown while `visible`.
+    pub(super) task_pane: Option<super::task_pane::TaskPane>,
 }
 
 impl App {
@@ -166,6 +168,7 @@ impl App {
             conv: super::input_state::InputState::default(),
             memory_pane: None,
             help_scroll: 0,
+            task_pane: None,
         }
     }
 
@@ -248,6 +251,7 @@ impl App {
             Event::ProviderHealth(health) => self.on_provider_health(health),
             Event::TierAnswered(answer) => self.tier = Some(answer),
             Event::McpStatus(status) => self.mcp = status,
+            Event::Task(update) => self.on_task(update),
             Event::ShutdownComplete => self.runtime_gone = true,
         }
     }

@@ -309,6 +309,7 @@ fn run_command(app: &mut App, cmd: Parsed) -> Vec<Op> {
         Parsed::Context(draft) => vec![Op::ShowContext { draft }],
         Parsed::Skills => app.open_skills_pane(),
         Parsed::Memory => app.open_memory_pane(),
+        Parsed::Task(args) => app.task_command(&args),
         Parsed::Init => app.init_agents_md(),
         Parsed::Export(format) => app.export_current(&format),
         Parsed::Copy => {

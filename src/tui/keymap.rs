@@ -466,6 +466,7 @@ pub fn help_sections() -> Vec<(&'static str, Vec<KeyHelp>)> {
         ("Searching memory", MEMORY_SEARCH.to_vec()),
         ("Forgetting a memory", MEMORY_FORGET.to_vec()),
         ("Fork picker · /fork", FORK.to_vec()),
+        ("Task · /task", super::task_pane::KEYS.to_vec()),
         ("Prompt search · Ctrl+R", PROMPT_SEARCH.to_vec()),
         ("File list · @", PATH_COMPLETION.to_vec()),
         ("Project trust question", TRUST.to_vec()),
@@ -551,6 +552,7 @@ mod tests {
             + MEMORY_SEARCH.len()
             + MEMORY_FORGET.len()
             + FORK.len()
+            + super::super::task_pane::KEYS.len()
             + PROMPT_SEARCH.len()
             + PATH_COMPLETION.len()
             + TRUST.len()

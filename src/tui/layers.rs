@@ -26,19 +26,22 @@ pub enum Layer {
     Sessions,
     Skills,
     Memory,
+    /// `/task plan|apply`: the plan and the steps as they run.
+    Task,
     ForkPicker,
     Trust,
     Approval,
 }
 
 /// The layers above the base, bottom to top.
-pub const STACK: [Layer; 9] = [
+pub const STACK: [Layer; 10] = [
     Layer::PathCompletion,
     Layer::PromptSearch,
     Layer::Help,
     Layer::Sessions,
     Layer::Skills,
     Layer::Memory,
+    Layer::Task,
     Layer::ForkPicker,
     Layer::Trust,
     Layer::Approval,
@@ -56,6 +59,7 @@ fn is_open(app: &App, layer: Layer) -> bool {
         Layer::Sessions => app.sessions.is_some(),
         Layer::Skills => app.skills_pane.is_some(),
         Layer::Memory => app.memory_pane.is_some(),
+        Layer::Task => app.task_pane.as_ref().is_some_and(|p| p.visible),
         Layer::ForkPicker => app.fork_picker.is_some(),
         Layer::Trust => app.trust_request.is_some(),
         Layer::Approval => app.approvals.is_open(),
@@ -112,6 +116,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Layer {
         Layer::Skills => app.skills_pane_key(key),
         Layer::Sessions => app.session_pane_key(key),
         Layer::Memory => app.memory_pane_key(key),
+        Layer::Task => app.task_pane_key(key),
         Layer::Help => {
             if help_scroll_key(app, &key) {
                 return layer;
@@ -154,7 +159,7 @@ pub fn paste(app: &mut App, text: &str) -> Layer {
             Vec::new()
         }
         // A question and a picker take no text: the paste is dropped, not passed down.
-        Layer::Trust | Layer::ForkPicker => Vec::new(),
+        Layer::Trust | Layer::ForkPicker | Layer::Task => Vec::new(),
         Layer::Help => {
             app.overlay = None;
             Vec::new()
@@ -203,6 +208,7 @@ pub fn mouse(app: &mut App, ev: MouseEvent) -> Layer {
         | Layer::Sessions
         | Layer::Skills
         | Layer::Memory
+        | Layer::Task
         | Layer::ForkPicker => {
             let code = if down { KeyCode::Down } else { KeyCode::Up };
             let quit_arm = app.conv.quit;

@@ -58,6 +58,9 @@ fn open(app: &mut App, layer: Layer) {
         Layer::Memory => {
             let _ = app.open_memory_pane();
         }
+        Layer::Task => {
+            let _ = app.task_command("plan t.cw");
+        }
         Layer::ForkPicker => app.fork_picker = Some(ForkPicker::new(vec![(1, "first".into())])),
         Layer::Trust => {
             app.trust_request = Some(TrustRequest {
@@ -127,6 +130,7 @@ fn marker(layer: Layer) -> &'static str {
         Layer::Sessions => "╭ Sessions",
         Layer::Skills => "╭ Skills",
         Layer::Memory => "╭ Memory",
+        Layer::Task => "╭ task plan t.cw",
         Layer::ForkPicker => "Fork from a message",
         Layer::Trust => "Trust this project?",
         Layer::Approval => "Approve shell?",

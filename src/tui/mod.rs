@@ -42,6 +42,7 @@ pub mod session_pane;
 pub mod skill_ui;
 pub mod skills_pane;
 pub mod slash;
+pub mod task_pane;
 pub mod terminal;
 pub mod theme;
 pub mod tool_cell;

@@ -51,6 +51,11 @@ pub const COMMANDS: &[SlashCommand] = &[
         help: "memory: search, edit, forget, pin (F4)",
     },
     SlashCommand {
+        name: "task",
+        args: "plan|apply",
+        help: "a declarative .cw task: plan or run it (FILE)",
+    },
+    SlashCommand {
         name: "init",
         args: "",
         help: "ask the model to write or improve AGENTS.md",
@@ -101,6 +106,7 @@ pub enum Parsed {
     Sessions,
     Skills,
     Memory,
+    Task(String),
     Init,
     Fork,
     Rename(String),
@@ -131,6 +137,7 @@ pub fn parse(text: &str) -> Option<Parsed> {
         "fork" => Parsed::Fork,
         "skills" => Parsed::Skills,
         "memory" => Parsed::Memory,
+        "task" => Parsed::Task(args.to_string()),
         "init" => Parsed::Init,
         "rename" => Parsed::Rename(args.to_string()),
         "compact" => Parsed::Compact,
@@ -304,8 +311,8 @@ mod tests {
         assert_eq!(
             names("/"),
             vec![
-                "help", "new", "model", "mode", "sessions", "skills", "memory", "init", "fork",
-                "rename", "compact", "context", "export", "copy", "quit"
+                "help", "new", "model", "mode", "sessions", "skills", "memory", "task", "init",
+                "fork", "rename", "compact", "context", "export", "copy", "quit"
             ]
         );
         assert_eq!(

@@ -98,6 +98,11 @@ fn draw_layer(app: &mut App, layer: Layer, frame: &mut Frame, areas: [Rect; 3]) 
                 pane.render(area, frame.buffer_mut(), &app.theme, now_ms);
             }
         }
+        Layer::Task => {
+            if let Some(pane) = &app.task_pane {
+                pane.render(area, frame.buffer_mut(), &app.theme);
+            }
+        }
         Layer::ForkPicker => {
             if let Some(picker) = &app.fork_picker {
                 picker.render(main, frame.buffer_mut(), &app.theme);
