@@ -82,7 +82,30 @@ fn build<I: RecallIndex>(mut index: I, data: &Dataset) -> (I, Duration) {
     (index, t.elapsed())
 }
 
-fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: Duration) {
+/// Bump when the generator or the index format changes (names the saved databases).
+const SAVED_VERSION: u32 = 1;
+
+/// The real index of `data`, built, or copied from a database saved by an earlier run when
+/// `MEMORY_RECALL_CACHE` names a folder (dev-profile runs at 100k: generating takes minutes).
+fn build_real(label: &str, e: Option<(Embed, usize)>, data: &Dataset) -> (RealRecall, String) {
+    let Some(dir) = std::env::var_os("MEMORY_RECALL_CACHE") else {
+        let (index, built) = build(RealRecall::new(e, data.now_ms()), data);
+        return (index, format!("{built:.2?}"));
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join(format!("v{SAVED_VERSION}-{}-{label}.db", data.chunks()));
+    if saved.exists() {
+        let index =
+            RealRecall::from_saved(e, data.now_ms(), &saved, &data.sessions, &data.memories);
+        return (index, "saved".into());
+    }
+    let (index, built) = build(RealRecall::new(e, data.now_ms()), data);
+    index.save(&saved);
+    (index, format!("{built:.2?}"))
+}
+
+fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: &str) {
     let (mut single, mut updated, mut temporal, mut pref) = Default::default();
     let (mut newer_first, mut updates) = (0, 0);
     let (mut abstained, mut never) = (0, 0);
@@ -128,7 +151,7 @@ fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: Duration)
     let mean_tokens = tokens.iter().sum::<u64>() as f64 / tokens.len().max(1) as f64;
     println!(
         "{label:<7} {:>7} | single {} | updated {} | temporal {} | pref {} | newer>older {:.2} | \
-         abstain {:.2} (false {:.2}) | p50 {:>8.3?} p95 {:>8.3?} | recall tokens mean {:.0} max {} | build {:.2?}",
+         abstain {:.2} (false {:.2}) | p50 {:>8.3?} p95 {:>8.3?} | recall tokens mean {:.0} max {} | build {}",
         data.chunks(),
         single.show(),
         updated.show(),
@@ -205,11 +228,16 @@ fn main() {
         let data = longmem::generate(chunks, 42);
         for (label, e) in [("text", None), ("hybrid", Some(embed as Embed))] {
             let e = e.map(|e| (e, DIMS));
-            let (index, built) = build(RealRecall::new(e, data.now_ms()), &data);
-            score(label, &data, &index, built);
+            let (index, built) = build_real(label, e, &data);
+            score(label, &data, &index, &built);
             if baseline {
                 let (index, built) = build(SqliteRecall::new(e, data.now_ms()), &data);
-                score(&format!("{label}-b"), &data, &index, built);
+                score(
+                    &format!("{label}-b"),
+                    &data,
+                    &index,
+                    &format!("{built:.2?}"),
+                );
             }
         }
     }
