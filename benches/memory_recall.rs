@@ -13,7 +13,10 @@
 //! scored too with `MEMORY_RECALL_BASELINE=1`). The hybrid leg embeds in process with the mock
 //! server's hashed bag of words (tests/support/mock_embeddings.rs, 256 dims) through the same
 //! `Embedder` trait the worker uses: it measures the vector leg's cost and the fusion, not a
-//! real model's understanding of paraphrase. 100k chunks: `MEMORY_RECALL_SCALES=1000,10000,100000`.
+//! real model's understanding of paraphrase. 100k chunks: `MEMORY_RECALL_SCALES=1000,10000,100000`;
+//! `MEMORY_RECALL_LABELS=text` or `hybrid` for one of the two; `MEMORY_RECALL_CACHE=DIR` keeps
+//! the built databases there and reuses them (a dev-profile run at 100k then skips minutes of
+//! generating and indexing).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -211,6 +214,11 @@ fn index_one_session() {
     }
 }
 
+/// `MEMORY_RECALL_LABELS=text` (or `hybrid`): only those runs.
+fn wanted(label: &str) -> bool {
+    std::env::var("MEMORY_RECALL_LABELS").map_or(true, |l| l.split(',').any(|x| x.trim() == label))
+}
+
 fn main() {
     let scales: Vec<usize> = std::env::var("MEMORY_RECALL_SCALES")
         .ok()
@@ -227,6 +235,9 @@ fn main() {
     for chunks in scales {
         let data = longmem::generate(chunks, 42);
         for (label, e) in [("text", None), ("hybrid", Some(embed as Embed))] {
+            if !wanted(label) {
+                continue;
+            }
             let e = e.map(|e| (e, DIMS));
             let (index, built) = build_real(label, e, &data);
             score(label, &data, &index, &built);

@@ -109,7 +109,7 @@ impl RealRecall {
         }
     }
 
-    /// A copy of the database `saved` (written by [`Self::save`] for the same dataset) instead
+    /// The database `saved` (written by [`Self::save`] for the same dataset) instead
     /// of importing and indexing the dataset again; the item ids are read back from it.
     pub fn from_saved(
         embed: Option<(Embed, usize)>,
@@ -119,9 +119,19 @@ impl RealRecall {
         memories: &[Memory],
     ) -> RealRecall {
         let mut index = RealRecall::new(embed, now_ms);
-        let db = index._tmp.path().join("saved.db");
-        std::fs::copy(saved, &db).unwrap();
-        *index.db.lock().unwrap() = Store::open(&db).unwrap();
+        // Opened where it is (no copy: 100k chunks with vectors are 400 MB); only the
+        // workspace folder below changes in it.
+        *index.db.lock().unwrap() = Store::open(saved).unwrap();
+        // The saved sessions ran in the workspace of the run that saved them: move them here.
+        index
+            .store()
+            .connection()
+            .execute_batch(&format!(
+                "UPDATE sessions SET cwd = '{cwd}';
+                 UPDATE memory_chunks SET project = '{cwd}' WHERE scope = 'session';",
+                cwd = index.cwd.replace('\'', "''")
+            ))
+            .unwrap();
         for session in sessions {
             let ids: Vec<i64> = {
                 let store = index.store();
