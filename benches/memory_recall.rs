@@ -138,6 +138,13 @@ fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: &str) {
         }
         answerable += 1;
         false_abstain += usize::from(!answered);
+        if !answered && std::env::var_os("MEMORY_RECALL_MISSES").is_some() {
+            let top = hits.first().map(|h| (h.loc, h.relevance));
+            println!(
+                "  false abstention: {:?} (answer {:?}) top: {top:?}",
+                q.text, q.answers
+            );
+        }
         if let Some(older) = q.older {
             updates += 1;
             let pos = |loc: Loc| hits.iter().position(|h| h.loc == loc);

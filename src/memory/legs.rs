@@ -6,17 +6,18 @@
 //! ("my dentist …" in a year of chat: 5,000 of 100k chunks) is what made search grow with the
 //! corpus. Two bounds keep it flat:
 //! - the any-word leg searches the query's *distinctive* words: each word's matches are counted,
-//!   stopping at [`COMMON_MATCHES`] (a walk of the start of its doclist, no ranking), and a word
-//!   above that is left out when a rarer word is in the query. It adds little idf; it still
-//!   counts in the proximity leg and in the coverage weighing (`rank.rs`). A query made only of
-//!   common words searches for all of them together (AND), then for any of them.
+//!   stopping at [`COMMON_MATCHES`] (a walk of the start of its doclist, no ranking), and the
+//!   rarest words are kept while their matches add up to at most that; a commoner word is left
+//!   out. It adds little idf; it still counts in the proximity leg and in the coverage weighing
+//!   (`rank.rs`). A query made only of common words searches for all of them together (AND),
+//!   then for any of them.
 //! - any leg whose expression matches more than [`COMMON_MATCHES`] chunks takes its newest
 //!   in-scope matches (FTS5 walks the doclist from its end and stops after [`LEG_LIMIT`]) instead
 //!   of ranking all of them by bm25.
 
 use rusqlite::params;
 
-use super::rank::{all_words_expr, any_word_expr, match_expr, meaningful_words};
+use super::rank::{all_words_expr, any_word_expr, is_stopword, match_expr};
 use super::search::LEG_LIMIT;
 use crate::store::{Store, StoreError};
 
@@ -24,6 +25,9 @@ use crate::store::{Store, StoreError};
 /// matches are taken), and a word held by more chunks is left out of the any-word leg when a
 /// rarer word is in the query.
 pub const COMMON_MATCHES: usize = 500;
+/// A word left out of the any-word leg's matching still weighs in its bm25 ranking when it is
+/// in at most this many chunks (its idf costs one pass over its matches).
+const RANKING_MATCHES: usize = 10 * COMMON_MATCHES;
 
 /// Which chunks a search may return.
 pub(super) struct Filter {
@@ -39,6 +43,17 @@ pub(super) struct Filter {
 pub(super) const FILTER_SQL: &str = "(c.superseded IS NULL OR ?3)
     AND ((c.scope = 'user' AND ?4) OR (c.scope = 'project' AND ?5 AND c.project = ?6)
          OR (c.scope = 'session' AND ?7 AND (c.project = ?8 OR substr(c.project, 1, length(?8) + 1) = ?8 || '/')))";
+
+/// The query's words as FTS5 tokenizes them (lowercase), stopwords left out, each once; one
+/// character is enough ("1 September").
+fn query_terms(text: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    text.split(|c: char| !c.is_alphanumeric() && c != '_' && c != '-')
+        .map(|w| w.trim_matches('-').to_lowercase())
+        .filter(|w| !w.is_empty() && !is_stopword(w))
+        .filter(|w| seen.insert(w.clone()))
+        .collect()
+}
 
 /// How many chunks of `table` match `expr`, counted up to `cap + 1` (the cost of the count is
 /// bounded by `cap`, whatever the index holds).
@@ -60,7 +75,32 @@ pub(super) fn leg(
     expr: &str,
     f: &Filter,
 ) -> Result<Vec<i64>, StoreError> {
-    let order = if matches_up_to(store, table, expr, COMMON_MATCHES)? <= COMMON_MATCHES {
+    let bounded = matches_up_to(store, table, expr, COMMON_MATCHES)? <= COMMON_MATCHES;
+    ordered_leg(store, table, expr, f, bounded)
+}
+
+/// [`leg`] when the expression matches at most [`COMMON_MATCHES`] chunks; empty otherwise (the
+/// substring leg: partial words found everywhere only add noise to the fusion).
+pub(super) fn ranked_leg(
+    store: &Store,
+    table: &str,
+    expr: &str,
+    f: &Filter,
+) -> Result<Vec<i64>, StoreError> {
+    if matches_up_to(store, table, expr, COMMON_MATCHES)? > COMMON_MATCHES {
+        return Ok(Vec::new());
+    }
+    ordered_leg(store, table, expr, f, true)
+}
+
+fn ordered_leg(
+    store: &Store,
+    table: &str,
+    expr: &str,
+    f: &Filter,
+    by_bm25: bool,
+) -> Result<Vec<i64>, StoreError> {
+    let order = if by_bm25 {
         format!("bm25({table})")
     } else {
         format!("{table}.rowid DESC")
@@ -97,9 +137,7 @@ pub(super) fn word_legs(
     k: usize,
     f: &Filter,
 ) -> Result<Vec<Vec<i64>>, StoreError> {
-    let mut words = meaningful_words(text);
-    let mut seen = std::collections::HashSet::new();
-    words.retain(|w| seen.insert(w.clone()));
+    let words = query_terms(text);
     if words.is_empty() {
         // Only stopwords ("what is it"): search for them as they are (bounded by `leg`).
         return match match_expr(text, 1) {
@@ -107,26 +145,45 @@ pub(super) fn word_legs(
             None => Ok(Vec::new()),
         };
     }
-    let mut known = Vec::with_capacity(words.len());
-    let mut rare = Vec::new();
+    let mut counted = Vec::with_capacity(words.len());
     for w in &words {
-        let Some(expr) = any_word_expr(&[w]) else {
-            continue;
-        };
-        let n = matches_up_to(store, "memory_fts", &expr, COMMON_MATCHES)?;
-        if n > 0 {
-            known.push(w);
-        }
-        if (1..=COMMON_MATCHES).contains(&n) {
-            rare.push(w);
+        if let Some(expr) = any_word_expr(&[w]) {
+            counted.push((
+                matches_up_to(store, "memory_fts", &expr, RANKING_MATCHES)?,
+                w,
+            ));
         }
     }
-    if !rare.is_empty() {
-        return Ok(any_word_expr(&rare)
-            .map(|expr| leg(store, "memory_fts", &expr, f))
-            .transpose()?
-            .into_iter()
-            .collect());
+    counted.sort_by_key(|(n, _)| *n);
+    let known: Vec<&String> = counted
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(_, w)| *w)
+        .collect();
+    // The rarest words while their matches add up to at most COMMON_MATCHES, so the leg is
+    // ranked by bm25 (several rare-ish words together would flip it to newest-first).
+    let mut rare = Vec::new();
+    let mut total = 0;
+    for (n, w) in counted.iter().filter(|(n, _)| *n > 0) {
+        total += n;
+        if total > COMMON_MATCHES {
+            break;
+        }
+        rare.push(*w);
+    }
+    if let Some(matching) = any_word_expr(&rare) {
+        // The words left out still rank what the rare ones match: `(rare) AND (rare OR common)`
+        // matches what `rare` does, and bm25 scores every phrase of it.
+        let ranking: Vec<&String> = counted
+            .iter()
+            .filter(|(n, _)| (1..=RANKING_MATCHES).contains(n))
+            .map(|(_, w)| *w)
+            .collect();
+        let expr = match any_word_expr(&ranking) {
+            Some(all) if ranking.len() > rare.len() => format!("({matching}) AND ({all})"),
+            _ => matching,
+        };
+        return Ok(vec![leg(store, "memory_fts", &expr, f)?]);
     }
     let mut legs = Vec::new();
     let owned: Vec<String> = known.iter().map(|w| (*w).clone()).collect();

@@ -122,3 +122,29 @@ fn unknown_words_and_stopwords_only() {
         vec![ids]
     );
 }
+
+#[test]
+fn rare_words_are_kept_while_their_matches_fit_the_bound() {
+    let store = Store::open_in_memory().unwrap();
+    // "cousin" is under the bound alone, but not with the rarer words: it is left out, so the
+    // leg stays ranked by bm25 instead of turning newest-first.
+    add(&store, PROJECT, &common(COMMON_MATCHES - 5, "cousin"));
+    let rare = add(
+        &store,
+        PROJECT,
+        &[
+            "my cousin's employer is now Osprey".into(),
+            "the employer changed now".into(),
+            "employer employer employer now now".into(),
+            "now or never".into(),
+            "an employer".into(),
+            "right now".into(),
+        ],
+    );
+    let legs = word_legs(&store, "cousin employer now", 10, &filter()).unwrap();
+    assert_eq!(legs.len(), 1);
+    let mut got = legs[0].clone();
+    got.sort();
+    assert_eq!(got, rare);
+    assert_eq!(legs[0][0], rare[2], "bm25 order: the densest match first");
+}

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::dirs::MemoryDirs;
 use super::index::project_key;
-use super::legs::{FILTER_SQL, Filter, leg, word_legs};
+use super::legs::{FILTER_SQL, Filter, leg, ranked_leg, word_legs};
 use super::rank::{
     coverage, decay, has_cjk, lexical_relevance, match_expr, proximity_expr, rrf, weigh, words,
 };
@@ -240,7 +240,7 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
     if (words_found < q.k || has_cjk(&q.text))
         && let Some(expr) = match_expr(&q.text, 3)
     {
-        legs.push(leg(store, "memory_trigram", &expr, &f)?);
+        legs.push(ranked_leg(store, "memory_trigram", &expr, &f)?);
     }
     let mut cosines = HashMap::new();
     if let Some((model, v)) = &q.vector {
