@@ -168,21 +168,21 @@ mod tests {
     fn ranks_by_cosine_and_reloads_when_the_table_changes() {
         let store = store();
         let c = store.connection();
-        put(&c, 1, "m", &[1.0, 0.0]);
-        put(&c, 2, "m", &[0.0, 3.0]);
-        put(&c, 3, "other", &[1.0, 0.0]);
-        put(&c, 4, "m", &[1.0, 0.0, 0.0]);
+        put(c, 1, "m", &[1.0, 0.0]);
+        put(c, 2, "m", &[0.0, 3.0]);
+        put(c, 3, "other", &[1.0, 0.0]);
+        put(c, 4, "m", &[1.0, 0.0, 0.0]);
         let cache = VectorCache::default();
-        let m = cache.get(&c, "m", 2).unwrap();
+        let m = cache.get(c, "m", 2).unwrap();
         let ids: Vec<i64> = m.ranked(&[0.1, 1.0], 10).iter().map(|r| r.0).collect();
         assert_eq!(ids, vec![2, 1]);
         assert!(m.ranked(&[1.0, 0.0, 0.0], 10).is_empty());
         // Unchanged: the same copy; a delete plus an insert elsewhere: a new one.
-        assert!(Arc::ptr_eq(&m, &cache.get(&c, "m", 2).unwrap()));
+        assert!(Arc::ptr_eq(&m, &cache.get(c, "m", 2).unwrap()));
         c.execute("DELETE FROM memory_vectors WHERE chunk_id = 2", [])
             .unwrap();
-        put(&c, 5, "m", &[0.0, 1.0]);
-        let m2 = cache.get(&c, "m", 2).unwrap();
+        put(c, 5, "m", &[0.0, 1.0]);
+        let m2 = cache.get(c, "m", 2).unwrap();
         assert!(!Arc::ptr_eq(&m, &m2));
         let ids: Vec<i64> = m2.ranked(&[0.1, 1.0], 10).iter().map(|r| r.0).collect();
         assert_eq!(ids, vec![5, 1]);
@@ -194,11 +194,11 @@ mod tests {
     fn reloads_after_an_update_in_place_and_a_cascading_delete() {
         let store = store();
         let c = store.connection();
-        put(&c, 1, "m", &[1.0, 0.0]);
-        put(&c, 2, "m", &[0.0, 1.0]);
+        put(c, 1, "m", &[1.0, 0.0]);
+        put(c, 2, "m", &[0.0, 1.0]);
         let cache = VectorCache::default();
         let top = |m: &VectorMatrix| m.ranked(&[1.0, 0.0], 1)[0].0;
-        assert_eq!(top(&cache.get(&c, "m", 2).unwrap()), 1);
+        assert_eq!(top(&cache.get(c, "m", 2).unwrap()), 1);
         c.execute(
             "UPDATE memory_vectors SET vec = ?1 WHERE chunk_id = 1",
             [vectors::encode(&[0.0, 1.0])],
@@ -209,10 +209,10 @@ mod tests {
             [vectors::encode(&[1.0, 0.0])],
         )
         .unwrap();
-        assert_eq!(top(&cache.get(&c, "m", 2).unwrap()), 2);
+        assert_eq!(top(&cache.get(c, "m", 2).unwrap()), 2);
         c.execute("DELETE FROM memory_chunks WHERE id = 2", [])
             .unwrap();
-        assert_eq!(top(&cache.get(&c, "m", 2).unwrap()), 1);
+        assert_eq!(top(&cache.get(c, "m", 2).unwrap()), 1);
     }
 
     #[test]
@@ -226,9 +226,9 @@ mod tests {
                 .collect()
         };
         for id in 1..=9 {
-            put(&c, id, "m", &v(id as usize));
+            put(c, id, "m", &v(id as usize));
         }
-        let m = VectorCache::default().get(&c, "m", 13).unwrap();
+        let m = VectorCache::default().get(c, "m", 13).unwrap();
         let q = v(42);
         let all = m.ranked(&q, 100);
         assert_eq!(all.len(), 9);
