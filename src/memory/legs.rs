@@ -25,9 +25,6 @@ use crate::store::{Store, StoreError};
 /// matches are taken), and a word held by more chunks is left out of the any-word leg when a
 /// rarer word is in the query.
 pub const COMMON_MATCHES: usize = 500;
-/// A word left out of the any-word leg's matching still weighs in its bm25 ranking when it is
-/// in at most this many chunks (its idf costs one pass over its matches).
-const RANKING_MATCHES: usize = 10 * COMMON_MATCHES;
 
 /// Which chunks a search may return.
 pub(super) struct Filter {
@@ -149,7 +146,7 @@ pub(super) fn word_legs(
     for w in &words {
         if let Some(expr) = any_word_expr(&[w]) {
             counted.push((
-                matches_up_to(store, "memory_fts", &expr, RANKING_MATCHES)?,
+                matches_up_to(store, "memory_fts", &expr, COMMON_MATCHES)?,
                 w,
             ));
         }
@@ -171,18 +168,7 @@ pub(super) fn word_legs(
         }
         rare.push(*w);
     }
-    if let Some(matching) = any_word_expr(&rare) {
-        // The words left out still rank what the rare ones match: `(rare) AND (rare OR common)`
-        // matches what `rare` does, and bm25 scores every phrase of it.
-        let ranking: Vec<&String> = counted
-            .iter()
-            .filter(|(n, _)| (1..=RANKING_MATCHES).contains(n))
-            .map(|(_, w)| *w)
-            .collect();
-        let expr = match any_word_expr(&ranking) {
-            Some(all) if ranking.len() > rare.len() => format!("({matching}) AND ({all})"),
-            _ => matching,
-        };
+    if let Some(expr) = any_word_expr(&rare) {
         return Ok(vec![leg(store, "memory_fts", &expr, f)?]);
     }
     let mut legs = Vec::new();
