@@ -13,7 +13,10 @@
 //! scored too with `MEMORY_RECALL_BASELINE=1`). The hybrid leg embeds in process with the mock
 //! server's hashed bag of words (tests/support/mock_embeddings.rs, 256 dims) through the same
 //! `Embedder` trait the worker uses: it measures the vector leg's cost and the fusion, not a
-//! real model's understanding of paraphrase. 100k chunks: `MEMORY_RECALL_SCALES=1000,10000,100000`.
+//! real model's understanding of paraphrase. 100k chunks: `MEMORY_RECALL_SCALES=1000,10000,100000`;
+//! `MEMORY_RECALL_LABELS=text` or `hybrid` for one of the two; `MEMORY_RECALL_CACHE=DIR` keeps
+//! the built databases there and reuses them (a dev-profile run at 100k then skips minutes of
+//! generating and indexing).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -82,7 +85,30 @@ fn build<I: RecallIndex>(mut index: I, data: &Dataset) -> (I, Duration) {
     (index, t.elapsed())
 }
 
-fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: Duration) {
+/// Bump when the generator or the index format changes (names the saved databases).
+const SAVED_VERSION: u32 = 1;
+
+/// The real index of `data`, built, or copied from a database saved by an earlier run when
+/// `MEMORY_RECALL_CACHE` names a folder (dev-profile runs at 100k: generating takes minutes).
+fn build_real(label: &str, e: Option<(Embed, usize)>, data: &Dataset) -> (RealRecall, String) {
+    let Some(dir) = std::env::var_os("MEMORY_RECALL_CACHE") else {
+        let (index, built) = build(RealRecall::new(e, data.now_ms()), data);
+        return (index, format!("{built:.2?}"));
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join(format!("v{SAVED_VERSION}-{}-{label}.db", data.chunks()));
+    if saved.exists() {
+        let index =
+            RealRecall::from_saved(e, data.now_ms(), &saved, &data.sessions, &data.memories);
+        return (index, "saved".into());
+    }
+    let (index, built) = build(RealRecall::new(e, data.now_ms()), data);
+    index.save(&saved);
+    (index, format!("{built:.2?}"))
+}
+
+fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: &str) {
     let (mut single, mut updated, mut temporal, mut pref) = Default::default();
     let (mut newer_first, mut updates) = (0, 0);
     let (mut abstained, mut never) = (0, 0);
@@ -112,6 +138,13 @@ fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: Duration)
         }
         answerable += 1;
         false_abstain += usize::from(!answered);
+        if !answered && std::env::var_os("MEMORY_RECALL_MISSES").is_some() {
+            let top = hits.first().map(|h| (h.loc, h.relevance));
+            println!(
+                "  false abstention: {:?} (answer {:?}) top: {top:?}",
+                q.text, q.answers
+            );
+        }
         if let Some(older) = q.older {
             updates += 1;
             let pos = |loc: Loc| hits.iter().position(|h| h.loc == loc);
@@ -128,7 +161,7 @@ fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: Duration)
     let mean_tokens = tokens.iter().sum::<u64>() as f64 / tokens.len().max(1) as f64;
     println!(
         "{label:<7} {:>7} | single {} | updated {} | temporal {} | pref {} | newer>older {:.2} | \
-         abstain {:.2} (false {:.2}) | p50 {:>8.3?} p95 {:>8.3?} | recall tokens mean {:.0} max {} | build {:.2?}",
+         abstain {:.2} (false {:.2}) | p50 {:>8.3?} p95 {:>8.3?} | recall tokens mean {:.0} max {} | build {}",
         data.chunks(),
         single.show(),
         updated.show(),
@@ -188,6 +221,11 @@ fn index_one_session() {
     }
 }
 
+/// `MEMORY_RECALL_LABELS=text` (or `hybrid`): only those runs.
+fn wanted(label: &str) -> bool {
+    std::env::var("MEMORY_RECALL_LABELS").map_or(true, |l| l.split(',').any(|x| x.trim() == label))
+}
+
 fn main() {
     let scales: Vec<usize> = std::env::var("MEMORY_RECALL_SCALES")
         .ok()
@@ -204,12 +242,20 @@ fn main() {
     for chunks in scales {
         let data = longmem::generate(chunks, 42);
         for (label, e) in [("text", None), ("hybrid", Some(embed as Embed))] {
+            if !wanted(label) {
+                continue;
+            }
             let e = e.map(|e| (e, DIMS));
-            let (index, built) = build(RealRecall::new(e, data.now_ms()), &data);
-            score(label, &data, &index, built);
+            let (index, built) = build_real(label, e, &data);
+            score(label, &data, &index, &built);
             if baseline {
                 let (index, built) = build(SqliteRecall::new(e, data.now_ms()), &data);
-                score(&format!("{label}-b"), &data, &index, built);
+                score(
+                    &format!("{label}-b"),
+                    &data,
+                    &index,
+                    &format!("{built:.2?}"),
+                );
             }
         }
     }

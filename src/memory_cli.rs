@@ -9,6 +9,7 @@ use clap::{Subcommand, ValueEnum};
 
 use crate::config::MemoryConfig;
 use crate::memory::edit::{self, WriteMode, WriteRequest};
+use crate::memory::query_vector::search_mode;
 use crate::memory::{MemoryDirs, MemoryError, MemoryService, Query, format, index};
 use crate::protocol::{MemoryProvenance, MemoryScope, MemoryScopeFilter};
 use crate::store::{Store, StoreError};
@@ -111,16 +112,7 @@ pub fn run(
             q.k = (*k).max(1);
             q.scope = filter(*scope);
             q.include_superseded = *superseded;
-            let hits = service.search(&store, &q, None)?;
-            if *json {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&hits).unwrap_or_default()
-                )?;
-            } else {
-                write!(out, "{}", crate::runtime::render_memory_hits(query, &hits))?;
-            }
+            return search(&service, store, &q, *json, out);
         }
         MemoryCommand::List { json } => {
             let listing = service.list(&store, MemoryScopeFilter::All, "")?;
@@ -228,6 +220,39 @@ pub fn run(
         }
         MemoryCommand::Export => export(&service.dirs, out)?,
         MemoryCommand::Import { file } => import(&store, &service, file, out)?,
+    }
+    Ok(())
+}
+
+/// `memory search`: the runtime's search (`MemoryService::search`), with the vector leg when it
+/// is usable now; the mode ("hybrid (…)" or "text only (why)") heads the text output, and goes
+/// to stderr with `--json` (stdout stays one JSON array).
+fn search(
+    service: &MemoryService,
+    store: Store,
+    q: &Query,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), MemoryCliError> {
+    let store = std::sync::Mutex::new(store);
+    let mode = search_mode(service, &store, &q.text)?;
+    let line = format!("search: {}", mode.describe());
+    let guard = store.lock().unwrap_or_else(|e| e.into_inner());
+    let hits = service.search(&guard, q, mode.into_vector())?;
+    if json {
+        let _ = writeln!(std::io::stderr(), "pincer: memory {line}");
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&hits).unwrap_or_default()
+        )?;
+    } else {
+        writeln!(out, "{line}")?;
+        write!(
+            out,
+            "{}",
+            crate::runtime::render_memory_hits(&q.text, &hits)
+        )?;
     }
     Ok(())
 }

@@ -109,6 +109,67 @@ impl RealRecall {
         }
     }
 
+    /// The database `saved` (written by [`Self::save`] for the same dataset) instead
+    /// of importing and indexing the dataset again; the item ids are read back from it.
+    pub fn from_saved(
+        embed: Option<(Embed, usize)>,
+        now_ms: i64,
+        saved: &std::path::Path,
+        sessions: &[Session],
+        memories: &[Memory],
+    ) -> RealRecall {
+        let mut index = RealRecall::new(embed, now_ms);
+        // Opened where it is (no copy: 100k chunks with vectors are 400 MB); only the
+        // workspace folder below changes in it.
+        *index.db.lock().unwrap() = Store::open(saved).unwrap();
+        // The saved sessions ran in the workspace of the run that saved them: move them here.
+        index
+            .store()
+            .connection()
+            .execute_batch(&format!(
+                "UPDATE sessions SET cwd = '{cwd}';
+                 UPDATE memory_chunks SET project = '{cwd}' WHERE scope = 'session';",
+                cwd = index.cwd.replace('\'', "''")
+            ))
+            .unwrap();
+        for session in sessions {
+            let ids: Vec<i64> = {
+                let store = index.store();
+                let mut stmt = store
+                    .connection()
+                    .prepare("SELECT id FROM items WHERE session_id = ?1 ORDER BY id")
+                    .unwrap();
+                stmt.query_map([format!("bench-{}", session.id)], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap()
+            };
+            for (item, id) in ids.into_iter().enumerate() {
+                index.items.insert(
+                    id,
+                    Loc::Message {
+                        session: session.id,
+                        item,
+                    },
+                );
+            }
+        }
+        for m in memories {
+            index.add_memory(m);
+        }
+        std::fs::write(&index.notes, &index.notes_text).unwrap();
+        index
+    }
+
+    /// Write the database to `path` (one file, for [`Self::from_saved`]).
+    pub fn save(&self, path: &std::path::Path) {
+        let _ = std::fs::remove_file(path);
+        self.store()
+            .connection()
+            .execute("VACUUM INTO ?1", [path.to_string_lossy()])
+            .unwrap();
+    }
+
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
         self.db.lock().unwrap()
     }

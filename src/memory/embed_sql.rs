@@ -142,10 +142,16 @@ pub fn indexed_dim(conn: &Connection, model: &str) -> rusqlite::Result<Option<us
 /// without a scan.
 pub fn leg_usable(conn: &Connection, model: &str, dim: Option<usize>) -> rusqlite::Result<bool> {
     let dim = dim.and_then(|d| i64::try_from(d).ok());
-    conn.query_row(
+    // Each EXISTS is one seek in the (model, dim) index (an OR of ranges scanned the table:
+    // 46 ms at 100k vectors).
+    conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM memory_vectors WHERE model = ?1) \
-         AND NOT EXISTS (SELECT 1 FROM memory_vectors WHERE model < ?1 OR model > ?1 \
-             OR (?2 IS NOT NULL AND model = ?1 AND (dim < ?2 OR dim > ?2)))",
+         AND NOT EXISTS (SELECT 1 FROM memory_vectors WHERE model < ?1) \
+         AND NOT EXISTS (SELECT 1 FROM memory_vectors WHERE model > ?1) \
+         AND NOT (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM memory_vectors WHERE model = ?1 AND dim < ?2)) \
+         AND NOT (?2 IS NOT NULL AND EXISTS (SELECT 1 FROM memory_vectors WHERE model = ?1 AND dim > ?2))",
+    )?
+    .query_row(
         params![model, dim],
         |r| r.get(0),
     )

@@ -4,9 +4,9 @@
 //!
 //! Files: `format.rs` (the file format: one entry per bullet or paragraph, metadata in a
 //! trailing `<!-- m:ID … -->` comment), `index.rs` (files and session items → index rows),
-//! `search.rs` (legs, dedup, scope filter), `rank.rs` (query words, FTS5 expressions, RRF, decay, coverage), `edit.rs` (atomic writes, supersede,
+//! `search.rs` (fusion, dedup), `legs.rs` (the bounded full-text legs, the scope filter), `rank.rs` (query words, FTS5 expressions, RRF, decay, coverage), `edit.rs` (atomic writes, supersede,
 //! forget, pin, undo), `service.rs` (one workspace's memory: change + reindex + undo log,
-//! listing, status), `vector_leg.rs` (the configured embedder, when search may use vectors,
+//! listing, status), `query_vector.rs` (the query's vector and the search mode for the CLI), `vector_leg.rs` (the configured embedder, when search may use vectors,
 //! the background worker: `embed*.rs`), `core.rs` (the core file for the prompt), `dirs.rs`, `vectors.rs`.
 
 pub mod core;
@@ -18,6 +18,8 @@ pub mod embed_sql;
 pub mod embed_worker;
 pub mod format;
 pub mod index;
+mod legs;
+pub mod query_vector;
 pub mod rank;
 pub mod search;
 pub mod service;

@@ -31,6 +31,11 @@ const NEAR_TOKENS: usize = 3;
 /// At most this many neighbouring pairs go into the proximity expression.
 const MAX_PAIRS: usize = 8;
 
+/// Whether `word` (lowercase) is a stopword.
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+}
+
 /// A query's or a chunk's words as relevance counts them: lowercased, stopwords dropped.
 pub fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())

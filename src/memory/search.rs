@@ -4,8 +4,9 @@
 //! pinned exempt) and query-word coverage (`rank.rs`), near-duplicate suppression, and the scope filter (user memory,
 //! this project's memory, this project's sessions — never another project's).
 //!
-//! Each leg is bounded ([`LEG_LIMIT`] candidates), so a search costs the same at 100k chunks
-//! as at 1k, give or take the FTS lookups.
+//! Each leg is bounded: at most [`LEG_LIMIT`] candidates, and the full-text legs rank by bm25
+//! only what a bounded count of matches allows (`legs.rs`), so a search's cost follows the
+//! query's rarest words, not the size of the index.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use super::dirs::MemoryDirs;
 use super::index::project_key;
+use super::legs::{FILTER_SQL, Filter, leg, ranked_leg, word_legs};
 use super::rank::{
     coverage, decay, has_cjk, lexical_relevance, match_expr, proximity_expr, rrf, weigh, words,
 };
@@ -144,43 +146,6 @@ fn overlap(
     inter / ((ta.len() + tb.len()) as f64 - inter)
 }
 
-struct Filter {
-    user: bool,
-    project: bool,
-    sessions: bool,
-    key: String,
-    root: String,
-    superseded: bool,
-}
-
-const FILTER_SQL: &str = "(c.superseded IS NULL OR ?3)
-    AND ((c.scope = 'user' AND ?4) OR (c.scope = 'project' AND ?5 AND c.project = ?6)
-         OR (c.scope = 'session' AND ?7 AND (c.project = ?8 OR substr(c.project, 1, length(?8) + 1) = ?8 || '/')))";
-
-fn leg(store: &Store, table: &str, expr: &str, f: &Filter) -> Result<Vec<i64>, StoreError> {
-    let sql = format!(
-        "SELECT c.id FROM {table} JOIN memory_chunks c ON c.id = {table}.rowid
-         WHERE {table} MATCH ?1 AND {FILTER_SQL} ORDER BY bm25({table}) LIMIT ?2"
-    );
-    let mut stmt = store.connection().prepare_cached(&sql)?;
-    let ids = stmt
-        .query_map(
-            params![
-                expr,
-                LEG_LIMIT as i64,
-                f.superseded,
-                f.user,
-                f.project,
-                f.key,
-                f.sessions,
-                f.root
-            ],
-            |r| r.get(0),
-        )?
-        .collect::<Result<_, _>>()?;
-    Ok(ids)
-}
-
 fn vector_leg(
     store: &Store,
     model: &str,
@@ -227,7 +192,7 @@ fn cached_vector_leg(
     );
     let mut stmt = store.connection().prepare_cached(&sql)?;
     let mut out = Vec::with_capacity(LEG_LIMIT);
-    for (id, cos) in m.ranked(q).into_iter().take(MATRIX_CHECKS) {
+    for (id, cos) in m.ranked(q, MATRIX_CHECKS) {
         let n: i64 = stmt.query_row(
             params![
                 id,
@@ -261,10 +226,8 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
         root: dirs.project_root.to_string_lossy().into_owned(),
         superseded: q.include_superseded,
     };
-    let mut legs = Vec::new();
-    if let Some(expr) = match_expr(&q.text, 1) {
-        legs.push(leg(store, "memory_fts", &expr, &f)?);
-    }
+    let mut legs = word_legs(store, &q.text, q.k, &f)?;
+    let words_found = legs.iter().map(Vec::len).max().unwrap_or(0);
     // `Some(ids)` when the query has neighbouring words: the chunks holding them near each other.
     let mut near = None;
     if let Some(expr) = proximity_expr(&q.text) {
@@ -274,11 +237,10 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
     }
     // Substrings and scripts without spaces: the trigram leg, when words alone find too little
     // (with plenty of word hits its partial-word matches only add noise to the fusion).
-    let words_found = legs.first().map_or(0, Vec::len);
     if (words_found < q.k || has_cjk(&q.text))
         && let Some(expr) = match_expr(&q.text, 3)
     {
-        legs.push(leg(store, "memory_trigram", &expr, &f)?);
+        legs.push(ranked_leg(store, "memory_trigram", &expr, &f)?);
     }
     let mut cosines = HashMap::new();
     if let Some((model, v)) = &q.vector {

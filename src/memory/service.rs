@@ -67,6 +67,11 @@ impl MemoryService {
         self.vectors.clone()
     }
 
+    /// Why `[memory.embeddings]` could not be used, when it could not.
+    pub fn vector_problem(&self) -> Option<&str> {
+        self.vector_problem.as_deref()
+    }
+
     /// Whether search may add the vector leg now (configured, vectors of the model present,
     /// none stale).
     pub fn vectors_usable(&self, store: &Store) -> Result<bool, StoreError> {

@@ -1,17 +1,23 @@
 //! The vector leg's vectors decoded once and kept in memory (normalized, one flat array), so a
 //! hybrid search scores 100k chunks without reading and decoding 100k BLOBs. The copy is checked
-//! against the table at each search by a cheap stamp — count, sum and max of the chunk ids of
-//! the model's vectors at that dimension (answered from the `(model, dim)` index) — and loaded
+//! against the table at each search by one row — `memory_state.vectors_version`, bumped by
+//! triggers on every insert, update and delete of `memory_vectors` (migration 10) — and loaded
 //! again when it differs. Scope and superseded filters are applied by the caller on the ranked
 //! ids, so a candidate that is gone or out of scope never ranks.
+//!
+//! Scoring is a dot product per vector (they are normalized) in eight independent lanes, which
+//! the compiler turns into SIMD, and only the best `n` are sorted.
 
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::vectors;
 
-type Stamp = (i64, f64, i64);
+/// `memory_state.vectors_version` (0 when the row is missing).
+type Stamp = i64;
+/// Independent partial sums in a dot product (lets the compiler vectorize it).
+const LANES: usize = 8;
 
 pub struct VectorMatrix {
     model: String,
@@ -33,18 +39,34 @@ impl std::fmt::Debug for VectorMatrix {
     }
 }
 
-fn stamp(conn: &Connection, model: &str, dim: usize) -> rusqlite::Result<Stamp> {
-    conn.query_row(
-        "SELECT count(*), total(chunk_id), COALESCE(max(chunk_id), 0) FROM memory_vectors \
-         WHERE model = ?1 AND dim = ?2",
-        params![model, i64::try_from(dim).unwrap_or(i64::MAX)],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )
+fn stamp(conn: &Connection) -> rusqlite::Result<Stamp> {
+    conn.prepare_cached("SELECT value FROM memory_state WHERE key = 'vectors_version'")?
+        .query_row([], |r| r.get(0))
+        .optional()
+        .map(Option::unwrap_or_default)
+}
+
+/// `a · b` for slices of the same length, summed in [`LANES`] lanes.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..LANES {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 impl VectorMatrix {
     fn load(conn: &Connection, model: &str, dim: usize) -> rusqlite::Result<VectorMatrix> {
-        let stamp = stamp(conn, model, dim)?;
+        let stamp = stamp(conn)?;
         let mut stmt = conn.prepare_cached(
             "SELECT chunk_id, vec FROM memory_vectors WHERE model = ?1 AND dim = ?2 ORDER BY chunk_id",
         )?;
@@ -66,10 +88,10 @@ impl VectorMatrix {
         })
     }
 
-    /// Every chunk by cosine with `query`, best first (ties by id); empty when the dimension
-    /// differs.
-    pub fn ranked(&self, query: &[f32]) -> Vec<(i64, f32)> {
-        if query.len() != self.dim || self.dim == 0 {
+    /// The `n` chunks of highest cosine with `query`, best first (ties by id); empty when the
+    /// dimension differs.
+    pub fn ranked(&self, query: &[f32], n: usize) -> Vec<(i64, f32)> {
+        if query.len() != self.dim || self.dim == 0 || n == 0 {
             return Vec::new();
         }
         let q = vectors::normalized(query);
@@ -77,10 +99,15 @@ impl VectorMatrix {
             .flat
             .chunks_exact(self.dim)
             .zip(&self.ids)
-            .map(|(v, id)| (*id, v.iter().zip(&q).map(|(a, b)| a * b).sum::<f32>()))
+            .map(|(v, id)| (*id, dot(v, &q)))
             .filter(|(_, s)| s.is_finite())
             .collect();
-        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let best_first = |a: &(i64, f32), b: &(i64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if scored.len() > n {
+            scored.select_nth_unstable_by(n - 1, best_first);
+            scored.truncate(n);
+        }
+        scored.sort_unstable_by(best_first);
         scored
     }
 }
@@ -100,7 +127,7 @@ impl VectorCache {
         if let Some(m) = slot.as_ref()
             && m.model == model
             && m.dim == dim
-            && m.stamp == stamp(conn, model, dim)?
+            && m.stamp == stamp(conn)?
         {
             return Ok(Arc::clone(m));
         }
@@ -114,14 +141,19 @@ impl VectorCache {
 mod tests {
     use super::*;
 
-    fn conn() -> Connection {
-        let c = Connection::open_in_memory().unwrap();
-        c.execute_batch(
-            "CREATE TABLE memory_vectors (chunk_id INTEGER PRIMARY KEY, model TEXT, dim INTEGER,
-                                          text_hash BLOB, vec BLOB);",
-        )
-        .unwrap();
-        c
+    /// The real schema (migration 10's triggers included), with chunks 1..=9 to hang vectors on.
+    fn store() -> crate::store::Store {
+        let s = crate::store::Store::open_in_memory().unwrap();
+        for id in 1..=9 {
+            s.connection()
+                .execute(
+                    "INSERT INTO memory_chunks (id, source, scope, kind, provenance, created,
+                        text_hash, text) VALUES (?1, 'memory', 'user', 'semantic', 'user', 0, x'', 'x')",
+                    [id],
+                )
+                .unwrap();
+        }
+        s
     }
 
     fn put(c: &Connection, id: i64, model: &str, v: &[f32]) {
@@ -134,24 +166,78 @@ mod tests {
 
     #[test]
     fn ranks_by_cosine_and_reloads_when_the_table_changes() {
-        let c = conn();
-        put(&c, 1, "m", &[1.0, 0.0]);
-        put(&c, 2, "m", &[0.0, 3.0]);
-        put(&c, 3, "other", &[1.0, 0.0]);
-        put(&c, 4, "m", &[1.0, 0.0, 0.0]);
+        let store = store();
+        let c = store.connection();
+        put(c, 1, "m", &[1.0, 0.0]);
+        put(c, 2, "m", &[0.0, 3.0]);
+        put(c, 3, "other", &[1.0, 0.0]);
+        put(c, 4, "m", &[1.0, 0.0, 0.0]);
         let cache = VectorCache::default();
-        let m = cache.get(&c, "m", 2).unwrap();
-        let ids: Vec<i64> = m.ranked(&[0.1, 1.0]).iter().map(|r| r.0).collect();
+        let m = cache.get(c, "m", 2).unwrap();
+        let ids: Vec<i64> = m.ranked(&[0.1, 1.0], 10).iter().map(|r| r.0).collect();
         assert_eq!(ids, vec![2, 1]);
-        assert!(m.ranked(&[1.0, 0.0, 0.0]).is_empty());
+        assert!(m.ranked(&[1.0, 0.0, 0.0], 10).is_empty());
         // Unchanged: the same copy; a delete plus an insert elsewhere: a new one.
-        assert!(Arc::ptr_eq(&m, &cache.get(&c, "m", 2).unwrap()));
+        assert!(Arc::ptr_eq(&m, &cache.get(c, "m", 2).unwrap()));
         c.execute("DELETE FROM memory_vectors WHERE chunk_id = 2", [])
             .unwrap();
-        put(&c, 5, "m", &[0.0, 1.0]);
-        let m2 = cache.get(&c, "m", 2).unwrap();
+        put(c, 5, "m", &[0.0, 1.0]);
+        let m2 = cache.get(c, "m", 2).unwrap();
         assert!(!Arc::ptr_eq(&m, &m2));
-        let ids: Vec<i64> = m2.ranked(&[0.1, 1.0]).iter().map(|r| r.0).collect();
+        let ids: Vec<i64> = m2.ranked(&[0.1, 1.0], 10).iter().map(|r| r.0).collect();
         assert_eq!(ids, vec![5, 1]);
+    }
+
+    /// What the old stamp (count, sum and max of the ids) missed: a vector replaced in place,
+    /// and vectors gone with their chunk (the foreign key's cascade).
+    #[test]
+    fn reloads_after_an_update_in_place_and_a_cascading_delete() {
+        let store = store();
+        let c = store.connection();
+        put(c, 1, "m", &[1.0, 0.0]);
+        put(c, 2, "m", &[0.0, 1.0]);
+        let cache = VectorCache::default();
+        let top = |m: &VectorMatrix| m.ranked(&[1.0, 0.0], 1)[0].0;
+        assert_eq!(top(&cache.get(c, "m", 2).unwrap()), 1);
+        c.execute(
+            "UPDATE memory_vectors SET vec = ?1 WHERE chunk_id = 1",
+            [vectors::encode(&[0.0, 1.0])],
+        )
+        .unwrap();
+        c.execute(
+            "UPDATE memory_vectors SET vec = ?1 WHERE chunk_id = 2",
+            [vectors::encode(&[1.0, 0.0])],
+        )
+        .unwrap();
+        assert_eq!(top(&cache.get(c, "m", 2).unwrap()), 2);
+        c.execute("DELETE FROM memory_chunks WHERE id = 2", [])
+            .unwrap();
+        assert_eq!(top(&cache.get(c, "m", 2).unwrap()), 1);
+    }
+
+    #[test]
+    fn the_best_n_are_a_full_sorts_prefix() {
+        let store = store();
+        let c = store.connection();
+        // 13 dimensions: lanes and a remainder.
+        let v = |seed: usize| -> Vec<f32> {
+            (0..13)
+                .map(|i| ((seed * 7 + i * 3) % 11) as f32 - 5.0)
+                .collect()
+        };
+        for id in 1..=9 {
+            put(c, id, "m", &v(id as usize));
+        }
+        let m = VectorCache::default().get(c, "m", 13).unwrap();
+        let q = v(42);
+        let all = m.ranked(&q, 100);
+        assert_eq!(all.len(), 9);
+        for n in 1..=9 {
+            assert_eq!(m.ranked(&q, n), all[..n].to_vec());
+        }
+        for (id, score) in &all {
+            let cos = vectors::cosine(&q, &v(*id as usize)).unwrap();
+            assert!((cos - score).abs() < 1e-5, "{id}: {cos} vs {score}");
+        }
     }
 }
