@@ -1,7 +1,7 @@
 //! The vector leg's vectors decoded once and kept in memory (normalized, one flat array), so a
 //! hybrid search scores 100k chunks without reading and decoding 100k BLOBs. The copy is checked
 //! against the table at each search by one row — `memory_state.vectors_version`, bumped by
-//! triggers on every insert, update and delete of `memory_vectors` (migration 10) — and loaded
+//! triggers on every insert, update and delete of `memory_vectors` (migration 9) — and loaded
 //! again when it differs. Scope and superseded filters are applied by the caller on the ranked
 //! ids, so a candidate that is gone or out of scope never ranks.
 //!
@@ -141,7 +141,7 @@ impl VectorCache {
 mod tests {
     use super::*;
 
-    /// The real schema (migration 10's triggers included), with chunks 1..=9 to hang vectors on.
+    /// The real schema (migration 9's triggers included), with chunks 1..=9 to hang vectors on.
     fn store() -> crate::store::Store {
         let s = crate::store::Store::open_in_memory().unwrap();
         for id in 1..=9 {

@@ -160,9 +160,7 @@ const MIGRATIONS: &[&str] = &[
     // 8: how a row is shown when that
     // differs from its content (`shown.rs`, JSON; NULL: the content)
     "ALTER TABLE items ADD COLUMN display TEXT;",
-    // 9: reserved for the tasks migration (this round's coordinator merges it here).
-    "",
-    // 10: a counter bumped by every change to the memory vectors, so the in-memory copy of
+    // 9: a counter bumped by every change to the memory vectors, so the in-memory copy of
     //     them (`memory/vector_cache.rs`) checks it is current with one row read instead of a
     //     pass over the table's index (80 ms at 100k vectors).
     "INSERT OR IGNORE INTO memory_state (key, value) VALUES ('vectors_version', 0);
