@@ -44,10 +44,13 @@ pub async fn run(settings: RuntimeSettings, prompt: String, json: bool) -> i32 {
     let mut run = Run::default();
     let mut term = signal(SignalKind::terminate());
     let mut hangup = signal(SignalKind::hangup());
+    // One listener for the whole run, like the other two: `tokio::signal::ctrl_c()` made anew
+    // each pass would miss a SIGINT that arrives while an event is being written.
+    let mut interrupt = signal(SignalKind::interrupt());
     loop {
         let event = tokio::select! {
             ev = rt.events.recv() => ev,
-            _ = tokio::signal::ctrl_c() => {
+            () = received(&mut interrupt) => {
                 run.signalled(130, &rt.ops);
                 continue;
             }
