@@ -82,6 +82,7 @@ impl Runtime {
     }
 
     /// Where task state lives: beside the database (a scratch folder without one).
+    #[cfg(feature = "tasks")]
     fn task_data_dir(&self) -> std::path::PathBuf {
         match self.settings.database.as_deref().and_then(|d| d.parent()) {
             Some(d) => d.to_path_buf(),
