@@ -132,8 +132,32 @@ pub fn describe_steps(bundle: &Bundle) -> String {
             step.purpose,
             step.command
         ));
+        for file in bundle.files.iter().filter(|f| f.purpose == step.purpose) {
+            describe_artifact(&mut s, file);
+        }
     }
     s
+}
+
+/// Lines of an artifact shown in the one approval before they are cut.
+const SHOWN_ARTIFACT_LINES: usize = 15;
+
+/// The artifact a step runs, so the approval shows what the command will do, not only its
+/// name: its path and its first [`SHOWN_ARTIFACT_LINES`] lines (control characters made
+/// visible, so a script cannot redraw the question it is asked under).
+fn describe_artifact(s: &mut String, file: &super::bundle::Artifact) {
+    s.push_str(&format!("       {} ({}):\n", file.path, file.language));
+    let lines: Vec<&str> = file.content.lines().collect();
+    for line in lines.iter().take(SHOWN_ARTIFACT_LINES) {
+        s.push_str(&format!("       │ {}\n", crate::text::sanitize(line)));
+    }
+    if lines.len() > SHOWN_ARTIFACT_LINES {
+        s.push_str(&format!(
+            "       │ … {} more line(s) in {}\n",
+            lines.len() - SHOWN_ARTIFACT_LINES,
+            file.path
+        ));
+    }
 }
 
 impl Runner {
@@ -471,4 +495,45 @@ pub fn stop_service(pgid: i32) {
 pub fn service_alive(pgid: i32) -> bool {
     let cmdline = std::fs::read(format!("/proc/{pgid}/cmdline")).unwrap_or_default();
     cmdline.split(|b| *b == 0).any(|a| a == b"__sandbox")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bundle::{Artifact, Bundle, Step};
+    use super::describe_steps;
+
+    #[test]
+    fn the_approval_shows_what_each_step_runs_cut_and_without_terminal_controls() {
+        let script: String = std::iter::once("#!/bin/sh\n\x1b[2Jecho hidden\n".to_string())
+            .chain((0..20).map(|i| format!("echo line {i}\n")))
+            .collect();
+        let bundle = Bundle {
+            files: vec![Artifact {
+                path: "01-run.sh".into(),
+                mode: "0755".into(),
+                purpose: "create command.run".into(),
+                language: "sh".into(),
+                content: script,
+            }],
+            steps: vec![Step {
+                purpose: "create command.run".into(),
+                command: "sh .pincer/tasks/t/build/01-run.sh".into(),
+                timeout_secs: None,
+                network: false,
+                detach: false,
+            }],
+            variables: Default::default(),
+        };
+        let shown = describe_steps(&bundle);
+        assert!(
+            shown.contains("$ sh .pincer/tasks/t/build/01-run.sh"),
+            "{shown}"
+        );
+        assert!(shown.contains("01-run.sh (sh):"), "{shown}");
+        assert!(shown.contains("[2Jecho hidden"), "{shown}");
+        assert!(shown.contains("│ echo line 12"), "{shown}");
+        assert!(!shown.contains("echo line 13"), "{shown}");
+        assert!(shown.contains("… 7 more line(s) in 01-run.sh"), "{shown}");
+        assert!(!shown.contains('\x1b'), "{shown}");
+    }
 }
