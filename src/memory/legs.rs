@@ -36,6 +36,27 @@ pub(super) struct Filter {
     pub superseded: bool,
 }
 
+impl Filter {
+    /// The parameters of a statement whose own two come first (`?1`, `?2`) and whose scope
+    /// filter is [`FILTER_SQL`] (`?3`..`?8`).
+    pub(super) fn params<'a>(
+        &'a self,
+        first: &'a dyn rusqlite::ToSql,
+        second: &'a dyn rusqlite::ToSql,
+    ) -> [&'a dyn rusqlite::ToSql; 8] {
+        [
+            first,
+            second,
+            &self.superseded,
+            &self.user,
+            &self.project,
+            &self.key,
+            &self.sessions,
+            &self.root,
+        ]
+    }
+}
+
 /// The scope filter over `memory_chunks c`, parameters `?3`..`?8` (see [`Filter`]).
 pub(super) const FILTER_SQL: &str = "(c.superseded IS NULL OR ?3)
     AND ((c.scope = 'user' AND ?4) OR (c.scope = 'project' AND ?5 AND c.project = ?6)
@@ -108,19 +129,7 @@ fn ordered_leg(
     );
     let mut stmt = store.connection().prepare_cached(&sql)?;
     let ids = stmt
-        .query_map(
-            params![
-                expr,
-                LEG_LIMIT as i64,
-                f.superseded,
-                f.user,
-                f.project,
-                f.key,
-                f.sessions,
-                f.root
-            ],
-            |r| r.get(0),
-        )?
+        .query_map(f.params(&expr, &(LEG_LIMIT as i64)), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(ids)
 }

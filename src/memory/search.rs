@@ -158,19 +158,9 @@ fn vector_leg(
     );
     let mut stmt = store.connection().prepare_cached(&sql)?;
     let rows: Vec<(i64, Vec<u8>)> = stmt
-        .query_map(
-            params![
-                model,
-                q.len() as i64,
-                f.superseded,
-                f.user,
-                f.project,
-                f.key,
-                f.sessions,
-                f.root
-            ],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?
+        .query_map(f.params(&model, &(q.len() as i64)), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<Result<_, _>>()?;
     Ok(vectors::top_k(
         q,
@@ -193,19 +183,7 @@ fn cached_vector_leg(
     let mut stmt = store.connection().prepare_cached(&sql)?;
     let mut out = Vec::with_capacity(LEG_LIMIT);
     for (id, cos) in m.ranked(q, MATRIX_CHECKS) {
-        let n: i64 = stmt.query_row(
-            params![
-                id,
-                0,
-                f.superseded,
-                f.user,
-                f.project,
-                f.key,
-                f.sessions,
-                f.root
-            ],
-            |r| r.get(0),
-        )?;
+        let n: i64 = stmt.query_row(f.params(&id, &0), |r| r.get(0))?;
         if n > 0 {
             out.push((id, cos));
             if out.len() >= LEG_LIMIT {
