@@ -10,7 +10,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::params;
 use serde::Serialize;
 
 use super::dirs::MemoryDirs;
