@@ -5,20 +5,14 @@
 mod support;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use support::mock_server::*;
 
 fn pincer(home: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pincer"));
+    let mut cmd = support::cli::pincer_command(home);
     cmd.args(args)
         .current_dir(home)
-        .env("PINCER_HOME", home)
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("PINCER_PROVIDER")
-        .env_remove("PINCER_MODEL")
-        .env_remove("PINCER_BASE_URL")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

@@ -19,15 +19,9 @@ const APIS: [ProviderKind; 2] = [ProviderKind::Openai, ProviderKind::Anthropic];
 const WAIT: Duration = Duration::from_secs(60);
 
 fn command(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pincer"));
+    let mut cmd = support::cli::pincer_command(home);
     cmd.args(args)
         .current_dir(home)
-        .env("PINCER_HOME", home)
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("PINCER_PROVIDER")
-        .env_remove("PINCER_MODEL")
-        .env_remove("PINCER_BASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -522,15 +522,9 @@ fn headless_reports_failover_on_stderr_and_in_json() {
         if json {
             args.push("--json");
         }
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pincer"))
+        let out = support::cli::pincer_command(home.path())
             .args(&args)
             .current_dir(home.path())
-            .env("PINCER_HOME", home.path())
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("ANTHROPIC_API_KEY")
-            .env_remove("PINCER_PROVIDER")
-            .env_remove("PINCER_MODEL")
-            .env_remove("PINCER_BASE_URL")
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();

@@ -135,15 +135,9 @@ impl Driver {
 fn start_pincer(home: &Path, work: &Path, model_url: &str) -> (Killed, String) {
     // A configured context window: pincer does not ask the scripted server for it.
     support::pty::write_mock_config(home, model_url, "");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pincer"))
+    let mut child = support::cli::pincer_command(home)
         .args(["serve", "--bind", "127.0.0.1:0"])
         .current_dir(work)
-        .env("PINCER_HOME", home)
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("PINCER_PROVIDER")
-        .env_remove("PINCER_MODEL")
-        .env_remove("PINCER_BASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(home.join("serve.stderr")).unwrap())

@@ -140,15 +140,9 @@ fn many_openers_of_a_new_database_migrate_it_once() {
 // ---- the real binary, headless ----
 
 fn pincer(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pincer"))
+    support::cli::pincer_command(home)
         .args(args)
         .current_dir(home)
-        .env("PINCER_HOME", home)
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("PINCER_PROVIDER")
-        .env_remove("PINCER_MODEL")
-        .env_remove("PINCER_BASE_URL")
         .stdin(Stdio::null())
         .output()
         .unwrap()

@@ -9,7 +9,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use pincer::task::state::task_id;
@@ -36,15 +36,9 @@ impl Run {
     }
 
     fn pincer(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pincer"));
+        let mut cmd = support::cli::pincer_command(self.home.path());
         cmd.args(args)
             .current_dir(self.dir.path())
-            .env("PINCER_HOME", self.home.path())
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("ANTHROPIC_API_KEY")
-            .env_remove("PINCER_PROVIDER")
-            .env_remove("PINCER_MODEL")
-            .env_remove("PINCER_BASE_URL")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

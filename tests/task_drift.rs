@@ -4,8 +4,10 @@
 #![cfg(feature = "tasks")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use pincer::task::state::task_id;
 
@@ -13,15 +15,9 @@ const ONE_FILE: &str =
     "task \"t\" {}\nfile \"a\" {\n  path    = \"out.txt\"\n  content = \"hi\"\n}\n";
 
 fn pincer(home: &Path, dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pincer"))
+    support::cli::pincer_command(home)
         .args(args)
         .current_dir(dir)
-        .env("PINCER_HOME", home)
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("PINCER_PROVIDER")
-        .env_remove("PINCER_MODEL")
-        .env_remove("PINCER_BASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -2,6 +2,7 @@
 // Test support: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod cli;
 pub mod events;
 pub mod mcp;
 pub mod mock_server;
