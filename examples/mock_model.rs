@@ -6,6 +6,7 @@
 //! Every request gets `assets/demo-reply.md`, streamed a few words at a time.
 //! With `--tools`, replies alternate: a round of tool calls (write a file, run `ls -la`, read
 //! the file back), then a short text answer — enough to try the approval overlay by hand.
+//! `--fetch=URL` does the same with one `web_fetch` of URL.
 //!
 //! `POST /v1/embeddings` answers deterministic 64-dimension vectors (a hashed bag of words), for
 //! trying memory's vector leg (`[memory.embeddings] url = "http://127.0.0.1:8765/v1"`).
@@ -59,14 +60,32 @@ fn tool_round() -> Reply {
     ))
 }
 
+/// `--fetch=URL`: a `web_fetch` of the page, then a short answer, alternately.
+fn fetch_round(i: usize, url: &str) -> Reply {
+    if i % 2 == 1 {
+        return Reply::sse(openai_sse(
+            &["Fetched: ", "the page is above."],
+            Some((50, 6)),
+        ));
+    }
+    let args = serde_json::json!({ "url": url }).to_string();
+    Reply::sse(openai_tool_calls(
+        Some("Let me read that page."),
+        &[("call_f", "web_fetch", args.as_str())],
+    ))
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let tools = args.iter().any(|a| a == "--tools");
+    let fetch = args.iter().find_map(|a| a.strip_prefix("--fetch="));
     let port: u16 = args.iter().find_map(|p| p.parse().ok()).unwrap_or(8765);
     let script: Vec<Reply> = (0..1000)
         .map(|i| {
-            if !tools {
+            if let Some(url) = fetch {
+                fetch_round(i, url)
+            } else if !tools {
                 reply()
             } else if i % 2 == 0 {
                 tool_round()

@@ -696,7 +696,7 @@ async fn web_fetch_against_a_local_server() {
         "{text}"
     );
     assert!(
-        text.contains("# Hello") && text.contains("Some **bold** text.") && text.contains("one"),
+        text.contains("# T\n\n# Hello\n\nSome bold text.\n\n- one"),
         "{text}"
     );
     assert!(!text.contains("<p>") && !text.contains("p{}"), "{text}");

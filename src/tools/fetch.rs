@@ -14,9 +14,6 @@ use crate::tools::common::{binary_kind, fmt_size, parse_args};
 use crate::tools::context::{ToolContext, ToolOutput};
 use crate::tools::net_guard::{HopPolicy, NoRules, checked_addrs};
 
-/// Width html2text wraps to.
-const HTML_WIDTH: usize = 100;
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FetchArgs {
@@ -246,8 +243,7 @@ async fn fetch(url: Url, max_bytes: usize, policy: &dyn HopPolicy) -> Result<Str
         known => known,
     };
     let text = match kind {
-        Kind::Html => html2text::from_read(body.as_slice(), HTML_WIDTH)
-            .map_err(|e| format!("Could not convert the HTML of {url} to text: {e}."))?,
+        Kind::Html => super::html_text::html_to_text(&String::from_utf8_lossy(&body)),
         _ => String::from_utf8_lossy(&body).into_owned(),
     };
 

@@ -9,6 +9,7 @@ pub mod describe;
 pub mod envelope;
 pub mod fetch;
 mod fsat;
+mod html_text;
 pub mod memory_specs;
 pub mod net_guard;
 pub mod paths;
