@@ -115,10 +115,12 @@ fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: &str) {
     let (mut false_abstain, mut answerable) = (0, 0);
     let mut tokens = Vec::new();
     let mut times = Vec::new();
+    let mut slowest = Vec::new();
     for q in &data.questions {
         let t = Instant::now();
         let hits = index.search(&q.text, 10);
         times.push(t.elapsed());
+        slowest.push((t.elapsed(), q.text.as_str()));
         let answered = hits.first().is_some_and(|h| h.relevance >= ABSTAIN_BELOW);
         let injected: usize = hits.iter().take(AUTO_RECALL_HITS).map(|h| h.bytes).sum();
         tokens.push(pincer::runtime::estimate_tokens(injected));
@@ -158,6 +160,7 @@ fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: &str) {
     }
     times.sort();
     tokens.sort();
+    show_slowest(slowest);
     let mean_tokens = tokens.iter().sum::<u64>() as f64 / tokens.len().max(1) as f64;
     println!(
         "{label:<7} {:>7} | single {} | updated {} | temporal {} | pref {} | newer>older {:.2} | \
@@ -176,6 +179,18 @@ fn score(label: &str, data: &Dataset, index: &impl RecallIndex, built: &str) {
         tokens.last().copied().unwrap_or(0),
         built,
     );
+}
+
+/// `MEMORY_RECALL_SLOW=N`: print the N slowest questions with their times.
+fn show_slowest(mut slowest: Vec<(Duration, &str)>) {
+    let n: usize = std::env::var("MEMORY_RECALL_SLOW")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+    for (took, text) in slowest.into_iter().take(n) {
+        println!("  slow: {took:>8.3?} {text:?}");
+    }
 }
 
 /// `MEMORY_RECALL_MISSES=1`: print each single-session question whose answer is not in the top 10.

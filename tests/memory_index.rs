@@ -445,6 +445,23 @@ fn bad_files_are_reported_and_search_keeps_working() {
 }
 
 #[test]
+fn an_edit_that_only_changes_case_or_punctuation_is_shown_and_keeps_the_row() {
+    let w = World::new();
+    let m = w.memory("app");
+    std::fs::create_dir_all(&m.dirs.user).unwrap();
+    let f = m.dirs.user.join("notes.md");
+    std::fs::write(&f, "- Lives in lisbon\n- Drinks tea\n").unwrap();
+    assert_eq!(find(&m, &w.store, "lisbon"), vec!["Lives in lisbon"]);
+    let row = "SELECT id FROM memory_chunks WHERE text LIKE 'Drinks%'";
+    let tea = w.count(row);
+    // Same words once normalized: the row is kept, and the text shown is the new one.
+    std::fs::write(&f, "- Lives in Lisbon!\n- Drinks tea\n").unwrap();
+    assert_eq!(find(&m, &w.store, "lisbon"), vec!["Lives in Lisbon!"]);
+    assert_eq!(w.count(row), tea);
+    assert_eq!(find(&m, &w.store, "tea"), vec!["Drinks tea"]);
+}
+
+#[test]
 fn a_file_fixed_on_disk_is_indexed_again() {
     let w = World::new();
     let m = w.memory("app");

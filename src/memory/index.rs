@@ -15,6 +15,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::dirs::MemoryDirs;
 use super::format::{self, Entry};
+use super::stage::{Chunk, Stage};
 use crate::fsread::{self, MEMORY_FILE_MAX};
 use crate::protocol::{MemoryKind, MemoryProvenance, MemoryScope};
 use crate::store::{Store, StoreError};
@@ -310,6 +311,7 @@ fn apply_entries(
         }
     }
     let core = file.is_core();
+    let mut stage = Stage::new(tx)?;
     for e in entries {
         let hash = format::text_hash(&e.text);
         let created = e.meta.at.unwrap_or(file_mtime);
@@ -319,26 +321,40 @@ fn apply_entries(
             Some(id) => {
                 tx.prepare_cached(
                     "UPDATE memory_chunks SET line_start = ?2, line_end = ?3, kind = ?4, provenance = ?5,
-                        created = ?6, superseded = ?7, pinned = ?8, core = ?9, text = ?10 WHERE id = ?1",
+                        created = ?6, superseded = ?7, pinned = ?8, core = ?9 WHERE id = ?1",
                 )?
                 .execute(params![
                     id, e.line_start, e.line_end, kind, by, created, e.meta.superseded,
-                    e.meta.pinned, core, e.text
+                    e.meta.pinned, core
                 ])?;
-            }
-            None => {
+                // The same normalized text: set only if it differs as written (case, spacing),
+                // as setting it takes the row out of both FTS indexes and puts it back.
                 tx.prepare_cached(
-                    "INSERT INTO memory_chunks (source, entry_id, scope, project, path, line_start,
-                        line_end, kind, provenance, created, superseded, pinned, core, text_hash, text)
-                     VALUES ('memory', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    "UPDATE memory_chunks SET text = ?2 WHERE id = ?1 AND text IS NOT ?2",
                 )?
-                .execute(params![
-                    e.id, scope, file.project, file.rel, e.line_start, e.line_end, kind, by,
-                    created, e.meta.superseded, e.meta.pinned, core, hash, e.text
-                ])?;
+                .execute(params![id, e.text])?;
             }
+            None => stage.add(&Chunk {
+                source: "memory",
+                entry_id: Some(&e.id),
+                scope,
+                project: &file.project,
+                path: &file.rel,
+                lines: (i64::from(e.line_start), i64::from(e.line_end)),
+                kind,
+                provenance: by,
+                created,
+                superseded: e.meta.superseded,
+                pinned: e.meta.pinned,
+                core,
+                text_hash: hash,
+                text: &e.text,
+                session: None,
+                item_id: None,
+            })?,
         }
     }
+    stage.commit()?;
     let gone: Vec<i64> = old.into_values().collect();
     super::embed_sql::forget_cached(tx, &gone)?;
     for id in gone {
@@ -390,7 +406,7 @@ fn index_session_batch(tx: &Transaction<'_>) -> Result<(usize, bool), StoreError
         .collect::<Result<_, _>>()?
     };
     let mut done = last;
-    let mut indexed = 0;
+    let mut stage = Stage::new(tx)?;
     for (id, session, kind, content, created_ms, complete, cwd) in &rows {
         if !complete {
             break; // a reply still streaming: index it (and what follows) next time
@@ -409,23 +425,26 @@ fn index_session_batch(tx: &Transaction<'_>) -> Result<(usize, bool), StoreError
         if text.is_empty() {
             continue;
         }
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO memory_chunks (source, scope, project, kind, provenance, created,
-                text_hash, text, session_id, item_id)
-             VALUES ('session', 'session', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![
-            cwd,
-            format::kind_name(MemoryKind::Episodic),
-            format::provenance_name(by),
-            created_ms / 1000,
-            format::text_hash(&text),
-            text,
-            session,
-            id
-        ])?;
-        indexed += 1;
+        stage.add(&Chunk {
+            source: "session",
+            entry_id: None,
+            scope: "session",
+            project: cwd,
+            path: "",
+            lines: (0, 0),
+            kind: format::kind_name(MemoryKind::Episodic),
+            provenance: format::provenance_name(by),
+            created: created_ms / 1000,
+            superseded: None,
+            pinned: false,
+            core: false,
+            text_hash: format::text_hash(&text),
+            text: &text,
+            session: Some(session),
+            item_id: Some(*id),
+        })?;
     }
+    let indexed = stage.commit()?;
     if done > last {
         tx.execute(
             "INSERT OR REPLACE INTO memory_state (key, value) VALUES ('sessions_item', ?1)",

@@ -23,6 +23,7 @@ pub mod query_vector;
 pub mod rank;
 pub mod search;
 pub mod service;
+mod stage;
 pub mod vector_cache;
 pub mod vector_leg;
 pub mod vectors;
