@@ -7,46 +7,17 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-
-use pincer::config::{EmbeddingsConfig, MemoryConfig};
-use pincer::memory::embed_worker::Trigger;
-use pincer::memory::{MemoryDirs, MemoryService};
+use pincer::config::MemoryConfig;
 use pincer::memory_cli::{MemoryCommand, ScopeArg, run};
-use pincer::store::Store;
+use support::memory::{DEPLOY, MemoryWorld, PARAPHRASE, TABS, indexed};
 use support::mock_server::*;
 
-const TABS: &str = "The user prefers tabs for indentation";
-const DEPLOY: &str = "Deploys happen on Fridays after lunch";
-/// Shares no word with TABS: only the vector leg finds it (see tests/memory_vectors.rs).
-const PARAPHRASE: &str = "indenting choice";
-
-struct Setup {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-}
+/// The notes file of TABS and DEPLOY, and the CLI run against it.
+struct Setup(MemoryWorld);
 
 impl Setup {
     fn new() -> Setup {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().canonicalize().unwrap();
-        std::fs::create_dir_all(root.join("ws")).unwrap();
-        std::fs::create_dir_all(root.join("memory")).unwrap();
-        std::fs::write(
-            root.join("memory/notes.md"),
-            format!("- {TABS}\n- {DEPLOY}\n"),
-        )
-        .unwrap();
-        Setup { _tmp: tmp, root }
-    }
-
-    fn dirs(&self) -> MemoryDirs {
-        MemoryDirs::under(&self.root.join("memory"), &self.root.join("ws"))
-    }
-
-    fn db(&self) -> PathBuf {
-        self.root.join("pincer.db")
+        Setup(MemoryWorld::new(&format!("- {TABS}\n- {DEPLOY}\n")))
     }
 
     /// Index the files and run one embedding pass with `config` (what the runtime's background
@@ -57,17 +28,7 @@ impl Setup {
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(async {
-            let service = MemoryService::new(self.dirs(), config);
-            let db = Arc::new(Mutex::new(Store::open(&self.db()).unwrap()));
-            service.sync(&db.lock().unwrap()).unwrap();
-            let leg = service.vector_leg().unwrap();
-            leg.worker(Arc::clone(&db))
-                .kick(Trigger::Reindexed)
-                .unwrap()
-                .await
-                .unwrap();
-        });
+        rt.block_on(indexed(&self.0, config));
     }
 
     /// `pincer memory search QUERY [--json]`: what it printed.
@@ -80,22 +41,13 @@ impl Setup {
             superseded: false,
         };
         let mut out = Vec::new();
-        run(&command, &self.db(), self.dirs(), config, &mut out).unwrap();
+        run(&command, &self.0.db(), self.0.dirs(), config, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 }
 
 fn embeddings(server: &MockServer, model: &str) -> MemoryConfig {
-    MemoryConfig {
-        embeddings: Some(EmbeddingsConfig {
-            url: format!("{}/v1", server.url()),
-            model: model.into(),
-            api_key_env: None,
-            dimensions: None,
-            batch: 8,
-        }),
-        ..MemoryConfig::default()
-    }
+    support::memory::embeddings(server, model, None)
 }
 
 #[test]

@@ -9,72 +9,19 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pincer::config::{Config, EmbeddingsConfig, MemoryConfig, NetworkConfig};
+use pincer::config::{Config, MemoryConfig, NetworkConfig};
 use pincer::memory::embed::cache_key;
 use pincer::memory::embed_worker::Trigger;
-use pincer::memory::{MemoryDirs, MemoryService, Query};
+use pincer::memory::{MemoryService, Query};
 use pincer::protocol::{Event, MemoryScopeFilter, Op};
 use pincer::runtime::{self, RuntimeSettings};
 use pincer::store::Store;
 use support::events::{finished, mock_provider, until};
+use support::memory::{DEPLOY, MemoryWorld, PARAPHRASE, TABS, embeddings, indexed};
 use support::mock_server::*;
-
-const TABS: &str = "The user prefers tabs for indentation";
-const DEPLOY: &str = "Deploys happen on Fridays after lunch";
-/// Shares no word with TABS (no stemming in FTS, no substring for the trigram leg), but its
-/// character trigrams overlap "indentation": only the vector leg can find it.
-const PARAPHRASE: &str = "indenting choice";
-
-struct Setup {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-}
-
-impl Setup {
-    fn new(notes: &str) -> Setup {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().canonicalize().unwrap();
-        std::fs::create_dir_all(root.join("ws")).unwrap();
-        std::fs::create_dir_all(root.join("memory")).unwrap();
-        std::fs::write(root.join("memory/notes.md"), notes).unwrap();
-        Setup { _tmp: tmp, root }
-    }
-    fn dirs(&self) -> MemoryDirs {
-        MemoryDirs::under(&self.root.join("memory"), &self.root.join("ws"))
-    }
-    fn db(&self) -> PathBuf {
-        self.root.join("pincer.db")
-    }
-}
-
-fn embeddings(server: &MockServer, model: &str, dimensions: Option<usize>) -> MemoryConfig {
-    MemoryConfig {
-        embeddings: Some(EmbeddingsConfig {
-            url: format!("{}/v1", server.url()),
-            model: model.into(),
-            api_key_env: None,
-            dimensions,
-            batch: 8,
-        }),
-        ..MemoryConfig::default()
-    }
-}
-
-/// A service over `setup`'s files, indexed, and one finished embedding pass.
-async fn indexed(setup: &Setup, config: MemoryConfig) -> (MemoryService, Arc<Mutex<Store>>) {
-    let service = MemoryService::new(setup.dirs(), config);
-    let db = Arc::new(Mutex::new(Store::open(&setup.db()).unwrap()));
-    service.sync(&db.lock().unwrap()).unwrap();
-    if let Some(leg) = service.vector_leg() {
-        let worker = leg.worker(Arc::clone(&db));
-        worker.kick(Trigger::Reindexed).unwrap().await.unwrap();
-    }
-    (service, db)
-}
 
 async fn hybrid(service: &MemoryService, db: &Arc<Mutex<Store>>, text: &str) -> Vec<String> {
     let vector = match service.vector_leg() {
@@ -98,7 +45,7 @@ fn count(db: &Arc<Mutex<Store>>, sql: &str, arg: &dyn rusqlite::ToSql) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hybrid_search_finds_a_paraphrase_and_forget_removes_the_vector() {
     let server = MockServer::start(vec![]).await;
-    let setup = Setup::new(&format!("- {TABS}\n- {DEPLOY}\n"));
+    let setup = MemoryWorld::new(&format!("- {TABS}\n- {DEPLOY}\n"));
     let (service, db) = indexed(&setup, embeddings(&server, "mock-embed", None)).await;
 
     let status = service.status(&db.lock().unwrap()).unwrap();
@@ -174,7 +121,7 @@ async fn hybrid_search_finds_a_paraphrase_and_forget_removes_the_vector() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_down_server_or_wrong_dimension_is_named_and_text_search_works() {
     let server = MockServer::start(vec![]).await;
-    let setup = Setup::new(&format!("- {TABS}\n- {DEPLOY}\n"));
+    let setup = MemoryWorld::new(&format!("- {TABS}\n- {DEPLOY}\n"));
 
     server.set_embeddings(EmbeddingsMode::Status(503));
     let (service, db) = indexed(&setup, embeddings(&server, "mock-embed", None)).await;
@@ -191,7 +138,7 @@ async fn a_down_server_or_wrong_dimension_is_named_and_text_search_works() {
 
     // The server answers 64 dimensions; the config asks for 32.
     server.set_embeddings(EmbeddingsMode::Ok { dims: 64 });
-    let setup = Setup::new(&format!("- {TABS}\n- {DEPLOY}\n"));
+    let setup = MemoryWorld::new(&format!("- {TABS}\n- {DEPLOY}\n"));
     let (service, db) = indexed(&setup, embeddings(&server, "mock-embed", Some(32))).await;
     let status = service.status(&db.lock().unwrap()).unwrap();
     assert!(
@@ -223,7 +170,7 @@ async fn a_down_server_or_wrong_dimension_is_named_and_text_search_works() {
     if let Some(e) = config.embeddings.as_mut() {
         e.batch = 1;
     }
-    let setup = Setup::new(&format!("- {TABS}\n"));
+    let setup = MemoryWorld::new(&format!("- {TABS}\n"));
     let (service, db) = indexed(&setup, config).await;
     let status = service.status(&db.lock().unwrap()).unwrap();
     assert!(
@@ -237,7 +184,7 @@ async fn a_down_server_or_wrong_dimension_is_named_and_text_search_works() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_model_is_stale_until_reindex_then_embedded_again() {
     let server = MockServer::start(vec![]).await;
-    let setup = Setup::new(&format!("- {TABS}\n- {DEPLOY}\n"));
+    let setup = MemoryWorld::new(&format!("- {TABS}\n- {DEPLOY}\n"));
     let (_, db) = indexed(&setup, embeddings(&server, "mock-embed", None)).await;
     drop(db);
     let (service, db) = indexed(&setup, embeddings(&server, "other-embed", None)).await;
@@ -271,7 +218,11 @@ async fn another_model_is_stale_until_reindex_then_embedded_again() {
     );
 }
 
-fn runtime_settings(server: &MockServer, setup: &Setup, memory: MemoryConfig) -> RuntimeSettings {
+fn runtime_settings(
+    server: &MockServer,
+    setup: &MemoryWorld,
+    memory: MemoryConfig,
+) -> RuntimeSettings {
     let config = Config {
         network: NetworkConfig {
             stream_idle_timeout_ms: 5_000,
@@ -296,7 +247,7 @@ fn runtime_settings(server: &MockServer, setup: &Setup, memory: MemoryConfig) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runtime_embeds_in_the_background_and_the_pane_says_so() {
     let server = MockServer::start(vec![]).await;
-    let setup = Setup::new(&format!("- {TABS}\n- {DEPLOY}\n"));
+    let setup = MemoryWorld::new(&format!("- {TABS}\n- {DEPLOY}\n"));
     let memory = embeddings(&server, "mock-embed", None);
     let mut rt = runtime::spawn(runtime_settings(&server, &setup, memory));
     assert!(
@@ -345,7 +296,7 @@ async fn auto_recall_puts_relevant_memories_in_the_prompt_and_nothing_unrelated(
         Reply::sse(openai_sse(&["sure"], None)),
     ])
     .await;
-    let setup = Setup::new(
+    let setup = MemoryWorld::new(
         "- The staging database lives on host db-stage-7\n- Deploys happen on Fridays\n",
     );
     let memory = MemoryConfig {

@@ -5,5 +5,6 @@
 pub mod cli;
 pub mod events;
 pub mod mcp;
+pub mod memory;
 pub mod mock_server;
 pub mod pty;
