@@ -10,7 +10,8 @@
 //!
 //! The MCP fixture is this profile's `examples/mcp_fixture` (or `PINCER_MCP_FIXTURE`):
 //! `cargo build --release --example mcp_fixture && cargo bench --bench process`.
-//! `PINCER_BENCH_IDLE_SECS` (default 30) sets the idle window.
+//! `PINCER_BENCH_IDLE_SECS` (default 30) sets the idle window; `PINCER_BENCH_BIN` measures
+//! another build of the same source (`target/dist/pincer`, what `cargo install` builds).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -33,6 +34,8 @@ use support::pty::{PtyApp, write_mock_config};
 
 const STATUS_LINE: &str = "mock · mock-model";
 const RUNS: usize = 15;
+/// The log level a user runs with (the test harness asks for `debug`).
+const USER_LOG: &[(&str, &str)] = &[("PINCER_LOG", "info")];
 
 /// A home whose config has the mock provider and `extra` (MCP servers or nothing).
 fn home(extra: &str) -> tempfile::TempDir {
@@ -56,7 +59,7 @@ fn three_servers() -> String {
 fn first_frame(extra: &str) -> Duration {
     let dir = home(extra);
     let start = Instant::now();
-    let mut app = PtyApp::spawn(&[], dir.path(), &[], 40, 120);
+    let mut app = PtyApp::spawn(&[], dir.path(), USER_LOG, 40, 120);
     app.wait_until_every(
         "status line",
         Duration::from_secs(10),
@@ -90,7 +93,7 @@ fn summary(runs: &mut [Duration]) -> String {
 /// window, once the screen shows `ready`.
 fn idle(label: &str, extra: &str, ready: &str, idle_secs: u64) {
     let dir = home(extra);
-    let mut app = PtyApp::spawn(&[], dir.path(), &[], 40, 120);
+    let mut app = PtyApp::spawn(&[], dir.path(), USER_LOG, 40, 120);
     app.wait_until(ready, Duration::from_secs(30), |s| s.contains(ready));
     let pid = app.pid().unwrap();
     std::thread::sleep(Duration::from_secs(1));

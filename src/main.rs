@@ -387,6 +387,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    tracing::debug!("start-up: async runtime built");
 
     if let Some(Command::Explain { message, json }) = &cli.command {
         let startup = Startup::load(paths, &overrides, real_env());
@@ -433,6 +434,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 
     let startup = Startup::load(paths, &overrides, real_env());
+    tracing::debug!("start-up: config and provider loaded");
     runtime.block_on(pincer::tui::run(startup, launch(true)))?;
     Ok(ExitCode::SUCCESS)
 }

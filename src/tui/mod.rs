@@ -103,6 +103,7 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
             ),
         };
 
+    tracing::debug!("start-up: theme loaded");
     let signals = Signals {
         sigterm: signal(SignalKind::terminate())?,
         sighup: signal(SignalKind::hangup())?,
@@ -111,6 +112,7 @@ pub async fn run(startup: Startup, launch: Launch) -> anyhow::Result<()> {
     terminal::install_panic_hook();
     let mut guard =
         TerminalGuard::enter().context("cannot switch the terminal to full-screen mode")?;
+    tracing::debug!("start-up: terminal in full-screen mode");
     let mut app = App::new(theme);
     app.conv.shift_enter = input_keys::terminal_reports_shift_enter(|k| std::env::var(k).ok());
     app.provider = startup.provider.as_ref().ok().map(|p| p.info());
