@@ -6,7 +6,8 @@
 //! Every request gets `assets/demo-reply.md`, streamed a few words at a time.
 //! With `--tools`, replies alternate: a round of tool calls (write a file, run `ls -la`, read
 //! the file back), then a short text answer — enough to try the approval overlay by hand.
-//! `--fetch=URL` does the same with one `web_fetch` of URL.
+//! `--fetch=URL` does the same with one `web_fetch` of URL, and `--remember=TEXT` with one
+//! `memory_write` of TEXT (the notice, its undo key and the memory pane, by hand).
 //!
 //! `POST /v1/embeddings` answers deterministic 64-dimension vectors (a hashed bag of words), for
 //! trying memory's vector leg (`[memory.embeddings] url = "http://127.0.0.1:8765/v1"`).
@@ -75,16 +76,31 @@ fn fetch_round(i: usize, url: &str) -> Reply {
     ))
 }
 
+/// `--remember=TEXT`: a `memory_write` of TEXT, then a short answer, alternately.
+fn remember_round(i: usize, text: &str) -> Reply {
+    if i % 2 == 1 {
+        return Reply::sse(openai_sse(&["Noted: ", "I will remember that."], Some((60, 7))));
+    }
+    let args = serde_json::json!({ "text": text }).to_string();
+    Reply::sse(openai_tool_calls(
+        None,
+        &[("call_m", "memory_write", args.as_str())],
+    ))
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let tools = args.iter().any(|a| a == "--tools");
     let fetch = args.iter().find_map(|a| a.strip_prefix("--fetch="));
+    let remember = args.iter().find_map(|a| a.strip_prefix("--remember="));
     let port: u16 = args.iter().find_map(|p| p.parse().ok()).unwrap_or(8765);
     let script: Vec<Reply> = (0..1000)
         .map(|i| {
             if let Some(url) = fetch {
                 fetch_round(i, url)
+            } else if let Some(text) = remember {
+                remember_round(i, text)
             } else if !tools {
                 reply()
             } else if i % 2 == 0 {

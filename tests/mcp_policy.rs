@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use crate::support;
 
 use pincer::protocol::{ApprovalDecision, ApprovalMode, Op, ToolStatus};
 use pincer::runtime;

@@ -4,7 +4,7 @@
 #![cfg(feature = "mcp-server")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 use pincer::protocol::{
     AssistantDelta, AssistantMessageDone, Retrying, SessionConfigured, TurnFinished, UserMessage,
 };
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::sync::Arc;

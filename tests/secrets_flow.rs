@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pincer::protocol::ToolCallFinished;
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 use pincer::protocol::{
     AssistantMessageDone, Compacted, SessionConfigured, SessionList, SessionPreview, TurnFinished,
 };
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::time::Duration;

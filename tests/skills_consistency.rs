@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pincer::protocol::SkillsChanged;
-mod support;
+use crate::support;
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@
 use pincer::protocol::{
     SkillActivated, SkillCreated, SkillsChanged, ToolCallFinished, UserMessage,
 };
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

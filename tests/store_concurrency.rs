@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pincer::protocol::{SessionBusy, SessionItemsAppended};
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -75,7 +75,7 @@ fn two_processes_append_to_one_session_and_lose_nothing() {
             Command::new(std::env::current_exe().unwrap())
                 .args([
                     "--exact",
-                    "writer_process",
+                    "store_concurrency::writer_process",
                     "--nocapture",
                     "--test-threads=1",
                 ])

@@ -1,6 +1,6 @@
 //! Assembly: deterministic action lists (golden files in tests/golden/tasks/), the diff
 //! against recorded state, and the `--no-ai` templates' bundles for the examples.
-//! `PINCER_UPDATE_GOLDEN=1 cargo test --test task_plan` rewrites the golden files.
+//! `PINCER_UPDATE_GOLDEN=1 cargo test --test integration task_plan` rewrites the golden files.
 
 #![cfg(feature = "tasks")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pincer::protocol::{ApprovalRequested, ToolCallFinished, TurnFinished};
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::sync::Arc;

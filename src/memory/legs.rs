@@ -15,9 +15,11 @@
 //!   in-scope matches (FTS5 walks the doclist from its end and stops after [`LEG_LIMIT`]) instead
 //!   of ranking all of them by bm25.
 
+use std::collections::HashMap;
+
 use rusqlite::params;
 
-use super::rank::{all_words_expr, any_word_expr, is_stopword, match_expr};
+use super::rank::{all_words_expr, any_word_expr, is_stopword, match_expr, proximity_expr};
 use super::search::LEG_LIMIT;
 use crate::store::{Store, StoreError};
 
@@ -110,8 +112,11 @@ fn leg_ranked_up_to(
     f: &Filter,
     ranked: usize,
 ) -> Result<Vec<i64>, StoreError> {
-    let bounded = matches_up_to(store, table, expr, ranked)? <= ranked;
-    ordered_leg(store, table, expr, f, bounded)
+    match matches_up_to(store, table, expr, ranked)? {
+        // Nothing matches (often, for a proximity pair): no second walk to find that again.
+        0 => Ok(Vec::new()),
+        n => ordered_leg(store, table, expr, f, n <= ranked),
+    }
 }
 
 /// [`leg`] when the expression matches at most [`COMMON_MATCHES`] chunks; empty otherwise (the
@@ -122,10 +127,11 @@ pub(super) fn ranked_leg(
     expr: &str,
     f: &Filter,
 ) -> Result<Vec<i64>, StoreError> {
-    if matches_up_to(store, table, expr, COMMON_MATCHES)? > COMMON_MATCHES {
-        return Ok(Vec::new());
+    match matches_up_to(store, table, expr, COMMON_MATCHES)? {
+        0 => Ok(Vec::new()),
+        n if n > COMMON_MATCHES => Ok(Vec::new()),
+        _ => ordered_leg(store, table, expr, f, true),
     }
-    ordered_leg(store, table, expr, f, true)
 }
 
 fn ordered_leg(
@@ -151,22 +157,43 @@ fn ordered_leg(
     Ok(ids)
 }
 
+/// How many chunks each of the query's words matches, each counted once per search up to
+/// [`COMMON_MATCHES`]` + 1`: what bounds the legs built from those words without walking their
+/// doclists again.
+#[derive(Debug, Default)]
+pub(super) struct WordCounts(HashMap<String, usize>);
+
+impl WordCounts {
+    fn get(&self, word: &str) -> Option<usize> {
+        self.0.get(word).copied()
+    }
+
+    /// At most how many chunks hold one of `pairs` near each other: each pair's rarer word
+    /// bounds it. `None` when a word was not counted.
+    fn near_bound(&self, pairs: &[(String, String)]) -> Option<usize> {
+        pairs.iter().try_fold(0, |sum, (a, b)| {
+            Some(sum + self.get(a)?.min(self.get(b)?))
+        })
+    }
+}
+
 /// The word legs of `text` (see the module doc): the any-word leg over its distinctive words,
 /// or, when every word is common, all of them together and then (if that finds fewer than `k`)
-/// any of them. Empty when no word of the query is in the index.
+/// any of them. Empty when no word of the query is in the index. Also each word's count.
 pub(super) fn word_legs(
     store: &Store,
     text: &str,
     k: usize,
     f: &Filter,
-) -> Result<Vec<Vec<i64>>, StoreError> {
+) -> Result<(Vec<Vec<i64>>, WordCounts), StoreError> {
     let words = query_terms(text);
     if words.is_empty() {
         // Only stopwords ("what is it"): search for them as they are (bounded by `leg`).
-        return match match_expr(text, 1) {
-            Some(expr) => Ok(vec![leg(store, "memory_fts", &expr, f)?]),
-            None => Ok(Vec::new()),
+        let legs = match match_expr(text, 1) {
+            Some(expr) => vec![leg(store, "memory_fts", &expr, f)?],
+            None => Vec::new(),
         };
+        return Ok((legs, WordCounts::default()));
     }
     let mut counted = Vec::with_capacity(words.len());
     for w in &words {
@@ -178,6 +205,7 @@ pub(super) fn word_legs(
         }
     }
     counted.sort_by_key(|(n, _)| *n);
+    let counts = WordCounts(counted.iter().map(|(n, w)| ((*w).clone(), *n)).collect());
     let known: Vec<&String> = counted
         .iter()
         .filter(|(n, _)| *n > 0)
@@ -195,7 +223,8 @@ pub(super) fn word_legs(
         rare.push(*w);
     }
     if let Some(expr) = any_word_expr(&rare) {
-        return Ok(vec![leg(store, "memory_fts", &expr, f)?]);
+        // At most `total` matches: ranked without counting them again.
+        return Ok((vec![ordered_leg(store, "memory_fts", &expr, f, true)?], counts));
     }
     let mut legs = Vec::new();
     let owned: Vec<String> = known.iter().map(|w| (*w).clone()).collect();
@@ -211,9 +240,32 @@ pub(super) fn word_legs(
     if legs.first().is_none_or(|ids| ids.len() < k)
         && let Some(expr) = any_word_expr(&known)
     {
-        legs.push(leg(store, "memory_fts", &expr, f)?);
+        // Every one of these words alone matches more than COMMON_MATCHES: the newest.
+        legs.push(ordered_leg(store, "memory_fts", &expr, f, false)?);
     }
-    Ok(legs)
+    Ok((legs, counts))
+}
+
+/// The proximity leg: chunks holding one of the query's neighbouring `pairs` near each other
+/// (see [`proximity_expr`]). Its size is bounded by the words' counts when they tell it (no
+/// count of the expression, which walks every chunk holding both words of a pair); a pair
+/// with a word found nowhere adds nothing, and no pair left means no leg.
+pub(super) fn proximity_leg(
+    store: &Store,
+    pairs: &[(String, String)],
+    counts: &WordCounts,
+    f: &Filter,
+) -> Result<Option<Vec<i64>>, StoreError> {
+    let Some(expr) = proximity_expr(pairs) else {
+        return Ok(None);
+    };
+    match counts.near_bound(pairs) {
+        Some(0) => Ok(Some(Vec::new())),
+        Some(n) if n <= COMMON_MATCHES => {
+            ordered_leg(store, "memory_fts", &expr, f, true).map(Some)
+        }
+        _ => leg(store, "memory_fts", &expr, f).map(Some),
+    }
 }
 
 #[cfg(test)]

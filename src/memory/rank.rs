@@ -7,7 +7,7 @@
 //! "dentist's hometown", not "dentist" in one sentence and "hometown" in another), and
 //! weighing the fused score by the share of query words the chunk holds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Recency never takes more than this share off a score: it orders comparable hits (the newer
 /// value of an updated fact first) but never buries an old exact match under a recent partial
@@ -50,8 +50,22 @@ pub fn coverage(query_words: &[String], text: &str) -> f64 {
     if query_words.is_empty() {
         return 0.0;
     }
-    let have: HashSet<String> = words(text).into_iter().collect();
-    query_words.iter().filter(|w| have.contains(*w)).count() as f64 / query_words.len() as f64
+    // Once per fused candidate (hundreds a search): no set, and a word is lowercased only when
+    // it is not already (the query's words are lowercase and hold no stopword).
+    let mut found = vec![false; query_words.len()];
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        let lowered;
+        let word = if word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+            word
+        } else {
+            lowered = word.to_lowercase();
+            lowered.as_str()
+        };
+        for (hit, q) in found.iter_mut().zip(query_words) {
+            *hit |= q == word;
+        }
+    }
+    found.iter().filter(|hit| **hit).count() as f64 / query_words.len() as f64
 }
 
 /// Reciprocal rank fusion: each leg's ranking (best first) adds `1 / (k + rank)` per id.
@@ -126,14 +140,6 @@ pub fn meaningful_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The query's meaningful words quoted for FTS5.
-fn quoted_words(text: &str) -> Vec<String> {
-    meaningful_words(text)
-        .iter()
-        .filter_map(|w| fts_phrase(w))
-        .collect()
-}
-
 /// FTS5 expression matching chunks that hold every one of `words` (two or more).
 pub fn all_words_expr(words: &[String]) -> Option<String> {
     let quoted: Vec<String> = words.iter().filter_map(|w| fts_phrase(w)).collect();
@@ -146,17 +152,24 @@ pub fn any_word_expr(words: &[&String]) -> Option<String> {
     (!quoted.is_empty()).then(|| quoted.join(" OR "))
 }
 
-/// FTS5 proximity expression: each pair of neighbouring meaningful words of the query near
-/// each other, OR-ed; `None` for queries of fewer than two such words.
-pub fn proximity_expr(text: &str) -> Option<String> {
-    let words = quoted_words(text);
-    let pairs: Vec<String> = words
+/// The query's neighbouring meaningful words (see [`meaningful_words`]), two different words
+/// each, at most [`MAX_PAIRS`]: what the proximity leg looks for near each other.
+pub fn neighbour_pairs(text: &str) -> Vec<(String, String)> {
+    meaningful_words(text)
         .windows(2)
         .filter(|w| w[0] != w[1])
         .take(MAX_PAIRS)
-        .map(|w| format!("NEAR({} {}, {NEAR_TOKENS})", w[0], w[1]))
+        .map(|w| (w[0].clone(), w[1].clone()))
+        .collect()
+}
+
+/// FTS5 proximity expression: each pair near each other, OR-ed; `None` without pairs.
+pub fn proximity_expr(pairs: &[(String, String)]) -> Option<String> {
+    let near: Vec<String> = pairs
+        .iter()
+        .filter_map(|(a, b)| Some(format!("NEAR({} {}, {NEAR_TOKENS})", fts_phrase(a)?, fts_phrase(b)?)))
         .collect();
-    (!pairs.is_empty()).then(|| pairs.join(" OR "))
+    (!near.is_empty()).then(|| near.join(" OR "))
 }
 
 /// The final score of a fused hit: its fused rank score, lowered by age (never by more than
@@ -220,23 +233,27 @@ mod tests {
         assert_eq!(match_expr("日本語の", 3).as_deref(), Some("\"日本語の\""));
     }
 
+    fn near_expr(text: &str) -> Option<String> {
+        proximity_expr(&neighbour_pairs(text))
+    }
+
     #[test]
     fn proximity_pairs_neighbouring_meaningful_words() {
         assert_eq!(
-            proximity_expr("What is my dentist's hometown?").as_deref(),
+            near_expr("What is my dentist's hometown?").as_deref(),
             Some("NEAR(\"dentist\" \"hometown\", 3)")
         );
         assert_eq!(
-            proximity_expr("deploy the staging server").as_deref(),
+            near_expr("deploy the staging server").as_deref(),
             Some("NEAR(\"deploy\" \"staging\", 3) OR NEAR(\"staging\" \"server\", 3)")
         );
         // Nothing an FTS5 operator could be made of gets through.
         assert_eq!(
-            proximity_expr("deploy\" OR NEAR(x) \"staging*").as_deref(),
+            near_expr("deploy\" OR NEAR(x) \"staging*").as_deref(),
             Some("NEAR(\"deploy\" \"near\", 3) OR NEAR(\"near\" \"staging\", 3)")
         );
-        assert_eq!(proximity_expr("tabs"), None);
-        assert_eq!(proximity_expr("what is it"), None);
+        assert_eq!(near_expr("tabs"), None);
+        assert_eq!(near_expr("what is it"), None);
     }
 
     #[test]
@@ -266,5 +283,10 @@ mod tests {
         assert_eq!(coverage(&q, "My dentist's hometown is Tarbes."), 1.0);
         assert_eq!(coverage(&q, "My dentist fixed the lamp."), 0.5);
         assert_eq!(coverage(&[], "anything"), 0.0);
+        assert_eq!(coverage(&q, "DENTIST: HOMETOWN"), 1.0);
+        assert_eq!(coverage(&q, "Dentists' home town"), 0.0);
+        assert_eq!(coverage(&words("Straße café"), "STRASSE Café"), 0.5);
+        let repeated = words("tabs tabs spaces");
+        assert_eq!(coverage(&repeated, "tabs only"), 2.0 / 3.0);
     }
 }

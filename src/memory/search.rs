@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use super::dirs::MemoryDirs;
 use super::index::project_key;
-use super::legs::{FILTER_SQL, Filter, leg, ranked_leg, word_legs};
+use super::legs::{FILTER_SQL, Filter, proximity_leg, ranked_leg, word_legs};
 use super::rank::{
-    coverage, decay, has_cjk, lexical_relevance, match_expr, proximity_expr, rrf, weigh, words,
+    coverage, decay, has_cjk, lexical_relevance, match_expr, neighbour_pairs, rrf, weigh, words,
 };
 use super::vector_cache::VectorMatrix;
 use super::vectors;
@@ -203,12 +203,11 @@ pub fn search(store: &Store, dirs: &MemoryDirs, q: &Query) -> Result<Vec<Hit>, S
         root: dirs.project_root.to_string_lossy().into_owned(),
         superseded: q.include_superseded,
     };
-    let mut legs = word_legs(store, &q.text, q.k, &f)?;
+    let (mut legs, counts) = word_legs(store, &q.text, q.k, &f)?;
     let words_found = legs.iter().map(Vec::len).max().unwrap_or(0);
     // `Some(ids)` when the query has neighbouring words: the chunks holding them near each other.
     let mut near = None;
-    if let Some(expr) = proximity_expr(&q.text) {
-        let ids = leg(store, "memory_fts", &expr, &f)?;
+    if let Some(ids) = proximity_leg(store, &neighbour_pairs(&q.text), &counts, &f)? {
         near = Some(ids.iter().copied().collect::<HashSet<i64>>());
         legs.push(ids);
     }
