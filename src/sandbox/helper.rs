@@ -1,10 +1,15 @@
 //! The hidden `pincer __sandbox` helper: confine this process, then exec.
 
 use std::ffi::OsString;
-use std::io::ErrorKind;
+use std::io::{self, ErrorKind};
 use std::path::PathBuf;
 
-use super::{availability, landlock, mounts, reaper, seccomp};
+use super::availability;
+use super::ended::{self, Ended};
+#[cfg(not(target_os = "linux"))]
+use super::pgroup;
+#[cfg(target_os = "linux")]
+use super::{landlock, mounts, reaper, seccomp};
 
 const USAGE: &str = "usage: pincer __sandbox --workspace DIR --tmp DIR [--allow-network] \
      [--unconfined] [--outlive-pincer] -- PROGRAM [ARG...]
@@ -83,7 +88,9 @@ fn parse(args: Vec<OsString>) -> Result<HelperArgs, String> {
 
 /// The hidden helper: parse its args, apply Landlock and seccomp (unless
 /// `--unconfined`), then run the program after `--` as its child subreaper
-/// (see [`reaper`]) and exit the way it did.
+/// (see `reaper`) and exit the way it did. On systems other than Linux
+/// only `--unconfined` runs anything, and the program leads a process group
+/// of its own instead (see `pgroup`).
 ///
 /// Returns only on failure or with the program's exit code: 2 for bad
 /// arguments (with usage text), 126 when the sandbox cannot be fully applied
@@ -102,8 +109,8 @@ pub fn run_helper(args: Vec<OsString>) -> i32 {
     {
         return code;
     }
-    match reaper::run_reaped(&args.program, &args.args, args.outlive) {
-        Ok(ended) => reaper::pass_on(ended),
+    match run_command(&args) {
+        Ok(ended) => ended::pass_on(ended),
         Err(err) => {
             let program = args.program.to_string_lossy();
             if err.kind() == ErrorKind::NotFound {
@@ -117,9 +124,23 @@ pub fn run_helper(args: Vec<OsString>) -> i32 {
     }
 }
 
+/// Runs the program as the helper's child, which stays its subreaper.
+#[cfg(target_os = "linux")]
+fn run_command(args: &HelperArgs) -> io::Result<Ended> {
+    reaper::run_reaped(&args.program, &args.args, args.outlive)
+}
+
+/// Runs the program as the leader of a process group of its own (no
+/// subreaper outside Linux).
+#[cfg(not(target_os = "linux"))]
+fn run_command(args: &HelperArgs) -> io::Result<Ended> {
+    pgroup::run_grouped(&args.program, &args.args, args.outlive)
+}
+
 /// Read-only mounts outside the writable roots (best effort, see
 /// [`mounts`]), Landlock, then the seccomp filter; `Err(exit code)` after
 /// saying why.
+#[cfg(target_os = "linux")]
 fn confine(args: &HelperArgs) -> Result<(), i32> {
     if let (Ok(ws), Ok(tmp)) = (
         std::fs::canonicalize(&args.workspace),
@@ -162,6 +183,22 @@ fn confine(args: &HelperArgs) -> Result<(), i32> {
         return Err(EXIT_CANNOT_CONFINE);
     }
     Ok(())
+}
+
+/// Outside Linux there is nothing to confine with: the command is refused,
+/// as on a Linux without Landlock. (pincer passes `--unconfined` there, since
+/// [`availability`] reports the sandbox unavailable.)
+#[cfg(not(target_os = "linux"))]
+fn confine(_args: &HelperArgs) -> Result<(), i32> {
+    let reason = match availability() {
+        super::Availability::Unavailable { reason } => reason.as_str(),
+        super::Availability::Available { .. } => "no sandbox on this system",
+    };
+    eprintln!(
+        "pincer sandbox: cannot apply Landlock: {reason} — refusing to run the command \
+         unsandboxed"
+    );
+    Err(EXIT_CANNOT_CONFINE)
 }
 
 #[cfg(test)]

@@ -15,15 +15,30 @@
 //! [`shell_command`] builds that invocation and [`run_shell`] runs it with a
 //! timeout, a cancellation token and a bounded, merged capture of stdout and
 //! stderr.
+//!
+//! Landlock, seccomp, mount namespaces and the subreaper are Linux's. On other
+//! systems (macOS) [`availability`] always reports the sandbox unavailable, so
+//! the gate asks before every command, and the helper runs `--unconfined`
+//! there: the command leads a process group of its own, which is SIGKILLed
+//! when the command exits (after the same grace period), times out or is
+//! cancelled — a process that leaves the group escapes (see `pgroup`).
 
 mod command;
+mod ended;
 mod env;
 mod helper;
+mod helper_pid;
+#[cfg(target_os = "linux")]
 mod landlock;
+#[cfg(target_os = "linux")]
 mod mounts;
 mod output;
+#[cfg(not(target_os = "linux"))]
+mod pgroup;
+#[cfg(target_os = "linux")]
 mod reaper;
 mod run;
+#[cfg(target_os = "linux")]
 mod seccomp;
 
 use std::path::PathBuf;
@@ -33,6 +48,7 @@ use std::time::Duration;
 pub use command::{service_command, shell_command};
 pub use env::{EnvFilter, looks_secret};
 pub use helper::run_helper;
+pub use helper_pid::is_helper;
 pub use run::run_shell;
 
 /// What a sandboxed command may touch.
@@ -60,16 +76,24 @@ pub enum Availability {
 }
 
 /// `LANDLOCK_CREATE_RULESET_VERSION` from `<linux/landlock.h>`.
+#[cfg(target_os = "linux")]
 const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+
+/// Why there is no sandbox on systems other than Linux.
+#[cfg(not(target_os = "linux"))]
+const NOT_LINUX: &str = "Landlock is Linux-only: on this system commands run unconfined in the \
+     workspace, with the approval gate still asking";
 
 /// Whether Landlock works here. Probed once with
 /// `landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)` and
-/// cached; cheap after the first call; never panics.
+/// cached; cheap after the first call; never panics. Always
+/// [`Availability::Unavailable`] on systems other than Linux.
 pub fn availability() -> &'static Availability {
     static AVAILABILITY: OnceLock<Availability> = OnceLock::new();
     AVAILABILITY.get_or_init(probe)
 }
 
+#[cfg(target_os = "linux")]
 fn probe() -> Availability {
     // SAFETY: with a NULL attribute pointer and size 0 this call only
     // reports the ABI version; it reads and writes no memory of ours.
@@ -101,6 +125,14 @@ fn probe() -> Availability {
         _ => format!("probing Landlock failed: {err}"),
     };
     Availability::Unavailable { reason }
+}
+
+/// No Landlock outside Linux: nothing to probe.
+#[cfg(not(target_os = "linux"))]
+fn probe() -> Availability {
+    Availability::Unavailable {
+        reason: NOT_LINUX.to_owned(),
+    }
 }
 
 /// How a [`run_shell`] call ended.

@@ -15,16 +15,12 @@ use std::ffi::OsString;
 use std::io::{self, ErrorKind};
 use std::time::{Duration, Instant};
 
+use super::ended::Ended;
+
 /// After the command exits, how long its background jobs may keep running.
 const EXIT_GRACE: Duration = Duration::from_millis(200);
 /// Kill rounds before giving up on a process tree that keeps forking.
 const MAX_KILL_ROUNDS: usize = 10_000;
-
-/// How the command ended, to be passed on by the helper.
-pub(super) enum Ended {
-    Code(i32),
-    Signal(i32),
-}
 
 /// Spawn `program args`, wait for it, kill every leftover descendant, and
 /// return how the command ended. `Err` when it could not be started. `outlive`: pincer's
@@ -197,26 +193,6 @@ fn parent_of(pid: libc::pid_t) -> io::Result<libc::pid_t> {
         .nth(1)
         .and_then(|p| p.parse().ok())
         .ok_or_else(|| io::Error::new(ErrorKind::InvalidData, "no ppid"))
-}
-
-/// Exit the way the command did: its code, or the same signal.
-pub(super) fn pass_on(ended: Ended) -> i32 {
-    match ended {
-        Ended::Code(code) => code,
-        Ended::Signal(sig) => {
-            // SAFETY: restore the default action, unblock, and raise the
-            // signal on ourselves; for fatal signals this does not return.
-            unsafe {
-                libc::signal(sig, libc::SIG_DFL);
-                let mut set: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut set);
-                libc::sigaddset(&mut set, sig);
-                libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-                libc::raise(sig);
-            }
-            128 + sig
-        }
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! bounded merged output.
 
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
+#[cfg(target_os = "linux")]
+use std::os::fd::{FromRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 use tokio::io::unix::AsyncFd;
@@ -33,7 +35,8 @@ const READ_CHUNK: usize = 8 * 1024;
 /// group gets SIGKILL as a backstop. After a normal exit the helper has done
 /// that already (background jobs get a short grace period to finish writing). stdout and stderr
 /// are merged in arrival order; beyond `max_output` bytes only the first and
-/// last halves are kept, around an omission marker.
+/// last halves are kept, around an omission marker. Outside Linux the helper
+/// has no subreaper: on SIGTERM it SIGKILLs the command's own process group.
 pub async fn run_shell(
     mut cmd: Command,
     timeout: Duration,
@@ -57,8 +60,9 @@ pub async fn run_shell(
     let mut group = GroupKiller(pgid);
     // Watching the exit through a pidfd leaves the leader a zombie until
     // `child.wait()`, so its pid (the group id) cannot be reused before the
-    // group is killed. (Without pidfds, before Linux 5.3, the leader is
-    // reaped first, which leaves a tiny pid-reuse window.)
+    // group is killed. (Without pidfds — before Linux 5.3, and on other
+    // systems — the leader is reaped first, which leaves a tiny pid-reuse
+    // window.)
     let pidfd = pgid.and_then(|pid| pidfd_open(pid).ok());
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
@@ -138,6 +142,7 @@ async fn leader_exited(child: &mut Child, pidfd: Option<&AsyncFd<OwnedFd>>) {
     let _ = child.wait().await;
 }
 
+#[cfg(target_os = "linux")]
 fn pidfd_open(pid: libc::pid_t) -> io::Result<AsyncFd<OwnedFd>> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor.
     let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
@@ -151,6 +156,13 @@ fn pidfd_open(pid: libc::pid_t) -> io::Result<AsyncFd<OwnedFd>> {
     // whole lifetime.
     let registered = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) };
     Ok(registered?)
+}
+
+/// No pidfds outside Linux: [`leader_exited`] waits with `child.wait()`,
+/// which reaps the leader.
+#[cfg(not(target_os = "linux"))]
+fn pidfd_open(_pid: libc::pid_t) -> io::Result<AsyncFd<OwnedFd>> {
+    Err(io::ErrorKind::Unsupported.into())
 }
 
 /// SIGKILLs the process group once when asked. When dropped unfinished (the

@@ -481,8 +481,7 @@ pub async fn wait_healthy(h: &Health) -> Result<(), String> {
 /// Stop a service started by an earlier run: its process group, if it is still pincer's
 /// sandbox helper (a recycled pid is left alone).
 pub fn stop_service(pgid: i32) {
-    let cmdline = std::fs::read(format!("/proc/{pgid}/cmdline")).unwrap_or_default();
-    if !cmdline.split(|b| *b == 0).any(|a| a == b"__sandbox") {
+    if !sandbox::is_helper(pgid) {
         return;
     }
     // SAFETY: plain kill(2) on a process group we started.
@@ -493,8 +492,7 @@ pub fn stop_service(pgid: i32) {
 
 /// Whether a service started earlier is still running.
 pub fn service_alive(pgid: i32) -> bool {
-    let cmdline = std::fs::read(format!("/proc/{pgid}/cmdline")).unwrap_or_default();
-    cmdline.split(|b| *b == 0).any(|a| a == b"__sandbox")
+    sandbox::is_helper(pgid)
 }
 
 #[cfg(test)]

@@ -12,6 +12,11 @@
 //! descriptor is `fstat`ed: FIFOs, devices and sockets are refused. Writes go
 //! to a temporary file created beside the target through the directory handle
 //! (`O_EXCL`), then `renameat` over it.
+//!
+//! Outside Linux (macOS) there is no `openat2` and no `O_PATH`: every open is
+//! the component walk, with directory handles opened `O_RDONLY | O_DIRECTORY`
+//! (so a directory must be readable to be walked through), and [`fd_path`]
+//! names a descriptor by `fcntl(F_GETPATH)` instead of `/proc/self/fd`.
 
 use std::ffi::{CString, OsStr};
 use std::fs::File;
@@ -20,25 +25,22 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::tools::context::ToolContext;
 use crate::tools::paths::ResolvedPath;
 
-/// `struct open_how` from `<linux/openat2.h>`.
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
+#[cfg(target_os = "linux")]
+mod openat2;
+#[cfg(target_os = "linux")]
+use openat2::{NO_OPENAT2, openat2};
 
-const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-const RESOLVE_NO_SYMLINKS: u64 = 0x04;
-const RESOLVE_BENEATH: u64 = 0x08;
-
-/// Set once `openat2` returned ENOSYS: use the component walk from then on.
-static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
+/// Flags of a directory handle that is only opened beneath: `O_PATH` on Linux
+/// (no read permission needed); elsewhere a plain read-only open.
+#[cfg(target_os = "linux")]
+const DIR_HANDLE: libc::c_int = libc::O_PATH | libc::O_DIRECTORY;
+#[cfg(not(target_os = "linux"))]
+const DIR_HANDLE: libc::c_int = libc::O_RDONLY | libc::O_DIRECTORY;
 
 /// What kind of object a path names, from `fstat` on the opened descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +68,7 @@ impl Anchor {
                     .unwrap_or(resolved.path.as_path()),
             ),
         };
-        let root = open_path(root, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)?;
+        let root = open_path(root, DIR_HANDLE | libc::O_CLOEXEC, 0)?;
         let mut clean = PathBuf::new();
         for component in rel.components() {
             match component {
@@ -149,10 +151,40 @@ impl Anchor {
 }
 
 /// The directory a descriptor refers to, as a path std can walk (the
-/// descriptor must stay open while the path is used).
-pub(crate) fn fd_path(file: &File) -> PathBuf {
-    PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()))
+/// descriptor must stay open while the path is used). On Linux the magic link
+/// `/proc/self/fd/N`, which never fails.
+#[cfg(target_os = "linux")]
+pub(crate) fn fd_path(file: &File) -> io::Result<PathBuf> {
+    Ok(PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd())))
 }
+
+/// The directory a descriptor refers to, as a path std can walk: macOS has no
+/// `/proc`, so its current path from `fcntl(F_GETPATH)`. That path is looked
+/// up again by name when used, so it is checked to still name the same file
+/// (device and inode) as the descriptor; `EXDEV` when it does not.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn fd_path(file: &File) -> io::Result<PathBuf> {
+    use std::os::unix::ffi::OsStringExt;
+    use std::os::unix::fs::MetadataExt;
+
+    let mut buf = vec![0u8; MAXPATHLEN];
+    // SAFETY: F_GETPATH writes a NUL-terminated path of at most MAXPATHLEN
+    // bytes into `buf`, which is that long.
+    check(unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETPATH, buf.as_mut_ptr()) })?;
+    let len = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    buf.truncate(len);
+    let path = PathBuf::from(std::ffi::OsString::from_vec(buf));
+    let (held, named) = (file.metadata()?, std::fs::symlink_metadata(&path)?);
+    if (held.dev(), held.ino()) != (named.dev(), named.ino()) {
+        return Err(io::Error::from_raw_os_error(libc::EXDEV));
+    }
+    Ok(path)
+}
+
+/// `MAXPATHLEN` from `<sys/param.h>` (1024 on macOS): the buffer `F_GETPATH`
+/// fills.
+#[cfg(not(target_os = "linux"))]
+const MAXPATHLEN: usize = libc::MAXPATHLEN as usize;
 
 fn open_existing(root: BorrowedFd<'_>, rel: &Path) -> io::Result<(File, Kind)> {
     let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC;
@@ -194,6 +226,7 @@ fn special_error(kind: libc::mode_t) -> io::Error {
 }
 
 /// Opens `rel` beneath `root` without following any symlink or leaving `root`.
+#[cfg(target_os = "linux")]
 fn open_beneath(
     root: BorrowedFd<'_>,
     rel: &Path,
@@ -216,34 +249,21 @@ fn open_beneath(
     walk_open(root, rel, flags, mode)
 }
 
-fn openat2(
+/// Opens `rel` beneath `root` without following any symlink or leaving `root`:
+/// outside Linux there is no `openat2`, so always the component walk.
+#[cfg(not(target_os = "linux"))]
+fn open_beneath(
     root: BorrowedFd<'_>,
     rel: &Path,
     flags: libc::c_int,
     mode: libc::mode_t,
 ) -> io::Result<OwnedFd> {
-    let path = cstr(rel.as_os_str())?;
-    let how = OpenHow {
-        flags: u64::try_from(flags).map_err(io::Error::other)?,
-        mode: u64::from(mode),
-        resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-    };
-    // SAFETY: `path` is NUL-terminated, `how` is a valid open_how of the size
-    // passed; the kernel returns a new descriptor or -1.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            root.as_raw_fd(),
-            path.as_ptr(),
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        )
-    };
-    owned(ret)
+    walk_open(root, rel, flags, mode)
 }
 
-/// The fallback: one `openat(O_NOFOLLOW)` per component, directories as
-/// `O_PATH | O_DIRECTORY`, `..` refused.
+/// The fallback (and outside Linux the only way): one `openat(O_NOFOLLOW)`
+/// per component, directories as [`DIR_HANDLE`] (`O_PATH | O_DIRECTORY` on
+/// Linux), `..` refused.
 fn walk_open(
     root: BorrowedFd<'_>,
     rel: &Path,
@@ -258,7 +278,7 @@ fn walk_open(
             _ => Some(Err(io::Error::from_raw_os_error(libc::EXDEV))),
         })
         .collect::<io::Result<_>>()?;
-    let dir_flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    let dir_flags = DIR_HANDLE | libc::O_NOFOLLOW | libc::O_CLOEXEC;
     let Some((last, dirs)) = parts.split_last() else {
         return openat(root, OsStr::new("."), flags, mode);
     };
@@ -279,21 +299,21 @@ fn openat(
 ) -> io::Result<OwnedFd> {
     let name = cstr(name)?;
     // SAFETY: `name` is NUL-terminated; openat returns a new descriptor or -1.
-    let ret = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags, mode) };
+    let ret = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags, mode_arg(mode)) };
     owned(i64::from(ret))
 }
 
 fn open_path(path: &Path, flags: libc::c_int, mode: libc::mode_t) -> io::Result<OwnedFd> {
     let path = cstr(path.as_os_str())?;
     // SAFETY: `path` is NUL-terminated; open returns a new descriptor or -1.
-    let ret = unsafe { libc::open(path.as_ptr(), flags, mode) };
+    let ret = unsafe { libc::open(path.as_ptr(), flags, mode_arg(mode)) };
     owned(i64::from(ret))
 }
 
 /// Opens (creating as needed) each directory of `rel` beneath `root`,
 /// refusing symlinks; returns a handle on the last one.
 fn make_dirs(root: BorrowedFd<'_>, rel: &Path) -> io::Result<OwnedFd> {
-    let dir_flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+    let dir_flags = DIR_HANDLE | libc::O_CLOEXEC;
     let mut current = open_beneath(root, Path::new("."), dir_flags, 0)?;
     for component in rel.components() {
         let Component::Normal(part) = component else {
@@ -353,7 +373,8 @@ fn create_temp(
         tmp.extend_from_slice(format!(".pincer-{}-{n}.tmp", std::process::id()).as_bytes());
         let tmp_name = cstr(OsStr::from_bytes(&tmp))?;
         // SAFETY: `tmp_name` is NUL-terminated; O_EXCL creates a new file only.
-        let ret = unsafe { libc::openat(dir.as_raw_fd(), tmp_name.as_ptr(), flags, mode) };
+        let ret =
+            unsafe { libc::openat(dir.as_raw_fd(), tmp_name.as_ptr(), flags, mode_arg(mode)) };
         match owned(i64::from(ret)) {
             Ok(fd) => return Ok((tmp_name, File::from(fd))),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 16 => attempt += 1,
@@ -371,6 +392,12 @@ fn rename_at(dir: BorrowedFd<'_>, from: &CString, to: &OsStr) -> io::Result<()> 
 fn unlink_at(dir: BorrowedFd<'_>, name: &CString) -> io::Result<()> {
     // SAFETY: `name` is NUL-terminated.
     check(unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) })
+}
+
+/// `mode` as the variadic argument of `open`/`openat`, which C promotes to
+/// `unsigned int` (macOS's `mode_t` is 16 bits).
+fn mode_arg(mode: libc::mode_t) -> libc::c_uint {
+    mode as libc::c_uint
 }
 
 fn cstr(s: &OsStr) -> io::Result<CString> {

@@ -241,7 +241,7 @@ pub async fn list_dir(ctx: &ToolContext, args: &Value) -> ToolOutput {
 /// Lists the directory open as `dir` (through its descriptor, so it is the
 /// directory that was checked).
 fn list(dir: &File, display: &str, cap: usize) -> Result<String, String> {
-    let path = fsat::fd_path(dir);
+    let path = fsat::fd_path(dir).map_err(|e| open_error("list", display, &e))?;
     let mut entries = Vec::new();
     for item in fs::read_dir(&path).map_err(|e| io_error("list", display, &e))? {
         let item = item.map_err(|e| io_error("list", display, &e))?;

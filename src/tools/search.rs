@@ -80,7 +80,8 @@ pub async fn glob(ctx: &ToolContext, args: &Value) -> ToolOutput {
                 "{display} is not a directory; glob searches under a directory."
             ));
         }
-        run_glob(&fsat::fd_path(&dir), display, &pattern, &matcher, cap)
+        let root = fsat::fd_path(&dir).map_err(|e| open_error("search", display, &e))?;
+        run_glob(&root, display, &pattern, &matcher, cap)
     })
     .await
 }
@@ -224,7 +225,7 @@ fn run_grep(
         .open_read()
         .map_err(|e| open_error("search", display, &e))?;
     let single_file = kind == Kind::File;
-    let root = fsat::fd_path(&root_file);
+    let root = fsat::fd_path(&root_file).map_err(|e| open_error("search", display, &e))?;
     let mut lines = Vec::new();
     let mut total = 0usize;
     let mut files_matched = 0usize;
