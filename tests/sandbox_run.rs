@@ -239,3 +239,17 @@ async fn spawn_failure_is_reported() {
     }
     assert_eq!(result.exit_code, None);
 }
+
+#[tokio::test]
+async fn the_command_starts_with_no_signal_blocked() {
+    // The helper blocks the stop signals for itself; the command must not inherit that.
+    let result = run_simple("grep SigBlk /proc/self/status").await;
+    assert!(
+        result.output.contains("SigBlk:\t0000000000000000"),
+        "{result:?}"
+    );
+    // So a command can stop what it started (`kill`, `timeout`).
+    let result = run_simple("sleep 30 & kill -TERM $!; wait $!; echo status $?").await;
+    assert!(result.output.contains("status 143"), "{result:?}");
+    assert!(result.duration < Duration::from_secs(9), "{result:?}");
+}

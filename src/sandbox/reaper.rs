@@ -40,8 +40,7 @@ pub(super) fn run_reaped(
     let set = stop_signals();
     // SAFETY: blocks signals of this (single-threaded) process; `set` is valid.
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
-    // std resets the signal mask in the child before exec.
-    let child = std::process::Command::new(program).args(args).spawn()?;
+    let child = command_with_open_mask(program, args).spawn()?;
     let child_pid = libc::pid_t::try_from(child.id()).map_err(io::Error::other)?;
     // The parent may have died before PDEATHSIG was set.
     // SAFETY: getppid has no preconditions.
@@ -74,6 +73,28 @@ pub(super) fn run_reaped(
             return Ok(ended.unwrap_or(Ended::Signal(libc::SIGKILL)));
         }
     }
+}
+
+/// `program args`, started with no signal blocked: the mask blocked above for `sigwaitinfo` is
+/// inherited across fork and exec, and a command started with SIGTERM, SIGINT, SIGHUP and
+/// SIGCHLD blocked would ignore `kill` and `timeout` inside it and never see its children end.
+fn command_with_open_mask(program: &OsString, args: &[OsString]) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args);
+    // SAFETY: runs in the forked child before exec; sigemptyset and sigprocmask are
+    // async-signal-safe and touch only the closure's own stack.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            if libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
 }
 
 fn stop_signals() -> libc::sigset_t {
