@@ -54,7 +54,8 @@ fn entry(
         lines,
         kind,
         provenance,
-        created: now_s() - age_days * DAY - 60,
+        // Entries record their day (`at=YYYY-MM-DD`): midnight UTC, `age_days` back.
+        created: now_s() - now_s().rem_euclid(DAY) - age_days * DAY,
         superseded: None,
         pinned: false,
         text: text.into(),

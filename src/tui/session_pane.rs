@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use nucleo_matcher::{Config, Matcher, Utf32String};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-pub use fit::{keep_visible, one_line, relative_time, truncate};
+pub use fit::{keep_visible, one_line, relative_day, relative_time, truncate};
 
 use super::filter_list::{FilterKey, FilterList, Typing};
 

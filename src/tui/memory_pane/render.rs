@@ -15,7 +15,7 @@ use crate::protocol::{MemoryEntry, MemoryKind, MemoryProvenance};
 use crate::tui::keymap;
 use crate::tui::markdown::wrap_spans;
 use crate::tui::session_pane::render::{draw_footer, draw_header, legend, modal_area, pane_frame};
-use crate::tui::session_pane::{one_line, relative_time, truncate};
+use crate::tui::session_pane::{one_line, relative_day, truncate};
 use crate::tui::theme::Theme;
 
 /// From this frame width on the detail sits right of the list.
@@ -265,7 +265,7 @@ impl MemoryPane {
             "{} · {} · {}",
             kind_label(e.kind),
             e.provenance.label(),
-            relative_time(e.created.saturating_mul(1000), now_ms)
+            relative_day(e.created.saturating_mul(1000), now_ms)
         );
         if e.pinned {
             facts.push_str(" · pinned");
@@ -276,7 +276,7 @@ impl MemoryPane {
                 vec![Span::styled(
                     format!(
                         "superseded {} — out of recall, kept as history",
-                        relative_time(when.saturating_mul(1000), now_ms)
+                        relative_day(when.saturating_mul(1000), now_ms)
                     ),
                     t.warning,
                 )],
@@ -315,7 +315,7 @@ fn entry_line(
     let mut meta = format!(
         "{} · {}",
         provenance_short(e.provenance),
-        relative_time(e.created.saturating_mul(1000), now_ms)
+        relative_day(e.created.saturating_mul(1000), now_ms)
     );
     if e.superseded.is_some() {
         meta = format!("superseded · {meta}");

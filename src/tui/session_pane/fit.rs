@@ -115,6 +115,19 @@ pub fn relative_time(ms: i64, now_ms: i64) -> String {
     }
 }
 
+/// For times known to the day only (memory entries record `at=YYYY-MM-DD`): "today",
+/// "yesterday", "4d ago", then the date (UTC days, as the entries are written). An entry saved a
+/// minute ago is not "47m ago" because its day began 47 minutes ago.
+pub fn relative_day(ms: i64, now_ms: i64) -> String {
+    let day = |t: i64| t.div_euclid(DAY * 1000);
+    match day(now_ms) - day(ms) {
+        d if d <= 0 => "today".into(),
+        1 => "yesterday".into(),
+        d if d < 7 => format!("{d}d ago"),
+        _ => date(ms),
+    }
+}
+
 /// The first visible row of a list of `len` rows in `height` rows, moved as little as possible
 /// from `scroll` so that `selected` is on screen.
 pub fn keep_visible(selected: usize, scroll: usize, len: usize, height: usize) -> usize {
@@ -165,6 +178,13 @@ mod tests {
         assert_eq!(relative_time(now - 3 * 3_600_000, now), "3h ago");
         assert_eq!(relative_time(now - 30 * 3_600_000, now), "yesterday");
         assert_eq!(relative_time(now - 4 * 86_400_000, now), "4d ago");
+        // Known to the day: midnight of today is "today" at any hour.
+        let day = 86_400_000;
+        let midnight = now - now.rem_euclid(day);
+        assert_eq!(relative_day(midnight, midnight + day - 1), "today");
+        assert_eq!(relative_day(midnight - 1, midnight), "yesterday");
+        assert_eq!(relative_day(midnight - 3 * day, midnight + 5), "3d ago");
+        assert_eq!(relative_day(midnight + day, midnight), "today");
         assert_eq!(relative_time(now - 40 * 86_400_000, now), "2026-08-12");
         assert_eq!(date(0), "1970-01-01");
         assert_eq!(date(951_782_400_000), "2000-02-29");
