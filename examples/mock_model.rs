@@ -79,7 +79,10 @@ fn fetch_round(i: usize, url: &str) -> Reply {
 /// `--remember=TEXT`: a `memory_write` of TEXT, then a short answer, alternately.
 fn remember_round(i: usize, text: &str) -> Reply {
     if i % 2 == 1 {
-        return Reply::sse(openai_sse(&["Noted: ", "I will remember that."], Some((60, 7))));
+        return Reply::sse(openai_sse(
+            &["Noted: ", "I will remember that."],
+            Some((60, 7)),
+        ));
     }
     let args = serde_json::json!({ "text": text }).to_string();
     Reply::sse(openai_tool_calls(

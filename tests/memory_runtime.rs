@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pincer::protocol::{ApprovalRequested, ToolCallFinished};
 use crate::support;
+use pincer::protocol::{ApprovalRequested, ToolCallFinished};
 
 use std::path::PathBuf;
 use std::sync::Arc;

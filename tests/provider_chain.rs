@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pincer::protocol::{AssistantMessageDone, TurnFinished};
 use crate::support;
+use pincer::protocol::{AssistantMessageDone, TurnFinished};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

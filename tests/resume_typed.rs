@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pincer::protocol::{SessionConfigured, SessionList, ToolCallFinished, UserMessage};
 use crate::support;
+use pincer::protocol::{SessionConfigured, SessionList, ToolCallFinished, UserMessage};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -4,8 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "support/rules.rs"]
-mod rules;
+use crate::support::rules;
 
 use pincer::policy::{RuleSet, Verdict};
 use proptest::prelude::*;

@@ -2,10 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::support;
 use pincer::protocol::{
     AssistantDelta, AssistantMessageDone, Retrying, SessionConfigured, TurnFinished, UserMessage,
 };
-use crate::support;
 
 use std::path::PathBuf;
 use std::sync::Arc;

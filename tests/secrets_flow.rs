@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pincer::protocol::ToolCallFinished;
 use crate::support;
+use pincer::protocol::ToolCallFinished;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -3,10 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::support;
 use pincer::protocol::{
     AssistantMessageDone, Compacted, SessionConfigured, SessionList, SessionPreview, TurnFinished,
 };
-use crate::support;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pincer::protocol::SkillsChanged;
 use crate::support;
+use pincer::protocol::SkillsChanged;
 
 use std::ffi::CString;
 use std::path::{Path, PathBuf};

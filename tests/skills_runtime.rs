@@ -4,10 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::support;
 use pincer::protocol::{
     SkillActivated, SkillCreated, SkillsChanged, ToolCallFinished, UserMessage,
 };
-use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pincer::protocol::{SessionBusy, SessionItemsAppended};
 use crate::support;
+use pincer::protocol::{SessionBusy, SessionItemsAppended};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

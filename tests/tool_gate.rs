@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use pincer::protocol::{ApprovalRequested, ToolCallFinished, TurnFinished};
 use crate::support;
+use pincer::protocol::{ApprovalRequested, ToolCallFinished, TurnFinished};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -171,9 +171,9 @@ impl WordCounts {
     /// At most how many chunks hold one of `pairs` near each other: each pair's rarer word
     /// bounds it. `None` when a word was not counted.
     fn near_bound(&self, pairs: &[(String, String)]) -> Option<usize> {
-        pairs.iter().try_fold(0, |sum, (a, b)| {
-            Some(sum + self.get(a)?.min(self.get(b)?))
-        })
+        pairs
+            .iter()
+            .try_fold(0, |sum, (a, b)| Some(sum + self.get(a)?.min(self.get(b)?)))
     }
 }
 
@@ -224,7 +224,10 @@ pub(super) fn word_legs(
     }
     if let Some(expr) = any_word_expr(&rare) {
         // At most `total` matches: ranked without counting them again.
-        return Ok((vec![ordered_leg(store, "memory_fts", &expr, f, true)?], counts));
+        return Ok((
+            vec![ordered_leg(store, "memory_fts", &expr, f, true)?],
+            counts,
+        ));
     }
     let mut legs = Vec::new();
     let owned: Vec<String> = known.iter().map(|w| (*w).clone()).collect();

@@ -51,7 +51,9 @@ fn a_common_word_is_left_out_when_a_rarer_one_is_in_the_query() {
             "a hometown fair".into(),
         ],
     );
-    let legs = word_legs(&store, "What is my dentist's hometown?", 10, &filter()).unwrap().0;
+    let legs = word_legs(&store, "What is my dentist's hometown?", 10, &filter())
+        .unwrap()
+        .0;
     assert_eq!(legs.len(), 1, "{legs:?}");
     let mut got = legs[0].clone();
     got.sort();
@@ -143,7 +145,9 @@ fn rare_words_are_kept_while_their_matches_fit_the_bound() {
             "right now".into(),
         ],
     );
-    let legs = word_legs(&store, "cousin employer now", 10, &filter()).unwrap().0;
+    let legs = word_legs(&store, "cousin employer now", 10, &filter())
+        .unwrap()
+        .0;
     assert_eq!(legs.len(), 1);
     let mut got = legs[0].clone();
     got.sort();
@@ -199,9 +203,17 @@ fn a_rare_pair_is_ranked_by_bm25_without_counting_the_expression() {
         ],
     );
     let (_, counts) = word_legs(&store, "tarbes kettle", 10, &filter()).unwrap();
-    assert_eq!(counts.near_bound(&neighbour_pairs("tarbes kettle")), Some(2));
-    let got = proximity_leg(&store, &neighbour_pairs("tarbes kettle"), &counts, &filter())
-        .unwrap()
-        .unwrap();
+    assert_eq!(
+        counts.near_bound(&neighbour_pairs("tarbes kettle")),
+        Some(2)
+    );
+    let got = proximity_leg(
+        &store,
+        &neighbour_pairs("tarbes kettle"),
+        &counts,
+        &filter(),
+    )
+    .unwrap()
+    .unwrap();
     assert_eq!(got, vec![ids[1], ids[0]], "the denser match first");
 }

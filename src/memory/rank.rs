@@ -55,7 +55,10 @@ pub fn coverage(query_words: &[String], text: &str) -> f64 {
     let mut found = vec![false; query_words.len()];
     for word in text.split(|c: char| !c.is_alphanumeric()) {
         let lowered;
-        let word = if word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()) {
+        let word = if word
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
             word
         } else {
             lowered = word.to_lowercase();
@@ -167,7 +170,13 @@ pub fn neighbour_pairs(text: &str) -> Vec<(String, String)> {
 pub fn proximity_expr(pairs: &[(String, String)]) -> Option<String> {
     let near: Vec<String> = pairs
         .iter()
-        .filter_map(|(a, b)| Some(format!("NEAR({} {}, {NEAR_TOKENS})", fts_phrase(a)?, fts_phrase(b)?)))
+        .filter_map(|(a, b)| {
+            Some(format!(
+                "NEAR({} {}, {NEAR_TOKENS})",
+                fts_phrase(a)?,
+                fts_phrase(b)?
+            ))
+        })
         .collect();
     (!near.is_empty()).then(|| near.join(" OR "))
 }

@@ -8,3 +8,4 @@ pub mod mcp;
 pub mod memory;
 pub mod mock_server;
 pub mod pty;
+pub mod rules;

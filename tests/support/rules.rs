@@ -1,5 +1,4 @@
-//! Shell rules through the real `decide`, shared by the rule tests (included with `#[path]`,
-//! so those tests need none of the servers in `support/`).
+//! Shell rules through the real `decide`, shared by the rule tests.
 
 use pincer::policy::{CallFacts, CallSubject, RuleList, RuleSet, SubjectKind, Verdict, decide};
 use pincer::protocol::{ApprovalMode, RiskLevel};
