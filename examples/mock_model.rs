@@ -61,34 +61,13 @@ fn tool_round() -> Reply {
     ))
 }
 
-/// `--fetch=URL`: a `web_fetch` of the page, then a short answer, alternately.
-fn fetch_round(i: usize, url: &str) -> Reply {
+/// A call of `tool` with `args`, then a short `answer`, alternately (`--fetch`, `--remember`).
+fn call_then_answer(i: usize, tool: &str, args: serde_json::Value, answer: &[&str]) -> Reply {
     if i % 2 == 1 {
-        return Reply::sse(openai_sse(
-            &["Fetched: ", "the page is above."],
-            Some((50, 6)),
-        ));
+        return Reply::sse(openai_sse(answer, Some((50, 6))));
     }
-    let args = serde_json::json!({ "url": url }).to_string();
-    Reply::sse(openai_tool_calls(
-        Some("Let me read that page."),
-        &[("call_f", "web_fetch", args.as_str())],
-    ))
-}
-
-/// `--remember=TEXT`: a `memory_write` of TEXT, then a short answer, alternately.
-fn remember_round(i: usize, text: &str) -> Reply {
-    if i % 2 == 1 {
-        return Reply::sse(openai_sse(
-            &["Noted: ", "I will remember that."],
-            Some((60, 7)),
-        ));
-    }
-    let args = serde_json::json!({ "text": text }).to_string();
-    Reply::sse(openai_tool_calls(
-        None,
-        &[("call_m", "memory_write", args.as_str())],
-    ))
+    let args = args.to_string();
+    Reply::sse(openai_tool_calls(None, &[("call_1", tool, args.as_str())]))
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -101,9 +80,16 @@ async fn main() {
     let script: Vec<Reply> = (0..1000)
         .map(|i| {
             if let Some(url) = fetch {
-                fetch_round(i, url)
+                let args = serde_json::json!({ "url": url });
+                call_then_answer(i, "web_fetch", args, &["Fetched: ", "the page is above."])
             } else if let Some(text) = remember {
-                remember_round(i, text)
+                let args = serde_json::json!({ "text": text });
+                call_then_answer(
+                    i,
+                    "memory_write",
+                    args,
+                    &["Noted: ", "I will remember that."],
+                )
             } else if !tools {
                 reply()
             } else if i % 2 == 0 {
