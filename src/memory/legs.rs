@@ -14,6 +14,10 @@
 //! - any leg whose expression matches more than [`COMMON_MATCHES`] chunks takes its newest
 //!   in-scope matches (FTS5 walks the doclist from its end and stops after [`LEG_LIMIT`]) instead
 //!   of ranking all of them by bm25.
+//!
+//! Each word is counted once a search ([`WordCounts`]), and those counts bound the legs made of
+//! the words: a leg whose size they already tell is not counted again, and a proximity pair
+//! with a word found nowhere is not evaluated at all. A count of 0 ends a leg at once.
 
 use std::collections::HashMap;
 
