@@ -11,7 +11,8 @@
 //! The MCP fixture is this profile's `examples/mcp_fixture` (or `PINCER_MCP_FIXTURE`):
 //! `cargo build --release --example mcp_fixture && cargo bench --bench process`.
 //! `PINCER_BENCH_IDLE_SECS` (default 30) sets the idle window; `PINCER_BENCH_BIN` measures
-//! another build of the same source (`target/dist/pincer`, what `cargo install` builds).
+//! another build of the same source (`target/release/pincer`, what `cargo install` builds;
+//! the bench profile itself skips LTO).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -326,3 +326,50 @@ async fn a_file_edited_on_disk_is_indexed_by_the_watcher() {
     }
     assert!(gone, "a deleted file's rows stayed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_fact_said_again_is_not_written_twice() {
+    let dirs = Dirs::new();
+    let write = |id: &str, text: &str| {
+        let args = serde_json::json!({ "text": text }).to_string();
+        Reply::sse(openai_tool_calls(
+            None,
+            &[(id, "memory_write", args.as_str())],
+        ))
+    };
+    let server = MockServer::start(vec![
+        write("c1", "Prefers tabs over spaces."),
+        Reply::sse(openai_sse(&["noted"], None)),
+        write("c2", "prefers  TABS over spaces"),
+        Reply::sse(openai_sse(&["noted again"], None)),
+        write("c3", "Prefers tabs over spaces, except in YAML."),
+        Reply::sse(openai_sse(&["noted the exception"], None)),
+    ])
+    .await;
+    let mut rt = runtime::spawn(settings(&server.url(), &dirs));
+    let core = dirs.memory().join("MEMORY.md");
+
+    turn(&mut rt, "remember that I prefer tabs").await;
+    let evs = turn(&mut rt, "remember that I prefer tabs").await;
+    let (status, out) = tool_output(&evs, "memory_write");
+    assert_eq!(status, ToolStatus::Ok, "{out}");
+    assert!(out.starts_with("Already remembered (id "), "{out}");
+    assert!(
+        !evs.iter().any(|e| matches!(e, Event::MemoryChanged(_))),
+        "no change, no notice"
+    );
+    // A different fact that shares most of its words is still written.
+    let evs = turn(&mut rt, "except in YAML").await;
+    assert!(
+        tool_output(&evs, "memory_write")
+            .1
+            .starts_with("Saved (id ")
+    );
+    let text = std::fs::read_to_string(&core).unwrap();
+    assert_eq!(
+        text.matches("Prefers tabs over spaces.").count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "{text}");
+}

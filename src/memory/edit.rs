@@ -271,6 +271,27 @@ fn short(text: &str) -> String {
     s
 }
 
+/// The live entry (id, file) of the file an append would go to whose text is `req.text`,
+/// compared normalized (case, spacing, punctuation): saying the same fact again writes nothing.
+/// `None` for other modes, a file not there yet, or a new fact.
+pub fn already_remembered(
+    dirs: &MemoryDirs,
+    req: &WriteRequest,
+) -> Result<Option<(String, String)>, MemoryError> {
+    if req.mode != WriteMode::Append {
+        return Ok(None);
+    }
+    let wanted = format::normalize(&check_text(&req.text)?);
+    let file = file_for(dirs, req.scope, req.file.as_deref())?;
+    let Some(text) = read_opt(&file.abs)? else {
+        return Ok(None);
+    };
+    Ok(format::parse(&file.rel, &text)
+        .into_iter()
+        .find(|e| e.meta.superseded.is_none() && format::normalize(&e.text) == wanted)
+        .map(|e| (e.id, file.rel)))
+}
+
 /// Append, create, replace or supersede, as `req` says.
 pub fn write(
     dirs: &MemoryDirs,

@@ -47,21 +47,54 @@ fn stamp(conn: &Connection) -> rusqlite::Result<Stamp> {
 }
 
 /// `a · b` for slices of the same length, summed in [`LANES`] lanes.
+#[cfg(not(target_arch = "x86_64"))]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0.0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let tail = tail_dot(ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
         for i in 0..LANES {
             lanes[i] += x[i] * y[i];
         }
     }
     lanes.iter().sum::<f32>() + tail
+}
+
+/// `a · b` for slices of the same length, summed in [`LANES`] lanes held in two SSE2 registers.
+/// The release build is optimised for size, which turns LLVM's vectorizers off, and the lane
+/// loop above then ran scalar: hybrid search at 100k chunks took three times as long. SSE2 is
+/// in every x86_64, so no detection is needed; the sums are the same as the loop's.
+#[cfg(target_arch = "x86_64")]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    use std::arch::x86_64::{_mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_setzero_ps, _mm_storeu_ps};
+    let n = a.len().min(b.len());
+    let whole = n - n % LANES;
+    let mut lanes = [0.0f32; LANES];
+    // SAFETY: SSE2 is in the x86_64 baseline. Every load reads 4 floats at `i` or `i + 4` with
+    // `i + LANES <= whole <= n`, inside both slices; the stores write the 8 floats of `lanes`.
+    unsafe {
+        let (ap, bp) = (a.as_ptr(), b.as_ptr());
+        let (mut low, mut high) = (_mm_setzero_ps(), _mm_setzero_ps());
+        let mut i = 0;
+        while i < whole {
+            low = _mm_add_ps(
+                low,
+                _mm_mul_ps(_mm_loadu_ps(ap.add(i)), _mm_loadu_ps(bp.add(i))),
+            );
+            let (a4, b4) = (_mm_loadu_ps(ap.add(i + 4)), _mm_loadu_ps(bp.add(i + 4)));
+            high = _mm_add_ps(high, _mm_mul_ps(a4, b4));
+            i += LANES;
+        }
+        _mm_storeu_ps(lanes.as_mut_ptr(), low);
+        _mm_storeu_ps(lanes.as_mut_ptr().add(4), high);
+    }
+    let tail = tail_dot(&a[whole..n], &b[whole..n]);
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// The products of the last `len % LANES` elements, summed in order.
+fn tail_dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 impl VectorMatrix {
@@ -213,6 +246,24 @@ mod tests {
         c.execute("DELETE FROM memory_chunks WHERE id = 2", [])
             .unwrap();
         assert_eq!(top(&cache.get(c, "m", 2).unwrap()), 1);
+    }
+
+    #[test]
+    fn dot_products_match_a_plain_sum() {
+        for len in [0, 1, 3, 7, 8, 9, 17, 64, 256, 1536] {
+            let a: Vec<f32> = (0..len)
+                .map(|i| ((i * 7 % 13) as f32 - 6.0) / 5.0)
+                .collect();
+            let b: Vec<f32> = (0..len)
+                .map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0)
+                .collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            let got = dot(&a, &b);
+            assert!(
+                (got - plain).abs() <= 1e-3 * plain.abs().max(1.0),
+                "{len}: {got} vs {plain}"
+            );
+        }
     }
 
     #[test]

@@ -207,6 +207,15 @@ fn run_blocking(
         }
         WRITE => {
             let req = write_request(args)?;
+            if let Some((id, path)) = crate::memory::edit::already_remembered(&memory.dirs, &req)? {
+                return Ok((
+                    format!(
+                        "Already remembered (id {id}, {path}): nothing written. To change it, \
+                         call memory_write with mode \"supersede\" and target \"{id}\"."
+                    ),
+                    None,
+                ));
+            }
             let (change, id) = memory.write(store, &req, by)?;
             let text = format!(
                 "Saved (id {id}, {}, {}). It will be in memory in future sessions{}.",

@@ -44,7 +44,7 @@ impl PtyApp {
                 pixel_height: 0,
             })
             .expect("openpty");
-        // Benchmarks may measure another build of the same source (`PINCER_BENCH_BIN=target/dist/pincer`).
+        // Benchmarks may measure another build of the same source (`PINCER_BENCH_BIN=target/release/pincer`).
         let exe = std::env::var_os("PINCER_BENCH_BIN")
             .unwrap_or_else(|| env!("CARGO_BIN_EXE_pincer").into());
         let mut cmd = CommandBuilder::new(exe);
