@@ -327,17 +327,8 @@ fn import(
     let (mut added, mut skipped) = (0, 0);
     for f in files {
         let name = edit::topic_name(&f.name)?;
-        let target = edit::file_for(&service.dirs, f.scope, Some(&name))?;
-        let existing =
-            crate::fsread::read_text_if_exists(&target.abs, crate::fsread::MEMORY_FILE_MAX)
-                .map_err(MemoryError::from)?
-                .unwrap_or_default();
-        let have: Vec<String> = format::parse(&target.rel, &existing)
-            .iter()
-            .map(|e| format::normalize(&e.text))
-            .collect();
         for entry in format::parse(&f.name, &f.text) {
-            if entry.meta.superseded.is_some() || have.contains(&format::normalize(&entry.text)) {
+            if entry.meta.superseded.is_some() {
                 skipped += 1;
                 continue;
             }
@@ -351,6 +342,8 @@ fn import(
             };
             match service.write(store, &req, MemoryProvenance::Imported) {
                 Ok(_) => added += 1,
+                // The same fact is there already (`edit::write` compares them normalized).
+                Err(MemoryError::AlreadyRemembered { .. }) => skipped += 1,
                 Err(e) => {
                     skipped += 1;
                     writeln!(

@@ -541,3 +541,38 @@ fn an_exact_match_outranks_partial_matches_that_are_newer() {
         "{hits:?}"
     );
 }
+
+#[test]
+fn the_same_fact_is_written_once_whoever_writes_it() {
+    let w = World::new();
+    let m = w.memory("app");
+    let id = write(&m, &w.store, "Prefers tabs over spaces.", MemoryScope::User);
+    let again = WriteRequest {
+        text: "prefers TABS over   spaces".into(),
+        mode: WriteMode::Append,
+        scope: MemoryScope::User,
+        file: None,
+        kind: None,
+        target: None,
+    };
+    for by in [MemoryProvenance::Model, MemoryProvenance::Imported] {
+        match m.write(&w.store, &again, by) {
+            Err(MemoryError::AlreadyRemembered { id: same, path }) => {
+                assert_eq!((same.as_str(), path.as_str()), (id.as_str(), "MEMORY.md"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Once superseded, the old fact no longer stands in the way of its own return.
+    let supersede = WriteRequest {
+        text: "Prefers spaces now.".into(),
+        mode: WriteMode::Supersede,
+        target: Some(id.clone()),
+        ..again.clone()
+    };
+    m.write(&w.store, &supersede, MemoryProvenance::Model)
+        .unwrap();
+    m.write(&w.store, &again, MemoryProvenance::Model).unwrap();
+    let core = std::fs::read_to_string(m.dirs.user.join("MEMORY.md")).unwrap();
+    assert_eq!(core.lines().count(), 3, "{core}");
+}

@@ -54,6 +54,10 @@ pub enum MemoryError {
     #[error("{0}")]
     BadText(String),
     #[error(
+        "already remembered (id {id}, {path}): nothing written; to change it, write with mode \"supersede\" and target \"{id}\""
+    )]
+    AlreadyRemembered { id: String, path: String },
+    #[error(
         "{0} is a symbolic link; pincer writes only regular files in the memory folder — replace the link with the file"
     )]
     Symlink(String),
@@ -271,25 +275,17 @@ fn short(text: &str) -> String {
     s
 }
 
-/// The live entry (id, file) of the file an append would go to whose text is `req.text`,
-/// compared normalized (case, spacing, punctuation): saying the same fact again writes nothing.
-/// `None` for other modes, a file not there yet, or a new fact.
-pub fn already_remembered(
-    dirs: &MemoryDirs,
-    req: &WriteRequest,
-) -> Result<Option<(String, String)>, MemoryError> {
-    if req.mode != WriteMode::Append {
-        return Ok(None);
-    }
-    let wanted = format::normalize(&check_text(&req.text)?);
-    let file = file_for(dirs, req.scope, req.file.as_deref())?;
-    let Some(text) = read_opt(&file.abs)? else {
-        return Ok(None);
-    };
-    Ok(format::parse(&file.rel, &text)
+/// The live entry of `text` (the file's text) whose text is `wanted` once normalized (case,
+/// spacing, punctuation): saying the same fact again writes nothing.
+fn same_fact(file: &MemoryFile, text: &str, wanted: &str) -> Option<MemoryError> {
+    let wanted = format::normalize(wanted);
+    format::parse(&file.rel, text)
         .into_iter()
         .find(|e| e.meta.superseded.is_none() && format::normalize(&e.text) == wanted)
-        .map(|e| (e.id, file.rel)))
+        .map(|e| MemoryError::AlreadyRemembered {
+            id: e.id,
+            path: file.rel.clone(),
+        })
 }
 
 /// Append, create, replace or supersede, as `req` says.
@@ -315,6 +311,9 @@ pub fn write(
             let before = read_opt(&file.abs)?;
             if req.mode == WriteMode::Create && before.is_some() {
                 return Err(MemoryError::Exists(file.rel));
+            }
+            if let Some(same) = before.as_deref().and_then(|b| same_fact(&file, b, &text)) {
+                return Err(same);
             }
             let head = match &before {
                 Some(b) => with_newline(b.clone()),

@@ -207,16 +207,17 @@ fn run_blocking(
         }
         WRITE => {
             let req = write_request(args)?;
-            if let Some((id, path)) = crate::memory::edit::already_remembered(&memory.dirs, &req)? {
-                return Ok((
-                    format!(
+            let (change, id) = match memory.write(store, &req, by) {
+                // Not a failure: the fact is there; the model is told so and nothing changes.
+                Err(MemoryError::AlreadyRemembered { id, path }) => {
+                    let text = format!(
                         "Already remembered (id {id}, {path}): nothing written. To change it, \
                          call memory_write with mode \"supersede\" and target \"{id}\"."
-                    ),
-                    None,
-                ));
-            }
-            let (change, id) = memory.write(store, &req, by)?;
+                    );
+                    return Ok((text, None));
+                }
+                other => other?,
+            };
             let text = format!(
                 "Saved (id {id}, {}, {}). It will be in memory in future sessions{}.",
                 change.path,
