@@ -82,13 +82,17 @@ pub fn layout(cell: &ToolCell, width: u16, t: &Theme) -> Vec<Line<'static>> {
             format!("timed out · {}", seconds(cell.duration_ms)),
         ),
     };
-    let header = vec![
+    let mut header = vec![
         Span::styled(format!("{mark} "), mark_style),
         Span::styled(cell.tool.clone(), t.accent.add_modifier(Modifier::BOLD)),
-        Span::raw(" "),
-        Span::styled(sanitize(&cell.summary).into_owned(), t.text),
-        Span::styled(format!("  {state}"), t.muted),
     ];
+    // A call that never ran (not offered, over the limit) has no summary of its own but its
+    // name: "write_file write_file" said nothing twice.
+    if !cell.summary.is_empty() && cell.summary != cell.tool {
+        header.push(Span::raw(" "));
+        header.push(Span::styled(sanitize(&cell.summary).into_owned(), t.text));
+    }
+    header.push(Span::styled(format!("  {state}"), t.muted));
     let mut lines = wrap_spans(header, width);
     if cell.status.is_none() {
         return lines;
@@ -193,6 +197,15 @@ mod tests {
         let lines = text(&layout(&cell, 60, &Theme::dark()));
         assert_eq!(lines.len(), 1 + 10 + 1);
         assert!(lines.last().unwrap().contains("rule allow"));
+    }
+
+    #[test]
+    fn a_call_that_never_ran_names_its_tool_once() {
+        let mut unrun = ToolCell::started("c".into(), "write_file".into(), "write_file".into());
+        unrun.status = Some(ToolStatus::Interrupted);
+        unrun.output = "Not run: `write_file` was not offered for this task.".into();
+        let lines = text(&layout(&unrun, 70, &Theme::dark()));
+        assert_eq!(lines[0], "⏹ write_file  interrupted");
     }
 
     #[test]
