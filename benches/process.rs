@@ -12,7 +12,10 @@
 //! `cargo build --release --example mcp_fixture && cargo bench --bench process`.
 //! `PINCER_BENCH_IDLE_SECS` (default 30) sets the idle window; `PINCER_BENCH_BIN` measures
 //! another build of the same source (`target/release/pincer`, what `cargo install` builds;
-//! the bench profile itself skips LTO).
+//! the bench profile itself skips LTO). `PINCER_BENCH_BASELINE=/path/to/older/pincer` first
+//! compares the first frame of that build with this one (32 runs each, in pairs, no MCP
+//! servers: an older build may not know them): "unchanged or better" measured on one machine
+//! with one harness, not against a figure from another.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -58,9 +61,15 @@ fn three_servers() -> String {
 /// Spawn → status line on screen. The process is stopped with `/quit` (so it stops its MCP
 /// servers as a user's would) after the measurement.
 fn first_frame(extra: &str) -> Duration {
+    let exe =
+        std::env::var_os("PINCER_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_pincer").into());
+    first_frame_of(&exe, extra)
+}
+
+fn first_frame_of(exe: &std::ffi::OsStr, extra: &str) -> Duration {
     let dir = home(extra);
     let start = Instant::now();
-    let mut app = PtyApp::spawn(&[], dir.path(), USER_LOG, 40, 120);
+    let mut app = PtyApp::spawn_exe(exe, &[], dir.path(), USER_LOG, (40, 120));
     app.wait_until_every(
         "status line",
         Duration::from_secs(10),
@@ -98,10 +107,16 @@ fn idle(label: &str, extra: &str, ready: &str, idle_secs: u64) {
     app.wait_until(ready, Duration::from_secs(30), |s| s.contains(ready));
     let pid = app.pid().unwrap();
     std::thread::sleep(Duration::from_secs(1));
+    let mib = |key| status_field(pid, key) as f64 / 1024.0;
+    // The file-backed part is mostly the executable's own pages: how many of them are mapped
+    // depends on how the kernel cached the file (a copied binary can be mapped whole), so
+    // compare builds by the anonymous part.
     println!(
-        "{label}: resident after start {:.1} MiB (peak {:.1} MiB, {} threads)",
-        status_field(pid, "VmRSS:") as f64 / 1024.0,
-        status_field(pid, "VmHWM:") as f64 / 1024.0,
+        "{label}: resident after start {:.1} MiB (anonymous {:.1}, file-backed {:.1}; peak {:.1} MiB, {} threads)",
+        mib("VmRSS:"),
+        mib("RssAnon:"),
+        mib("RssFile:"),
+        mib("VmHWM:"),
         status_field(pid, "Threads:")
     );
     // Let start-up work (store open, blocking-pool keep-alive) finish before the idle window.
@@ -123,7 +138,42 @@ fn idle(label: &str, extra: &str, ready: &str, idle_secs: u64) {
     let _ = app.wait_exit(Duration::from_secs(30));
 }
 
+/// This build against an older one, in pairs, so load hits both alike.
+fn compare_with(baseline: &std::ffi::OsStr) {
+    const PAIRS: usize = 32;
+    let exe =
+        std::env::var_os("PINCER_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_pincer").into());
+    let (mut base, mut this) = (Vec::new(), Vec::new());
+    for i in 0..PAIRS {
+        // Each build goes first in half the pairs: the second of a pair starts on a warmer
+        // machine (measured: about 0.15 ms when a build was compared with itself).
+        if i % 2 == 0 {
+            base.push(first_frame_of(baseline, ""));
+            this.push(first_frame_of(&exe, ""));
+        } else {
+            this.push(first_frame_of(&exe, ""));
+            base.push(first_frame_of(baseline, ""));
+        }
+    }
+    println!(
+        "first frame against a baseline ({PAIRS} runs each, in pairs taking turns to go first, no MCP servers):"
+    );
+    println!(
+        "  baseline {}: {}",
+        baseline.to_string_lossy(),
+        summary(&mut base)
+    );
+    println!("  this build:  {}", summary(&mut this));
+    println!(
+        "  difference of medians: {:+.2} ms",
+        ms(this[PAIRS / 2]) - ms(base[PAIRS / 2])
+    );
+}
+
 fn main() {
+    if let Some(baseline) = std::env::var_os("PINCER_BENCH_BASELINE") {
+        compare_with(&baseline);
+    }
     let servers = three_servers();
     let (mut plain, mut with_mcp) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {

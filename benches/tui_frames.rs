@@ -1,5 +1,7 @@
 //! TUI frame costs at sizes users reach (issue 12, "Measure and report"):
 //!
+//! `frame_start_first`: what start-up draws: a fresh App that knows its provider, first frame
+//! at 120×40 on a fresh terminal (every cell differs from the blank screen).
 //! `frame_10k_first`: a fresh App holding a 10,000-message transcript, first frame at 120×40.
 //! `frame_10k_next`: the same App drawn again (layouts cached): the steady-state frame.
 //! `frame_10k_top`: Home on the 10,000-message transcript, then a frame.
@@ -36,6 +38,15 @@ fn app_with(messages: usize) -> App {
 
 fn terminal() -> Terminal<TestBackend> {
     Terminal::new(TestBackend::new(120, 40)).unwrap()
+}
+
+#[divan::bench]
+fn frame_start_first(bencher: Bencher) {
+    bencher
+        .with_inputs(|| (configured(), terminal()))
+        .bench_local_refs(|(app, term)| {
+            term.draw(|f| view::render(app, f)).unwrap();
+        });
 }
 
 #[divan::bench(sample_count = 10, sample_size = 1)]

@@ -15,7 +15,7 @@ use pincer::skill_cli;
 use pincer::startup::{Launch, Startup, workspace};
 
 /// A terminal-first AI assistant.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Default)]
 #[command(name = "pincer", version, about, long_about = None)]
 struct Cli {
     /// Answer one prompt without the TUI and exit ("-" reads the prompt from stdin).
@@ -265,7 +265,7 @@ fn main() -> ExitCode {
         let code = pincer::sandbox::run_helper(raw.collect());
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
-    let cli = Cli::parse();
+    let cli = parse_args();
     if cli.command.is_some() {
         end_quietly_when_the_reader_goes_away();
     }
@@ -278,6 +278,21 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The command line. A bare `pincer` (the common start) is every field's default: that skips
+/// building clap's whole command tree, a fifth of the instructions before the first frame.
+/// Debug builds check that clap would have said the same.
+fn parse_args() -> Cli {
+    if std::env::args_os().len() > 1 {
+        return Cli::parse();
+    }
+    debug_assert_eq!(
+        format!("{:?}", Cli::default()),
+        format!("{:?}", Cli::parse_from(["pincer"])),
+        "a bare `pincer` must parse to Cli::default(): a field gained a default value"
+    );
+    Cli::default()
 }
 
 /// What a shell reports for a command ended by SIGPIPE (`pincer sessions list | head`).

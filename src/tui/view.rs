@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -30,13 +30,7 @@ pub fn render_layers(app: &mut App, frame: &mut Frame) -> Layer {
         .min(area.height.saturating_sub(2).max(3));
     let queue_height =
         super::queue_view::height(app).min(area.height.saturating_sub(composer_height + 2));
-    let [main, queue, composer, status] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(queue_height),
-        Constraint::Length(composer_height),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [main, queue, composer, status] = screen_rows(area, composer_height, queue_height);
 
     let mut transcript_area = main;
     if app.provider.is_none() {
@@ -118,6 +112,23 @@ fn draw_layer(app: &mut App, layer: Layer, frame: &mut Frame, areas: [Rect; 3]) 
             app.approvals.render(frame, main, theme, hl);
         }
     }
+}
+
+/// The screen's rows: the status line at the bottom, the composer and the queue above it (each
+/// gets what is left when the terminal is too short), the transcript on top. Plain arithmetic:
+/// solving the constraints cost more than the rest of an idle frame on a cold layout cache.
+fn screen_rows(area: Rect, composer_height: u16, queue_height: u16) -> [Rect; 4] {
+    let mut bottom = area.bottom();
+    let mut take = |height: u16| {
+        let height = height.min(bottom - area.top());
+        bottom -= height;
+        Rect::new(area.x, bottom, area.width, height)
+    };
+    let status = take(1);
+    let composer = take(composer_height);
+    let queue = take(queue_height);
+    let main = Rect::new(area.x, area.y, area.width, bottom - area.top());
+    [main, queue, composer, status]
 }
 
 fn render_welcome(app: &App, frame: &mut Frame, area: Rect) {
@@ -280,8 +291,53 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         right.clear();
         right_width = 0;
     }
-    let [l, r] =
-        Layout::horizontal([Constraint::Min(1), Constraint::Length(right_width)]).areas(area);
+    let r_width = right_width.min(area.width);
+    let l = Rect {
+        width: area.width - r_width,
+        ..area
+    };
+    let r = Rect {
+        x: l.right(),
+        width: r_width,
+        ..area
+    };
     frame.render_widget(Paragraph::new(Line::from(left)), l);
     frame.render_widget(Paragraph::new(Line::from(right)), r);
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::layout::{Constraint, Layout, Rect};
+
+    use super::screen_rows;
+
+    #[test]
+    fn screen_rows_are_what_the_constraint_solver_gave_whenever_they_fit() {
+        for height in 5..50u16 {
+            for composer in 3..12u16 {
+                for queue in 0..6u16 {
+                    if 1 + composer + queue + 1 > height {
+                        continue;
+                    }
+                    let area = Rect::new(3, 2, 40, height);
+                    let solved: [Rect; 4] = Layout::vertical([
+                        Constraint::Min(1),
+                        Constraint::Length(queue),
+                        Constraint::Length(composer),
+                        Constraint::Length(1),
+                    ])
+                    .areas(area);
+                    assert_eq!(screen_rows(area, composer, queue), solved);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_terminal_too_short_keeps_the_status_line_and_what_fits_of_the_composer() {
+        let [main, queue, composer, status] = screen_rows(Rect::new(0, 0, 20, 3), 5, 2);
+        assert_eq!(status, Rect::new(0, 2, 20, 1));
+        assert_eq!(composer, Rect::new(0, 0, 20, 2));
+        assert_eq!((queue.height, main.height), (0, 0));
+    }
 }

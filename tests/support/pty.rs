@@ -36,6 +36,20 @@ const SCRUB: &[&str] = &[
 impl PtyApp {
     /// Start pincer with `PINCER_HOME=home` in a `rows` × `cols` terminal.
     pub fn spawn(args: &[&str], home: &Path, env: &[(&str, &str)], rows: u16, cols: u16) -> PtyApp {
+        // Benchmarks may measure another build of the same source (`PINCER_BENCH_BIN=target/release/pincer`).
+        let exe = std::env::var_os("PINCER_BENCH_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_pincer").into());
+        Self::spawn_exe(&exe, args, home, env, (rows, cols))
+    }
+
+    /// `spawn` of a given executable (a benchmark's baseline build).
+    pub fn spawn_exe(
+        exe: &std::ffi::OsStr,
+        args: &[&str],
+        home: &Path,
+        env: &[(&str, &str)],
+        (rows, cols): (u16, u16),
+    ) -> PtyApp {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -44,9 +58,6 @@ impl PtyApp {
                 pixel_height: 0,
             })
             .expect("openpty");
-        // Benchmarks may measure another build of the same source (`PINCER_BENCH_BIN=target/release/pincer`).
-        let exe = std::env::var_os("PINCER_BENCH_BIN")
-            .unwrap_or_else(|| env!("CARGO_BIN_EXE_pincer").into());
         let mut cmd = CommandBuilder::new(exe);
         cmd.args(args);
         cmd.cwd(home);
