@@ -203,6 +203,58 @@ async fn a_llamacpp_server_reports_its_window_and_it_is_not_a_guess() {
 }
 
 #[tokio::test]
+async fn the_window_reported_for_the_server_default_stays_once_the_server_names_its_model() {
+    // A profile without a model (`pincer --base-url …`): the window is asked at start, then
+    // the first turn learns which model the server runs. The window is still the server's.
+    let server = MockServer::start(vec![
+        json(r#"{"default_generation_settings":{"n_ctx":8192}}"#), // /props at start
+        json(r#"{"object":"list","data":[{"id":"smol"}]}"#),       // the turn: /v1/models
+        Reply::sse(openai_sse(&["four"], None)),
+    ])
+    .await;
+    let mut provider = mock_provider(&server.url());
+    provider.model = String::new();
+    let mut s = settings(provider);
+    s.learn_window_at_start = true;
+    let mut rt = runtime::spawn(s);
+    until(&mut rt, |e| {
+        matches!(
+            e,
+            Event::ContextUsage(ContextUsage {
+                window_source: WindowSource::Server,
+                ..
+            })
+        )
+    })
+    .await;
+    rt.ops
+        .send(Op::UserMessage {
+            text: "What is 2+2?".into(),
+        })
+        .unwrap();
+    let evs = until(&mut rt, |e| matches!(e, Event::TurnFinished(_))).await;
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, Event::ProviderChanged { provider } if provider.model == "smol"))
+    );
+    let evs = until(&mut rt, |e| matches!(e, Event::ContextUsage(_))).await;
+    let Some(Event::ContextUsage(ContextUsage {
+        window_tokens,
+        window_source,
+        ..
+    })) = evs.last()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (*window_tokens, *window_source),
+        (8192, WindowSource::Server)
+    );
+    let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, vec!["/props", "/v1/models", "/v1/chat/completions"]);
+}
+
+#[tokio::test]
 async fn an_ollama_server_reports_its_window_through_api_show() {
     let server = MockServer::start(vec![
         not_found(),                                      // /props

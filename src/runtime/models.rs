@@ -63,6 +63,16 @@ impl ModelState {
             }
         });
     }
+
+    /// A profile without a model learned which one the server runs (`from` had none, `to`
+    /// names it): the window the server reported for its default is that model's window.
+    pub(super) fn carry_window(&self, from: &ResolvedProvider, to: &ResolvedProvider) {
+        if let Ok(mut w) = self.windows.lock()
+            && let Some(n) = w.get(&window_key(from)).copied()
+        {
+            w.entry(window_key(to)).or_insert(n);
+        }
+    }
 }
 
 fn window_key(p: &ResolvedProvider) -> String {

@@ -273,9 +273,17 @@ impl Runtime {
         if let Some(client) = result.resolved_client {
             let model = client.provider().model.clone();
             if let Some(p) = self.provider.as_mut() {
+                let before = p.clone();
                 p.model = model.clone();
+                self.models.carry_window(&before, p);
             }
             self.client = Some(client);
+            // Not reported yet for the server's default (the first turn raced the question asked
+            // at start): ask again for the named model. Nothing is asked when it is known,
+            // configured, or when the front end does not learn windows (headless).
+            if self.settings.learn_window_at_start {
+                self.learn_window();
+            }
             if let (Some(store), Some(id)) = (self.store.clone(), self.session_id.clone())
                 && let Err(e) = store.call(move |s| s.set_session_model(&id, &model)).await
             {
