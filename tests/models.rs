@@ -67,6 +67,19 @@ fn not_found() -> Reply {
     }
 }
 
+/// The window of the last event, a `ContextUsage`.
+fn last_window(evs: &[Event]) -> (u64, WindowSource) {
+    let Some(Event::ContextUsage(ContextUsage {
+        window_tokens,
+        window_source,
+        ..
+    })) = evs.last()
+    else {
+        panic!("the last event is not a ContextUsage: {:?}", evs.last())
+    };
+    (*window_tokens, *window_source)
+}
+
 async fn configured(rt: &mut RuntimeHandle) {
     until(rt, |e| matches!(e, Event::SessionConfigured(_))).await;
 }
@@ -187,18 +200,7 @@ async fn a_llamacpp_server_reports_its_window_and_it_is_not_a_guess() {
         )
     })
     .await;
-    let Some(Event::ContextUsage(ContextUsage {
-        window_tokens,
-        window_source,
-        ..
-    })) = evs.last()
-    else {
-        panic!()
-    };
-    assert_eq!(
-        (*window_tokens, *window_source),
-        (8192, WindowSource::Server)
-    );
+    assert_eq!(last_window(&evs), (8192, WindowSource::Server));
     assert_eq!(server.requests()[0].path, "/props");
 }
 
@@ -238,18 +240,7 @@ async fn the_window_reported_for_the_server_default_stays_once_the_server_names_
             .any(|e| matches!(e, Event::ProviderChanged { provider } if provider.model == "smol"))
     );
     let evs = until(&mut rt, |e| matches!(e, Event::ContextUsage(_))).await;
-    let Some(Event::ContextUsage(ContextUsage {
-        window_tokens,
-        window_source,
-        ..
-    })) = evs.last()
-    else {
-        panic!()
-    };
-    assert_eq!(
-        (*window_tokens, *window_source),
-        (8192, WindowSource::Server)
-    );
+    assert_eq!(last_window(&evs), (8192, WindowSource::Server));
     let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, vec!["/props", "/v1/models", "/v1/chat/completions"]);
 }
@@ -276,18 +267,7 @@ async fn an_ollama_server_reports_its_window_through_api_show() {
         )
     })
     .await;
-    let Some(Event::ContextUsage(ContextUsage {
-        window_tokens,
-        window_source,
-        ..
-    })) = evs.last()
-    else {
-        panic!()
-    };
-    assert_eq!(
-        (*window_tokens, *window_source),
-        (40960, WindowSource::Server)
-    );
+    assert_eq!(last_window(&evs), (40960, WindowSource::Server));
     let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, vec!["/props", "/v1/models", "/api/show"]);
     assert_eq!(server.requests()[2].json().unwrap()["model"], "m");
