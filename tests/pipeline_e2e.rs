@@ -246,10 +246,14 @@ fn explain_prints_the_plan_without_any_model() {
 #[test]
 fn a_call_to_a_tool_not_offered_gets_an_error_and_widens_the_offer() {
     let server = MockServer::start_blocking(vec![
-        Reply::sse(openai_tool_calls(None, &[("c1", "list_dir", "{}")])),
+        Reply::sse(openai_tool_calls(
+            None,
+            &[("c1", "list_dir", r#"{"path":"src"}"#)],
+        )),
         Reply::sse(openai_sse(&["4"], None)),
     ]);
     let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("src")).unwrap();
     let out = pincer(
         home.path(),
         home.path(),
@@ -278,4 +282,7 @@ fn a_call_to_a_tool_not_offered_gets_an_error_and_widens_the_offer() {
         tools.iter().any(|t| t["function"]["name"] == "list_dir"),
         "offered from the next round"
     );
+    // The call is shown as the gate would describe it, not by its bare name.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("⚙ List src/"), "{stderr}");
 }

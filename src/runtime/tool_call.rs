@@ -12,7 +12,7 @@ use crate::provider::{ChatMessage, ToolCall};
 use crate::redact::redact;
 use crate::store::{AuditRecord, ItemKind, now_ms};
 use crate::tools::envelope;
-use crate::tools::registry::Prepared;
+use crate::tools::registry::{Prepared, Rejected};
 
 use super::history::StoredResult;
 use super::skill_tool;
@@ -72,16 +72,7 @@ pub async fn gate(env: &TurnEnv, call: &ToolCall) -> Gated {
     if call.name == skill_tool::NAME && env.skills.is_some() {
         return skill_call(env, call, started).await;
     }
-    let prepared = if super::memory_tool::handles(env, &call.name) {
-        super::memory_tool::prepare(
-            call,
-            env.gate.lock().mode == crate::protocol::ApprovalMode::Plan,
-        )
-    } else if super::mcp_tool::handles(env, &call.name) {
-        super::mcp_tool::prepare(env, call)
-    } else {
-        env.toolbox.prepare(&env.tool_ctx, call)
-    };
+    let prepared = prepare(env, call);
     let (summary, risk) = match &prepared {
         Ok(p) => (p.summary.clone(), p.risk),
         Err(e) => (e.summary.clone(), RiskLevel::ReadOnly),
@@ -110,6 +101,32 @@ pub async fn gate(env: &TurnEnv, call: &ToolCall) -> Gated {
         summary,
         started,
         state,
+    }
+}
+
+/// Parse and check a call with whoever runs it: memory tools, MCP tools or the toolbox.
+fn prepare(env: &TurnEnv, call: &ToolCall) -> Result<Prepared, Rejected> {
+    if super::memory_tool::handles(env, &call.name) {
+        super::memory_tool::prepare(
+            call,
+            env.gate.lock().mode == crate::protocol::ApprovalMode::Plan,
+        )
+    } else if super::mcp_tool::handles(env, &call.name) {
+        super::mcp_tool::prepare(env, call)
+    } else {
+        env.toolbox.prepare(&env.tool_ctx, call)
+    }
+}
+
+/// The one line a call that will not run is shown with: what it would have done, as the gate
+/// would have described it ("Write demo/hello.txt"), without deciding anything.
+pub fn unrun_summary(env: &TurnEnv, call: &ToolCall) -> String {
+    if call.name == skill_tool::NAME {
+        return call.name.clone();
+    }
+    match prepare(env, call) {
+        Ok(p) => p.summary,
+        Err(e) => e.summary,
     }
 }
 
@@ -661,29 +678,6 @@ fn cap(text: &str, max: usize) -> String {
         &text[..head_end],
         tail_start - head_end,
         &text[tail_start..]
-    )
-}
-
-/// A result for a call that was never started (the turn stopped first).
-pub fn not_run(call: &ToolCall, why: &str) -> (ChatMessage, StoredResult) {
-    let stored = StoredResult {
-        call_id: call.id.clone(),
-        tool: call.name.clone(),
-        summary: call.name.clone(),
-        status: ToolStatus::Interrupted,
-        decided_by: String::new(),
-        model_content: why.to_string(),
-        output: why.to_string(),
-        exit_code: None,
-        duration_ms: 0,
-    };
-    (
-        ChatMessage::ToolResult {
-            call_id: call.id.clone(),
-            content: why.to_string(),
-            is_error: true,
-        },
-        stored,
     )
 }
 

@@ -547,12 +547,13 @@ async fn finish_unrun(
 ) {
     for call in calls {
         tool_call::audit_unrun(env, call, audit_reason).await;
-        let (message, stored) = tool_call::not_run(call, why);
+        let summary = tool_call::unrun_summary(env, call);
+        let (message, stored) = not_run(call, summary.clone(), why);
         let _ = env.events.send(Event::ToolCallStarted(ToolCallStarted {
             turn_id: env.turn_id,
             call_id: call.id.clone(),
             tool: call.name.clone(),
-            summary: call.name.clone(),
+            summary,
             risk: crate::protocol::RiskLevel::ReadOnly,
         }));
         let _ = env.events.send(Event::ToolCallFinished(ToolCallFinished {
@@ -568,4 +569,27 @@ async fn finish_unrun(
         rec.result(&stored).await;
         conversation.push(message.clone());
     }
+}
+
+/// A result for a call that was never started (the turn stopped first).
+fn not_run(call: &ToolCall, summary: String, why: &str) -> (ChatMessage, StoredResult) {
+    let stored = StoredResult {
+        call_id: call.id.clone(),
+        tool: call.name.clone(),
+        summary,
+        status: ToolStatus::Interrupted,
+        decided_by: String::new(),
+        model_content: why.to_string(),
+        output: why.to_string(),
+        exit_code: None,
+        duration_ms: 0,
+    };
+    (
+        ChatMessage::ToolResult {
+            call_id: call.id.clone(),
+            content: why.to_string(),
+            is_error: true,
+        },
+        stored,
+    )
 }
